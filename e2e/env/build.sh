@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Builds (once) the binaries of the local test environment and caches them outside the repository:
+# etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok (+ its Stage files),
+# and moto[server] in a Python venv. Prints the cache folder on its last line of stdout.
+#
+# KUBEBUILDER_ASSETS, when it names a folder holding etcd, kube-apiserver and kubectl, is used for
+# those instead of building them (the envtest convention).
+set -euo pipefail
+
+K8S_VERSION="${K8S_VERSION:-v1.34.4}"
+ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
+KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
+MOTO_VERSION="${MOTO_VERSION:-5.2.5}"
+CACHE_ROOT="${SRO_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/secrets-rotation-operator}"
+CACHE="$CACHE_ROOT/k8s-$K8S_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION-moto-$MOTO_VERSION"
+BIN="$CACHE/bin"
+
+say() { printf '[env:build] %s\n' "$*" >&2; }
+die() { printf '[env:build] ERROR: %s\n' "$*" >&2; exit 1; }
+need() { command -v "$1" >/dev/null 2>&1 || die "$1 is missing: $2"; }
+
+mkdir -p "$BIN" "$CACHE/tmp"
+export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod
+
+need_go() { need go "install Go >= 1.24 (https://go.dev/dl or 'apt-get install golang')"; }
+
+build_etcd() {
+  [ -x "$BIN/etcd" ] && return
+  need_go
+  say "building etcd $ETCD_VERSION (a few minutes the first time)…"
+  local w; w=$(mktemp -d "$CACHE/tmp/etcd.XXXX")
+  ( cd "$w" && go mod init w >/dev/null 2>&1 \
+    && go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" \
+    && go build -ldflags "-s -w" -o "$BIN/etcd.partial" go.etcd.io/etcd/server/v3 ) >&2
+  mv "$BIN/etcd.partial" "$BIN/etcd"; rm -rf "$w"
+}
+
+build_kubernetes() {
+  local c missing=()
+  for c in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+    [ -x "$BIN/$c" ] || missing+=("$c")
+  done
+  [ ${#missing[@]} -eq 0 ] && return
+  need_go
+  say "building ${missing[*]} $K8S_VERSION (15-30 minutes on 2 cores the first time)…"
+  local w gomod minor="${K8S_VERSION#v1.}"
+  minor="${minor%%.*}"
+  w=$(mktemp -d "$CACHE/tmp/k8s.XXXX")
+  cd "$w"
+  go mod init w >/dev/null 2>&1
+  gomod=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  [ -f "$gomod" ] || die "could not download k8s.io/kubernetes@$K8S_VERSION from the Go module proxy"
+  # k8s.io/kubernetes replaces its staging modules with local paths; a wrapper module must point
+  # them at the published v0.<minor>.<patch> versions instead.
+  local staging="v0.${K8S_VERSION#v1.}"
+  grep -oE '^\s*k8s\.io/[a-z0-9-]+ => \./staging' "$gomod" | awk '{print $1}' | while read -r m; do
+    go mod edit "-replace=$m=$m@$staging"
+  done
+  go get "k8s.io/kubernetes@$K8S_VERSION" >&2
+  local pkg ld="-s -w"
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld+=" -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+    ld+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+  done
+  for c in "${missing[@]}"; do
+    say "  go build $c…"
+    go build -ldflags "$ld" -o "$BIN/$c.partial" "k8s.io/kubernetes/cmd/$c" >&2
+    mv "$BIN/$c.partial" "$BIN/$c"
+  done
+  cd /; rm -rf "$w"
+}
+
+build_kwok() {
+  [ -x "$BIN/kwok" ] && [ -d "$CACHE/kwok-stages" ] && return
+  need_go
+  say "building kwok $KWOK_VERSION…"
+  GOBIN="$BIN" go install -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" >&2
+  local src; src=$(go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  rm -rf "$CACHE/kwok-stages.partial"; mkdir -p "$CACHE/kwok-stages.partial"
+  cp -r "$src/kustomize/stage/." "$CACHE/kwok-stages.partial/"
+  chmod -R u+w "$CACHE/kwok-stages.partial"
+  mv "$CACHE/kwok-stages.partial" "$CACHE/kwok-stages"
+}
+
+build_moto() {
+  [ -x "$CACHE/venv/bin/moto_server" ] && return
+  need python3 "install Python 3.9+ ('apt-get install python3 python3-venv')"
+  say "installing moto[server]==$MOTO_VERSION in a venv…"
+  rm -rf "$CACHE/venv"
+  python3 -m venv "$CACHE/venv" >&2 2>/dev/null || die "python3-venv is missing: 'apt-get install python3-venv'"
+  "$CACHE/venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" >&2
+}
+
+use_kubebuilder_assets() {
+  local a="${KUBEBUILDER_ASSETS:-}" c
+  [ -n "$a" ] || return 0
+  for c in etcd kube-apiserver kubectl; do
+    [ -x "$a/$c" ] || { say "KUBEBUILDER_ASSETS=$a has no $c: building instead"; return 0; }
+  done
+  say "using etcd, kube-apiserver and kubectl from KUBEBUILDER_ASSETS=$a"
+  for c in etcd kube-apiserver kubectl; do ln -sf "$a/$c" "$BIN/$c"; done
+}
+
+need openssl "install openssl ('apt-get install openssl')"
+use_kubebuilder_assets
+build_moto
+build_etcd
+build_kwok
+build_kubernetes
+say "binaries ready in $BIN"
+echo "$CACHE"
