@@ -1,0 +1,67 @@
+import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ruleEventPatterns } from './aws-template.js';
+
+/** Static credentials and region of the local AWS endpoint (moto accepts any). */
+export const localAws = { region: 'us-east-1', accessKeyId: 'testing', secretAccessKey: 'testing' };
+
+export function awsClientConfig(endpoint: string): {
+  endpoint: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+} {
+  return {
+    endpoint,
+    region: localAws.region,
+    credentials: { accessKeyId: localAws.accessKeyId, secretAccessKey: localAws.secretAccessKey },
+  };
+}
+
+export interface RotationQueue {
+  queueUrl: string;
+  queueArn: string;
+  dlqUrl: string;
+  ruleNames: string[];
+}
+
+/**
+ * A queue with a dead-letter queue (redrive after `maxReceiveCount` receives) and, when `withRules`,
+ * the template's EventBridge rules targeting it on the default bus (rule names suffixed by `name`).
+ */
+export async function createRotationQueue(
+  endpoint: string,
+  name: string,
+  opts: { maxReceiveCount?: number; withRules?: boolean; visibilityTimeout?: number } = {},
+): Promise<RotationQueue> {
+  const sqs = new SQSClient(awsClientConfig(endpoint));
+  const arnOf = async (url: string): Promise<string> =>
+    (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes
+      ?.QueueArn ?? '';
+  const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }))).QueueUrl ?? '';
+  const redrive = { deadLetterTargetArn: await arnOf(dlqUrl), maxReceiveCount: opts.maxReceiveCount ?? 3 };
+  const queueUrl =
+    (
+      await sqs.send(
+        new CreateQueueCommand({
+          QueueName: name,
+          Attributes: {
+            RedrivePolicy: JSON.stringify(redrive),
+            VisibilityTimeout: String(opts.visibilityTimeout ?? 30),
+          },
+        }),
+      )
+    ).QueueUrl ?? '';
+  const queueArn = await arnOf(queueUrl);
+  const ruleNames: string[] = [];
+  if (opts.withRules ?? true) {
+    const events = new EventBridgeClient(awsClientConfig(endpoint));
+    for (const [rule, pattern] of Object.entries(ruleEventPatterns())) {
+      const ruleName = `${rule}-${name}`.slice(0, 64);
+      await events.send(new PutRuleCommand({ Name: ruleName, EventPattern: JSON.stringify(pattern) }));
+      await events.send(new PutTargetsCommand({ Rule: ruleName, Targets: [{ Id: 'queue', Arn: queueArn }] }));
+      ruleNames.push(ruleName);
+    }
+  }
+  sqs.destroy();
+  return { queueUrl, queueArn, dlqUrl, ruleNames };
+}

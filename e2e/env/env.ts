@@ -1,0 +1,114 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRotationQueue, localAws } from './aws-setup.js';
+import { ensureToolchain, startControlPlane, startKwok, startMoto, kubectl, type Toolchain } from './cluster.js';
+import { envFile, logDir, stateDir, stateFile } from './paths.js';
+import { isAlive, stopProcess, type Started } from './processes.js';
+
+/** What env:up started; written to .e2e/state.json so env:down and the test harness can find it. */
+export interface EnvState {
+  processes: Started[];
+  kubeconfig: string;
+  apiserverUrl: string;
+  awsEndpoint: string;
+  binDir: string;
+  cacheDir: string;
+  caCert: string;
+  queueUrl: string;
+  dlqUrl: string;
+}
+
+export function readState(): EnvState | undefined {
+  if (!fs.existsSync(stateFile)) return undefined;
+  try {
+    return JSON.parse(fs.readFileSync(stateFile, 'utf8')) as EnvState;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The running environment, if every process it started is still alive. */
+export function runningEnv(): EnvState | undefined {
+  const state = readState();
+  return state && state.processes.every((p) => isAlive(p.pid)) ? state : undefined;
+}
+
+function envLines(s: EnvState): string {
+  const lines: Record<string, string> = {
+    KUBECONFIG: s.kubeconfig,
+    PATH: `${s.binDir}:$PATH`,
+    AWS_ENDPOINT_URL: s.awsEndpoint,
+    AWS_REGION: localAws.region,
+    AWS_ACCESS_KEY_ID: localAws.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: localAws.secretAccessKey,
+    SQS_QUEUE_URL: s.queueUrl,
+    SQS_DLQ_URL: s.dlqUrl,
+  };
+  return Object.entries(lines)
+    .map(([k, v]) => `export ${k}="${v}"`)
+    .join('\n');
+}
+
+/**
+ * Starts the whole environment, or reuses it when it is already up and healthy. A half-dead one
+ * (some process gone) is torn down first, so there are never two control planes.
+ */
+export async function up(opts: { quiet?: boolean } = {}): Promise<EnvState> {
+  const log = (msg: string): void => {
+    if (!opts.quiet) console.error(`[env] ${msg}`);
+  };
+  const existing = runningEnv();
+  if (existing) {
+    log(`already up (${existing.apiserverUrl}); reusing it`);
+    return existing;
+  }
+  await down({ quiet: true });
+  const tools: Toolchain = ensureToolchain(opts.quiet);
+  fs.mkdirSync(logDir, { recursive: true });
+  const started: Started[] = [];
+  try {
+    const t0 = Date.now();
+    log('starting etcd, kube-apiserver, kube-controller-manager, kube-scheduler…');
+    const cp = await startControlPlane(tools);
+    started.push(...cp.processes);
+    log('starting kwok with 2 fake Nodes…');
+    started.push(await startKwok(tools, cp, 2));
+    log('starting moto…');
+    const moto = await startMoto(tools);
+    started.push(moto.proc);
+    const queue = await createRotationQueue(moto.url, 'secrets-rotation', { maxReceiveCount: 3 });
+    const state: EnvState = {
+      processes: started,
+      kubeconfig: cp.kubeconfig,
+      apiserverUrl: cp.apiserverUrl,
+      awsEndpoint: moto.url,
+      binDir: tools.binDir,
+      cacheDir: tools.cacheDir,
+      caCert: cp.pki.caCert,
+      queueUrl: queue.queueUrl,
+      dlqUrl: queue.dlqUrl,
+    };
+    fs.writeFileSync(stateFile, JSON.stringify(state, null, 2));
+    fs.writeFileSync(envFile, `${envLines(state)}\n`);
+    log(`up in ${((Date.now() - t0) / 1000).toFixed(1)} s; run: source ${path.relative(process.cwd(), envFile)}`);
+    return state;
+  } catch (err) {
+    await Promise.all(started.map((p) => stopProcess(p.pid)));
+    throw err;
+  }
+}
+
+/** Stops every process env:up started and removes .e2e/env (logs stay for post-mortems). */
+export async function down(opts: { quiet?: boolean } = {}): Promise<void> {
+  const state = readState();
+  if (state) {
+    // Reverse order: clients before the apiserver, the apiserver before etcd.
+    for (const p of [...state.processes].reverse()) await stopProcess(p.pid);
+    if (!opts.quiet) console.error(`[env] stopped ${state.processes.map((p) => p.name).join(', ')}`);
+  }
+  fs.rmSync(stateFile, { force: true });
+  fs.rmSync(envFile, { force: true });
+  fs.rmSync(path.join(stateDir, 'etcd'), { recursive: true, force: true });
+}
+
+export { kubectl };

@@ -1,0 +1,16 @@
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+/** Repository root, whether running from sources or from dist/. */
+export const repoRoot = ((): string => {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const parts = here.split(path.sep);
+  const dist = parts.lastIndexOf('dist');
+  return dist >= 0 ? parts.slice(0, dist).join(path.sep) : path.resolve(here, '..', '..');
+})();
+
+/** Runtime state of the local environment (git-ignored). */
+export const stateDir = process.env.SRO_E2E_DIR ?? path.join(repoRoot, '.e2e');
+export const logDir = path.join(stateDir, 'logs');
+export const envFile = path.join(stateDir, 'env');
+export const stateFile = path.join(stateDir, 'state.json');

@@ -1,0 +1,148 @@
+/**
+ * Turns an SQS message body (an EventBridge event, possibly inside an SNS envelope) into what the
+ * operator should do with it. Pure: no I/O. Only the fields the decision needs are required (the
+ * local emulator, for one, omits `account`). The shapes are listed in DESIGN.md §3.
+ */
+export type ParsedMessage =
+  /** The event may have changed the secret's current value: resolve AWSCURRENT and reconcile. */
+  | { kind: 'candidate'; secretId: string; eventKind: string; reason: string }
+  /** A Secrets Manager event that cannot change the current value: acknowledge, restart nothing. */
+  | { kind: 'ignored'; eventKind: string; reason: string; secretId?: string }
+  /** Not an event this operator can ever process: dead-letter it (or delete and log). */
+  | { kind: 'malformed'; reason: string };
+
+type Json = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
+const strings = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : str(v) ? [v as string] : [];
+const get = (o: unknown, ...path: string[]): unknown =>
+  path.reduce<unknown>((at, k) => (isObject(at) ? at[k] : undefined), o);
+
+const CURRENT = 'AWSCURRENT';
+const SOURCE = 'aws.secretsmanager';
+const malformed = (reason: string): ParsedMessage => ({ kind: 'malformed', reason });
+
+export function parseMessage(body: string): ParsedMessage {
+  let event: unknown;
+  try {
+    event = JSON.parse(body);
+  } catch {
+    return malformed('body is not JSON');
+  }
+  if (isObject(event) && event.Type === 'Notification' && typeof event.Message === 'string') {
+    try {
+      event = JSON.parse(event.Message);
+    } catch {
+      return malformed('SNS envelope whose Message is not JSON');
+    }
+  }
+  if (!isObject(event)) return malformed('body is not a JSON object');
+  const source = str(event.source);
+  const detailType = str(event['detail-type']);
+  if (!source || !detailType || !isObject(event.detail)) {
+    return malformed('not an EventBridge event (source, detail-type and detail required)');
+  }
+  if (source !== SOURCE) return malformed(`unexpected event source "${source}"`);
+  switch (detailType) {
+    case 'Secret Label Updated':
+      return parseLabelUpdated(event);
+    case 'AWS API Call via CloudTrail':
+      return parseApiCall(event.detail as Json);
+    case 'AWS Service Event via CloudTrail':
+      return parseServiceEvent(event.detail as Json);
+    default:
+      return { kind: 'ignored', eventKind: detailType, reason: 'detail-type carries no value change' };
+  }
+}
+
+function parseLabelUpdated(event: Json): ParsedMessage {
+  const detail = event.detail as Json;
+  const resources = strings(event.resources);
+  const secretId = resources[0] ?? str(detail.arn) ?? str(detail.name);
+  if (!secretId) return malformed('Secret Label Updated without resources[0] or detail.name');
+  const labels = strings(detail.labelUpdated ?? detail.labelsUpdated ?? detail.label);
+  if (labels.length > 0 && !labels.includes(CURRENT)) {
+    return { kind: 'ignored', eventKind: 'SecretLabelUpdated', secretId, reason: `label ${labels.join(',')} moved, not AWSCURRENT` };
+  }
+  return { kind: 'candidate', secretId, eventKind: 'SecretLabelUpdated', reason: 'AWSCURRENT label moved' };
+}
+
+/** Calls that never change the current value; recognised so they are acknowledged quietly. */
+const NO_VALUE_CHANGE = new Set([
+  'RotateSecret',
+  'CancelRotateSecret',
+  'CreateSecret',
+  'DeleteSecret',
+  'RestoreSecret',
+  'TagResource',
+  'UntagResource',
+  'PutResourcePolicy',
+  'DeleteResourcePolicy',
+  'ValidateResourcePolicy',
+  'ReplicateSecretToRegions',
+  'RemoveRegionsFromReplication',
+  'StopReplicationToReplica',
+  'GetSecretValue',
+  'DescribeSecret',
+  'ListSecrets',
+  'ListSecretVersionIds',
+]);
+
+function apiCallSecretId(detail: Json): string | undefined {
+  return (
+    str(get(detail, 'requestParameters', 'secretId')) ??
+    str(get(detail, 'responseElements', 'arn')) ??
+    str(get(detail, 'responseElements', 'aRN')) ??
+    str(get(detail, 'requestParameters', 'name'))
+  );
+}
+
+function parseApiCall(detail: Json): ParsedMessage {
+  const eventName = str(detail.eventName);
+  if (!eventName) return malformed('CloudTrail event without detail.eventName');
+  const eventSource = str(detail.eventSource);
+  if (eventSource && eventSource !== 'secretsmanager.amazonaws.com') {
+    return malformed(`unexpected CloudTrail eventSource "${eventSource}"`);
+  }
+  const secretId = apiCallSecretId(detail);
+  const ignored = (reason: string): ParsedMessage => ({ kind: 'ignored', eventKind: eventName, reason, secretId });
+  if (str(detail.errorCode)) return ignored(`the call failed (${String(detail.errorCode)})`);
+  if (NO_VALUE_CHANGE.has(eventName)) return ignored('the call does not change the current value');
+  const candidate = (reason: string): ParsedMessage =>
+    secretId
+      ? { kind: 'candidate', secretId, eventKind: eventName, reason }
+      : malformed(`${eventName} without requestParameters.secretId or responseElements.arn`);
+  switch (eventName) {
+    case 'PutSecretValue': {
+      const stages = strings(get(detail, 'requestParameters', 'versionStages'));
+      if (stages.length > 0 && !stages.includes(CURRENT)) {
+        return ignored(`new version staged as ${stages.join(',')} only: rotation still in progress`);
+      }
+      return candidate('new value stored as AWSCURRENT');
+    }
+    case 'UpdateSecret':
+      return candidate('secret updated');
+    case 'UpdateSecretVersionStage': {
+      const stage = str(get(detail, 'requestParameters', 'versionStage'));
+      const moveTo = str(get(detail, 'requestParameters', 'moveToVersionId'));
+      if (stage !== CURRENT || !moveTo) return ignored(`stage ${stage ?? '?'} moved, not AWSCURRENT onto a version`);
+      return candidate('AWSCURRENT moved to another version');
+    }
+    default:
+      return ignored('the call is not one that changes the value');
+  }
+}
+
+function parseServiceEvent(detail: Json): ParsedMessage {
+  const eventName = str(detail.eventName);
+  if (!eventName) return malformed('service event without detail.eventName');
+  const secretId =
+    str(get(detail, 'additionalEventData', 'SecretId')) ?? str(get(detail, 'serviceEventDetails', 'secretId'));
+  if (eventName !== 'RotationSucceeded') {
+    return { kind: 'ignored', eventKind: eventName, secretId, reason: 'service event without a value change' };
+  }
+  if (!secretId) return malformed('RotationSucceeded without additionalEventData.SecretId');
+  return { kind: 'candidate', secretId, eventKind: eventName, reason: 'rotation finished' };
+}

@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { isEmptySelector, selectorProblems, selectorToString } from './label-selector.js';
+import { parseDuration } from './duration.js';
+
+test('selectorToString renders every operator the API knows', () => {
+  assert.equal(
+    selectorToString({
+      matchLabels: { app: 'web', tier: 'front' },
+      matchExpressions: [
+        { key: 'env', operator: 'In', values: ['a', 'b'] },
+        { key: 'x', operator: 'NotIn', values: ['c'] },
+        { key: 'y', operator: 'Exists' },
+        { key: 'z', operator: 'DoesNotExist' },
+      ],
+    }),
+    'app=web,tier=front,env in (a,b),x notin (c),y,!z',
+  );
+});
+
+test('an absent or requirement-free selector is empty', () => {
+  assert.equal(isEmptySelector(undefined), true);
+  assert.equal(isEmptySelector({}), true);
+  assert.equal(isEmptySelector({ matchLabels: {}, matchExpressions: [] }), true);
+  assert.equal(isEmptySelector({ matchLabels: { a: 'b' } }), false);
+});
+
+test('selectorProblems names keys and values the API server would reject', () => {
+  assert.deepEqual(selectorProblems({ matchLabels: { 'example.com/app': 'web-1' } }), []);
+  assert.deepEqual(selectorProblems({ matchLabels: { 'bad key': 'v' } }), ['invalid label key "bad key"']);
+  assert.deepEqual(selectorProblems({ matchLabels: { k: '-v' } }), ['invalid label value "-v" for key "k"']);
+  assert.deepEqual(selectorProblems({ matchExpressions: [{ key: 'Bad_Prefix.com/a', operator: 'Exists' }] }), [
+    'invalid label key "Bad_Prefix.com/a"',
+  ]);
+});
+
+test('parseDuration reads Go-style durations and refuses the rest', () => {
+  assert.equal(parseDuration('0s'), 0);
+  assert.equal(parseDuration('250ms'), 250);
+  assert.equal(parseDuration('1h30m'), 5_400_000);
+  assert.equal(parseDuration('90s'), 90_000);
+  assert.throws(() => parseDuration('5'), /invalid duration "5"/);
+  assert.throws(() => parseDuration('1.5s'), /invalid duration/);
+  assert.throws(() => parseDuration(''), /invalid duration/);
+});

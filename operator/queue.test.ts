@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, mock, test } from 'node:test';
+import { WorkQueue } from './queue.js';
+
+beforeEach(() => mock.timers.enable({ apis: ['setTimeout', 'Date'] }));
+afterEach(() => mock.timers.reset());
+
+test('a key added many times before processing is handed out once', async () => {
+  const q = new WorkQueue();
+  for (let i = 0; i < 5; i++) q.add('ns/a');
+  q.add('ns/b');
+  assert.equal(q.length, 2);
+  assert.equal(await q.get(), 'ns/a');
+  assert.equal(await q.get(), 'ns/b');
+  assert.equal(q.length, 0);
+});
+
+test('a key re-added while processing waits for done() and is never handed out twice at once', async () => {
+  const q = new WorkQueue();
+  q.add('k');
+  const key = await q.get();
+  q.add('k');
+  q.add('k');
+  assert.equal(q.length, 0, 'not queued while being processed');
+  let second: string | undefined;
+  void q.get().then((k) => (second = k));
+  await Promise.resolve();
+  assert.equal(second, undefined);
+  q.done(key ?? '');
+  await Promise.resolve();
+  assert.equal(second, 'k', 'processed again after done, exactly once');
+  q.done('k');
+  assert.equal(q.length, 0);
+});
+
+test('failures back off exponentially per key, capped, and forget() resets', () => {
+  const q = new WorkQueue({ baseMs: 1000, maxMs: 5000 });
+  assert.deepEqual(
+    [1, 2, 3, 4].map(() => q.addRateLimited('k')),
+    [1000, 2000, 4000, 5000],
+  );
+  assert.equal(q.addRateLimited('other'), 1000, 'backoff is per key');
+  q.forget('k');
+  assert.equal(q.addRateLimited('k'), 1000);
+});
+
+test('a delayed add fires after its delay and keeps the earliest time', async () => {
+  const q = new WorkQueue();
+  q.addAfter('k', 5000);
+  q.addAfter('k', 10_000);
+  q.addAfter('k', 2000);
+  assert.equal(q.delayed, 1);
+  mock.timers.tick(1999);
+  assert.equal(q.length, 0);
+  mock.timers.tick(1);
+  assert.equal(q.length, 1);
+  assert.equal(await q.get(), 'k');
+  mock.timers.tick(10_000);
+  assert.equal(q.length, 0, 'the later adds were merged into the earliest');
+});
+
+test('remove() cancels a pending delayed add; shutDown() releases waiting getters', async () => {
+  const q = new WorkQueue();
+  q.addAfter('k', 1000);
+  q.remove('k');
+  mock.timers.tick(2000);
+  assert.equal(q.length, 0);
+  const pending = q.get();
+  q.shutDown();
+  assert.equal(await pending, undefined);
+  q.add('x');
+  assert.equal(q.length, 0, 'nothing is accepted after shutdown');
+});
