@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadConfig } from './config.js';
+
+const base = { SQS_QUEUE_URL: 'http://127.0.0.1:5000/123456789012/q' };
+
+test('defaults', () => {
+  const c = loadConfig(base);
+  assert.equal(c.watchNamespace, undefined);
+  assert.equal(c.resyncIntervalMs, 300_000);
+  assert.equal(c.secretCacheTtlMs, 5000);
+  assert.equal(c.logLevel, 'info');
+  assert.equal(c.metricsPort, 8080);
+  assert.equal(c.sqsWaitTimeSeconds, 20);
+});
+
+test('values are parsed and RESYNC_INTERVAL=0s disables the resync', () => {
+  const c = loadConfig({ ...base, WATCH_NAMESPACE: 'team-a', RESYNC_INTERVAL: '0s', LOG_LEVEL: 'DEBUG' });
+  assert.equal(c.watchNamespace, 'team-a');
+  assert.equal(c.resyncIntervalMs, 0);
+  assert.equal(c.logLevel, 'debug');
+});
+
+test('a bad value is an error naming the variable, never a silently disabled feature', () => {
+  assert.throws(() => loadConfig({}), /SQS_QUEUE_URL is required/);
+  assert.throws(() => loadConfig({ SQS_QUEUE_URL: 'not a url' }), /SQS_QUEUE_URL="not a url"/);
+  assert.throws(() => loadConfig({ ...base, RESYNC_INTERVAL: '5' }), /RESYNC_INTERVAL: invalid duration/);
+  assert.throws(() => loadConfig({ ...base, LOG_LEVEL: 'loud' }), /LOG_LEVEL="loud"/);
+  assert.throws(() => loadConfig({ ...base, WATCH_NAMESPACE: 'Bad_NS' }), /WATCH_NAMESPACE/);
+  assert.throws(() => loadConfig({ ...base, MAX_CONCURRENT_RECONCILES: '0' }), /MAX_CONCURRENT_RECONCILES/);
+  assert.throws(() => loadConfig({ ...base, AWS_ENDPOINT_URL: '::' }), /AWS_ENDPOINT_URL/);
+});

@@ -1,0 +1,89 @@
+import { parseDuration } from './duration.js';
+
+/** The operator's configuration, parsed once from the environment at start-up. */
+export interface Config {
+  /** Namespace to watch; undefined = all namespaces. */
+  readonly watchNamespace: string | undefined;
+  readonly sqsQueueUrl: string;
+  readonly awsRegion: string | undefined;
+  /** Custom AWS endpoint (local emulator); undefined = the SDK's default. */
+  readonly awsEndpoint: string | undefined;
+  readonly logLevel: 'error' | 'warn' | 'info' | 'debug';
+  /** Period of the safety-net resync; 0 disables it. */
+  readonly resyncIntervalMs: number;
+  /** How long a DescribeSecret answer is reused. */
+  readonly secretCacheTtlMs: number;
+  readonly maxConcurrentReconciles: number;
+  readonly metricsPort: number;
+  readonly sqsWaitTimeSeconds: number;
+}
+
+const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name}="${raw}" must be an integer between ${min} and ${max}`);
+  }
+  return n;
+}
+
+function duration(env: Env, name: string, fallback: string): number {
+  const raw = env[name] ?? fallback;
+  try {
+    return parseDuration(raw);
+  } catch (err) {
+    throw new ConfigError(`${name}: ${(err as Error).message}`);
+  }
+}
+
+function queueUrl(env: Env): string {
+  const url = env.SQS_QUEUE_URL ?? '';
+  if (!url) throw new ConfigError('SQS_QUEUE_URL is required (the queue the EventBridge rules deliver to)');
+  try {
+    new URL(url);
+  } catch {
+    throw new ConfigError(`SQS_QUEUE_URL="${url}" is not a URL`);
+  }
+  return url;
+}
+
+/** Parses and checks every setting; a bad value is a ConfigError naming the variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const logLevel = (env.LOG_LEVEL ?? 'info').toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL="${env.LOG_LEVEL}" must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const ns = env.WATCH_NAMESPACE?.trim();
+  if (ns && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns)) {
+    throw new ConfigError(`WATCH_NAMESPACE="${ns}" is not a valid namespace name`);
+  }
+  const endpoint = env.AWS_ENDPOINT_URL || undefined;
+  if (endpoint) {
+    try {
+      new URL(endpoint);
+    } catch {
+      throw new ConfigError(`AWS_ENDPOINT_URL="${endpoint}" is not a URL`);
+    }
+  }
+  return Object.freeze({
+    watchNamespace: ns || undefined,
+    sqsQueueUrl: queueUrl(env),
+    awsRegion: env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined,
+    awsEndpoint: endpoint,
+    logLevel: logLevel as Config['logLevel'],
+    resyncIntervalMs: duration(env, 'RESYNC_INTERVAL', '5m'),
+    secretCacheTtlMs: duration(env, 'SECRET_CACHE_TTL', '5s'),
+    maxConcurrentReconciles: integer(env, 'MAX_CONCURRENT_RECONCILES', 4, 1, 100),
+    metricsPort: integer(env, 'METRICS_PORT', 8080, 0, 65535),
+    sqsWaitTimeSeconds: integer(env, 'SQS_WAIT_TIME_SECONDS', 20, 0, 20),
+  });
+}

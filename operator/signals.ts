@@ -1,0 +1,54 @@
+/** What the SQS pipeline tells the reconcile loop: this mapping's secret may have a new current value. */
+export interface RotationSignal {
+  secretArn: string;
+  /** The AWSCURRENT version DescribeSecret reported when the signal was made. */
+  versionId: string;
+  /** When that DescribeSecret call started (epoch ms). */
+  observedAt: number;
+  /** Why: the event kind, e.g. PutSecretValue, RotationSucceeded, resync. */
+  reason: string;
+}
+
+interface Waiter {
+  signal: RotationSignal;
+  resolve: () => void;
+}
+
+/**
+ * Signals waiting for the reconcile loop to record them. A signal is settled once a reconcile pass
+ * of its mapping succeeded with secret information at least as recent as the signal; only then may
+ * the SQS message behind it be deleted.
+ */
+export class PendingSignals {
+  private readonly byKey = new Map<string, Waiter[]>();
+
+  add(key: string, signal: RotationSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const list = this.byKey.get(key) ?? [];
+      list.push({ signal, resolve });
+      this.byKey.set(key, list);
+    });
+  }
+
+  /** Settles the key's signals observed at or before `observedUpTo`. */
+  settle(key: string, observedUpTo: number): number {
+    const list = this.byKey.get(key);
+    if (!list) return 0;
+    const keep = list.filter((w) => w.signal.observedAt > observedUpTo);
+    for (const w of list) if (w.signal.observedAt <= observedUpTo) w.resolve();
+    if (keep.length) this.byKey.set(key, keep);
+    else this.byKey.delete(key);
+    return list.length - keep.length;
+  }
+
+  /** The mapping is gone: nothing is left to do for its signals. */
+  forget(key: string): void {
+    this.settle(key, Number.POSITIVE_INFINITY);
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const l of this.byKey.values()) n += l.length;
+    return n;
+  }
+}
