@@ -127,7 +127,7 @@ export async function startControlPlane(tools: Toolchain): Promise<ControlPlane>
     `--authorization-kubeconfig=${kubeconfig}`,
     `--service-account-private-key-file=${pki.saKey}`,
     `--root-ca-file=${pki.caCert}`,
-    '--controllers=*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-service-lb-controller',
+    '--controllers=*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller',
     '--concurrent-deployment-syncs=10',
     '--concurrent-replicaset-syncs=10',
   ]);
