@@ -15,6 +15,7 @@ export interface Config {
   readonly secretCacheTtlMs: number;
   readonly maxConcurrentReconciles: number;
   readonly metricsPort: number;
+  readonly metricsBindAddress: string;
   readonly sqsWaitTimeSeconds: number;
 }
 
@@ -84,6 +85,7 @@ export function loadConfig(env: Env = process.env): Config {
     secretCacheTtlMs: duration(env, 'SECRET_CACHE_TTL', '5s'),
     maxConcurrentReconciles: integer(env, 'MAX_CONCURRENT_RECONCILES', 4, 1, 100),
     metricsPort: integer(env, 'METRICS_PORT', 8080, 0, 65535),
+    metricsBindAddress: env.METRICS_BIND_ADDRESS || '0.0.0.0',
     sqsWaitTimeSeconds: integer(env, 'SQS_WAIT_TIME_SECONDS', 20, 0, 20),
   });
 }

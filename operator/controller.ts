@@ -1,0 +1,92 @@
+import { TerminalError, describe } from './errors.js';
+import type { Logger } from './logger.js';
+import type { WorkQueue } from './queue.js';
+import type { ReconcileResult } from './reconcile.js';
+import type { PendingSignals, RotationSignal } from './signals.js';
+
+export interface ControllerHooks {
+  onResult?: (result: 'success' | 'requeue' | 'error' | 'terminal', seconds: number) => void;
+}
+
+/**
+ * Runs the reconcile loop over ONE keyed queue with `concurrency` workers. This is the single place
+ * that decides what an outcome means (as controller-runtime's reconcileHandler): success forgets the
+ * backoff and settles signals, requeue-after schedules, an error backs off, a terminal error is logged
+ * and not retried.
+ */
+export class Controller {
+  private workers: Promise<void>[] = [];
+
+  constructor(
+    private readonly queue: WorkQueue,
+    private readonly pending: PendingSignals,
+    private readonly reconcile: (key: string) => Promise<ReconcileResult>,
+    private readonly logger: Logger,
+    private readonly hooks: ControllerHooks = {},
+  ) {}
+
+  /** A mapping to look at (watch events, resync). */
+  enqueue(key: string): void {
+    this.queue.add(key);
+  }
+
+  /**
+   * The SQS pipeline's entry point: the mapping `key` may need a restart for `signal`. Resolves once a
+   * reconcile pass recorded it (or the mapping is gone), so the caller may acknowledge the message.
+   */
+  signal(key: string, signal: RotationSignal): Promise<void> {
+    const settled = this.pending.add(key, signal);
+    this.queue.add(key);
+    return settled;
+  }
+
+  start(concurrency: number): void {
+    this.workers = Array.from({ length: concurrency }, () => this.work());
+  }
+
+  /** Stops handing out keys and waits for in-flight passes to finish. */
+  async stop(): Promise<void> {
+    this.queue.shutDown();
+    await Promise.all(this.workers);
+  }
+
+  private async work(): Promise<void> {
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      try {
+        await this.process(key);
+      } finally {
+        this.queue.done(key);
+      }
+    }
+  }
+
+  private async process(key: string): Promise<void> {
+    const started = process.hrtime.bigint();
+    const seconds = (): number => Number(process.hrtime.bigint() - started) / 1e9;
+    try {
+      const result = await this.reconcile(key);
+      this.queue.forget(key);
+      if (result.gone) {
+        this.queue.remove(key);
+        this.pending.forget(key);
+        this.hooks.onResult?.('success', seconds());
+        return;
+      }
+      if (result.observedAt !== undefined) this.pending.settle(key, result.observedAt);
+      if (result.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);
+      this.hooks.onResult?.(result.requeueAfterMs !== undefined ? 'requeue' : 'success', seconds());
+    } catch (err) {
+      if (err instanceof TerminalError) {
+        this.queue.forget(key);
+        this.logger.error('reconcile failed permanently', { mapping: key, error: describe(err) });
+        this.hooks.onResult?.('terminal', seconds());
+        return;
+      }
+      const delay = this.queue.addRateLimited(key);
+      this.logger.warn('reconcile failed; will retry', { mapping: key, error: describe(err), retryInMs: delay });
+      this.hooks.onResult?.('error', seconds());
+    }
+  }
+}

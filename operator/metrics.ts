@@ -1,0 +1,43 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prometheus metrics, every name prefixed secrets_rotation_. One instance per process. */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly messagesReceived = this.counter('messages_received_total', 'SQS messages received');
+  readonly messagesAcknowledged = this.counter('messages_acknowledged_total', 'SQS messages deleted after handling');
+  readonly messagesMalformed = this.counter('messages_malformed_total', 'SQS messages that can never be processed');
+  readonly messagesDeadLettered = this.counter(
+    'messages_dead_lettered_total',
+    'Malformed messages left for the dead-letter queue (redrive policy present)',
+  );
+  readonly signals = this.counter('signals_total', 'Parsed events by kind and outcome', ['event', 'outcome']);
+  readonly restarts = this.counter('restarts_total', 'Workload restarts by kind and result', ['kind', 'result']);
+  readonly reconcileErrors = this.counter('reconcile_errors_total', 'Reconcile passes that failed');
+  readonly reconcileDuration = new Histogram({
+    name: 'secrets_rotation_reconcile_duration_seconds',
+    help: 'Duration of reconcile passes by result',
+    labelNames: ['result'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly eventToRestart = new Histogram({
+    name: 'secrets_rotation_event_to_restart_seconds',
+    help: 'Time from receiving an SQS message to the end of the reconcile pass that recorded it',
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  readonly queueDepth = new Gauge({
+    name: 'secrets_rotation_queue_depth',
+    help: 'Mapping keys waiting in the reconcile queue',
+    registers: [this.registry],
+  });
+  readonly awsCalls = this.counter('aws_calls_total', 'AWS API calls by operation and result', ['operation', 'result']);
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'secrets_rotation_process_' });
+  }
+
+  private counter<L extends string>(name: string, help: string, labelNames: L[] = []): Counter<L> {
+    return new Counter({ name: `secrets_rotation_${name}`, help, labelNames, registers: [this.registry] });
+  }
+}

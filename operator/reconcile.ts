@@ -1,0 +1,236 @@
+import type { Condition, Mapping, MappingStatus, WorkloadStatus } from '../resources/types.js';
+import { parseDuration } from './duration.js';
+import { AccessDeniedError, SecretNotFoundError, describe, isNotFound } from './errors.js';
+import { EventReason, type EventRecorder } from './events.js';
+import { isEmptySelector, selectorProblems } from './label-selector.js';
+import type { Logger } from './logger.js';
+import type { MappingIndex } from './mapping-index.js';
+import { FINALIZER, type MappingClient } from './mappings.js';
+import { entryFor, planRestarts, versionStamp, type Planned } from './restart-plan.js';
+import type { SecretVersion, SecretVersions } from './secret-versions.js';
+import { READY, Reason, readyCondition, sameStatus, setCondition } from './status.js';
+import type { Workloads } from './workloads.js';
+
+/** What one pass concluded; the controller turns it into queue actions (see controller.ts). */
+export interface ReconcileResult {
+  /** Run again after this many ms (a deferred restart, or a secret to look up again). */
+  requeueAfterMs?: number;
+  /** Secret information this pass acted on was fetched at this time: signals up to it are settled. */
+  observedAt?: number;
+  /** The mapping no longer exists: forget everything about it. */
+  gone?: boolean;
+}
+
+export interface ReconcileDeps {
+  mappings: MappingClient;
+  workloads: Workloads;
+  versions: SecretVersions;
+  index: MappingIndex;
+  recorder: EventRecorder;
+  logger: Logger;
+  /** How soon to look again at a mapping whose secret is missing or denied. */
+  secretRetryMs: number;
+  onRestart?: (kind: string, result: 'success' | 'failure') => void;
+}
+
+/** A restart that failed for a reason other than the workload being gone. */
+export class RestartError extends Error {
+  override name = 'RestartError';
+}
+
+/** Spec problems the CRD schema cannot catch; empty when the spec is usable. */
+export function specProblems(m: Mapping): string[] {
+  const { spec } = m;
+  const problems = selectorProblems(spec.selector);
+  if (spec.selector && isEmptySelector(spec.selector)) problems.push('spec.selector is empty: it would select every workload');
+  if (isEmptySelector(spec.selector) && !(spec.workloads ?? []).length) problems.push('no target: set spec.selector or spec.workloads');
+  try {
+    parseDuration(spec.minRestartInterval ?? '0s');
+  } catch (err) {
+    problems.push(`spec.minRestartInterval: ${(err as Error).message}`);
+  }
+  return problems;
+}
+
+/**
+ * Converges one mapping (level-based: it re-reads the mapping, the secret's AWSCURRENT version and the
+ * workloads, and never trusts the event that woke it). A replay of the same state restarts nothing.
+ */
+export async function reconcile(key: string, deps: ReconcileDeps): Promise<ReconcileResult> {
+  const [namespace, name] = key.split('/');
+  const mapping = await deps.mappings.get(namespace, name);
+  if (!mapping || mapping.metadata.deletionTimestamp) {
+    deps.index.delete(key);
+    // Cleanup forgets the mapping; it never touches the workloads (that would roll them again).
+    if (mapping?.metadata.finalizers?.includes(FINALIZER)) await deps.mappings.setFinalizer(mapping, false);
+    return { gone: true };
+  }
+  if (!mapping.metadata.finalizers?.includes(FINALIZER)) await deps.mappings.setFinalizer(mapping, true);
+  const pass = new Pass(mapping, deps, deps.logger.child({ mapping: key, secret: mapping.spec.secretId }));
+  return pass.run();
+}
+
+class Pass {
+  private readonly now = new Date();
+  private readonly nowIso = this.now.toISOString();
+  private readonly prev: MappingStatus;
+
+  constructor(
+    private readonly m: Mapping,
+    private readonly deps: ReconcileDeps,
+    private readonly log: Logger,
+  ) {
+    this.prev = m.status ?? {};
+  }
+
+  async run(): Promise<ReconcileResult> {
+    const problems = specProblems(this.m);
+    if (problems.length) {
+      this.deps.index.delete(this.key);
+      await this.fail(Reason.InvalidSpec, problems.join('; '), EventReason.InvalidSpec);
+      return {};
+    }
+    let secret: SecretVersion;
+    try {
+      secret = await this.deps.versions.resolve(this.m.spec.secretId);
+    } catch (err) {
+      return this.secretUnavailable(err);
+    }
+    this.deps.index.set(this.key, secret.arn);
+    const targets = await this.deps.workloads.findTargets(this.m.metadata.namespace, this.m.spec);
+    const plan = planRestarts({
+      secretName: secret.name,
+      currentVersionId: secret.currentVersionId,
+      baselineVersionId: this.prev.currentVersionId,
+      previous: this.prev.workloads ?? [],
+      targets,
+      now: this.now.getTime(),
+      minRestartIntervalMs: parseDuration(this.m.spec.minRestartInterval ?? '0s'),
+      suspend: this.m.spec.suspend ?? false,
+    });
+    const entries = await this.execute(plan, secret);
+    await this.writeStatus(secret, plan, entries);
+    const failed = entries.filter((e) => e.state === 'Failed');
+    if (failed.length) {
+      throw new RestartError(`restart failed for ${failed.map((e) => `${e.kind}/${e.name}: ${e.message}`).join('; ')}`);
+    }
+    const waits = plan.flatMap((p) => (p.action === 'pending' && p.waitMs ? [p.waitMs] : []));
+    return { observedAt: secret.fetchedAt, requeueAfterMs: waits.length ? Math.min(...waits) : undefined };
+  }
+
+  private get key(): string {
+    return `${this.m.metadata.namespace}/${this.m.metadata.name}`;
+  }
+
+  private async secretUnavailable(err: unknown): Promise<ReconcileResult> {
+    const observedAt = Date.now();
+    if (err instanceof SecretNotFoundError) {
+      this.deps.index.delete(this.key);
+      await this.fail(Reason.SecretNotFound, err.message, EventReason.SecretNotFound);
+      return { requeueAfterMs: this.deps.secretRetryMs, observedAt };
+    }
+    if (err instanceof AccessDeniedError) {
+      this.deps.index.delete(this.key);
+      await this.fail(Reason.AccessDenied, `${err.message}: grant secretsmanager:DescribeSecret`, EventReason.AccessDenied);
+      return { requeueAfterMs: this.deps.secretRetryMs, observedAt };
+    }
+    // Transient (throttling, network, endpoint down): report, and let the queue back off and retry.
+    await this.fail(Reason.AwsError, describe(err));
+    throw err;
+  }
+
+  /** Restarts what the plan says, one workload at a time; returns every target's status entry. */
+  private async execute(plan: Planned[], secret: SecretVersion): Promise<WorkloadStatus[]> {
+    const stamp = versionStamp(secret.name, secret.currentVersionId);
+    const detected = plan.some(
+      (p) => p.action === 'restart' || ((p.action === 'pending' || p.action === 'suspended') && p.previous?.state !== (p.action === 'pending' ? 'Pending' : 'Suspended')),
+    );
+    if (detected) {
+      this.log.info('rotation detected', { version: secret.currentVersionId, previous: this.prev.currentVersionId });
+      await this.event('Normal', EventReason.RotationDetected,
+        `secret ${secret.name}: AWSCURRENT is now ${secret.currentVersionId} (was ${this.prev.currentVersionId ?? 'unknown'})`);
+    }
+    const entries: WorkloadStatus[] = [];
+    for (const p of plan) entries.push(await this.apply(p, secret, stamp));
+    return entries;
+  }
+
+  private async apply(p: Planned, secret: SecretVersion, stamp: string): Promise<WorkloadStatus> {
+    const { kind, name } = p.target;
+    const workload = `${kind}/${name}`;
+    if (p.action === 'missing' && p.previous?.state !== 'Missing') {
+      await this.event('Warning', EventReason.WorkloadMissing, `${workload} not found in namespace ${this.m.metadata.namespace}`);
+    }
+    if (p.action === 'pending' && p.previous?.state !== 'Pending') {
+      this.log.info('restart deferred', { workload, waitMs: p.waitMs });
+      await this.event('Normal', EventReason.RestartDeferred, `${workload}: restart waits ${Math.ceil((p.waitMs ?? 0) / 1000)}s for minRestartInterval`);
+    }
+    if (p.action !== 'restart') return entryFor(p, secret.currentVersionId, this.nowIso);
+    try {
+      await this.deps.workloads.restart(this.m.metadata.namespace, p.target, this.nowIso, stamp);
+    } catch (err) {
+      if (isNotFound(err)) return entryFor({ ...p, action: 'missing' }, secret.currentVersionId, this.nowIso);
+      this.deps.onRestart?.(kind, 'failure');
+      this.log.error('restart failed', { workload, version: secret.currentVersionId, error: describe(err) });
+      await this.event('Warning', EventReason.RestartFailed, `${workload}: ${describe(err)}`);
+      return { kind, name, versionId: p.previous?.versionId, restartedAt: p.previous?.restartedAt, state: 'Failed', message: describe(err) };
+    }
+    this.deps.onRestart?.(kind, 'success');
+    this.log.info('workload restarted', { workload, version: secret.currentVersionId });
+    await this.event('Normal', EventReason.WorkloadRestarted, `${workload} restarted for ${stamp}`);
+    const entry = entryFor(p, secret.currentVersionId, this.nowIso);
+    if (p.target.blocked) await this.event('Warning', EventReason.WorkloadBlocked, `${workload}: ${entry.message ?? ''}`);
+    return entry;
+  }
+
+  private async writeStatus(secret: SecretVersion, plan: Planned[], entries: WorkloadStatus[]): Promise<void> {
+    const allCurrent = entries.every((e) => e.state === 'Missing' || e.versionId === secret.currentVersionId);
+    const restarted = plan.some((p, i) => p.action === 'restart' && entries[i].state !== 'Failed' && entries[i].state !== 'Missing');
+    const failed = entries.filter((e) => e.state === 'Failed').length;
+    const existing = entries.filter((e) => e.state !== 'Missing').length;
+    const ready: Omit<Condition, 'lastTransitionTime'> =
+      failed > 0
+        ? this.condition('False', Reason.RestartFailed, `${failed} workload(s) could not be restarted; retrying`)
+        : existing === 0
+          ? this.condition('False', Reason.NoWorkloads, `no ${(this.m.spec.kinds ?? ['workload']).join('/')} in ${this.m.metadata.namespace} matches the mapping`)
+          : this.m.spec.suspend
+            ? this.condition('True', Reason.Suspended, `suspended: watching ${secret.arn}, restarting nothing`)
+            : this.condition('True', Reason.WatchingSecret, `watching ${secret.arn}; ${existing} workload(s)`);
+    await this.write({
+      observedGeneration: this.m.metadata.generation,
+      secretArn: secret.arn,
+      currentVersionId: allCurrent ? secret.currentVersionId : (this.prev.currentVersionId ?? secret.currentVersionId),
+      lastRotationTime: restarted ? this.nowIso : this.prev.lastRotationTime,
+      matchedWorkloads: existing,
+      workloads: entries,
+      conditions: setCondition(this.prev.conditions, ready, this.nowIso),
+    });
+  }
+
+  /** Ready=False with `reason`; an Event only when the reason is new, so retries do not flood. */
+  private async fail(reason: Reason, message: string, eventReason?: EventReason): Promise<void> {
+    const before = readyCondition(this.prev.conditions);
+    if (eventReason && (before?.reason !== reason || before.status !== 'False')) {
+      this.log.warn('mapping not ready', { reason, message });
+      await this.event('Warning', eventReason, message);
+    }
+    await this.write({
+      ...this.prev,
+      observedGeneration: this.m.metadata.generation,
+      conditions: setCondition(this.prev.conditions, this.condition('False', reason, message), this.nowIso),
+    });
+  }
+
+  private condition(status: Condition['status'], reason: Reason, message: string): Omit<Condition, 'lastTransitionTime'> {
+    return { type: READY, status, reason, message, observedGeneration: this.m.metadata.generation };
+  }
+
+  private async write(status: MappingStatus): Promise<void> {
+    if (sameStatus(this.m.status, status)) return;
+    await this.deps.mappings.applyStatus(this.m, status);
+  }
+
+  private event(type: 'Normal' | 'Warning', reason: EventReason, message: string): Promise<void> {
+    return this.deps.recorder.record(this.m, type, reason, message);
+  }
+}

@@ -1,0 +1,54 @@
+import { describe } from './errors.js';
+import type { Logger } from './logger.js';
+import type { MappingIndex } from './mapping-index.js';
+import type { SecretVersions } from './secret-versions.js';
+
+export interface ResyncDeps {
+  intervalMs: number;
+  versions: SecretVersions;
+  index: MappingIndex;
+  /** Every mapping key the watch knows. */
+  keys: () => string[];
+  enqueue: (key: string) => void;
+  logger: Logger;
+}
+
+/**
+ * The safety net: every interval, asks DescribeSecret once per mapped secret (fresh, not cached) and
+ * enqueues every mapping, so a change whose event was lost (operator down past the queue's retention,
+ * rule misconfigured, message purged) is still applied. Costs one DescribeSecret per secret per interval.
+ */
+export class Resync {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly deps: ResyncDeps) {}
+
+  start(): void {
+    if (this.deps.intervalMs <= 0) return;
+    this.timer = setInterval(() => {
+      this.running ??= this.run().finally(() => (this.running = undefined));
+    }, this.deps.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  async run(): Promise<void> {
+    const started = Date.now();
+    const arns = [...this.deps.index.arns()];
+    for (const arn of arns) {
+      try {
+        await this.deps.versions.resolve(arn, { notBefore: started });
+      } catch (err) {
+        this.deps.logger.warn('resync could not describe secret; its mappings will report why', { secret: arn, error: describe(err) });
+      }
+    }
+    this.deps.versions.prune();
+    const keys = this.deps.keys();
+    for (const key of keys) this.deps.enqueue(key);
+    this.deps.logger.debug('resync enqueued mappings', { mappings: keys.length, secrets: arns.length, ms: Date.now() - started });
+  }
+}

@@ -1,0 +1,243 @@
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { describe } from './errors.js';
+import { SecretNotFoundError, AccessDeniedError } from './errors.js';
+import { parseMessage, type ParsedMessage } from './event-parser.js';
+import type { Logger } from './logger.js';
+import type { MappingIndex } from './mapping-index.js';
+import type { Metrics } from './metrics.js';
+import type { SecretVersions } from './secret-versions.js';
+import type { RotationSignal } from './signals.js';
+
+export interface PollerDeps {
+  sqs: SQSClient;
+  queueUrl: string;
+  versions: SecretVersions;
+  index: MappingIndex;
+  /** The reconcile queue's signal entry point; resolves once the signal is recorded. */
+  signal: (key: string, signal: RotationSignal) => Promise<void>;
+  logger: Logger;
+  metrics: Metrics;
+  waitTimeSeconds: number;
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+type Outcome = 'ack' | 'leave' | 'dead-letter';
+
+const BODY_LOG_LIMIT = 256;
+
+/**
+ * Long-polls the rotation queue and turns messages into rotation signals for the reconcile queue. It
+ * never patches Kubernetes objects. A message is deleted only once every mapping it concerns recorded
+ * it (or it is irrelevant); a transient failure leaves it for redelivery; a malformed one goes to the
+ * dead-letter queue (redrive policy) or, without one, is deleted and logged.
+ */
+export class SqsPoller {
+  private running = false;
+  private abort = new AbortController();
+  private readonly inflight = new Set<Promise<void>>();
+  private loopDone: Promise<void> = Promise.resolve();
+  private visibilityTimeout = 30;
+  private hasRedrive = false;
+  private ackBatch: { Id: string; ReceiptHandle: string }[] = [];
+  private ackFlush: Promise<void> | undefined;
+
+  constructor(private readonly deps: PollerDeps) {}
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  start(): void {
+    this.running = true;
+    this.abort = new AbortController();
+    this.loopDone = this.loop();
+  }
+
+  /** Stops receiving; waits up to `graceMs` for messages being handled; the rest is redelivered later. */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.running = false;
+    this.abort.abort();
+    await this.loopDone;
+    const timeout = new Promise((r) => setTimeout(r, graceMs).unref());
+    await Promise.race([Promise.all(this.inflight), timeout]);
+    await this.flushAcks();
+  }
+
+  private async loop(): Promise<void> {
+    const min = this.deps.minBackoffMs ?? 1000;
+    let backoff = min;
+    let attributesKnown = false;
+    while (this.running) {
+      try {
+        if (!attributesKnown) attributesKnown = await this.readQueueAttributes();
+        const out = await this.deps.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: this.deps.queueUrl,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: this.deps.waitTimeSeconds,
+            MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+          }),
+          { abortSignal: this.abort.signal },
+        );
+        this.deps.metrics.awsCalls.inc({ operation: 'ReceiveMessage', result: 'success' });
+        backoff = min;
+        const receivedAt = Date.now();
+        for (const m of out.Messages ?? []) this.track(this.handle(m, receivedAt));
+      } catch (err) {
+        if (!this.running) break;
+        this.deps.metrics.awsCalls.inc({ operation: 'ReceiveMessage', result: 'error' });
+        this.deps.logger.warn('receiving from SQS failed; backing off', { error: describe(err), retryInMs: backoff });
+        await new Promise((r) => setTimeout(r, backoff));
+        backoff = Math.min(backoff * 2, this.deps.maxBackoffMs ?? 30_000);
+      }
+    }
+  }
+
+  private async readQueueAttributes(): Promise<boolean> {
+    const out = await this.deps.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: this.deps.queueUrl, AttributeNames: ['VisibilityTimeout', 'RedrivePolicy'] }),
+      { abortSignal: this.abort.signal },
+    );
+    this.visibilityTimeout = Number(out.Attributes?.VisibilityTimeout ?? 30) || 30;
+    this.hasRedrive = Boolean(out.Attributes?.RedrivePolicy);
+    this.deps.logger.info('polling SQS', { queue: this.deps.queueUrl, redrive: this.hasRedrive, visibilityTimeout: this.visibilityTimeout });
+    return true;
+  }
+
+  private track(p: Promise<void>): void {
+    this.inflight.add(p);
+    void p.finally(() => this.inflight.delete(p));
+  }
+
+  private async handle(m: Message, receivedAt: number): Promise<void> {
+    this.deps.metrics.messagesReceived.inc();
+    const log = this.deps.logger.child({ messageId: m.MessageId });
+    let outcome: Outcome;
+    try {
+      const parsed = parseMessage(m.Body ?? '');
+      outcome = await this.decide(parsed, m, receivedAt, log);
+    } catch (err) {
+      // Never crash, never drop: an unexpected failure leaves the message for redelivery.
+      log.error('handling message failed; it will be redelivered', { error: describe(err) });
+      outcome = 'leave';
+    }
+    if (outcome === 'ack') this.ack(m);
+    else if (outcome === 'dead-letter') await this.releaseNow(m);
+  }
+
+  private async decide(parsed: ParsedMessage, m: Message, receivedAt: number, log: Logger): Promise<Outcome> {
+    if (parsed.kind === 'malformed') {
+      this.deps.metrics.messagesMalformed.inc();
+      const body = (m.Body ?? '').slice(0, BODY_LOG_LIMIT);
+      if (this.hasRedrive) {
+        this.deps.metrics.messagesDeadLettered.inc();
+        log.warn('malformed message left for the dead-letter queue', { reason: parsed.reason, body });
+        return 'dead-letter';
+      }
+      log.warn('malformed message deleted (the queue has no redrive policy)', { reason: parsed.reason, body });
+      return 'ack';
+    }
+    this.deps.metrics.signals.inc({ event: parsed.eventKind, outcome: parsed.kind });
+    if (parsed.kind === 'ignored') {
+      log.debug('event cannot change a current value; acknowledged', { event: parsed.eventKind, reason: parsed.reason });
+      return 'ack';
+    }
+    return this.signalMappings(parsed, m, receivedAt, log);
+  }
+
+  private async signalMappings(
+    parsed: Extract<ParsedMessage, { kind: 'candidate' }>,
+    m: Message,
+    receivedAt: number,
+    log: Logger,
+  ): Promise<Outcome> {
+    let secret;
+    try {
+      secret = await this.deps.versions.resolve(parsed.secretId, { notBefore: receivedAt });
+    } catch (err) {
+      if (err instanceof SecretNotFoundError || err instanceof AccessDeniedError) {
+        // No mapping can be matched to a secret we cannot describe; mappings report it themselves.
+        log.info('event for a secret that cannot be described; acknowledged', { secret: parsed.secretId, error: describe(err) });
+        return 'ack';
+      }
+      log.warn('could not resolve the secret; the message will be redelivered', { secret: parsed.secretId, error: describe(err) });
+      return 'leave';
+    }
+    const keys = this.deps.index.keysFor(secret.arn);
+    if (keys.length === 0) {
+      log.debug('no mapping watches this secret; acknowledged', { secret: secret.arn });
+      return 'ack';
+    }
+    log.info('rotation signal', { secret: secret.arn, version: secret.currentVersionId, event: parsed.eventKind, mappings: keys });
+    const signal: RotationSignal = {
+      secretArn: secret.arn,
+      versionId: secret.currentVersionId,
+      observedAt: secret.fetchedAt,
+      reason: parsed.eventKind,
+    };
+    await this.keepInvisible(m, Promise.all(keys.map((k) => this.deps.signal(k, signal))));
+    this.deps.metrics.eventToRestart.observe((Date.now() - receivedAt) / 1000);
+    return 'ack';
+  }
+
+  /** Extends the message's visibility while the reconcile loop works on it, so it is not redelivered meanwhile. */
+  private async keepInvisible(m: Message, work: Promise<unknown>): Promise<void> {
+    const every = Math.max(1, this.visibilityTimeout / 2) * 1000;
+    const timer = setInterval(() => {
+      void this.deps.sqs
+        .send(new ChangeMessageVisibilityCommand({ QueueUrl: this.deps.queueUrl, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: this.visibilityTimeout }))
+        .catch((err: unknown) => this.deps.logger.warn('could not extend message visibility', { messageId: m.MessageId, error: describe(err) }));
+    }, every);
+    try {
+      await work;
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
+  /** Makes a malformed message visible again at once, so its receive count reaches the redrive limit quickly. */
+  private async releaseNow(m: Message): Promise<void> {
+    try {
+      await this.deps.sqs.send(
+        new ChangeMessageVisibilityCommand({ QueueUrl: this.deps.queueUrl, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 }),
+      );
+    } catch (err) {
+      this.deps.logger.warn('could not release malformed message', { messageId: m.MessageId, error: describe(err) });
+    }
+  }
+
+  private ack(m: Message): void {
+    if (!m.ReceiptHandle) return;
+    this.ackBatch.push({ Id: String(this.ackBatch.length), ReceiptHandle: m.ReceiptHandle });
+    this.ackFlush ??= new Promise<void>((r) => setImmediate(r)).then(() => this.flushAcks());
+  }
+
+  /** DeleteMessageBatch, ten at a time, checking each entry; a failed delete means a harmless redelivery. */
+  private async flushAcks(): Promise<void> {
+    const batch = this.ackBatch;
+    this.ackBatch = [];
+    this.ackFlush = undefined;
+    for (let i = 0; i < batch.length; i += 10) {
+      const entries = batch.slice(i, i + 10).map((e, j) => ({ ...e, Id: String(j) }));
+      try {
+        const out = await this.deps.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: this.deps.queueUrl, Entries: entries }));
+        this.deps.metrics.messagesAcknowledged.inc(out.Successful?.length ?? 0);
+        this.deps.metrics.awsCalls.inc({ operation: 'DeleteMessageBatch', result: out.Failed?.length ? 'partial' : 'success' });
+        for (const f of out.Failed ?? []) {
+          this.deps.logger.warn('message delete failed; it will be redelivered and handled idempotently', { code: f.Code, error: f.Message });
+        }
+      } catch (err) {
+        this.deps.metrics.awsCalls.inc({ operation: 'DeleteMessageBatch', result: 'error' });
+        this.deps.logger.warn('message delete failed; messages will be redelivered', { error: describe(err), count: entries.length });
+      }
+    }
+  }
+}
