@@ -1,0 +1,39 @@
+import type { Mapping, MappingSpec } from '../resources/types.js';
+import { adminClients, kc, waitFor } from './harness.js';
+
+export async function applyMapping(namespace: string, name: string, spec: MappingSpec): Promise<void> {
+  const body = { apiVersion: 'secretsrotation.io/v1alpha1', kind: 'SecretsRotationMapping', metadata: { name, namespace }, spec };
+  await kc(['apply', '-f', '-'], JSON.stringify(body));
+}
+
+export async function getMapping(namespace: string, name: string): Promise<Mapping> {
+  const { custom } = await adminClients();
+  return (await custom.getNamespacedCustomObject({
+    group: 'secretsrotation.io',
+    version: 'v1alpha1',
+    namespace,
+    plural: 'secretsrotationmappings',
+    name,
+  })) as Mapping;
+}
+
+export function ready(m: Mapping): { status?: string; reason?: string; message?: string } {
+  return m.status?.conditions?.find((c) => c.type === 'Ready') ?? {};
+}
+
+/** Waits until the mapping's Ready condition has `reason` (and its status is for the current generation). */
+export async function waitReason(namespace: string, name: string, reason: string, timeoutMs = 30_000): Promise<Mapping> {
+  return waitFor(`mapping ${namespace}/${name} Ready reason ${reason}`, async () => {
+    const m = await getMapping(namespace, name);
+    return ready(m).reason === reason && m.status?.observedGeneration === m.metadata.generation ? m : undefined;
+  }, timeoutMs);
+}
+
+/** Reasons of the Events recorded on the mapping, oldest first. */
+export async function eventReasons(namespace: string, name: string): Promise<string[]> {
+  const { core } = await adminClients();
+  const list = await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name},involvedObject.kind=SecretsRotationMapping` });
+  return list.items
+    .sort((a, b) => String(a.firstTimestamp ?? '').localeCompare(String(b.firstTimestamp ?? '')))
+    .map((e) => e.reason ?? '');
+}

@@ -1,0 +1,53 @@
+import type { V1DaemonSet, V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
+import { adminClients } from './harness.js';
+
+const podTemplate = (app: string): V1Deployment['spec'] => ({
+  selector: { matchLabels: { app } },
+  template: { metadata: { labels: { app } }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] } },
+});
+
+/** Creates a workload of `kind` in `namespace`, labelled `labels`, with `replicas` pods (kwok runs them). */
+export async function createWorkload(
+  kind: 'Deployment' | 'StatefulSet' | 'DaemonSet',
+  namespace: string,
+  name: string,
+  labels: Record<string, string>,
+  opts: { replicas?: number; paused?: boolean; onDelete?: boolean } = {},
+): Promise<void> {
+  const { apps } = await adminClients();
+  const metadata = { name, namespace, labels };
+  const spec = podTemplate(name);
+  if (!spec) return;
+  if (kind === 'Deployment') {
+    const body: V1Deployment = { metadata, spec: { ...spec, replicas: opts.replicas ?? 2, paused: opts.paused } };
+    await apps.createNamespacedDeployment({ namespace, body });
+  } else if (kind === 'StatefulSet') {
+    const body: V1StatefulSet = {
+      metadata,
+      spec: { ...spec, serviceName: name, replicas: opts.replicas ?? 2, updateStrategy: opts.onDelete ? { type: 'OnDelete' } : undefined },
+    };
+    await apps.createNamespacedStatefulSet({ namespace, body });
+  } else {
+    const body: V1DaemonSet = { metadata, spec: { ...spec, updateStrategy: opts.onDelete ? { type: 'OnDelete' } : undefined } };
+    await apps.createNamespacedDaemonSet({ namespace, body });
+  }
+}
+
+export interface TemplateState {
+  generation: number;
+  stamp?: string;
+  restartedAt?: string;
+}
+
+/** The workload's generation and our pod-template annotations. */
+export async function templateState(kind: string, namespace: string, name: string): Promise<TemplateState> {
+  const { apps } = await adminClients();
+  const obj =
+    kind === 'Deployment'
+      ? await apps.readNamespacedDeployment({ namespace, name })
+      : kind === 'StatefulSet'
+        ? await apps.readNamespacedStatefulSet({ namespace, name })
+        : await apps.readNamespacedDaemonSet({ namespace, name });
+  const a = obj.spec?.template.metadata?.annotations ?? {};
+  return { generation: obj.metadata?.generation ?? 0, stamp: a['secretsrotation.io/secret-version'], restartedAt: a['secretsrotation.io/restartedAt'] };
+}
