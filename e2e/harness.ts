@@ -96,8 +96,8 @@ export function e2eTest(name: string, fn: (scope: Scope) => Promise<void>, opts:
     try {
       await fn(scope);
     } catch (err) {
-      const components = ['kube-apiserver', 'kube-controller-manager', 'kwok'].map((c) => path.join(logDir, `${c}.log`));
-      console.error([...scope.logs, ...components].map((f) => tail(f, 40)).join('\n'));
+      const components = ['kube-apiserver', 'kube-controller-manager'].map((c) => path.join(logDir, `${c}.log`));
+      console.error([...scope.logs.map((f) => tail(f, 60)), ...components.map((f) => tail(f, 15))].join('\n'));
       throw err;
     } finally {
       for (const c of scope.cleanups.reverse()) await c().catch(() => undefined);

@@ -167,7 +167,8 @@ class Pass {
     }
     if (p.action !== 'restart') return entryFor(p, secret.currentVersionId, this.nowIso);
     try {
-      await this.deps.workloads.restart(this.m.metadata.namespace, p.target, this.nowIso, stamp);
+      const restarted = await this.deps.workloads.restart(this.m.metadata.namespace, p.target, this.nowIso, stamp);
+      if (!restarted) return entryFor({ ...p, action: 'already' }, secret.currentVersionId, this.nowIso);
     } catch (err) {
       if (isNotFound(err)) return entryFor({ ...p, action: 'missing' }, secret.currentVersionId, this.nowIso);
       this.deps.onRestart?.(kind, 'failure');

@@ -6,7 +6,7 @@ import {
   type V1PodTemplateSpec,
 } from '@kubernetes/client-node';
 import { WORKLOAD_KINDS, type MappingSpec, type WorkloadKind } from '../resources/types.js';
-import { isNotFound } from './errors.js';
+import { isConflict, isNotFound } from './errors.js';
 import { isEmptySelector, selectorToString } from './label-selector.js';
 import type { Target } from './restart-plan.js';
 
@@ -64,13 +64,18 @@ function toTarget(kind: WorkloadKind, w: Workload): Target {
     name: w.metadata?.name ?? '',
     exists: true,
     templateVersion: w.spec?.template.metadata?.annotations?.[SECRET_VERSION_ANNOTATION],
+    resourceVersion: w.metadata?.resourceVersion,
     blocked,
   };
 }
 
-/** The strategic-merge patch `kubectl rollout restart` would send, plus the version stamp. */
-export function restartPatch(restartedAt: string, stamp: string): object {
+/**
+ * The strategic-merge patch `kubectl rollout restart` would send, plus the version stamp. With the
+ * resourceVersion read, two mappings restarting one workload for one version cannot both succeed.
+ */
+export function restartPatch(restartedAt: string, stamp: string, resourceVersion?: string): object {
   return {
+    ...(resourceVersion ? { metadata: { resourceVersion } } : {}),
     spec: {
       template: {
         metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: restartedAt, [SECRET_VERSION_ANNOTATION]: stamp } },
@@ -111,7 +116,23 @@ export class Workloads {
     return [...found.values()].sort((a, b) => `${a.kind}/${a.name}`.localeCompare(`${b.kind}/${b.name}`));
   }
 
-  async restart(namespace: string, target: Target, restartedAt: string, stamp: string): Promise<void> {
-    await this.kinds[target.kind].patch(namespace, target.name, restartPatch(restartedAt, stamp));
+  /**
+   * Restarts the workload unless its template already carries `stamp`. Returns false when another
+   * writer (a second mapping for the same secret version) did it first.
+   */
+  async restart(namespace: string, target: Target, restartedAt: string, stamp: string): Promise<boolean> {
+    const ops = this.kinds[target.kind];
+    let resourceVersion = target.resourceVersion;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await ops.patch(namespace, target.name, restartPatch(restartedAt, stamp, resourceVersion));
+        return true;
+      } catch (err) {
+        if (!isConflict(err) || attempt >= 4) throw err;
+      }
+      const fresh = toTarget(target.kind, await ops.get(namespace, target.name));
+      if (fresh.templateVersion === stamp) return false;
+      resourceVersion = fresh.resourceVersion;
+    }
   }
 }
