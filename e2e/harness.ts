@@ -107,9 +107,12 @@ export function e2eTest(name: string, fn: (scope: Scope) => Promise<void>, opts:
 }
 
 /** A queue (+DLQ) for this test alone, with the template's EventBridge rules when `withRules`. */
-export async function testQueue(scope: Scope, opts: { withRules?: boolean; maxReceiveCount?: number } = {}): Promise<RotationQueue> {
+export async function testQueue(
+  scope: Scope,
+  opts: { withRules?: boolean; maxReceiveCount?: number; visibilityTimeout?: number; redrive?: boolean } = {},
+): Promise<RotationQueue> {
   const s = await environment();
-  const q = await createRotationQueue(s.awsEndpoint, scope.namespace, { withRules: opts.withRules ?? false, maxReceiveCount: opts.maxReceiveCount ?? 2 });
+  const q = await createRotationQueue(s.awsEndpoint, scope.namespace, { ...opts, withRules: opts.withRules ?? false, maxReceiveCount: opts.maxReceiveCount ?? 2 });
   scope.cleanups.push(async () => {
     const { sqs, events } = await awsClients();
     for (const rule of q.ruleNames) {

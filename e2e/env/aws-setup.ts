@@ -31,7 +31,7 @@ export interface RotationQueue {
 export async function createRotationQueue(
   endpoint: string,
   name: string,
-  opts: { maxReceiveCount?: number; withRules?: boolean; visibilityTimeout?: number } = {},
+  opts: { maxReceiveCount?: number; withRules?: boolean; visibilityTimeout?: number; redrive?: boolean } = {},
 ): Promise<RotationQueue> {
   const sqs = new SQSClient(awsClientConfig(endpoint));
   const arnOf = async (url: string): Promise<string> =>
@@ -45,7 +45,7 @@ export async function createRotationQueue(
         new CreateQueueCommand({
           QueueName: name,
           Attributes: {
-            RedrivePolicy: JSON.stringify(redrive),
+            ...(opts.redrive === false ? {} : { RedrivePolicy: JSON.stringify(redrive) }),
             VisibilityTimeout: String(opts.visibilityTimeout ?? 30),
           },
         }),
