@@ -1,4 +1,8 @@
-import { ChangeMessageVisibilityCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,47 +22,100 @@ test('the environment is ready: API server, two kwok Nodes, moto, the shared que
   const s = await environment();
   assert.equal((await kc(['get', '--raw', '/readyz'])).trim(), 'ok');
   assert.match(await kc(['version']), /Server Version: v1\.34\.\d+/, 'real version strings, not v0.0.0');
-  const nodes = await kc(['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{" "}{end}']);
+  const nodes = await kc([
+    'get',
+    'nodes',
+    '-o',
+    'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{" "}{end}',
+  ]);
   assert.deepEqual(nodes.trim().split(' '), ['True', 'True']);
-  await assert.rejects(kc(['auth', 'can-i', 'list', 'secrets', '--as=system:serviceaccount:default:default']), (err: { stdout?: string }) => {
-    assert.equal(err.stdout?.trim(), 'no', 'RBAC is on: a ServiceAccount may not list Secrets');
-    return true;
-  });
+  await assert.rejects(
+    kc(['auth', 'can-i', 'list', 'secrets', '--as=system:serviceaccount:default:default']),
+    (err: { stdout?: string }) => {
+      assert.equal(err.stdout?.trim(), 'no', 'RBAC is on: a ServiceAccount may not list Secrets');
+      return true;
+    },
+  );
   const envFile = fs.readFileSync(path.join(repoRoot, '.e2e', 'env'), 'utf8');
-  for (const v of ['KUBECONFIG', 'PATH', 'AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'SQS_QUEUE_URL', 'SQS_DLQ_URL']) {
+  for (const v of [
+    'KUBECONFIG',
+    'PATH',
+    'AWS_ENDPOINT_URL',
+    'AWS_REGION',
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'SQS_QUEUE_URL',
+    'SQS_DLQ_URL',
+  ]) {
     assert.match(envFile, new RegExp(`^export ${v}=`, 'm'));
   }
   const { sqs } = await awsClients();
   await sqs.send(new ReceiveMessageCommand({ QueueUrl: s.queueUrl, WaitTimeSeconds: 0 }));
 });
 
-e2eTest('kwok runs the pods: a 3-replica Deployment becomes available and a rollout restart completes', async (scope) => {
-  const ns = scope.namespace;
-  await kc(['-n', ns, 'create', 'deployment', 'web', '--image=nginx', '--replicas=3']);
-  await kc(['-n', ns, 'rollout', 'status', 'deployment/web', '--timeout=30s']);
-  const running = await kc(['-n', ns, 'get', 'pods', '-o', 'jsonpath={range .items[*]}{.status.phase}{" "}{end}']);
-  assert.deepEqual(running.trim().split(' '), ['Running', 'Running', 'Running']);
-  await kc(['-n', ns, 'rollout', 'restart', 'deployment/web']);
-  await kc(['-n', ns, 'rollout', 'status', 'deployment/web', '--timeout=60s']);
-  await waitFor('old pods gone', async () => (await kc(['-n', ns, 'get', 'pods', '-o', 'name'])).trim().split('\n').length === 3);
-});
+e2eTest(
+  'kwok runs the pods: a 3-replica Deployment becomes available and a rollout restart completes',
+  async (scope) => {
+    const ns = scope.namespace;
+    await kc(['-n', ns, 'create', 'deployment', 'web', '--image=nginx', '--replicas=3']);
+    await kc(['-n', ns, 'rollout', 'status', 'deployment/web', '--timeout=30s']);
+    const running = await kc([
+      '-n',
+      ns,
+      'get',
+      'pods',
+      '-o',
+      'jsonpath={range .items[*]}{.status.phase}{" "}{end}',
+    ]);
+    assert.deepEqual(running.trim().split(' '), ['Running', 'Running', 'Running']);
+    await kc(['-n', ns, 'rollout', 'restart', 'deployment/web']);
+    await kc(['-n', ns, 'rollout', 'status', 'deployment/web', '--timeout=60s']);
+    await waitFor(
+      'old pods gone',
+      async () => (await kc(['-n', ns, 'get', 'pods', '-o', 'name'])).trim().split('\n').length === 3,
+    );
+  },
+);
 
-e2eTest('a Secrets Manager event put on EventBridge arrives in the queue; a message received too often goes to the DLQ', async (scope) => {
-  const q = await testQueue(scope, { withRules: true, maxReceiveCount: 2 });
-  const { sqs } = await awsClients();
-  const fixture = JSON.parse(loadFixture('put-secret-value.json')) as { detail: object };
-  await putEvent('AWS API Call via CloudTrail', fixture.detail);
-  const got = await waitFor('event in the queue', async () => (await sqs.send(new ReceiveMessageCommand({ QueueUrl: q.queueUrl, WaitTimeSeconds: 1 }))).Messages?.[0]);
-  assert.equal((JSON.parse(got.Body ?? '{}') as { source?: string }).source, 'aws.secretsmanager');
-  await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: q.queueUrl, ReceiptHandle: got.ReceiptHandle, VisibilityTimeout: 0 }));
-  await sqs.send(new SendMessageCommand({ QueueUrl: q.queueUrl, MessageBody: 'x' }));
-  // Receive (and never delete) until the redrive moves them.
-  await waitFor('messages in the DLQ', async () => {
-    const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: q.queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0, WaitTimeSeconds: 0 }));
-    const dlq = await sqs.send(new ReceiveMessageCommand({ QueueUrl: q.dlqUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0 }));
-    return (out.Messages ?? []).length === 0 && (dlq.Messages ?? []).length === 2;
-  });
-});
+e2eTest(
+  'a Secrets Manager event put on EventBridge arrives in the queue; a message received too often goes to the DLQ',
+  async (scope) => {
+    const q = await testQueue(scope, { withRules: true, maxReceiveCount: 2 });
+    const { sqs } = await awsClients();
+    const fixture = JSON.parse(loadFixture('put-secret-value.json')) as { detail: object };
+    await putEvent('AWS API Call via CloudTrail', fixture.detail);
+    const got = await waitFor(
+      'event in the queue',
+      async () =>
+        (await sqs.send(new ReceiveMessageCommand({ QueueUrl: q.queueUrl, WaitTimeSeconds: 1 })))
+          .Messages?.[0],
+    );
+    assert.equal((JSON.parse(got.Body ?? '{}') as { source?: string }).source, 'aws.secretsmanager');
+    await sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: q.queueUrl,
+        ReceiptHandle: got.ReceiptHandle,
+        VisibilityTimeout: 0,
+      }),
+    );
+    await sqs.send(new SendMessageCommand({ QueueUrl: q.queueUrl, MessageBody: 'x' }));
+    // Receive (and never delete) until the redrive moves them.
+    await waitFor('messages in the DLQ', async () => {
+      const out = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: q.queueUrl,
+          MaxNumberOfMessages: 10,
+          VisibilityTimeout: 0,
+          WaitTimeSeconds: 0,
+        }),
+      );
+      const dlq = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: q.dlqUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0 }),
+      );
+      return (out.Messages ?? []).length === 0 && (dlq.Messages ?? []).length === 2;
+    });
+  },
+);
 
 e2eTest('each test gets its own namespace and queue', async (scope) => {
   const other = { ...scope, namespace: `${scope.namespace}-b`, cleanups: scope.cleanups };
@@ -71,26 +128,43 @@ e2eTest('each test gets its own namespace and queue', async (scope) => {
   assert.match(await kc(['get', 'namespace', scope.namespace, '-o', 'name']), new RegExp(scope.namespace));
 });
 
-test('env:up and env:down in a separate folder: no stray processes, reuse when up, up again after down', { timeout: 180_000 }, async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sro-env-'));
-  const cli = (cmd: string): Promise<{ stderr: string }> =>
-    run(process.execPath, [path.join(repoRoot, 'dist', 'e2e', 'env', 'cli.js'), cmd], { env: { ...process.env, SRO_E2E_DIR: dir } });
-  const state = (): EnvState => JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8')) as EnvState;
-  try {
-    await cli('up');
-    const first = state();
-    assert.equal(first.processes.length, 6);
-    assert.ok(first.processes.every((p) => isAlive(p.pid)));
-    const again = await cli('up');
-    assert.match(again.stderr, /already up/);
-    assert.deepEqual(state().processes.map((p) => p.pid), first.processes.map((p) => p.pid), 'reused, not a second control plane');
-    await cli('down');
-    assert.ok(first.processes.every((p) => !isAlive(p.pid)), 'every process stopped');
-    assert.equal(fs.existsSync(path.join(dir, 'env')), false);
-    await cli('up');
-    assert.ok(state().processes.every((p) => isAlive(p.pid)), 'up after down works');
-  } finally {
-    await cli('down').catch(() => undefined);
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-});
+test(
+  'env:up and env:down in a separate folder: no stray processes, reuse when up, up again after down',
+  { timeout: 180_000 },
+  async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sro-env-'));
+    const cli = (cmd: string): Promise<{ stderr: string }> =>
+      run(process.execPath, [path.join(repoRoot, 'dist', 'e2e', 'env', 'cli.js'), cmd], {
+        env: { ...process.env, SRO_E2E_DIR: dir },
+      });
+    const state = (): EnvState =>
+      JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8')) as EnvState;
+    try {
+      await cli('up');
+      const first = state();
+      assert.equal(first.processes.length, 6);
+      assert.ok(first.processes.every((p) => isAlive(p.pid)));
+      const again = await cli('up');
+      assert.match(again.stderr, /already up/);
+      assert.deepEqual(
+        state().processes.map((p) => p.pid),
+        first.processes.map((p) => p.pid),
+        'reused, not a second control plane',
+      );
+      await cli('down');
+      assert.ok(
+        first.processes.every((p) => !isAlive(p.pid)),
+        'every process stopped',
+      );
+      assert.equal(fs.existsSync(path.join(dir, 'env')), false);
+      await cli('up');
+      assert.ok(
+        state().processes.every((p) => isAlive(p.pid)),
+        'up after down works',
+      );
+    } finally {
+      await cli('down').catch(() => undefined);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

@@ -4,7 +4,12 @@ import {
   SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { DeleteRuleCommand, EventBridgeClient, PutEventsCommand, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  DeleteRuleCommand,
+  EventBridgeClient,
+  PutEventsCommand,
+  RemoveTargetsCommand,
+} from '@aws-sdk/client-eventbridge';
 import { DeleteQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -28,7 +33,12 @@ export function environment(): Promise<EnvState> {
   return envPromise;
 }
 
-const tools = (s: EnvState): Toolchain => ({ cacheDir: s.cacheDir, binDir: s.binDir, stagesDir: '', motoServer: '' });
+const tools = (s: EnvState): Toolchain => ({
+  cacheDir: s.cacheDir,
+  binDir: s.binDir,
+  stagesDir: '',
+  motoServer: '',
+});
 
 /** kubectl as cluster admin. */
 export async function kc(args: string[], input?: string): Promise<string> {
@@ -36,7 +46,12 @@ export async function kc(args: string[], input?: string): Promise<string> {
   return kubectl(tools(s), s.kubeconfig, args, input);
 }
 
-export async function adminClients(): Promise<{ apps: AppsV1Api; core: CoreV1Api; custom: CustomObjectsApi; config: KubeConfig }> {
+export async function adminClients(): Promise<{
+  apps: AppsV1Api;
+  core: CoreV1Api;
+  custom: CustomObjectsApi;
+  config: KubeConfig;
+}> {
   const s = await environment();
   const config = new KubeConfig();
   config.loadFromFile(s.kubeconfig);
@@ -48,14 +63,22 @@ export async function adminClients(): Promise<{ apps: AppsV1Api; core: CoreV1Api
   };
 }
 
-export async function awsClients(): Promise<{ sm: SecretsManagerClient; sqs: SQSClient; events: EventBridgeClient }> {
+export async function awsClients(): Promise<{
+  sm: SecretsManagerClient;
+  sqs: SQSClient;
+  events: EventBridgeClient;
+}> {
   const s = await environment();
   const cfg = awsClientConfig(s.awsEndpoint);
   return { sm: new SecretsManagerClient(cfg), sqs: new SQSClient(cfg), events: new EventBridgeClient(cfg) };
 }
 
 /** Polls until `check` returns a truthy value; fails with `what` after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -66,13 +89,20 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
       lastError = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : ''}`,
+      );
     }
     await delay(100);
   }
 }
 
-const slug = (s: string): string => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 30);
+const slug = (s: string): string =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 30);
 export const uniqueName = (prefix: string): string => `${slug(prefix)}-${randomBytes(3).toString('hex')}`;
 
 /** What a test gets: its own namespace, its own queue, cleanup registered, logs printed on failure. */
@@ -87,7 +117,11 @@ export interface Scope {
  * A real-environment test: its own namespace (deleted afterwards, even on failure); when it fails,
  * the tails of the operator's and the components' logs are printed.
  */
-export function e2eTest(name: string, fn: (scope: Scope) => Promise<void>, opts: { timeout?: number } = {}): void {
+export function e2eTest(
+  name: string,
+  fn: (scope: Scope) => Promise<void>,
+  opts: { timeout?: number } = {},
+): void {
   test(name, { timeout: opts.timeout ?? 180_000 }, async (t) => {
     await environment();
     const namespace = uniqueName(name);
@@ -96,8 +130,12 @@ export function e2eTest(name: string, fn: (scope: Scope) => Promise<void>, opts:
     try {
       await fn(scope);
     } catch (err) {
-      const components = ['kube-apiserver', 'kube-controller-manager'].map((c) => path.join(logDir, `${c}.log`));
-      console.error([...scope.logs.map((f) => tail(f, 60)), ...components.map((f) => tail(f, 15))].join('\n'));
+      const components = ['kube-apiserver', 'kube-controller-manager'].map((c) =>
+        path.join(logDir, `${c}.log`),
+      );
+      console.error(
+        [...scope.logs.map((f) => tail(f, 60)), ...components.map((f) => tail(f, 15))].join('\n'),
+      );
       throw err;
     } finally {
       for (const c of scope.cleanups.reverse()) await c().catch(() => undefined);
@@ -112,7 +150,11 @@ export async function testQueue(
   opts: { withRules?: boolean; maxReceiveCount?: number; visibilityTimeout?: number; redrive?: boolean } = {},
 ): Promise<RotationQueue> {
   const s = await environment();
-  const q = await createRotationQueue(s.awsEndpoint, scope.namespace, { ...opts, withRules: opts.withRules ?? false, maxReceiveCount: opts.maxReceiveCount ?? 2 });
+  const q = await createRotationQueue(s.awsEndpoint, scope.namespace, {
+    ...opts,
+    withRules: opts.withRules ?? false,
+    maxReceiveCount: opts.maxReceiveCount ?? 2,
+  });
   scope.cleanups.push(async () => {
     const { sqs, events } = await awsClients();
     for (const rule of q.ruleNames) {
@@ -126,8 +168,19 @@ export async function testQueue(
 }
 
 export async function installCrd(): Promise<void> {
-  await kc(['apply', '--server-side', '--force-conflicts', '-f', path.join(repoRoot, 'resources', 'secretsrotationmapping.crd.yaml')]);
-  await kc(['wait', '--for=condition=Established', 'crd/secretsrotationmappings.secretsrotation.io', '--timeout=30s']);
+  await kc([
+    'apply',
+    '--server-side',
+    '--force-conflicts',
+    '-f',
+    path.join(repoRoot, 'resources', 'secretsrotationmapping.crd.yaml'),
+  ]);
+  await kc([
+    'wait',
+    '--for=condition=Established',
+    'crd/secretsrotationmappings.secretsrotation.io',
+    '--timeout=30s',
+  ]);
 }
 
 /**
@@ -135,22 +188,41 @@ export async function installCrd(): Promise<void> {
  * with a ClusterRoleBinding, or only in `namespace` with a RoleBinding): the operator runs with this,
  * never as admin, so a missing permission fails the tests.
  */
-export async function operatorKubeconfig(scope: Scope, bind: 'cluster' | 'namespace' = 'cluster'): Promise<string> {
+export async function operatorKubeconfig(
+  scope: Scope,
+  bind: 'cluster' | 'namespace' = 'cluster',
+): Promise<string> {
   const s = await environment();
   await kc(['apply', '-f', path.join(repoRoot, 'manifests', 'base', 'clusterrole.yaml')]);
   const ns = scope.namespace;
   await kc(['-n', ns, 'create', 'serviceaccount', 'secrets-rotation-operator']);
   if (bind === 'cluster') {
     const crb = `sro-${ns}`.slice(0, 63);
-    await kc(['create', 'clusterrolebinding', crb, '--clusterrole=secrets-rotation-operator', `--serviceaccount=${ns}:secrets-rotation-operator`]);
+    await kc([
+      'create',
+      'clusterrolebinding',
+      crb,
+      '--clusterrole=secrets-rotation-operator',
+      `--serviceaccount=${ns}:secrets-rotation-operator`,
+    ]);
     scope.cleanups.push(() => kc(['delete', 'clusterrolebinding', crb]));
   } else {
-    await kc(['-n', ns, 'create', 'rolebinding', 'sro', '--clusterrole=secrets-rotation-operator', `--serviceaccount=${ns}:secrets-rotation-operator`]);
+    await kc([
+      '-n',
+      ns,
+      'create',
+      'rolebinding',
+      'sro',
+      '--clusterrole=secrets-rotation-operator',
+      `--serviceaccount=${ns}:secrets-rotation-operator`,
+    ]);
   }
-  const token = (await kc(['-n', ns, 'create', 'token', 'secrets-rotation-operator', '--duration=2h'])).trim();
+  const token = (
+    await kc(['-n', ns, 'create', 'token', 'secrets-rotation-operator', '--duration=2h'])
+  ).trim();
   const file = path.join(stateDir, `operator-${ns}.kubeconfig`);
   fs.writeFileSync(file, kubeconfigYaml(s.apiserverUrl, s.caCert, { token }));
-  scope.cleanups.push(async () => fs.rmSync(file, { force: true }));
+  scope.cleanups.push(() => Promise.resolve(fs.rmSync(file, { force: true })));
   return file;
 }
 
@@ -177,31 +249,41 @@ function httpGet(port: number, p: string): Promise<{ status: number; body: strin
 /** Starts `node dist/operator/main.js` as the ServiceAccount; resolves once /readyz says ready. */
 export async function startOperator(
   scope: Scope,
-  opts: { kubeconfig: string; queueUrl: string; watchNamespace?: string; env?: Record<string, string>; waitReady?: boolean },
+  opts: {
+    kubeconfig: string;
+    queueUrl: string;
+    watchNamespace?: string;
+    env?: Record<string, string>;
+    waitReady?: boolean;
+  },
 ): Promise<RunningOperator> {
   const s = await environment();
   const metricsPort = await freePort();
   fs.mkdirSync(logDir, { recursive: true });
   const log = path.join(logDir, `operator-${scope.namespace}-${metricsPort}.log`);
   const fd = fs.openSync(log, 'a');
-  const child = spawn(process.execPath, [path.join(repoRoot, 'dist', 'operator', 'main.js')], {
-    stdio: ['ignore', fd, fd],
-    env: {
-      PATH: process.env.PATH,
-      KUBECONFIG: opts.kubeconfig,
-      WATCH_NAMESPACE: opts.watchNamespace ?? scope.namespace,
-      SQS_QUEUE_URL: opts.queueUrl,
-      AWS_ENDPOINT_URL: s.awsEndpoint,
-      AWS_REGION: localAws.region,
-      AWS_ACCESS_KEY_ID: localAws.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: localAws.secretAccessKey,
-      METRICS_PORT: String(metricsPort),
-      METRICS_BIND_ADDRESS: '127.0.0.1',
-      SQS_WAIT_TIME_SECONDS: '2',
-      LOG_LEVEL: 'debug',
-      ...opts.env,
+  const child = spawn(
+    process.execPath,
+    ['--disable-warning=NodeVersionSupportWarning', path.join(repoRoot, 'dist', 'operator', 'main.js')],
+    {
+      stdio: ['ignore', fd, fd],
+      env: {
+        PATH: process.env.PATH,
+        KUBECONFIG: opts.kubeconfig,
+        WATCH_NAMESPACE: opts.watchNamespace ?? scope.namespace,
+        SQS_QUEUE_URL: opts.queueUrl,
+        AWS_ENDPOINT_URL: s.awsEndpoint,
+        AWS_REGION: localAws.region,
+        AWS_ACCESS_KEY_ID: localAws.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: localAws.secretAccessKey,
+        METRICS_PORT: String(metricsPort),
+        METRICS_BIND_ADDRESS: '127.0.0.1',
+        SQS_WAIT_TIME_SECONDS: '2',
+        LOG_LEVEL: 'debug',
+        ...opts.env,
+      },
     },
-  });
+  );
   fs.closeSync(fd);
   scope.logs.push(log);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -234,13 +316,22 @@ export async function createSecret(name: string): Promise<{ arn: string; version
 }
 
 /** The CloudTrail-via-EventBridge event AWS emits for a PutSecretValue. */
-export function putSecretValueEvent(secretId: string, arn: string, versionId: string, stages?: string[]): object {
+export function putSecretValueEvent(
+  secretId: string,
+  arn: string,
+  versionId: string,
+  stages?: string[],
+): object {
   return {
     eventVersion: '1.08',
     eventSource: 'secretsmanager.amazonaws.com',
     eventName: 'PutSecretValue',
     awsRegion: localAws.region,
-    requestParameters: { secretId, clientRequestToken: versionId, ...(stages ? { versionStages: stages } : {}) },
+    requestParameters: {
+      secretId,
+      clientRequestToken: versionId,
+      ...(stages ? { versionStages: stages } : {}),
+    },
     responseElements: { arn, versionId, versionStages: stages ?? ['AWSCURRENT'] },
     eventType: 'AwsApiCall',
   };
@@ -251,32 +342,62 @@ export async function putEvent(detailType: string, detail: object, resources: st
   const { events } = await awsClients();
   const out = await events.send(
     new PutEventsCommand({
-      Entries: [{ Source: 'aws.secretsmanager', DetailType: detailType, Detail: JSON.stringify(detail), Resources: resources }],
+      Entries: [
+        {
+          Source: 'aws.secretsmanager',
+          DetailType: detailType,
+          Detail: JSON.stringify(detail),
+          Resources: resources,
+        },
+      ],
     }),
   );
   if (out.FailedEntryCount) throw new Error(`PutEvents failed: ${JSON.stringify(out.Entries)}`);
 }
 
 /** Rotates a secret the way AWS would be seen: PutSecretValue, then the event EventBridge would deliver. */
-export async function rotate(secretId: string, arn: string, opts: { sendEvent?: boolean } = {}): Promise<string> {
+export async function rotate(
+  secretId: string,
+  arn: string,
+  opts: { sendEvent?: boolean } = {},
+): Promise<string> {
   const { sm } = await awsClients();
-  const out = await sm.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: `value-${randomBytes(4).toString('hex')}` }));
+  const out = await sm.send(
+    new PutSecretValueCommand({
+      SecretId: secretId,
+      SecretString: `value-${randomBytes(4).toString('hex')}`,
+    }),
+  );
   const versionId = out.VersionId ?? '';
-  if (opts.sendEvent ?? true) await putEvent('AWS API Call via CloudTrail', putSecretValueEvent(secretId, arn, versionId));
+  if (opts.sendEvent ?? true)
+    await putEvent('AWS API Call via CloudTrail', putSecretValueEvent(secretId, arn, versionId));
   return versionId;
 }
 
 export async function moveCurrent(secretId: string, to: string, from: string): Promise<void> {
   const { sm } = await awsClients();
-  await sm.send(new UpdateSecretVersionStageCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT', MoveToVersionId: to, RemoveFromVersionId: from }));
+  await sm.send(
+    new UpdateSecretVersionStageCommand({
+      SecretId: secretId,
+      VersionStage: 'AWSCURRENT',
+      MoveToVersionId: to,
+      RemoveFromVersionId: from,
+    }),
+  );
 }
 
 export async function queueCounts(url: string): Promise<{ visible: number; inflight: number }> {
   const { sqs } = await awsClients();
   const a = (
     await sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+      new GetQueueAttributesCommand({
+        QueueUrl: url,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
     )
   ).Attributes;
-  return { visible: Number(a?.ApproximateNumberOfMessages ?? 0), inflight: Number(a?.ApproximateNumberOfMessagesNotVisible ?? 0) };
+  return {
+    visible: Number(a?.ApproximateNumberOfMessages ?? 0),
+    inflight: Number(a?.ApproximateNumberOfMessagesNotVisible ?? 0),
+  };
 }

@@ -2,7 +2,12 @@ import type { Mapping, MappingSpec } from '../resources/types.js';
 import { adminClients, kc, waitFor } from './harness.js';
 
 export async function applyMapping(namespace: string, name: string, spec: MappingSpec): Promise<void> {
-  const body = { apiVersion: 'secretsrotation.io/v1alpha1', kind: 'SecretsRotationMapping', metadata: { name, namespace }, spec };
+  const body = {
+    apiVersion: 'secretsrotation.io/v1alpha1',
+    kind: 'SecretsRotationMapping',
+    metadata: { name, namespace },
+    spec,
+  };
   await kc(['apply', '-f', '-'], JSON.stringify(body));
 }
 
@@ -22,17 +27,31 @@ export function ready(m: Mapping): { status?: string; reason?: string; message?:
 }
 
 /** Waits until the mapping's Ready condition has `reason` (and its status is for the current generation). */
-export async function waitReason(namespace: string, name: string, reason: string, timeoutMs = 30_000): Promise<Mapping> {
-  return waitFor(`mapping ${namespace}/${name} Ready reason ${reason}`, async () => {
-    const m = await getMapping(namespace, name);
-    return ready(m).reason === reason && m.status?.observedGeneration === m.metadata.generation ? m : undefined;
-  }, timeoutMs);
+export async function waitReason(
+  namespace: string,
+  name: string,
+  reason: string,
+  timeoutMs = 30_000,
+): Promise<Mapping> {
+  return waitFor(
+    `mapping ${namespace}/${name} Ready reason ${reason}`,
+    async () => {
+      const m = await getMapping(namespace, name);
+      return ready(m).reason === reason && m.status?.observedGeneration === m.metadata.generation
+        ? m
+        : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 /** Reasons of the Events recorded on the mapping, oldest first. */
 export async function eventReasons(namespace: string, name: string): Promise<string[]> {
   const { core } = await adminClients();
-  const list = await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name},involvedObject.kind=SecretsRotationMapping` });
+  const list = await core.listNamespacedEvent({
+    namespace,
+    fieldSelector: `involvedObject.name=${name},involvedObject.kind=SecretsRotationMapping`,
+  });
   return list.items
     .sort((a, b) => String(a.firstTimestamp ?? '').localeCompare(String(b.firstTimestamp ?? '')))
     .map((e) => e.reason ?? '');

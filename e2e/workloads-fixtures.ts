@@ -19,16 +19,27 @@ export async function createWorkload(
   const spec = podTemplate(name);
   if (!spec) return;
   if (kind === 'Deployment') {
-    const body: V1Deployment = { metadata, spec: { ...spec, replicas: opts.replicas ?? 2, paused: opts.paused } };
+    const body: V1Deployment = {
+      metadata,
+      spec: { ...spec, replicas: opts.replicas ?? 2, paused: opts.paused },
+    };
     await apps.createNamespacedDeployment({ namespace, body });
   } else if (kind === 'StatefulSet') {
     const body: V1StatefulSet = {
       metadata,
-      spec: { ...spec, serviceName: name, replicas: opts.replicas ?? 2, updateStrategy: opts.onDelete ? { type: 'OnDelete' } : undefined },
+      spec: {
+        ...spec,
+        serviceName: name,
+        replicas: opts.replicas ?? 2,
+        updateStrategy: opts.onDelete ? { type: 'OnDelete' } : undefined,
+      },
     };
     await apps.createNamespacedStatefulSet({ namespace, body });
   } else {
-    const body: V1DaemonSet = { metadata, spec: { ...spec, updateStrategy: opts.onDelete ? { type: 'OnDelete' } : undefined } };
+    const body: V1DaemonSet = {
+      metadata,
+      spec: { ...spec, updateStrategy: opts.onDelete ? { type: 'OnDelete' } : undefined },
+    };
     await apps.createNamespacedDaemonSet({ namespace, body });
   }
 }
@@ -49,5 +60,9 @@ export async function templateState(kind: string, namespace: string, name: strin
         ? await apps.readNamespacedStatefulSet({ namespace, name })
         : await apps.readNamespacedDaemonSet({ namespace, name });
   const a = obj.spec?.template.metadata?.annotations ?? {};
-  return { generation: obj.metadata?.generation ?? 0, stamp: a['secretsrotation.io/secret-version'], restartedAt: a['secretsrotation.io/restartedAt'] };
+  return {
+    generation: obj.metadata?.generation ?? 0,
+    stamp: a['secretsrotation.io/secret-version'],
+    restartedAt: a['secretsrotation.io/restartedAt'],
+  };
 }

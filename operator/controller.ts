@@ -85,7 +85,11 @@ export class Controller {
         return;
       }
       const delay = this.queue.addRateLimited(key);
-      this.logger.warn('reconcile failed; will retry', { mapping: key, error: describe(err), retryInMs: delay });
+      this.logger.warn('reconcile failed; will retry', {
+        mapping: key,
+        error: describe(err),
+        retryInMs: delay,
+      });
       this.hooks.onResult?.('error', seconds());
     }
   }

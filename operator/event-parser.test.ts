@@ -42,7 +42,12 @@ for (const [name, [kind, secretId, eventKind]] of Object.entries(table)) {
 }
 
 const event = (detail: object, extra: object = {}): string =>
-  JSON.stringify({ source: 'aws.secretsmanager', 'detail-type': 'AWS API Call via CloudTrail', detail, ...extra });
+  JSON.stringify({
+    source: 'aws.secretsmanager',
+    'detail-type': 'AWS API Call via CloudTrail',
+    detail,
+    ...extra,
+  });
 
 const malformed: Record<string, string> = {
   'not JSON': '{"source": "aws.secretsmanager",',

@@ -49,9 +49,9 @@ export function parseMessage(body: string): ParsedMessage {
     case 'Secret Label Updated':
       return parseLabelUpdated(event);
     case 'AWS API Call via CloudTrail':
-      return parseApiCall(event.detail as Json);
+      return parseApiCall(event.detail);
     case 'AWS Service Event via CloudTrail':
-      return parseServiceEvent(event.detail as Json);
+      return parseServiceEvent(event.detail);
     default:
       return { kind: 'ignored', eventKind: detailType, reason: 'detail-type carries no value change' };
   }
@@ -64,7 +64,12 @@ function parseLabelUpdated(event: Json): ParsedMessage {
   if (!secretId) return malformed('Secret Label Updated without resources[0] or detail.name');
   const labels = strings(detail.labelUpdated ?? detail.labelsUpdated ?? detail.label);
   if (labels.length > 0 && !labels.includes(CURRENT)) {
-    return { kind: 'ignored', eventKind: 'SecretLabelUpdated', secretId, reason: `label ${labels.join(',')} moved, not AWSCURRENT` };
+    return {
+      kind: 'ignored',
+      eventKind: 'SecretLabelUpdated',
+      secretId,
+      reason: `label ${labels.join(',')} moved, not AWSCURRENT`,
+    };
   }
   return { kind: 'candidate', secretId, eventKind: 'SecretLabelUpdated', reason: 'AWSCURRENT label moved' };
 }
@@ -107,7 +112,12 @@ function parseApiCall(detail: Json): ParsedMessage {
     return malformed(`unexpected CloudTrail eventSource "${eventSource}"`);
   }
   const secretId = apiCallSecretId(detail);
-  const ignored = (reason: string): ParsedMessage => ({ kind: 'ignored', eventKind: eventName, reason, secretId });
+  const ignored = (reason: string): ParsedMessage => ({
+    kind: 'ignored',
+    eventKind: eventName,
+    reason,
+    secretId,
+  });
   if (str(detail.errorCode)) return ignored(`the call failed (${String(detail.errorCode)})`);
   if (NO_VALUE_CHANGE.has(eventName)) return ignored('the call does not change the current value');
   const candidate = (reason: string): ParsedMessage =>
@@ -127,7 +137,8 @@ function parseApiCall(detail: Json): ParsedMessage {
     case 'UpdateSecretVersionStage': {
       const stage = str(get(detail, 'requestParameters', 'versionStage'));
       const moveTo = str(get(detail, 'requestParameters', 'moveToVersionId'));
-      if (stage !== CURRENT || !moveTo) return ignored(`stage ${stage ?? '?'} moved, not AWSCURRENT onto a version`);
+      if (stage !== CURRENT || !moveTo)
+        return ignored(`stage ${stage ?? '?'} moved, not AWSCURRENT onto a version`);
       return candidate('AWSCURRENT moved to another version');
     }
     default:
@@ -139,9 +150,15 @@ function parseServiceEvent(detail: Json): ParsedMessage {
   const eventName = str(detail.eventName);
   if (!eventName) return malformed('service event without detail.eventName');
   const secretId =
-    str(get(detail, 'additionalEventData', 'SecretId')) ?? str(get(detail, 'serviceEventDetails', 'secretId'));
+    str(get(detail, 'additionalEventData', 'SecretId')) ??
+    str(get(detail, 'serviceEventDetails', 'secretId'));
   if (eventName !== 'RotationSucceeded') {
-    return { kind: 'ignored', eventKind: eventName, secretId, reason: 'service event without a value change' };
+    return {
+      kind: 'ignored',
+      eventKind: eventName,
+      secretId,
+      reason: 'service event without a value change',
+    };
   }
   if (!secretId) return malformed('RotationSucceeded without additionalEventData.SecretId');
   return { kind: 'candidate', secretId, eventKind: eventName, reason: 'rotation finished' };

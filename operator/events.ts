@@ -25,7 +25,12 @@ export class EventRecorder {
     private readonly logger: Logger,
   ) {}
 
-  async record(mapping: Mapping, type: 'Normal' | 'Warning', reason: EventReason, message: string): Promise<void> {
+  async record(
+    mapping: Mapping,
+    type: 'Normal' | 'Warning',
+    reason: EventReason,
+    message: string,
+  ): Promise<void> {
     const { name, namespace, uid, resourceVersion } = mapping.metadata;
     const now = new Date();
     try {
@@ -46,7 +51,11 @@ export class EventRecorder {
         },
       });
     } catch (err) {
-      this.logger.warn('could not record event', { mapping: `${namespace}/${name}`, reason, error: String(err) });
+      this.logger.warn('could not record event', {
+        mapping: `${namespace}/${name}`,
+        reason,
+        error: String(err),
+      });
     }
   }
 }

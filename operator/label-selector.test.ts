@@ -29,9 +29,10 @@ test('selectorProblems names keys and values the API server would reject', () =>
   assert.deepEqual(selectorProblems({ matchLabels: { 'example.com/app': 'web-1' } }), []);
   assert.deepEqual(selectorProblems({ matchLabels: { 'bad key': 'v' } }), ['invalid label key "bad key"']);
   assert.deepEqual(selectorProblems({ matchLabels: { k: '-v' } }), ['invalid label value "-v" for key "k"']);
-  assert.deepEqual(selectorProblems({ matchExpressions: [{ key: 'Bad_Prefix.com/a', operator: 'Exists' }] }), [
-    'invalid label key "Bad_Prefix.com/a"',
-  ]);
+  assert.deepEqual(
+    selectorProblems({ matchExpressions: [{ key: 'Bad_Prefix.com/a', operator: 'Exists' }] }),
+    ['invalid label key "Bad_Prefix.com/a"'],
+  );
 });
 
 test('parseDuration reads Go-style durations and refuses the rest', () => {

@@ -8,7 +8,11 @@ export type Logger = winston.Logger;
  */
 export function createLogger(level: string, json = !process.stdout.isTTY): Logger {
   const format = json
-    ? winston.format.combine(winston.format.timestamp(), winston.format.errors({ stack: false }), winston.format.json())
+    ? winston.format.combine(
+        winston.format.timestamp(),
+        winston.format.errors({ stack: false }),
+        winston.format.json(),
+      )
     : winston.format.combine(
         winston.format.timestamp({ format: 'HH:mm:ss.SSS' }),
         winston.format.colorize(),

@@ -90,15 +90,21 @@ export class MappingOperator extends Operator {
     const api = this.opts.kubeConfig.makeApiClient(CustomObjectsApi);
     const path = `/apis/${res.group}/${res.version}/${res.namespace ? `namespaces/${res.namespace}/` : ''}${res.plural}`;
     const emit = (type: ResourceEventType, obj: Mapping): Promise<void> =>
-      onEvent({ type, object: obj as KubeObject, meta: ResourceMetaImpl.createWithPlural(res.plural, obj as KubeObject) });
+      onEvent({
+        type,
+        object: obj as KubeObject,
+        meta: ResourceMetaImpl.createWithPlural(res.plural, obj as KubeObject),
+      });
     let backoff = this.opts.minBackoffMs ?? 1000;
     let resourceVersion: string | undefined;
     while (!this.stopped) {
       try {
         if (resourceVersion === undefined) {
-          const list = (res.namespace
-            ? await api.listNamespacedCustomObject({ ...res, namespace: res.namespace })
-            : await api.listClusterCustomObject(res)) as { items: Mapping[]; metadata: { resourceVersion: string } };
+          const list = (
+            res.namespace
+              ? await api.listNamespacedCustomObject({ ...res, namespace: res.namespace })
+              : await api.listClusterCustomObject(res)
+          ) as { items: Mapping[]; metadata: { resourceVersion: string } };
           resourceVersion = list.metadata.resourceVersion;
           const listed = new Set(list.items.map(keyOf));
           for (const gone of [...this.known].filter((k) => !listed.has(k))) {
@@ -106,7 +112,12 @@ export class MappingOperator extends Operator {
             this.opts.enqueue(gone);
           }
           // A relist replays every mapping as ADDED; reconcile is level-based, so this restarts nothing.
-          for (const item of list.items) await emit(ResourceEventType.Added, { ...item, apiVersion: `${res.group}/${res.version}`, kind: 'SecretsRotationMapping' });
+          for (const item of list.items)
+            await emit(ResourceEventType.Added, {
+              ...item,
+              apiVersion: `${res.group}/${res.version}`,
+              kind: 'SecretsRotationMapping',
+            });
           this.synced = true;
           firstSync();
         }
@@ -115,7 +126,10 @@ export class MappingOperator extends Operator {
       } catch (err) {
         if (this.stopped) break;
         resourceVersion = undefined;
-        this.opts.logger.warn('mapping watch failed; will relist', { error: describe(err), retryInMs: backoff });
+        this.opts.logger.warn('mapping watch failed; will relist', {
+          error: describe(err),
+          retryInMs: backoff,
+        });
         await new Promise((r) => setTimeout(r, backoff));
         backoff = Math.min(backoff * 2, this.opts.maxBackoffMs ?? 30_000);
       }
@@ -129,7 +143,7 @@ export class MappingOperator extends Operator {
     emit: (type: ResourceEventType, obj: Mapping) => Promise<void>,
   ): Promise<string | undefined> {
     let last: string | undefined = from;
-    let failure: unknown;
+    let failure: Error | undefined;
     await new Promise<void>((resolve, reject) => {
       new Watch(this.opts.kubeConfig)
         .watch(
@@ -145,14 +159,15 @@ export class MappingOperator extends Operator {
             void emit(phase as ResourceEventType, obj);
           },
           (err: unknown) => {
-            if (err && !this.stopped) failure = failure ?? err;
+            if (err && !this.stopped)
+              failure = failure ?? (err instanceof Error ? err : new Error(describe(err)));
             resolve();
           },
         )
         .then((abort) => (this.abort = abort), reject);
     });
     if (failure) {
-      if (statusCode((failure as { cause?: unknown }).cause) === 410) return undefined;
+      if (statusCode(failure.cause) === 410) return undefined;
       throw failure;
     }
     return last;

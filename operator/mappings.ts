@@ -1,5 +1,13 @@
 import { PatchStrategy, setHeaderOptions, type CustomObjectsApi } from '@kubernetes/client-node';
-import { API_VERSION, GROUP, KIND, PLURAL, VERSION, type Mapping, type MappingStatus } from '../resources/types.js';
+import {
+  API_VERSION,
+  GROUP,
+  KIND,
+  PLURAL,
+  VERSION,
+  type Mapping,
+  type MappingStatus,
+} from '../resources/types.js';
 import { isNotFound } from './errors.js';
 
 export const FINALIZER = 'secretsrotation.io/finalizer';
@@ -16,7 +24,13 @@ export class MappingClient {
 
   async get(namespace: string, name: string): Promise<Mapping | undefined> {
     try {
-      return (await this.api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name })) as Mapping;
+      return (await this.api.getNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural: PLURAL,
+        name,
+      })) as Mapping;
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
@@ -25,9 +39,11 @@ export class MappingClient {
 
   async list(namespace: string | undefined): Promise<{ items: Mapping[]; resourceVersion: string }> {
     const base = { group: GROUP, version: VERSION, plural: PLURAL };
-    const out = (namespace
-      ? await this.api.listNamespacedCustomObject({ ...base, namespace })
-      : await this.api.listClusterCustomObject(base)) as { items: Mapping[]; metadata: { resourceVersion: string } };
+    const out = (
+      namespace
+        ? await this.api.listNamespacedCustomObject({ ...base, namespace })
+        : await this.api.listClusterCustomObject(base)
+    ) as { items: Mapping[]; metadata: { resourceVersion: string } };
     return { items: out.items, resourceVersion: out.metadata.resourceVersion };
   }
 
@@ -69,7 +85,12 @@ export class MappingClient {
         namespace: m.metadata.namespace,
         plural: PLURAL,
         name: m.metadata.name,
-        body: { apiVersion: API_VERSION, kind: KIND, metadata: { name: m.metadata.name, namespace: m.metadata.namespace }, status },
+        body: {
+          apiVersion: API_VERSION,
+          kind: KIND,
+          metadata: { name: m.metadata.name, namespace: m.metadata.namespace },
+          status,
+        },
         fieldManager: this.fieldManager,
         force: true,
       },

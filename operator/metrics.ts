@@ -4,14 +4,23 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export class Metrics {
   readonly registry = new Registry();
   readonly messagesReceived = this.counter('messages_received_total', 'SQS messages received');
-  readonly messagesAcknowledged = this.counter('messages_acknowledged_total', 'SQS messages deleted after handling');
-  readonly messagesMalformed = this.counter('messages_malformed_total', 'SQS messages that can never be processed');
+  readonly messagesAcknowledged = this.counter(
+    'messages_acknowledged_total',
+    'SQS messages deleted after handling',
+  );
+  readonly messagesMalformed = this.counter(
+    'messages_malformed_total',
+    'SQS messages that can never be processed',
+  );
   readonly messagesDeadLettered = this.counter(
     'messages_dead_lettered_total',
     'Malformed messages left for the dead-letter queue (redrive policy present)',
   );
   readonly signals = this.counter('signals_total', 'Parsed events by kind and outcome', ['event', 'outcome']);
-  readonly restarts = this.counter('restarts_total', 'Workload restarts by kind and result', ['kind', 'result']);
+  readonly restarts = this.counter('restarts_total', 'Workload restarts by kind and result', [
+    'kind',
+    'result',
+  ]);
   readonly reconcileErrors = this.counter('reconcile_errors_total', 'Reconcile passes that failed');
   readonly reconcileDuration = new Histogram({
     name: 'secrets_rotation_reconcile_duration_seconds',
@@ -31,7 +40,10 @@ export class Metrics {
     help: 'Mapping keys waiting in the reconcile queue',
     registers: [this.registry],
   });
-  readonly awsCalls = this.counter('aws_calls_total', 'AWS API calls by operation and result', ['operation', 'result']);
+  readonly awsCalls = this.counter('aws_calls_total', 'AWS API calls by operation and result', [
+    'operation',
+    'result',
+  ]);
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'secrets_rotation_process_' });

@@ -42,8 +42,10 @@ export class RestartError extends Error {
 export function specProblems(m: Mapping): string[] {
   const { spec } = m;
   const problems = selectorProblems(spec.selector);
-  if (spec.selector && isEmptySelector(spec.selector)) problems.push('spec.selector is empty: it would select every workload');
-  if (isEmptySelector(spec.selector) && !(spec.workloads ?? []).length) problems.push('no target: set spec.selector or spec.workloads');
+  if (spec.selector && isEmptySelector(spec.selector))
+    problems.push('spec.selector is empty: it would select every workload');
+  if (isEmptySelector(spec.selector) && !(spec.workloads ?? []).length)
+    problems.push('no target: set spec.selector or spec.workloads');
   try {
     parseDuration(spec.minRestartInterval ?? '0s');
   } catch (err) {
@@ -112,7 +114,9 @@ class Pass {
     await this.writeStatus(secret, plan, entries);
     const failed = entries.filter((e) => e.state === 'Failed');
     if (failed.length) {
-      throw new RestartError(`restart failed for ${failed.map((e) => `${e.kind}/${e.name}: ${e.message}`).join('; ')}`);
+      throw new RestartError(
+        `restart failed for ${failed.map((e) => `${e.kind}/${e.name}: ${e.message}`).join('; ')}`,
+      );
     }
     const waits = plan.flatMap((p) => (p.action === 'pending' && p.waitMs ? [p.waitMs] : []));
     return { observedAt: secret.fetchedAt, requeueAfterMs: waits.length ? Math.min(...waits) : undefined };
@@ -131,7 +135,11 @@ class Pass {
     }
     if (err instanceof AccessDeniedError) {
       this.deps.index.delete(this.key);
-      await this.fail(Reason.AccessDenied, `${err.message}: grant secretsmanager:DescribeSecret`, EventReason.AccessDenied);
+      await this.fail(
+        Reason.AccessDenied,
+        `${err.message}: grant secretsmanager:DescribeSecret`,
+        EventReason.AccessDenied,
+      );
       return { requeueAfterMs: this.deps.secretRetryMs, observedAt };
     }
     // Transient (throttling, network, endpoint down): report, and let the queue back off and retry.
@@ -143,12 +151,21 @@ class Pass {
   private async execute(plan: Planned[], secret: SecretVersion): Promise<WorkloadStatus[]> {
     const stamp = versionStamp(secret.name, secret.currentVersionId);
     const detected = plan.some(
-      (p) => p.action === 'restart' || ((p.action === 'pending' || p.action === 'suspended') && p.previous?.state !== (p.action === 'pending' ? 'Pending' : 'Suspended')),
+      (p) =>
+        p.action === 'restart' ||
+        ((p.action === 'pending' || p.action === 'suspended') &&
+          p.previous?.state !== (p.action === 'pending' ? 'Pending' : 'Suspended')),
     );
     if (detected) {
-      this.log.info('rotation detected', { version: secret.currentVersionId, previous: this.prev.currentVersionId });
-      await this.event('Normal', EventReason.RotationDetected,
-        `secret ${secret.name}: AWSCURRENT is now ${secret.currentVersionId} (was ${this.prev.currentVersionId ?? 'unknown'})`);
+      this.log.info('rotation detected', {
+        version: secret.currentVersionId,
+        previous: this.prev.currentVersionId,
+      });
+      await this.event(
+        'Normal',
+        EventReason.RotationDetected,
+        `secret ${secret.name}: AWSCURRENT is now ${secret.currentVersionId} (was ${this.prev.currentVersionId ?? 'unknown'})`,
+      );
     }
     const entries: WorkloadStatus[] = [];
     for (const p of plan) entries.push(await this.apply(p, secret, stamp));
@@ -159,48 +176,93 @@ class Pass {
     const { kind, name } = p.target;
     const workload = `${kind}/${name}`;
     if (p.action === 'missing' && p.previous?.state !== 'Missing') {
-      await this.event('Warning', EventReason.WorkloadMissing, `${workload} not found in namespace ${this.m.metadata.namespace}`);
+      await this.event(
+        'Warning',
+        EventReason.WorkloadMissing,
+        `${workload} not found in namespace ${this.m.metadata.namespace}`,
+      );
     }
     if (p.action === 'pending' && p.previous?.state !== 'Pending') {
       this.log.info('restart deferred', { workload, waitMs: p.waitMs });
-      await this.event('Normal', EventReason.RestartDeferred, `${workload}: restart waits ${Math.ceil((p.waitMs ?? 0) / 1000)}s for minRestartInterval`);
+      await this.event(
+        'Normal',
+        EventReason.RestartDeferred,
+        `${workload}: restart waits ${Math.ceil((p.waitMs ?? 0) / 1000)}s for minRestartInterval`,
+      );
     }
     if (p.action !== 'restart') return entryFor(p, secret.currentVersionId, this.nowIso);
     try {
-      const restarted = await this.deps.workloads.restart(this.m.metadata.namespace, p.target, this.nowIso, stamp);
+      const restarted = await this.deps.workloads.restart(
+        this.m.metadata.namespace,
+        p.target,
+        this.nowIso,
+        stamp,
+      );
       if (!restarted) return entryFor({ ...p, action: 'already' }, secret.currentVersionId, this.nowIso);
     } catch (err) {
       if (isNotFound(err)) return entryFor({ ...p, action: 'missing' }, secret.currentVersionId, this.nowIso);
       this.deps.onRestart?.(kind, 'failure');
       this.log.error('restart failed', { workload, version: secret.currentVersionId, error: describe(err) });
       await this.event('Warning', EventReason.RestartFailed, `${workload}: ${describe(err)}`);
-      return { kind, name, versionId: p.previous?.versionId, restartedAt: p.previous?.restartedAt, state: 'Failed', message: describe(err) };
+      return {
+        kind,
+        name,
+        versionId: p.previous?.versionId,
+        restartedAt: p.previous?.restartedAt,
+        state: 'Failed',
+        message: describe(err),
+      };
     }
     this.deps.onRestart?.(kind, 'success');
     this.log.info('workload restarted', { workload, version: secret.currentVersionId });
     await this.event('Normal', EventReason.WorkloadRestarted, `${workload} restarted for ${stamp}`);
     const entry = entryFor(p, secret.currentVersionId, this.nowIso);
-    if (p.target.blocked) await this.event('Warning', EventReason.WorkloadBlocked, `${workload}: ${entry.message ?? ''}`);
+    if (p.target.blocked)
+      await this.event('Warning', EventReason.WorkloadBlocked, `${workload}: ${entry.message ?? ''}`);
     return entry;
   }
 
-  private async writeStatus(secret: SecretVersion, plan: Planned[], entries: WorkloadStatus[]): Promise<void> {
+  private async writeStatus(
+    secret: SecretVersion,
+    plan: Planned[],
+    entries: WorkloadStatus[],
+  ): Promise<void> {
     const allCurrent = entries.every((e) => e.state === 'Missing' || e.versionId === secret.currentVersionId);
-    const restarted = plan.some((p, i) => p.action === 'restart' && entries[i].state !== 'Failed' && entries[i].state !== 'Missing');
+    const restarted = plan.some(
+      (p, i) => p.action === 'restart' && entries[i].state !== 'Failed' && entries[i].state !== 'Missing',
+    );
     const failed = entries.filter((e) => e.state === 'Failed').length;
     const existing = entries.filter((e) => e.state !== 'Missing').length;
     const ready: Omit<Condition, 'lastTransitionTime'> =
       failed > 0
-        ? this.condition('False', Reason.RestartFailed, `${failed} workload(s) could not be restarted; retrying`)
+        ? this.condition(
+            'False',
+            Reason.RestartFailed,
+            `${failed} workload(s) could not be restarted; retrying`,
+          )
         : existing === 0
-          ? this.condition('False', Reason.NoWorkloads, `no ${(this.m.spec.kinds ?? ['workload']).join('/')} in ${this.m.metadata.namespace} matches the mapping`)
+          ? this.condition(
+              'False',
+              Reason.NoWorkloads,
+              `no ${(this.m.spec.kinds ?? ['workload']).join('/')} in ${this.m.metadata.namespace} matches the mapping`,
+            )
           : this.m.spec.suspend
-            ? this.condition('True', Reason.Suspended, `suspended: watching ${secret.arn}, restarting nothing`)
-            : this.condition('True', Reason.WatchingSecret, `watching ${secret.arn}; ${existing} workload(s)`);
+            ? this.condition(
+                'True',
+                Reason.Suspended,
+                `suspended: watching ${secret.arn}, restarting nothing`,
+              )
+            : this.condition(
+                'True',
+                Reason.WatchingSecret,
+                `watching ${secret.arn}; ${existing} workload(s)`,
+              );
     await this.write({
       observedGeneration: this.m.metadata.generation,
       secretArn: secret.arn,
-      currentVersionId: allCurrent ? secret.currentVersionId : (this.prev.currentVersionId ?? secret.currentVersionId),
+      currentVersionId: allCurrent
+        ? secret.currentVersionId
+        : (this.prev.currentVersionId ?? secret.currentVersionId),
       lastRotationTime: restarted ? this.nowIso : this.prev.lastRotationTime,
       matchedWorkloads: existing,
       workloads: entries,
@@ -222,7 +284,11 @@ class Pass {
     });
   }
 
-  private condition(status: Condition['status'], reason: Reason, message: string): Omit<Condition, 'lastTransitionTime'> {
+  private condition(
+    status: Condition['status'],
+    reason: Reason,
+    message: string,
+  ): Omit<Condition, 'lastTransitionTime'> {
     return { type: READY, status, reason, message, observedGeneration: this.m.metadata.generation };
   }
 

@@ -79,22 +79,52 @@ export function entryFor(p: Planned, currentVersionId: string, now: string): Wor
         : { state: p.previous?.restartedAt ? 'Restarted' : 'Current' };
   switch (p.action) {
     case 'missing':
-      return { ...base, versionId: p.previous?.versionId, state: 'Missing', message: `${kind} ${name} not found` };
+      return {
+        ...base,
+        versionId: p.previous?.versionId,
+        state: 'Missing',
+        message: `${kind} ${name} not found`,
+      };
     case 'adopt':
       return { ...base, versionId: currentVersionId, ...blockedState() };
     case 'current':
-      return { ...base, versionId: currentVersionId, restartedAt: p.previous?.restartedAt, ...blockedState() };
+      return {
+        ...base,
+        versionId: currentVersionId,
+        restartedAt: p.previous?.restartedAt,
+        ...blockedState(),
+      };
     case 'already':
-      return { ...base, versionId: currentVersionId, restartedAt: p.previous?.restartedAt, state: 'Restarted',
-        message: 'template already carried this version' };
+      return {
+        ...base,
+        versionId: currentVersionId,
+        restartedAt: p.previous?.restartedAt,
+        state: 'Restarted',
+        message: 'template already carried this version',
+      };
     case 'suspended':
-      return { ...base, versionId: p.previous?.versionId, restartedAt: p.previous?.restartedAt, state: 'Suspended',
-        message: `suspended: would restart for version ${currentVersionId}` };
+      return {
+        ...base,
+        versionId: p.previous?.versionId,
+        restartedAt: p.previous?.restartedAt,
+        state: 'Suspended',
+        message: `suspended: would restart for version ${currentVersionId}`,
+      };
     case 'pending':
-      return { ...base, versionId: p.previous?.versionId, restartedAt: p.previous?.restartedAt, state: 'Pending',
-        message: `restart for version ${currentVersionId} waits for minRestartInterval` };
+      return {
+        ...base,
+        versionId: p.previous?.versionId,
+        restartedAt: p.previous?.restartedAt,
+        state: 'Pending',
+        message: `restart for version ${currentVersionId} waits for minRestartInterval`,
+      };
     case 'restart':
-      return { ...base, versionId: currentVersionId, restartedAt: now, ...blockedState(),
-        ...(blocked ? {} : { state: 'Restarted' as const }) };
+      return {
+        ...base,
+        versionId: currentVersionId,
+        restartedAt: now,
+        ...blockedState(),
+        ...(blocked ? {} : { state: 'Restarted' as const }),
+      };
   }
 }

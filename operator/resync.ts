@@ -43,12 +43,19 @@ export class Resync {
       try {
         await this.deps.versions.resolve(arn, { notBefore: started });
       } catch (err) {
-        this.deps.logger.warn('resync could not describe secret; its mappings will report why', { secret: arn, error: describe(err) });
+        this.deps.logger.warn('resync could not describe secret; its mappings will report why', {
+          secret: arn,
+          error: describe(err),
+        });
       }
     }
     this.deps.versions.prune();
     const keys = this.deps.keys();
     for (const key of keys) this.deps.enqueue(key);
-    this.deps.logger.debug('resync enqueued mappings', { mappings: keys.length, secrets: arns.length, ms: Date.now() - started });
+    this.deps.logger.debug('resync enqueued mappings', {
+      mappings: keys.length,
+      secrets: arns.length,
+      ms: Date.now() - started,
+    });
   }
 }

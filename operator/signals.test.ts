@@ -4,7 +4,12 @@ import { PendingSignals, type RotationSignal } from './signals.js';
 import { currentVersionOf } from './secret-versions.js';
 import { MappingIndex } from './mapping-index.js';
 
-const sig = (observedAt: number): RotationSignal => ({ secretArn: 'arn', versionId: 'v', observedAt, reason: 'test' });
+const sig = (observedAt: number): RotationSignal => ({
+  secretArn: 'arn',
+  versionId: 'v',
+  observedAt,
+  reason: 'test',
+});
 
 test('a signal settles only when a pass saw information at least as recent', async () => {
   const p = new PendingSignals();

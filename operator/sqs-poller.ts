@@ -94,7 +94,10 @@ export class SqsPoller {
       } catch (err) {
         if (!this.running) break;
         this.deps.metrics.awsCalls.inc({ operation: 'ReceiveMessage', result: 'error' });
-        this.deps.logger.warn('receiving from SQS failed; backing off', { error: describe(err), retryInMs: backoff });
+        this.deps.logger.warn('receiving from SQS failed; backing off', {
+          error: describe(err),
+          retryInMs: backoff,
+        });
         await new Promise((r) => setTimeout(r, backoff));
         backoff = Math.min(backoff * 2, this.deps.maxBackoffMs ?? 30_000);
       }
@@ -103,12 +106,19 @@ export class SqsPoller {
 
   private async readQueueAttributes(): Promise<boolean> {
     const out = await this.deps.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: this.deps.queueUrl, AttributeNames: ['VisibilityTimeout', 'RedrivePolicy'] }),
+      new GetQueueAttributesCommand({
+        QueueUrl: this.deps.queueUrl,
+        AttributeNames: ['VisibilityTimeout', 'RedrivePolicy'],
+      }),
       { abortSignal: this.abort.signal },
     );
     this.visibilityTimeout = Number(out.Attributes?.VisibilityTimeout ?? 30) || 30;
     this.hasRedrive = Boolean(out.Attributes?.RedrivePolicy);
-    this.deps.logger.info('polling SQS', { queue: this.deps.queueUrl, redrive: this.hasRedrive, visibilityTimeout: this.visibilityTimeout });
+    this.deps.logger.info('polling SQS', {
+      queue: this.deps.queueUrl,
+      redrive: this.hasRedrive,
+      visibilityTimeout: this.visibilityTimeout,
+    });
     return true;
   }
 
@@ -142,12 +152,18 @@ export class SqsPoller {
         log.warn('malformed message left for the dead-letter queue', { reason: parsed.reason, body });
         return 'dead-letter';
       }
-      log.warn('malformed message deleted (the queue has no redrive policy)', { reason: parsed.reason, body });
+      log.warn('malformed message deleted (the queue has no redrive policy)', {
+        reason: parsed.reason,
+        body,
+      });
       return 'ack';
     }
     this.deps.metrics.signals.inc({ event: parsed.eventKind, outcome: parsed.kind });
     if (parsed.kind === 'ignored') {
-      log.debug('event cannot change a current value; acknowledged', { event: parsed.eventKind, reason: parsed.reason });
+      log.debug('event cannot change a current value; acknowledged', {
+        event: parsed.eventKind,
+        reason: parsed.reason,
+      });
       return 'ack';
     }
     return this.signalMappings(parsed, m, receivedAt, log);
@@ -165,10 +181,16 @@ export class SqsPoller {
     } catch (err) {
       if (err instanceof SecretNotFoundError || err instanceof AccessDeniedError) {
         // No mapping can be matched to a secret we cannot describe; mappings report it themselves.
-        log.info('event for a secret that cannot be described; acknowledged', { secret: parsed.secretId, error: describe(err) });
+        log.info('event for a secret that cannot be described; acknowledged', {
+          secret: parsed.secretId,
+          error: describe(err),
+        });
         return 'ack';
       }
-      log.warn('could not resolve the secret; the message will be redelivered', { secret: parsed.secretId, error: describe(err) });
+      log.warn('could not resolve the secret; the message will be redelivered', {
+        secret: parsed.secretId,
+        error: describe(err),
+      });
       return 'leave';
     }
     const keys = this.deps.index.keysFor(secret.arn);
@@ -176,7 +198,12 @@ export class SqsPoller {
       log.debug('no mapping watches this secret; acknowledged', { secret: secret.arn });
       return 'ack';
     }
-    log.info('rotation signal', { secret: secret.arn, version: secret.currentVersionId, event: parsed.eventKind, mappings: keys });
+    log.info('rotation signal', {
+      secret: secret.arn,
+      version: secret.currentVersionId,
+      event: parsed.eventKind,
+      mappings: keys,
+    });
     const signal: RotationSignal = {
       secretArn: secret.arn,
       versionId: secret.currentVersionId,
@@ -193,8 +220,19 @@ export class SqsPoller {
     const every = Math.max(1, this.visibilityTimeout / 2) * 1000;
     const timer = setInterval(() => {
       void this.deps.sqs
-        .send(new ChangeMessageVisibilityCommand({ QueueUrl: this.deps.queueUrl, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: this.visibilityTimeout }))
-        .catch((err: unknown) => this.deps.logger.warn('could not extend message visibility', { messageId: m.MessageId, error: describe(err) }));
+        .send(
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: this.deps.queueUrl,
+            ReceiptHandle: m.ReceiptHandle,
+            VisibilityTimeout: this.visibilityTimeout,
+          }),
+        )
+        .catch((err: unknown) =>
+          this.deps.logger.warn('could not extend message visibility', {
+            messageId: m.MessageId,
+            error: describe(err),
+          }),
+        );
     }, every);
     try {
       await work;
@@ -207,10 +245,17 @@ export class SqsPoller {
   private async releaseNow(m: Message): Promise<void> {
     try {
       await this.deps.sqs.send(
-        new ChangeMessageVisibilityCommand({ QueueUrl: this.deps.queueUrl, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 }),
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: this.deps.queueUrl,
+          ReceiptHandle: m.ReceiptHandle,
+          VisibilityTimeout: 0,
+        }),
       );
     } catch (err) {
-      this.deps.logger.warn('could not release malformed message', { messageId: m.MessageId, error: describe(err) });
+      this.deps.logger.warn('could not release malformed message', {
+        messageId: m.MessageId,
+        error: describe(err),
+      });
     }
   }
 
@@ -228,15 +273,26 @@ export class SqsPoller {
     for (let i = 0; i < batch.length; i += 10) {
       const entries = batch.slice(i, i + 10).map((e, j) => ({ ...e, Id: String(j) }));
       try {
-        const out = await this.deps.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: this.deps.queueUrl, Entries: entries }));
+        const out = await this.deps.sqs.send(
+          new DeleteMessageBatchCommand({ QueueUrl: this.deps.queueUrl, Entries: entries }),
+        );
         this.deps.metrics.messagesAcknowledged.inc(out.Successful?.length ?? 0);
-        this.deps.metrics.awsCalls.inc({ operation: 'DeleteMessageBatch', result: out.Failed?.length ? 'partial' : 'success' });
+        this.deps.metrics.awsCalls.inc({
+          operation: 'DeleteMessageBatch',
+          result: out.Failed?.length ? 'partial' : 'success',
+        });
         for (const f of out.Failed ?? []) {
-          this.deps.logger.warn('message delete failed; it will be redelivered and handled idempotently', { code: f.Code, error: f.Message });
+          this.deps.logger.warn('message delete failed; it will be redelivered and handled idempotently', {
+            code: f.Code,
+            error: f.Message,
+          });
         }
       } catch (err) {
         this.deps.metrics.awsCalls.inc({ operation: 'DeleteMessageBatch', result: 'error' });
-        this.deps.logger.warn('message delete failed; messages will be redelivered', { error: describe(err), count: entries.length });
+        this.deps.logger.warn('message delete failed; messages will be redelivered', {
+          error: describe(err),
+          count: entries.length,
+        });
       }
     }
   }

@@ -49,8 +49,6 @@ function normalise(s: MappingStatus): unknown {
   return sorted({
     ...s,
     workloads: s.workloads?.map(sorted),
-    conditions: s.conditions
-      ?.map(sorted)
-      .sort((a, b) => String(a.type).localeCompare(String(b.type))),
+    conditions: s.conditions?.map(sorted).sort((a, b) => String(a.type).localeCompare(String(b.type))),
   });
 }

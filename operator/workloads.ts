@@ -36,19 +36,25 @@ const STRATEGIC = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergeP
 function kindTable(apps: AppsV1Api, fieldManager: string): Record<WorkloadKind, KindOps> {
   return {
     Deployment: {
-      list: async (namespace, labelSelector) => (await apps.listNamespacedDeployment({ namespace, labelSelector })).items,
+      list: async (namespace, labelSelector) =>
+        (await apps.listNamespacedDeployment({ namespace, labelSelector })).items,
       get: (namespace, name) => apps.readNamespacedDeployment({ namespace, name }),
-      patch: (namespace, name, body) => apps.patchNamespacedDeployment({ namespace, name, body, fieldManager }, STRATEGIC),
+      patch: (namespace, name, body) =>
+        apps.patchNamespacedDeployment({ namespace, name, body, fieldManager }, STRATEGIC),
     },
     StatefulSet: {
-      list: async (namespace, labelSelector) => (await apps.listNamespacedStatefulSet({ namespace, labelSelector })).items,
+      list: async (namespace, labelSelector) =>
+        (await apps.listNamespacedStatefulSet({ namespace, labelSelector })).items,
       get: (namespace, name) => apps.readNamespacedStatefulSet({ namespace, name }),
-      patch: (namespace, name, body) => apps.patchNamespacedStatefulSet({ namespace, name, body, fieldManager }, STRATEGIC),
+      patch: (namespace, name, body) =>
+        apps.patchNamespacedStatefulSet({ namespace, name, body, fieldManager }, STRATEGIC),
     },
     DaemonSet: {
-      list: async (namespace, labelSelector) => (await apps.listNamespacedDaemonSet({ namespace, labelSelector })).items,
+      list: async (namespace, labelSelector) =>
+        (await apps.listNamespacedDaemonSet({ namespace, labelSelector })).items,
       get: (namespace, name) => apps.readNamespacedDaemonSet({ namespace, name }),
-      patch: (namespace, name, body) => apps.patchNamespacedDaemonSet({ namespace, name, body, fieldManager }, STRATEGIC),
+      patch: (namespace, name, body) =>
+        apps.patchNamespacedDaemonSet({ namespace, name, body, fieldManager }, STRATEGIC),
     },
   };
 }
@@ -78,7 +84,9 @@ export function restartPatch(restartedAt: string, stamp: string, resourceVersion
     ...(resourceVersion ? { metadata: { resourceVersion } } : {}),
     spec: {
       template: {
-        metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: restartedAt, [SECRET_VERSION_ANNOTATION]: stamp } },
+        metadata: {
+          annotations: { [RESTARTED_AT_ANNOTATION]: restartedAt, [SECRET_VERSION_ANNOTATION]: stamp },
+        },
       },
     },
   };
@@ -99,7 +107,9 @@ export class Workloads {
       const labelSelector = selectorToString(spec.selector);
       const kinds = spec.kinds ?? WORKLOAD_KINDS;
       const lists = await Promise.all(kinds.map((k) => this.kinds[k].list(namespace, labelSelector)));
-      kinds.forEach((kind, i) => lists[i].forEach((w) => found.set(`${kind}/${w.metadata?.name}`, toTarget(kind, w))));
+      kinds.forEach((kind, i) =>
+        lists[i].forEach((w) => found.set(`${kind}/${w.metadata?.name}`, toTarget(kind, w))),
+      );
     }
     const explicit = (spec.workloads ?? []).filter((r) => !found.has(`${r.kind}/${r.name}`));
     const fetched = await Promise.all(

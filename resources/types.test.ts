@@ -4,7 +4,16 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { repoRoot } from '../e2e/env/paths.js';
-import { GROUP, KIND, PLURAL, VERSION, WORKLOAD_KINDS, specFields, statusFields, workloadStatusFields } from './types.js';
+import {
+  GROUP,
+  KIND,
+  PLURAL,
+  VERSION,
+  WORKLOAD_KINDS,
+  specFields,
+  statusFields,
+  workloadStatusFields,
+} from './types.js';
 
 interface Schema {
   properties?: Record<string, Schema>;
@@ -13,8 +22,14 @@ interface Schema {
   enum?: string[];
 }
 
-const crd = parse(fs.readFileSync(path.join(repoRoot, 'resources', 'secretsrotationmapping.crd.yaml'), 'utf8')) as {
-  spec: { group: string; names: { kind: string; plural: string }; versions: { name: string; schema: { openAPIV3Schema: Schema } }[] };
+const crd = parse(
+  fs.readFileSync(path.join(repoRoot, 'resources', 'secretsrotationmapping.crd.yaml'), 'utf8'),
+) as {
+  spec: {
+    group: string;
+    names: { kind: string; plural: string };
+    versions: { name: string; schema: { openAPIV3Schema: Schema } }[];
+  };
 };
 const root = crd.spec.versions[0].schema.openAPIV3Schema;
 const keys = (s: Schema | undefined): string[] => Object.keys(s?.properties ?? {}).sort();
@@ -26,8 +41,13 @@ test('the TypeScript types name exactly the fields of the CRD schema', () => {
   assert.equal(crd.spec.versions[0].name, VERSION);
   assert.deepEqual(keys(root.properties?.spec), Object.keys(specFields).sort());
   assert.deepEqual(keys(root.properties?.status), Object.keys(statusFields).sort());
-  assert.deepEqual(keys(root.properties?.status?.properties?.workloads?.items), Object.keys(workloadStatusFields).sort());
-  assert.deepEqual(root.properties?.spec?.properties?.workloads?.items?.properties?.kind?.enum, [...WORKLOAD_KINDS]);
+  assert.deepEqual(
+    keys(root.properties?.status?.properties?.workloads?.items),
+    Object.keys(workloadStatusFields).sort(),
+  );
+  assert.deepEqual(root.properties?.spec?.properties?.workloads?.items?.properties?.kind?.enum, [
+    ...WORKLOAD_KINDS,
+  ]);
 });
 
 test('every spec and status field has a description, so kubectl explain teaches the API', () => {

@@ -35,8 +35,8 @@ export async function createRotationQueue(
 ): Promise<RotationQueue> {
   const sqs = new SQSClient(awsClientConfig(endpoint));
   const arnOf = async (url: string): Promise<string> =>
-    (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes
-      ?.QueueArn ?? '';
+    (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] })))
+      .Attributes?.QueueArn ?? '';
   const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }))).QueueUrl ?? '';
   const redrive = { deadLetterTargetArn: await arnOf(dlqUrl), maxReceiveCount: opts.maxReceiveCount ?? 3 };
   const queueUrl =

@@ -7,7 +7,7 @@ export const templatePath = path.join(repoRoot, 'manifests', 'aws', 'template.ya
 
 const intrinsic = (tag: string, fn: string): ScalarTag => ({
   tag,
-  resolve: (value: string) => ({ [fn]: value }) as unknown as string,
+  resolve: (value: string) => ({ [fn]: value }),
 });
 
 interface Template {
@@ -25,7 +25,8 @@ export function loadTemplate(): Template {
 export function ruleEventPatterns(): Record<string, Record<string, unknown>> {
   const rules: Record<string, Record<string, unknown>> = {};
   for (const [name, res] of Object.entries(loadTemplate().Resources)) {
-    if (res.Type === 'AWS::Events::Rule') rules[name] = res.Properties.EventPattern as Record<string, unknown>;
+    if (res.Type === 'AWS::Events::Rule')
+      rules[name] = res.Properties.EventPattern as Record<string, unknown>;
   }
   return rules;
 }

@@ -25,7 +25,10 @@ export function ensureToolchain(quiet = false): Toolchain {
     });
   } catch (err) {
     const e = err as { stderr?: string; status?: number };
-    const why = (e.stderr ?? '').split('\n').filter((l) => l.includes('ERROR')).join('\n');
+    const why = (e.stderr ?? '')
+      .split('\n')
+      .filter((l) => l.includes('ERROR'))
+      .join('\n');
     throw new Error(why || `e2e/env/build.sh failed (exit ${e.status ?? '?'}); run it directly to see why`, {
       cause: err,
     });
@@ -50,7 +53,11 @@ function getOk(url: string, pki: Pki): Promise<boolean> {
   return new Promise((resolve) => {
     const req = https.get(
       url,
-      { ca: fs.readFileSync(pki.caCert), cert: fs.readFileSync(pki.adminCert), key: fs.readFileSync(pki.adminKey) },
+      {
+        ca: fs.readFileSync(pki.caCert),
+        cert: fs.readFileSync(pki.adminCert),
+        key: fs.readFileSync(pki.adminKey),
+      },
       (res) => {
         res.resume();
         resolve(res.statusCode === 200);
@@ -118,7 +125,10 @@ export async function startControlPlane(tools: Toolchain): Promise<ControlPlane>
     log: apiserver.log,
   });
   const kubeconfig = path.join(stateDir, 'admin.kubeconfig');
-  fs.writeFileSync(kubeconfig, kubeconfigYaml(apiserverUrl, pki.caCert, { certFile: pki.adminCert, keyFile: pki.adminKey }));
+  fs.writeFileSync(
+    kubeconfig,
+    kubeconfigYaml(apiserverUrl, pki.caCert, { certFile: pki.adminCert, keyFile: pki.adminKey }),
+  );
   const common = [`--kubeconfig=${kubeconfig}`, '--leader-elect=false', '--bind-address=127.0.0.1'];
   const kcm = startDetached('kube-controller-manager', path.join(tools.binDir, 'kube-controller-manager'), [
     ...common,
@@ -159,10 +169,18 @@ spec: {}
 
 /** kwok simulating `nodes` Nodes and every Pod scheduled on them (Stage files from the kwok module). */
 export async function startKwok(tools: Toolchain, cp: ControlPlane, nodes = 2): Promise<Started> {
-  const stages = ['node/fast/node-initialize.yaml', 'node/heartbeat/node-heartbeat.yaml',
-    'pod/fast/pod-ready.yaml', 'pod/fast/pod-complete.yaml', 'pod/fast/pod-delete.yaml'];
+  const stages = [
+    'node/fast/node-initialize.yaml',
+    'node/heartbeat/node-heartbeat.yaml',
+    'pod/fast/pod-ready.yaml',
+    'pod/fast/pod-complete.yaml',
+    'pod/fast/pod-delete.yaml',
+  ];
   const config = path.join(stateDir, 'kwok-stages.yaml');
-  fs.writeFileSync(config, stages.map((s) => fs.readFileSync(path.join(tools.stagesDir, s), 'utf8')).join('\n---\n'));
+  fs.writeFileSync(
+    config,
+    stages.map((s) => fs.readFileSync(path.join(tools.stagesDir, s), 'utf8')).join('\n---\n'),
+  );
   const kwok = startDetached('kwok', path.join(tools.binDir, 'kwok'), [
     `--kubeconfig=${cp.kubeconfig}`,
     `--config=${config}`,
@@ -178,7 +196,12 @@ export async function startKwok(tools: Toolchain, cp: ControlPlane, nodes = 2): 
     `${nodes} kwok Nodes Ready`,
     () =>
       Promise.resolve(
-        kubectl(tools, cp.kubeconfig, ['get', 'nodes', '-o', 'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}'])
+        kubectl(tools, cp.kubeconfig, [
+          'get',
+          'nodes',
+          '-o',
+          'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}',
+        ])
           .split(/\s+/)
           .filter((s) => s === 'True').length === nodes,
       ),

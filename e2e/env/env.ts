@@ -1,7 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRotationQueue, localAws } from './aws-setup.js';
-import { ensureToolchain, startControlPlane, startKwok, startMoto, kubectl, type Toolchain } from './cluster.js';
+import {
+  ensureToolchain,
+  startControlPlane,
+  startKwok,
+  startMoto,
+  kubectl,
+  type Toolchain,
+} from './cluster.js';
 import { envFile, logDir, stateDir, stateFile } from './paths.js';
 import { isAlive, stopProcess, type Started } from './processes.js';
 
@@ -90,7 +97,9 @@ export async function up(opts: { quiet?: boolean } = {}): Promise<EnvState> {
     };
     fs.writeFileSync(stateFile, JSON.stringify(state, null, 2));
     fs.writeFileSync(envFile, `${envLines(state)}\n`);
-    log(`up in ${((Date.now() - t0) / 1000).toFixed(1)} s; run: source ${path.relative(process.cwd(), envFile)}`);
+    log(
+      `up in ${((Date.now() - t0) / 1000).toFixed(1)} s; run: source ${path.relative(process.cwd(), envFile)}`,
+    );
     return state;
   } catch (err) {
     await Promise.all(started.map((p) => stopProcess(p.pid)));

@@ -29,29 +29,91 @@ function openssl(args: string[], cwd: string): void {
 export function createPki(dir: string): Pki {
   fs.mkdirSync(dir, { recursive: true });
   const p = (f: string): string => path.join(dir, f);
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '30', '-subj', '/CN=sro-e2e-ca',
-    '-keyout', 'ca.key', '-out', 'ca.crt'], dir);
-  fs.writeFileSync(p('serving.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\n' +
-    'extendedKeyUsage=serverAuth\n');
+  openssl(
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '30',
+      '-subj',
+      '/CN=sro-e2e-ca',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+    ],
+    dir,
+  );
+  fs.writeFileSync(
+    p('serving.ext'),
+    'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\n' +
+      'extendedKeyUsage=serverAuth\n',
+  );
   const leaf = (name: string, subj: string, ext?: string): void => {
-    openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', subj, '-keyout', `${name}.key`, '-out', `${name}.csr`], dir);
-    openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
-      '-days', '30', '-out', `${name}.crt`, ...(ext ? ['-extfile', ext] : [])], dir);
+    openssl(
+      [
+        'req',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-subj',
+        subj,
+        '-keyout',
+        `${name}.key`,
+        '-out',
+        `${name}.csr`,
+      ],
+      dir,
+    );
+    openssl(
+      [
+        'x509',
+        '-req',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-days',
+        '30',
+        '-out',
+        `${name}.crt`,
+        ...(ext ? ['-extfile', ext] : []),
+      ],
+      dir,
+    );
   };
   leaf('serving', '/CN=kube-apiserver', 'serving.ext');
   leaf('admin', '/O=system:masters/CN=sro-e2e-admin');
   openssl(['genrsa', '-out', 'sa.key', '2048'], dir);
   openssl(['rsa', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], dir);
   return {
-    dir, caCert: p('ca.crt'), caKey: p('ca.key'), servingCert: p('serving.crt'), servingKey: p('serving.key'),
-    adminCert: p('admin.crt'), adminKey: p('admin.key'), saKey: p('sa.key'), saPub: p('sa.pub'),
+    dir,
+    caCert: p('ca.crt'),
+    caKey: p('ca.key'),
+    servingCert: p('serving.crt'),
+    servingKey: p('serving.key'),
+    adminCert: p('admin.crt'),
+    adminKey: p('admin.key'),
+    saKey: p('sa.key'),
+    saPub: p('sa.pub'),
   };
 }
 
-export function kubeconfigYaml(server: string, caFile: string, user: { certFile: string; keyFile: string } | { token: string }): string {
-  const cred = 'token' in user
-    ? `    token: ${user.token}\n`
-    : `    client-certificate: ${user.certFile}\n    client-key: ${user.keyFile}\n`;
+export function kubeconfigYaml(
+  server: string,
+  caFile: string,
+  user: { certFile: string; keyFile: string } | { token: string },
+): string {
+  const cred =
+    'token' in user
+      ? `    token: ${user.token}\n`
+      : `    client-certificate: ${user.certFile}\n    client-key: ${user.keyFile}\n`;
   return `apiVersion: v1
 kind: Config
 clusters:

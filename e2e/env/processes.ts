@@ -11,7 +11,12 @@ export interface Started {
   log: string;
 }
 
-export function startDetached(name: string, command: string, args: string[], env?: NodeJS.ProcessEnv): Started {
+export function startDetached(
+  name: string,
+  command: string,
+  args: string[],
+  env?: NodeJS.ProcessEnv,
+): Started {
   fs.mkdirSync(logDir, { recursive: true });
   const log = path.join(logDir, `${name}.log`);
   const fd = fs.openSync(log, 'a');
