@@ -21,8 +21,8 @@ import { test, type TestContext } from 'node:test';
 import { awsClientConfig, createRotationQueue, localAws, type RotationQueue } from './env/aws-setup.js';
 import { kubectl, type Toolchain } from './env/cluster.js';
 import { up, type EnvState } from './env/env.js';
-import { kubeconfigYaml } from './env/pki.js';
-import { logDir, repoRoot, stateDir } from './env/paths.js';
+import { operatorIdentity } from './env/identity.js';
+import { logDir, repoRoot } from './env/paths.js';
 import { delay, freePort, tail } from './env/processes.js';
 
 let envPromise: Promise<EnvState> | undefined;
@@ -183,47 +183,14 @@ export async function installCrd(): Promise<void> {
   ]);
 }
 
-/**
- * A kubeconfig for a ServiceAccount of `namespace` bound to the manifests' ClusterRole (cluster-wide
- * with a ClusterRoleBinding, or only in `namespace` with a RoleBinding): the operator runs with this,
- * never as admin, so a missing permission fails the tests.
- */
+/** The operator's ServiceAccount kubeconfig for this test (see env/identity.ts); removed afterwards. */
 export async function operatorKubeconfig(
   scope: Scope,
   bind: 'cluster' | 'namespace' = 'cluster',
 ): Promise<string> {
-  const s = await environment();
-  await kc(['apply', '-f', path.join(repoRoot, 'manifests', 'base', 'clusterrole.yaml')]);
-  const ns = scope.namespace;
-  await kc(['-n', ns, 'create', 'serviceaccount', 'secrets-rotation-operator']);
-  if (bind === 'cluster') {
-    const crb = `sro-${ns}`.slice(0, 63);
-    await kc([
-      'create',
-      'clusterrolebinding',
-      crb,
-      '--clusterrole=secrets-rotation-operator',
-      `--serviceaccount=${ns}:secrets-rotation-operator`,
-    ]);
-    scope.cleanups.push(() => kc(['delete', 'clusterrolebinding', crb]));
-  } else {
-    await kc([
-      '-n',
-      ns,
-      'create',
-      'rolebinding',
-      'sro',
-      '--clusterrole=secrets-rotation-operator',
-      `--serviceaccount=${ns}:secrets-rotation-operator`,
-    ]);
-  }
-  const token = (
-    await kc(['-n', ns, 'create', 'token', 'secrets-rotation-operator', '--duration=2h'])
-  ).trim();
-  const file = path.join(stateDir, `operator-${ns}.kubeconfig`);
-  fs.writeFileSync(file, kubeconfigYaml(s.apiserverUrl, s.caCert, { token }));
-  scope.cleanups.push(() => Promise.resolve(fs.rmSync(file, { force: true })));
-  return file;
+  const id = await operatorIdentity(kc, await environment(), scope.namespace, bind);
+  scope.cleanups.push(id.cleanup);
+  return id.kubeconfig;
 }
 
 export interface RunningOperator {

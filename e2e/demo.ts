@@ -1,0 +1,186 @@
+import {
+  CreateSecretCommand,
+  DescribeSecretCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { awsClientConfig, localAws } from './env/aws-setup.js';
+import { kubectl } from './env/cluster.js';
+import { up, type EnvState } from './env/env.js';
+import { operatorIdentity } from './env/identity.js';
+import { logDir, repoRoot } from './env/paths.js';
+import { delay, tail } from './env/processes.js';
+
+/**
+ * `npm run demo`: the product end to end on the local environment. Starts (or reuses) the environment,
+ * runs the operator under its ServiceAccount, applies manifests/samples, rotates the secret the way AWS
+ * would (PutSecretValue, then the EventBridge event) and shows the pods rolling and the mapping's status.
+ */
+const NS = 'demo';
+const SECRET = 'eks-controller-test-secret';
+const say = (msg: string): void => console.log(`\n\x1b[1m▶ ${msg}\x1b[0m`);
+
+async function main(): Promise<void> {
+  say('Starting the local environment (the first run builds Kubernetes from source: ~8 minutes on 2 cores)');
+  const env = await up();
+  const k = (args: string[], input?: string): string =>
+    kubectl(
+      { binDir: env.binDir, cacheDir: env.cacheDir, stagesDir: '', motoServer: '' },
+      env.kubeconfig,
+      args,
+      input,
+    );
+
+  say('Installing the CRD and a fresh "demo" namespace');
+  k(['apply', '--server-side', '-f', path.join(repoRoot, 'resources', 'secretsrotationmapping.crd.yaml')]);
+  k(['wait', '--for=condition=Established', 'crd/secretsrotationmappings.secretsrotation.io']);
+  k(['delete', 'namespace', NS, '--ignore-not-found', '--timeout=60s']);
+  k(['delete', 'clusterrolebinding', `sro-${NS}`, '--ignore-not-found']);
+  k(['create', 'namespace', NS]);
+
+  say(`Creating the secret "${SECRET}" in the local Secrets Manager`);
+  const sm = new SecretsManagerClient(awsClientConfig(env.awsEndpoint));
+  const arn = await ensureSecret(sm);
+
+  say('Starting the operator as its own ServiceAccount (ClusterRole from manifests/base)');
+  const id = await operatorIdentity(k, env, NS);
+  const stopOperator = startOperator(env, id.kubeconfig);
+
+  say('Applying manifests/samples: nginx (3 replicas, environment=operatortest) and the mapping');
+  k(['-n', NS, 'apply', '-k', path.join(repoRoot, 'manifests', 'samples')]);
+  k(['-n', NS, 'rollout', 'status', 'deployment/nginx', '--timeout=60s']);
+  k(['-n', NS, 'wait', '--for=condition=Ready', 'srm/nginx-db', '--timeout=60s']);
+  console.log(k(['-n', NS, 'get', 'srm,pods', '-o', 'wide']));
+
+  say(
+    'Rotating the secret as AWS would: PutSecretValue, then the EventBridge event (CloudTrail PutSecretValue)',
+  );
+  const versionId = await rotate(env, sm, arn);
+  console.log(`new AWSCURRENT version: ${versionId}`);
+
+  say('Watching the pods roll and the mapping change');
+  await watchRollout(k, versionId);
+  console.log(k(['-n', NS, 'describe', 'srm', 'nginx-db']).split('\n').slice(-8).join('\n'));
+  stopOperator();
+
+  say('Done. The environment is still running:');
+  console.log(`  source .e2e/env && kubectl -n ${NS} get srm,pods    # explore
+  npm start                                          # run the operator yourself (see README)
+  npm run env:down                                   # clean up: stops every process, removes .e2e/env`);
+}
+
+async function ensureSecret(sm: SecretsManagerClient): Promise<string> {
+  try {
+    return (await sm.send(new DescribeSecretCommand({ SecretId: SECRET }))).ARN ?? '';
+  } catch {
+    return (
+      (await sm.send(new CreateSecretCommand({ Name: SECRET, SecretString: '{"password":"initial"}' })))
+        .ARN ?? ''
+    );
+  }
+}
+
+function startOperator(env: EnvState, kubeconfig: string): () => void {
+  const log = path.join(logDir, 'operator-demo.log');
+  const fd = fs.openSync(log, 'w');
+  const child = spawn(
+    process.execPath,
+    ['--disable-warning=NodeVersionSupportWarning', path.join(repoRoot, 'dist', 'operator', 'main.js')],
+    {
+      stdio: ['ignore', fd, fd],
+      env: {
+        ...process.env,
+        KUBECONFIG: kubeconfig,
+        SQS_QUEUE_URL: env.queueUrl,
+        AWS_ENDPOINT_URL: env.awsEndpoint,
+        AWS_REGION: localAws.region,
+        AWS_ACCESS_KEY_ID: localAws.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: localAws.secretAccessKey,
+        METRICS_PORT: '0',
+      },
+    },
+  );
+  fs.closeSync(fd);
+  child.on('exit', (code) => {
+    if (code) console.error(`operator exited with ${code}\n${tail(log)}`);
+  });
+  console.log(`operator pid ${child.pid}, logs in ${path.relative(process.cwd(), log)}`);
+  return () => child.kill('SIGTERM');
+}
+
+async function rotate(env: EnvState, sm: SecretsManagerClient, arn: string): Promise<string> {
+  const out = await sm.send(
+    new PutSecretValueCommand({ SecretId: SECRET, SecretString: `{"password":"${Date.now()}"}` }),
+  );
+  const events = new EventBridgeClient(awsClientConfig(env.awsEndpoint));
+  await events.send(
+    new PutEventsCommand({
+      Entries: [
+        {
+          Source: 'aws.secretsmanager',
+          DetailType: 'AWS API Call via CloudTrail',
+          Detail: JSON.stringify({
+            eventSource: 'secretsmanager.amazonaws.com',
+            eventName: 'PutSecretValue',
+            requestParameters: { secretId: SECRET },
+            responseElements: { arn, versionId: out.VersionId },
+          }),
+        },
+      ],
+    }),
+  );
+  return out.VersionId ?? '';
+}
+
+async function watchRollout(k: (args: string[]) => string, versionId: string): Promise<void> {
+  const started = Date.now();
+  let last = '';
+  while (Date.now() - started < 90_000) {
+    const pods = k([
+      '-n',
+      NS,
+      'get',
+      'pods',
+      '--no-headers',
+      '-o',
+      'custom-columns=POD:.metadata.name,STATUS:.status.phase,READY:.status.containerStatuses[0].ready',
+    ]);
+    const srm = k(['-n', NS, 'get', 'srm', 'nginx-db', '--no-headers', '-o', 'wide']);
+    const frame = `${pods.trim()}\n${srm.trim()}`;
+    if (frame !== last) {
+      console.log(`--- t+${((Date.now() - started) / 1000).toFixed(1)}s\n${frame}`);
+      last = frame;
+    }
+    const stamp = k([
+      '-n',
+      NS,
+      'get',
+      'deployment',
+      'nginx',
+      '-o',
+      'jsonpath={.spec.template.metadata.annotations.secretsrotation\\.io/secret-version}',
+    ]);
+    const done = k([
+      '-n',
+      NS,
+      'get',
+      'deployment',
+      'nginx',
+      '-o',
+      'jsonpath={.status.updatedReplicas}/{.status.readyReplicas}/{.status.replicas}',
+    ]);
+    if (stamp === `${SECRET}@${versionId}` && done === '3/3/3' && pods.trim().split('\n').length === 3)
+      return;
+    await delay(300);
+  }
+  throw new Error('the rollout did not complete within 90 s');
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exitCode = 1;
+});
