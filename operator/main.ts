@@ -1,11 +1,12 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { Server } from 'node:http';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { Controller } from './controller.js';
 import { describe } from './errors.js';
 import { EventRecorder } from './events.js';
+import { loadKubeConfig } from './kube.js';
 import { startHealthServer } from './health.js';
 import { createLogger, type Logger } from './logger.js';
 import { MappingIndex } from './mapping-index.js';
@@ -24,8 +25,7 @@ const COMPONENT = 'secrets-rotation-operator';
 
 /** Wires watch → queue → reconcile → Kubernetes, and SQS → queue; returns a stop function. */
 export async function run(config: Config, logger: Logger): Promise<() => Promise<void>> {
-  const kc = new KubeConfig();
-  kc.loadFromDefault();
+  const kc = loadKubeConfig();
   const metrics = new Metrics();
   const aws = { region: config.awsRegion, ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}) };
   const versions = new SecretVersions(new SecretsManagerClient(aws), config.secretCacheTtlMs, (result) =>

@@ -28,7 +28,8 @@ const keyOf = (m: { metadata?: { namespace?: string; name?: string } }): string 
  * relist, resume), and remembers the keys it has seen so the resync can visit every mapping.
  */
 export class MappingOperator extends Operator {
-  private readonly known = new Set<string>();
+  /** Mapping key → the metadata.generation last enqueued for it. */
+  private readonly known = new Map<string, number | undefined>();
   private abort: AbortController | undefined;
   private stopped = false;
   private synced = false;
@@ -49,7 +50,7 @@ export class MappingOperator extends Operator {
 
   /** Every mapping key the watch knows of now. */
   keys(): string[] {
-    return [...this.known];
+    return [...this.known.keys()];
   }
 
   protected async init(): Promise<void> {
@@ -61,10 +62,22 @@ export class MappingOperator extends Operator {
     this.abort?.abort();
   }
 
+  /**
+   * Enqueues the key, except for a MODIFIED event that changed neither the spec (generation) nor the
+   * deletion state: those are the operator's own status writes, and a pass for them would only delay
+   * the pass a rotation signal needs.
+   */
   private onEvent(event: ResourceEvent): Promise<void> {
     const key = keyOf(event.object);
-    if (event.type === ResourceEventType.Deleted) this.known.delete(key);
-    else this.known.add(key);
+    const { generation, deletionTimestamp } = event.object.metadata ?? {};
+    if (event.type === ResourceEventType.Deleted) {
+      this.known.delete(key);
+    } else {
+      const statusOnly =
+        event.type === ResourceEventType.Modified && !deletionTimestamp && this.known.get(key) === generation;
+      this.known.set(key, generation);
+      if (statusOnly) return Promise.resolve();
+    }
     this.opts.enqueue(key);
     return Promise.resolve();
   }
@@ -107,7 +120,7 @@ export class MappingOperator extends Operator {
           ) as { items: Mapping[]; metadata: { resourceVersion: string } };
           resourceVersion = list.metadata.resourceVersion;
           const listed = new Set(list.items.map(keyOf));
-          for (const gone of [...this.known].filter((k) => !listed.has(k))) {
+          for (const gone of [...this.known.keys()].filter((k) => !listed.has(k))) {
             this.known.delete(gone);
             this.opts.enqueue(gone);
           }

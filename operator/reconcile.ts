@@ -76,6 +76,8 @@ class Pass {
   private readonly now = new Date();
   private readonly nowIso = this.now.toISOString();
   private readonly prev: MappingStatus;
+  /** Events are sent after the restarts, so they never delay a patch. */
+  private readonly events: [type: 'Normal' | 'Warning', reason: EventReason, message: string][] = [];
 
   constructor(
     private readonly m: Mapping,
@@ -86,6 +88,18 @@ class Pass {
   }
 
   async run(): Promise<ReconcileResult> {
+    try {
+      return await this.converge();
+    } finally {
+      await Promise.all(
+        this.events.map(([type, reason, message]) =>
+          this.deps.recorder.record(this.m, type, reason, message),
+        ),
+      );
+    }
+  }
+
+  private async converge(): Promise<ReconcileResult> {
     const problems = specProblems(this.m);
     if (problems.length) {
       this.deps.index.delete(this.key);
@@ -298,6 +312,7 @@ class Pass {
   }
 
   private event(type: 'Normal' | 'Warning', reason: EventReason, message: string): Promise<void> {
-    return this.deps.recorder.record(this.m, type, reason, message);
+    this.events.push([type, reason, message]);
+    return Promise.resolve();
   }
 }

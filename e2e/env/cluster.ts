@@ -155,6 +155,7 @@ export function kubectl(tools: Toolchain, kubeconfig: string, args: string[], in
     input,
     encoding: 'utf8',
     stdio: ['pipe', 'pipe', 'pipe'],
+    maxBuffer: 256 * 1024 * 1024,
   });
 }
 
