@@ -12,6 +12,7 @@ import {
   operatorKubeconfig,
   putSecretValueEvent,
   queueCounts,
+  releaseMappings,
   rotate,
   startOperator,
   testQueue,
@@ -100,6 +101,7 @@ async function latency(): Promise<string[]> {
   }
   abort.abort();
   const mem = rss(op.process.pid ?? 0);
+  await releaseMappings(sc.namespace);
   await op.kill();
   for (const c of sc.cleanups.reverse()) await c().catch(() => undefined);
   await kc(['delete', 'namespace', sc.namespace, '--wait=false']);
@@ -185,6 +187,7 @@ async function burst(): Promise<string[]> {
       )?.[1] ?? 0,
     ) - describeBefore;
   const mem = rss(op.process.pid ?? 0);
+  await releaseMappings(sc.namespace);
   await op.kill();
   for (const c of sc.cleanups.reverse()) await c().catch(() => undefined);
   await kc(['delete', 'namespace', ns, '--wait=false']);

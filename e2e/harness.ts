@@ -138,10 +138,30 @@ export function e2eTest(
       );
       throw err;
     } finally {
+      await releaseMappings(namespace);
       for (const c of scope.cleanups.reverse()) await c().catch(() => undefined);
       await kc(['delete', 'namespace', namespace, '--wait=false']).catch(() => undefined);
     }
   });
+}
+
+/**
+ * Deletes the namespace's mappings while its operator may still run (it removes its finalizer); a
+ * mapping left with the finalizer because no operator runs any more gets it stripped, so neither the
+ * namespace nor a later CRD deletion hangs.
+ */
+export async function releaseMappings(namespace: string, operatorRunning = true): Promise<void> {
+  const names = await kc(['-n', namespace, 'get', 'srm', '-o', 'name']).catch(() => '');
+  if (!names.trim()) return;
+  const strip = async (): Promise<void> => {
+    for (const n of names.trim().split('\n')) {
+      await kc(['-n', namespace, 'patch', n, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']).catch(
+        () => undefined,
+      );
+    }
+  };
+  if (!operatorRunning) return strip();
+  await kc(['-n', namespace, 'delete', 'srm', '--all', '--timeout=10s']).catch(strip);
 }
 
 /** A queue (+DLQ) for this test alone, with the template's EventBridge rules when `withRules`. */

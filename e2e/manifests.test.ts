@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import { repoRoot } from './env/paths.js';
+import { environment, installCrd, kc, releaseMappings, waitFor } from './harness.js';
+
+const base = path.join(repoRoot, 'manifests', 'base');
+
+test(
+  'kubectl apply --server-side -k manifests/base installs everything, kubectl delete -k removes it, CRD included',
+  { timeout: 180_000 },
+  async () => {
+    await environment();
+    const rendered = await kc(['kustomize', base]);
+    for (const kind of [
+      'CustomResourceDefinition',
+      'Namespace',
+      'ServiceAccount',
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'Deployment',
+      'Service',
+    ]) {
+      assert.match(rendered, new RegExp(`^kind: ${kind}$`, 'm'), `${kind} rendered`);
+    }
+    await kc(['apply', '--server-side', '--force-conflicts', '-k', base]);
+    await kc(['wait', '--for=condition=Established', 'crd/secretsrotationmappings.secretsrotation.io']);
+    const dep = await kc([
+      '-n',
+      'secrets-rotation-operator',
+      'get',
+      'deployment',
+      'secrets-rotation-operator',
+      '-o',
+      'json',
+    ]);
+    const spec = (
+      JSON.parse(dep) as {
+        spec: {
+          template: {
+            spec: {
+              securityContext: Record<string, unknown>;
+              containers: { securityContext: Record<string, unknown> }[];
+            };
+          };
+        };
+      }
+    ).spec.template.spec;
+    assert.equal(spec.securityContext.runAsNonRoot, true);
+    assert.deepEqual(spec.containers[0].securityContext, {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    });
+    // Mappings other suites left behind (their operators are gone) would hold the CRD's deletion.
+    const namespaces = (await kc(['get', 'srm', '-A', '-o', 'jsonpath={.items[*].metadata.namespace}']))
+      .split(' ')
+      .filter(Boolean);
+    for (const ns of new Set(namespaces)) await releaseMappings(ns, false);
+    await kc(['delete', '-k', base, '--timeout=120s']);
+    await waitFor(
+      'everything removed',
+      async () => {
+        const left = await kc(['get', 'crd,clusterrole,clusterrolebinding,namespace', '-o', 'name']);
+        return !/secretsrotationmappings|secrets-rotation-operator/.test(left);
+      },
+      60_000,
+    );
+    await installCrd(); // later suites expect it
+  },
+);
+
+test('the namespaced overlay binds the ClusterRole in the watched namespace only', async () => {
+  const rendered = await kc(['kustomize', path.join(repoRoot, 'manifests', 'namespaced')]);
+  assert.doesNotMatch(rendered, /kind: ClusterRoleBinding/);
+  assert.match(rendered, /kind: RoleBinding\n[\s\S]*namespace: my-app/);
+  assert.match(rendered, /name: WATCH_NAMESPACE\n\s+value: my-app/);
+});
+
+test('the samples: secret eks-controller-test-secret mapped to nginx labelled environment=operatortest', async () => {
+  const rendered = await kc(['kustomize', path.join(repoRoot, 'manifests', 'samples')]);
+  assert.match(rendered, /secretId: eks-controller-test-secret/);
+  assert.match(rendered, /environment: operatortest/);
+  assert.match(rendered, /replicas: 3/);
+});

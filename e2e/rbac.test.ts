@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import {
+  createSecret,
+  e2eTest,
+  installCrd,
+  kc,
+  operatorKubeconfig,
+  rotate,
+  startOperator,
+  testQueue,
+  uniqueName,
+  waitFor,
+} from './harness.js';
+import { applyMapping, waitReason } from './mapping-helpers.js';
+import { createWorkload, templateState } from './workloads-fixtures.js';
+
+/** `kubectl auth can-i` as the operator's ServiceAccount: true, false. */
+async function can(namespace: string, ...args: string[]): Promise<boolean> {
+  try {
+    return (
+      (
+        await kc([
+          'auth',
+          'can-i',
+          ...args,
+          `--as=system:serviceaccount:${namespace}:secrets-rotation-operator`,
+        ])
+      ).trim() === 'yes'
+    );
+  } catch (err) {
+    if ((err as { stdout?: string }).stdout?.trim() === 'no') return false;
+    throw err;
+  }
+}
+
+e2eTest(
+  'the ClusterRole grants exactly what the operator needs: no Secrets, no pods, no CRDs',
+  async (scope) => {
+    const ns = scope.namespace;
+    await operatorKubeconfig(scope);
+    for (const denied of [
+      ['get', 'secrets'],
+      ['list', 'secrets'],
+      ['list', 'configmaps'],
+      ['delete', 'pods'],
+      ['create', 'customresourcedefinitions.apiextensions.k8s.io'],
+      ['delete', 'deployments.apps'],
+      ['update', 'deployments.apps'],
+      ['delete', 'secretsrotationmappings.secretsrotation.io'],
+    ]) {
+      assert.equal(await can(ns, ...denied, '-A'), false, `may not ${denied.join(' ')}`);
+    }
+    for (const allowed of [
+      ['watch', 'secretsrotationmappings.secretsrotation.io'],
+      ['patch', 'secretsrotationmappings.secretsrotation.io', '--subresource=status'],
+      ['patch', 'deployments.apps'],
+      ['list', 'daemonsets.apps'],
+      ['create', 'events'],
+    ]) {
+      assert.equal(await can(ns, ...allowed, '-A'), true, `may ${allowed.join(' ')}`);
+    }
+  },
+);
+
+e2eTest(
+  'a namespace-scoped install rotates in its namespace and cannot touch workloads elsewhere',
+  async (scope) => {
+    const ns = scope.namespace;
+    await installCrd();
+    const other = uniqueName('other');
+    await kc(['create', 'namespace', other]);
+    scope.cleanups.push(() => kc(['delete', 'namespace', other, '--wait=false']));
+    const kubeconfig = await operatorKubeconfig(scope, 'namespace');
+    assert.equal(await can(ns, 'patch', 'deployments.apps', '-n', ns), true);
+    assert.equal(
+      await can(ns, 'patch', 'deployments.apps', '-n', other),
+      false,
+      'no access outside its namespace',
+    );
+    assert.equal(await can(ns, 'list', 'secretsrotationmappings.secretsrotation.io', '-A'), false);
+
+    const name = uniqueName('scoped');
+    const secret = await createSecret(name);
+    await createWorkload('Deployment', ns, 'web', { app: 'web' });
+    await createWorkload('Deployment', other, 'web', { app: 'web' });
+    await applyMapping(ns, 'm', { secretId: name, selector: { matchLabels: { app: 'web' } } });
+    const queue = await testQueue(scope, { withRules: true });
+    await startOperator(scope, { kubeconfig, queueUrl: queue.queueUrl });
+    await waitReason(ns, 'm', 'WatchingSecret');
+    const v2 = await rotate(name, secret.arn);
+    await waitFor(
+      'restart in its namespace',
+      async () => (await templateState('Deployment', ns, 'web')).stamp === `${name}@${v2}`,
+    );
+    assert.equal(
+      (await templateState('Deployment', other, 'web')).stamp,
+      undefined,
+      'the other namespace is untouched',
+    );
+  },
+);
