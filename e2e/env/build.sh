@@ -11,6 +11,7 @@ K8S_VERSION="${K8S_VERSION:-v1.34.4}"
 ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
 KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
 MOTO_VERSION="${MOTO_VERSION:-5.2.5}"
+CFN_LINT_VERSION="${CFN_LINT_VERSION:-1.58.0}"
 CACHE_ROOT="${SRO_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/secrets-rotation-operator}"
 CACHE="$CACHE_ROOT/k8s-$K8S_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION-moto-$MOTO_VERSION"
 BIN="$CACHE/bin"
@@ -83,12 +84,12 @@ build_kwok() {
 }
 
 build_moto() {
-  [ -x "$CACHE/venv/bin/moto_server" ] && return
+  [ -x "$CACHE/venv/bin/moto_server" ] && [ -x "$CACHE/venv/bin/cfn-lint" ] && return
   need python3 "install Python 3.9+ ('apt-get install python3 python3-venv')"
-  say "installing moto[server]==$MOTO_VERSION in a venv…"
+  say "installing moto[server]==$MOTO_VERSION and cfn-lint==$CFN_LINT_VERSION in a venv…"
   rm -rf "$CACHE/venv"
   python3 -m venv "$CACHE/venv" >&2 2>/dev/null || die "python3-venv is missing: 'apt-get install python3-venv'"
-  "$CACHE/venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" >&2
+  "$CACHE/venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" "cfn-lint==$CFN_LINT_VERSION" >&2
 }
 
 use_kubebuilder_assets() {
