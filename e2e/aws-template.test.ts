@@ -12,7 +12,9 @@ import { awsClients, e2eTest, environment, putEvent, testQueue, waitFor } from '
 test('the CloudFormation template passes cfn-lint with no errors', async () => {
   const s = await environment();
   const cfnLint = path.join(s.cacheDir, 'venv', 'bin', 'cfn-lint');
-  const out = await promisify(execFile)(cfnLint, ['--format', 'parseable', templatePath]).catch((err: { stdout?: string; code?: number }) => err);
+  const out = await promisify(execFile)(cfnLint, ['--format', 'parseable', templatePath]).catch(
+    (err: { stdout?: string; code?: number }) => err,
+  );
   assert.equal((out as { code?: number }).code ?? 0, 0, (out as { stdout?: string }).stdout);
 });
 
@@ -27,19 +29,31 @@ test('least privilege in the template: no GetSecretValue, queue policy condition
   assert.doesNotMatch(JSON.stringify(t.Resources.OperatorRole), /"Resource":"\*"/);
 });
 
-e2eTest('every event the operator acts on matches the template’s EventBridge rules (delivered by moto)', async (scope) => {
-  const q = await testQueue(scope, { withRules: true });
-  const acted = fixtureNames().filter((f) => !f.startsWith('sns-') && parseMessage(loadFixture(f)).kind === 'candidate');
-  assert.ok(acted.length >= 6, `fixtures the operator acts on: ${acted.join(', ')}`);
-  for (const name of acted) {
-    const event = JSON.parse(loadFixture(name)) as { 'detail-type': string; detail: Record<string, unknown>; resources?: string[] };
-    await putEvent(event['detail-type'], { ...event.detail, fixture: name }, event.resources ?? []);
-  }
-  const { sqs } = await awsClients();
-  const seen = new Set<string>();
-  await waitFor('every acted-on fixture delivered', async () => {
-    const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: q.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
-    for (const m of out.Messages ?? []) seen.add(String((JSON.parse(m.Body ?? '{}') as { detail?: { fixture?: string } }).detail?.fixture));
-    return acted.every((f) => seen.has(f));
-  });
-});
+e2eTest(
+  'every event the operator acts on matches the template’s EventBridge rules (delivered by moto)',
+  async (scope) => {
+    const q = await testQueue(scope, { withRules: true });
+    const acted = fixtureNames().filter(
+      (f) => !f.startsWith('sns-') && parseMessage(loadFixture(f)).kind === 'candidate',
+    );
+    assert.ok(acted.length >= 6, `fixtures the operator acts on: ${acted.join(', ')}`);
+    for (const name of acted) {
+      const event = JSON.parse(loadFixture(name)) as {
+        'detail-type': string;
+        detail: Record<string, unknown>;
+        resources?: string[];
+      };
+      await putEvent(event['detail-type'], { ...event.detail, fixture: name }, event.resources ?? []);
+    }
+    const { sqs } = await awsClients();
+    const seen = new Set<string>();
+    await waitFor('every acted-on fixture delivered', async () => {
+      const out = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: q.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+      );
+      for (const m of out.Messages ?? [])
+        seen.add(String((JSON.parse(m.Body ?? '{}') as { detail?: { fixture?: string } }).detail?.fixture));
+      return acted.every((f) => seen.has(f));
+    });
+  },
+);

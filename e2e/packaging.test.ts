@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { repoRoot } from './env/paths.js';
+
+const read = (f: string): string => fs.readFileSync(path.join(repoRoot, f), 'utf8');
+
+/** The Dockerfile rules of the ship issue, checked by reading it (no hadolint in our registries). */
+test('Dockerfile: multi-stage, pinned Node LTS, npm ci --omit=dev, compiled JS only, non-root', () => {
+  const df = read('Dockerfile');
+  const stages = [...df.matchAll(/^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/gim)];
+  assert.ok(stages.length >= 2, 'multi-stage');
+  for (const [, image] of stages) {
+    const m = /^node:(\d+)\.\d+\.\d+(-[a-z0-9.-]+)?$/.exec(image);
+    assert.ok(m, `base image ${image} pinned to an exact version`);
+    assert.equal(Number(m[1]) % 2, 0, `${image} is an LTS line (even major)`);
+    assert.ok(Number(m[1]) >= 22, `${image} is a current LTS`);
+  }
+  assert.match(df, /npm ci --omit=dev/);
+  const final = df.slice(df.lastIndexOf('\nFROM '));
+  assert.doesNotMatch(final, /COPY\s+(operator|e2e|resources)\//, 'no TypeScript sources in the final stage');
+  assert.match(final, /COPY --from=build \/src\/dist\/operator/);
+  const user = /^USER\s+(\S+)/m.exec(final)?.[1] ?? '';
+  assert.ok(user && !/^(root|0)(:|$)/.test(user), `non-root USER (${user})`);
+  const ignore = read('.dockerignore').split('\n');
+  for (const entry of ['node_modules', '.e2e', '.git', 'dist'])
+    assert.ok(ignore.includes(entry), `.dockerignore has ${entry}`);
+});
+
+test('the manifests probe the endpoints the operator serves', () => {
+  const dep = read('manifests/base/deployment.yaml');
+  assert.match(dep, /livenessProbe:\s+httpGet: \{path: \/healthz/);
+  assert.match(dep, /readinessProbe:\s+httpGet: \{path: \/readyz/);
+  assert.match(read('operator/health.ts'), /'\/healthz'[\s\S]*'\/readyz'[\s\S]*'\/metrics'/);
+});
