@@ -15,7 +15,7 @@ test('the CloudFormation template passes cfn-lint with no errors', async () => {
   const out = await promisify(execFile)(cfnLint, ['--format', 'parseable', templatePath]).catch(
     (err: { stdout?: string; code?: number }) => err,
   );
-  assert.equal((out as { code?: number }).code ?? 0, 0, (out as { stdout?: string }).stdout);
+  assert.equal((out as { code?: number }).code ?? 0, 0, out.stdout);
 });
 
 test('least privilege in the template: no GetSecretValue, queue policy conditioned on the rules, SSE and a DLQ', () => {

@@ -176,7 +176,8 @@ e2eTest(
     ]);
     scope.cleanups.push(() => kc(['delete', 'clusterrole', `sro-nopatch-${ns}`.slice(0, 63)]));
     const crb = `sro-${ns}`.slice(0, 63);
-    const first = await startOperator(scope, { kubeconfig, queueUrl: queue.queueUrl });
+    const fastLease = { LEASE_DURATION: '4s', RENEW_DEADLINE: '3s', RETRY_PERIOD: '1s' };
+    const first = await startOperator(scope, { kubeconfig, queueUrl: queue.queueUrl, env: fastLease });
     await waitReason(ns, 'm', 'WatchingSecret');
     await kc(['delete', 'clusterrolebinding', crb]);
     await kc([

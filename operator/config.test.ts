@@ -12,6 +12,18 @@ test('defaults', () => {
   assert.equal(c.logLevel, 'info');
   assert.equal(c.metricsPort, 8080);
   assert.equal(c.sqsWaitTimeSeconds, 20);
+  assert.deepEqual(
+    [
+      c.leaderElection?.namespace,
+      c.leaderElection?.leaseDurationMs,
+      c.leaderElection?.renewDeadlineMs,
+      c.leaderElection?.retryPeriodMs,
+    ],
+    ['secrets-rotation-operator', 15_000, 10_000, 2000],
+    "client-go's defaults",
+  );
+  assert.equal(loadConfig({ ...base, LEADER_ELECT: 'false' }).leaderElection, undefined);
+  assert.equal(loadConfig({ ...base, POD_NAMESPACE: 'ops' }).leaderElection?.namespace, 'ops');
 });
 
 test('values are parsed and RESYNC_INTERVAL=0s disables the resync', () => {
@@ -29,4 +41,9 @@ test('a bad value is an error naming the variable, never a silently disabled fea
   assert.throws(() => loadConfig({ ...base, WATCH_NAMESPACE: 'Bad_NS' }), /WATCH_NAMESPACE/);
   assert.throws(() => loadConfig({ ...base, MAX_CONCURRENT_RECONCILES: '0' }), /MAX_CONCURRENT_RECONCILES/);
   assert.throws(() => loadConfig({ ...base, AWS_ENDPOINT_URL: '::' }), /AWS_ENDPOINT_URL/);
+  assert.throws(() => loadConfig({ ...base, LEADER_ELECT: 'yes' }), /LEADER_ELECT="yes"/);
+  assert.throws(
+    () => loadConfig({ ...base, LEASE_DURATION: '5s', RENEW_DEADLINE: '10s' }),
+    /LEASE_DURATION > RENEW_DEADLINE/,
+  );
 });

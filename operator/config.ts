@@ -17,6 +17,17 @@ export interface Config {
   readonly metricsPort: number;
   readonly metricsBindAddress: string;
   readonly sqsWaitTimeSeconds: number;
+  /** Leader election; undefined when LEADER_ELECT=false (a single replica). */
+  readonly leaderElection:
+    | {
+        namespace: string;
+        name: string;
+        identity: string;
+        leaseDurationMs: number;
+        renewDeadlineMs: number;
+        retryPeriodMs: number;
+      }
+    | undefined;
 }
 
 const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
@@ -57,6 +68,32 @@ function queueUrl(env: Env): string {
   return url;
 }
 
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  throw new ConfigError(`${name}="${raw}" must be true or false`);
+}
+
+function leaderElection(env: Env, watchNamespace: string | undefined): Config['leaderElection'] {
+  if (!bool(env, 'LEADER_ELECT', true)) return undefined;
+  const leaseDurationMs = duration(env, 'LEASE_DURATION', '15s');
+  const renewDeadlineMs = duration(env, 'RENEW_DEADLINE', '10s');
+  const retryPeriodMs = duration(env, 'RETRY_PERIOD', '2s');
+  if (!(leaseDurationMs > renewDeadlineMs && renewDeadlineMs > retryPeriodMs && retryPeriodMs > 0)) {
+    throw new ConfigError('leader election needs LEASE_DURATION > RENEW_DEADLINE > RETRY_PERIOD > 0');
+  }
+  return {
+    namespace:
+      env.LEADER_ELECTION_NAMESPACE || env.POD_NAMESPACE || watchNamespace || 'secrets-rotation-operator',
+    name: env.LEADER_ELECTION_LEASE || 'secrets-rotation-operator',
+    identity: `${env.POD_NAME || env.HOSTNAME || 'operator'}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`,
+    leaseDurationMs,
+    renewDeadlineMs,
+    retryPeriodMs,
+  };
+}
+
 /** Parses and checks every setting; a bad value is a ConfigError naming the variable. */
 export function loadConfig(env: Env = process.env): Config {
   const logLevel = (env.LOG_LEVEL ?? 'info').toLowerCase();
@@ -87,5 +124,6 @@ export function loadConfig(env: Env = process.env): Config {
     metricsPort: integer(env, 'METRICS_PORT', 8080, 0, 65535),
     metricsBindAddress: env.METRICS_BIND_ADDRESS || '0.0.0.0',
     sqsWaitTimeSeconds: integer(env, 'SQS_WAIT_TIME_SECONDS', 20, 0, 20),
+    leaderElection: leaderElection(env, ns || undefined),
   });
 }

@@ -1,12 +1,13 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { Server } from 'node:http';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { Controller } from './controller.js';
 import { describe } from './errors.js';
 import { EventRecorder } from './events.js';
 import { loadKubeConfig } from './kube.js';
+import { LeaderElector } from './leader-election.js';
 import { startHealthServer } from './health.js';
 import { createLogger, type Logger } from './logger.js';
 import { MappingIndex } from './mapping-index.js';
@@ -74,27 +75,49 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
     enqueue: (key) => controller.enqueue(key),
     logger,
   });
+  const elector = config.leaderElection
+    ? new LeaderElector(kc.makeApiClient(CoordinationV1Api), config.leaderElection, logger)
+    : undefined;
+  const isLeader = (): boolean => elector?.isLeader ?? true;
   let server: Server | undefined;
   if (config.metricsPort > 0) {
     server = await startHealthServer(config.metricsPort, config.metricsBindAddress, metrics, () => ({
-      ok: operator.hasSynced && poller.isRunning,
-      detail: `watch synced: ${operator.hasSynced}, sqs poller running: ${poller.isRunning}`,
+      ok: operator.hasSynced && (!isLeader() || poller.isRunning),
+      detail: `watch synced: ${operator.hasSynced}, leader: ${isLeader()}, sqs poller running: ${poller.isRunning}`,
     }));
   }
-  controller.start(config.maxConcurrentReconciles);
+  // Followers keep the watch warm (the queue only collects keys); only the leader reconciles, polls
+  // SQS and resyncs, so there is one writer.
+  const lead = (): void => {
+    metrics.leader.set(1);
+    controller.start(config.maxConcurrentReconciles);
+    poller.start();
+    resync.start();
+    logger.info('leading: reconciling, polling SQS', {
+      queue: config.sqsQueueUrl,
+      resyncIntervalMs: config.resyncIntervalMs,
+    });
+  };
+  metrics.leader.set(0);
   await operator.start();
-  poller.start();
-  resync.start();
   logger.info('operator started', {
     namespace: config.watchNamespace ?? '(all)',
-    queue: config.sqsQueueUrl,
-    resyncIntervalMs: config.resyncIntervalMs,
+    leaderElection: Boolean(elector),
   });
+  if (elector) {
+    void elector.run(lead, () => {
+      metrics.leader.set(0);
+      process.exit(1);
+    });
+  } else {
+    lead();
+  }
   return async () => {
     resync.stop();
     operator.stop();
     await poller.stop();
     await controller.stop();
+    await elector?.release();
     server?.close();
   };
 }

@@ -40,6 +40,11 @@ export class Metrics {
     help: 'Mapping keys waiting in the reconcile queue',
     registers: [this.registry],
   });
+  readonly leader = new Gauge({
+    name: 'secrets_rotation_leader',
+    help: '1 when this process holds the leader Lease (or runs without leader election)',
+    registers: [this.registry],
+  });
   readonly awsCalls = this.counter('aws_calls_total', 'AWS API calls by operation and result', [
     'operation',
     'result',

@@ -39,6 +39,23 @@ export async function operatorIdentity(
       subject,
     ]);
   }
+  // Leader election: the Lease lives in `namespace` (the operator's LEADER_ELECTION_NAMESPACE in tests).
+  await kubectl([
+    '-n',
+    namespace,
+    'apply',
+    '-f',
+    path.join(repoRoot, 'manifests', 'base', 'leader-election-role.yaml'),
+  ]);
+  await kubectl([
+    '-n',
+    namespace,
+    'create',
+    'rolebinding',
+    'sro-leader-election',
+    '--role=secrets-rotation-operator-leader-election',
+    subject,
+  ]);
   const token = String(
     await kubectl(['-n', namespace, 'create', 'token', 'secrets-rotation-operator', '--duration=8h']),
   ).trim();

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import {
+  createSecret,
+  e2eTest,
+  installCrd,
+  kc,
+  operatorKubeconfig,
+  rotate,
+  startOperator,
+  testQueue,
+  uniqueName,
+  waitFor,
+  type RunningOperator,
+} from './harness.js';
+import { applyMapping, waitReason } from './mapping-helpers.js';
+import { createWorkload, templateState } from './workloads-fixtures.js';
+
+const LEASE = { LEASE_DURATION: '6s', RENEW_DEADLINE: '4s', RETRY_PERIOD: '1s' };
+const leads = async (op: RunningOperator): Promise<boolean> =>
+  op.process.exitCode === null && /^secrets_rotation_leader 1$/m.test(await op.metrics().catch(() => ''));
+
+e2eTest(
+  'two replicas: one leads; SIGKILL of the leader mid-rotation → the other takes over and restarts each workload once',
+  async (scope) => {
+    const ns = scope.namespace;
+    await installCrd();
+    const name = uniqueName('ha');
+    const secret = await createSecret(name);
+    const apps = ['a', 'b', 'c'];
+    for (const a of apps) await createWorkload('Deployment', ns, a, { tier: 'ha' });
+    await applyMapping(ns, 'm', { secretId: name, selector: { matchLabels: { tier: 'ha' } } });
+    const queue = await testQueue(scope, { withRules: true, visibilityTimeout: 5, maxReceiveCount: 10 });
+    const kubeconfig = await operatorKubeconfig(scope);
+    const first = await startOperator(scope, { kubeconfig, queueUrl: queue.queueUrl, env: LEASE });
+    const second = await startOperator(scope, { kubeconfig, queueUrl: queue.queueUrl, env: LEASE });
+    await waitReason(ns, 'm', 'WatchingSecret');
+    const [leader, follower] = (await leads(first)) ? [first, second] : [second, first];
+    assert.equal(await leads(leader), true);
+    assert.equal(await leads(follower), false, 'exactly one leads');
+    const holder = await kc([
+      '-n',
+      ns,
+      'get',
+      'lease',
+      'secrets-rotation-operator',
+      '-o',
+      'jsonpath={.spec.holderIdentity}',
+    ]);
+    assert.ok(holder.length > 0);
+    const g0 = await Promise.all(
+      apps.map(async (a) => (await templateState('Deployment', ns, a)).generation),
+    );
+
+    const v2 = await rotate(name, secret.arn);
+    await leader.kill('SIGKILL');
+    const killedAt = Date.now();
+    await waitFor('the follower leads', () => leads(follower), 15_000);
+    const takeover = Date.now() - killedAt;
+    assert.ok(takeover <= 6000 + 2500, `took over within the lease duration (${takeover} ms)`);
+    await waitFor('rotation completed', async () => {
+      const s = await Promise.all(apps.map((a) => templateState('Deployment', ns, a)));
+      return s.every((x) => x.stamp === `${name}@${v2}`);
+    });
+    const g1 = await Promise.all(
+      apps.map(async (a) => (await templateState('Deployment', ns, a)).generation),
+    );
+    assert.deepEqual(
+      g1.map((g, i) => g - g0[i]),
+      [1, 1, 1],
+      'one restart per workload across the failover',
+    );
+
+    // SIGTERM releases the Lease at once: a new replica leads well before the lease would expire.
+    const third = await startOperator(scope, {
+      kubeconfig,
+      queueUrl: queue.queueUrl,
+      env: { ...LEASE, LEASE_DURATION: '30s', RENEW_DEADLINE: '20s' },
+    });
+    await follower.kill('SIGTERM');
+    const releasedAt = Date.now();
+    await waitFor('the new replica leads', () => leads(third), 10_000);
+    assert.ok(Date.now() - releasedAt < 5000, 'no need to wait for the lease to expire');
+    await waitFor('the new leader reconciled the mapping', async () =>
+      /reconcile_duration_seconds_count\{result="success"\} [1-9]/.test(await third.metrics()),
+    );
+    const g2 = await Promise.all(
+      apps.map(async (a) => (await templateState('Deployment', ns, a)).generation),
+    );
+    assert.deepEqual(g2, g1, 'changing leader restarts nothing by itself');
+  },
+);

@@ -1,0 +1,160 @@
+import { V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
+import { describe, isConflict, isNotFound } from './errors.js';
+import type { Logger } from './logger.js';
+
+export interface LeaderElectionConfig {
+  namespace: string;
+  name: string;
+  identity: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+}
+
+interface Observed {
+  holder: string | undefined;
+  renewTime: string | undefined;
+  /** Local time at which the record last changed: expiry is judged on our clock, never the holder's. */
+  at: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const jitter = (ms: number): number => ms * (1 + Math.random() * 0.2);
+
+/**
+ * Leader election on a coordination.k8s.io Lease, following client-go's leaderelection algorithm:
+ * a candidate takes the Lease when it is free or its holder has not renewed it for leaseDuration (as
+ * observed on the candidate's own clock); the leader renews every retryPeriod and gives up when it
+ * could not renew within renewDeadline; release() hands the Lease over at once on shutdown.
+ */
+export class LeaderElector {
+  private observed: Observed | undefined;
+  private leading = false;
+  private stopped = false;
+
+  constructor(
+    private readonly api: CoordinationV1Api,
+    private readonly cfg: LeaderElectionConfig,
+    private readonly logger: Logger,
+  ) {}
+
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
+  /**
+   * Campaigns until elected, calls `onStartedLeading`, then renews until stop() or until leadership
+   * is lost, when `onStoppedLeading` is called (the process should then exit, as client-go's do).
+   */
+  async run(onStartedLeading: () => Promise<void> | void, onStoppedLeading: () => void): Promise<void> {
+    while (!this.stopped && !(await this.tryAcquireOrRenew())) await sleep(jitter(this.cfg.retryPeriodMs));
+    if (this.stopped) return;
+    this.leading = true;
+    this.logger.info('became leader', {
+      lease: `${this.cfg.namespace}/${this.cfg.name}`,
+      identity: this.cfg.identity,
+    });
+    await onStartedLeading();
+    let lastRenew = Date.now();
+    while (!this.stopped) {
+      await sleep(this.cfg.retryPeriodMs);
+      if (this.stopped) break;
+      if (await this.tryAcquireOrRenew()) {
+        lastRenew = Date.now();
+      } else if (Date.now() - lastRenew > this.cfg.renewDeadlineMs) {
+        this.leading = false;
+        this.logger.error('lost leadership: the lease could not be renewed in time', {
+          renewDeadlineMs: this.cfg.renewDeadlineMs,
+        });
+        onStoppedLeading();
+        return;
+      }
+    }
+  }
+
+  /** Stops campaigning; a leader empties the Lease so a follower takes over without waiting. */
+  async release(): Promise<void> {
+    this.stopped = true;
+    if (!this.leading) return;
+    this.leading = false;
+    try {
+      const lease = await this.api.readNamespacedLease({
+        name: this.cfg.name,
+        namespace: this.cfg.namespace,
+      });
+      if (lease.spec?.holderIdentity !== this.cfg.identity) return;
+      lease.spec = {
+        ...lease.spec,
+        holderIdentity: undefined,
+        leaseDurationSeconds: 1,
+        renewTime: new V1MicroTime(),
+      };
+      await this.api.replaceNamespacedLease({
+        name: this.cfg.name,
+        namespace: this.cfg.namespace,
+        body: lease,
+      });
+      this.logger.info('released the lease');
+    } catch (err) {
+      this.logger.warn('could not release the lease; a follower takes over after leaseDuration', {
+        error: describe(err),
+      });
+    }
+  }
+
+  /** One round of client-go's tryAcquireOrRenew. True when this candidate holds the Lease afterwards. */
+  async tryAcquireOrRenew(): Promise<boolean> {
+    const now = Date.now();
+    const { name, namespace, identity } = this.cfg;
+    const durationSeconds = Math.ceil(this.cfg.leaseDurationMs / 1000);
+    let lease: V1Lease;
+    try {
+      lease = await this.api.readNamespacedLease({ name, namespace });
+    } catch (err) {
+      if (!isNotFound(err)) return this.failed('reading the lease failed', err);
+      try {
+        const spec = {
+          holderIdentity: identity,
+          leaseDurationSeconds: durationSeconds,
+          acquireTime: new V1MicroTime(now),
+          renewTime: new V1MicroTime(now),
+          leaseTransitions: 0,
+        };
+        await this.api.createNamespacedLease({ namespace, body: { metadata: { name, namespace }, spec } });
+        this.observed = { holder: identity, renewTime: spec.renewTime.toISOString(), at: now };
+        return true;
+      } catch (createErr) {
+        return this.failed('creating the lease failed', createErr);
+      }
+    }
+    const spec = lease.spec ?? {};
+    const holder = spec.holderIdentity || undefined;
+    const renewTime = spec.renewTime ? new Date(spec.renewTime).toISOString() : undefined;
+    if (!this.observed || this.observed.holder !== holder || this.observed.renewTime !== renewTime) {
+      this.observed = { holder, renewTime, at: now };
+    }
+    const leaseMs = (spec.leaseDurationSeconds ?? durationSeconds) * 1000;
+    if (holder && holder !== identity && this.observed.at + leaseMs > now) return false;
+    lease.spec = {
+      ...spec,
+      holderIdentity: identity,
+      leaseDurationSeconds: durationSeconds,
+      renewTime: new V1MicroTime(now),
+      ...(holder === identity
+        ? {}
+        : { acquireTime: new V1MicroTime(now), leaseTransitions: (spec.leaseTransitions ?? 0) + 1 }),
+    };
+    try {
+      await this.api.replaceNamespacedLease({ name, namespace, body: lease });
+    } catch (err) {
+      return isConflict(err) ? false : this.failed('updating the lease failed', err);
+    }
+    this.observed = { holder: identity, renewTime: new Date(now).toISOString(), at: now };
+    return true;
+  }
+
+  private failed(what: string, err: unknown): boolean {
+    this.logger.warn(what, { lease: `${this.cfg.namespace}/${this.cfg.name}`, error: describe(err) });
+    return false;
+  }
+}
