@@ -43,32 +43,40 @@ export class LeaderElector {
   }
 
   /**
-   * Campaigns until elected, calls `onStartedLeading`, then renews until stop() or until leadership
-   * is lost, when `onStoppedLeading` is called (the process should then exit, as client-go's do).
+   * Campaigns until elected and calls `onStartedLeading`; renews until stop(), or until the Lease could
+   * not be renewed within renewDeadline (API server unreachable, partition): then `onStoppedLeading`
+   * runs to completion and the candidate campaigns again — the process keeps running.
    */
-  async run(onStartedLeading: () => Promise<void> | void, onStoppedLeading: () => void): Promise<void> {
-    while (!this.stopped && !(await this.tryAcquireOrRenew())) await sleep(jitter(this.cfg.retryPeriodMs));
-    if (this.stopped) return;
-    this.leading = true;
-    this.logger.info('became leader', {
-      lease: `${this.cfg.namespace}/${this.cfg.name}`,
-      identity: this.cfg.identity,
-    });
-    await onStartedLeading();
+  async run(
+    onStartedLeading: () => Promise<void> | void,
+    onStoppedLeading: () => Promise<void> | void,
+  ): Promise<void> {
+    while (!this.stopped) {
+      while (!this.stopped && !(await this.tryAcquireOrRenew())) await sleep(jitter(this.cfg.retryPeriodMs));
+      if (this.stopped) return;
+      this.leading = true;
+      this.logger.info('became leader', {
+        lease: `${this.cfg.namespace}/${this.cfg.name}`,
+        identity: this.cfg.identity,
+      });
+      await onStartedLeading();
+      await this.renewWhileLeading();
+      if (this.stopped) return;
+      this.leading = false;
+      this.logger.error('lost leadership: the lease could not be renewed in time; campaigning again', {
+        renewDeadlineMs: this.cfg.renewDeadlineMs,
+      });
+      await onStoppedLeading();
+    }
+  }
+
+  private async renewWhileLeading(): Promise<void> {
     let lastRenew = Date.now();
     while (!this.stopped) {
       await sleep(this.cfg.retryPeriodMs);
-      if (this.stopped) break;
-      if (await this.tryAcquireOrRenew()) {
-        lastRenew = Date.now();
-      } else if (Date.now() - lastRenew > this.cfg.renewDeadlineMs) {
-        this.leading = false;
-        this.logger.error('lost leadership: the lease could not be renewed in time', {
-          renewDeadlineMs: this.cfg.renewDeadlineMs,
-        });
-        onStoppedLeading();
-        return;
-      }
+      if (this.stopped) return;
+      if (await this.tryAcquireOrRenew()) lastRenew = Date.now();
+      else if (Date.now() - lastRenew > this.cfg.renewDeadlineMs) return;
     }
   }
 

@@ -24,16 +24,28 @@ import { Workloads } from './workloads.js';
 
 const COMPONENT = 'secrets-rotation-operator';
 
+/** What runs only while this process leads: the reconcile loop, the SQS poller and the resync. */
+interface Term {
+  controller: Controller;
+  poller: SqsPoller;
+  stop(): Promise<void>;
+}
+
 /** Wires watch → queue → reconcile → Kubernetes, and SQS → queue; returns a stop function. */
 export async function run(config: Config, logger: Logger): Promise<() => Promise<void>> {
   const kc = loadKubeConfig();
   const metrics = new Metrics();
-  const aws = { region: config.awsRegion, ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}) };
+  // Request timeouts, so an AWS endpoint that hangs (rather than refuses) is retried, not waited on forever.
+  const aws = {
+    region: config.awsRegion,
+    ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}),
+    requestHandler: { connectionTimeout: 5000, requestTimeout: (config.sqsWaitTimeSeconds + 10) * 1000 },
+  };
   const versions = new SecretVersions(new SecretsManagerClient(aws), config.secretCacheTtlMs, (result) =>
     metrics.awsCalls.inc({ operation: 'DescribeSecret', result }),
   );
+  const sqs = new SQSClient(aws);
   const index = new MappingIndex();
-  const queue = new WorkQueue();
   const deps: ReconcileDeps = {
     mappings: new MappingClient(kc.makeApiClient(CustomObjectsApi), COMPONENT),
     workloads: new Workloads(kc.makeApiClient(AppsV1Api), COMPONENT),
@@ -44,79 +56,92 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
     secretRetryMs: 60_000,
     onRestart: (kind, result) => metrics.restarts.inc({ kind, result }),
   };
-  const controller = new Controller(queue, new PendingSignals(), (key) => reconcile(key, deps), logger, {
-    onResult: (result, seconds) => {
-      metrics.reconcileDuration.observe({ result }, seconds);
-      if (result === 'error' || result === 'terminal') metrics.reconcileErrors.inc();
-      metrics.queueDepth.set(queue.length);
-    },
-  });
+  let term: Term | undefined;
   const operator = new MappingOperator({
     kubeConfig: kc,
     namespace: config.watchNamespace,
     logger,
-    enqueue: (key) => controller.enqueue(key),
+    // Followers keep the watch warm but queue nothing: a new leader visits every known mapping.
+    enqueue: (key) => term?.controller.enqueue(key),
   });
-  const poller = new SqsPoller({
-    sqs: new SQSClient(aws),
-    queueUrl: config.sqsQueueUrl,
-    versions,
-    index,
-    signal: (key, signal) => controller.signal(key, signal),
-    logger,
-    metrics,
-    waitTimeSeconds: config.sqsWaitTimeSeconds,
-  });
-  const resync = new Resync({
-    intervalMs: config.resyncIntervalMs,
-    versions,
-    index,
-    keys: () => operator.keys(),
-    enqueue: (key) => controller.enqueue(key),
-    logger,
-  });
-  const elector = config.leaderElection
-    ? new LeaderElector(kc.makeApiClient(CoordinationV1Api), config.leaderElection, logger)
-    : undefined;
-  const isLeader = (): boolean => elector?.isLeader ?? true;
-  let server: Server | undefined;
-  if (config.metricsPort > 0) {
-    server = await startHealthServer(config.metricsPort, config.metricsBindAddress, metrics, () => ({
-      ok: operator.hasSynced && (!isLeader() || poller.isRunning),
-      detail: `watch synced: ${operator.hasSynced}, leader: ${isLeader()}, sqs poller running: ${poller.isRunning}`,
-    }));
-  }
-  // Followers keep the watch warm (the queue only collects keys); only the leader reconciles, polls
-  // SQS and resyncs, so there is one writer.
-  const lead = (): void => {
-    metrics.leader.set(1);
+
+  const startTerm = (): void => {
+    const queue = new WorkQueue();
+    const controller = new Controller(queue, new PendingSignals(), (key) => reconcile(key, deps), logger, {
+      onResult: (result, seconds) => {
+        metrics.reconcileDuration.observe({ result }, seconds);
+        if (result === 'error' || result === 'terminal') metrics.reconcileErrors.inc();
+        metrics.queueDepth.set(queue.length);
+      },
+    });
+    const poller = new SqsPoller({
+      sqs,
+      queueUrl: config.sqsQueueUrl,
+      versions,
+      index,
+      signal: (key, signal) => controller.signal(key, signal),
+      logger,
+      metrics,
+      waitTimeSeconds: config.sqsWaitTimeSeconds,
+    });
+    const resync = new Resync({
+      intervalMs: config.resyncIntervalMs,
+      versions,
+      index,
+      keys: () => operator.keys(),
+      enqueue: (key) => controller.enqueue(key),
+      logger,
+    });
     controller.start(config.maxConcurrentReconciles);
+    for (const key of operator.keys()) controller.enqueue(key);
     poller.start();
     resync.start();
-    logger.info('leading: reconciling, polling SQS', {
+    metrics.leader.set(1);
+    term = {
+      controller,
+      poller,
+      stop: async () => {
+        resync.stop();
+        await poller.stop();
+        await controller.stop();
+        metrics.leader.set(0);
+      },
+    };
+    logger.info('leading: reconciling mappings and polling SQS', {
       queue: config.sqsQueueUrl,
       resyncIntervalMs: config.resyncIntervalMs,
     });
   };
+  const endTerm = async (): Promise<void> => {
+    const ending = term;
+    term = undefined;
+    await ending?.stop();
+  };
+
+  const elector = config.leaderElection
+    ? new LeaderElector(kc.makeApiClient(CoordinationV1Api), config.leaderElection, logger)
+    : undefined;
+  let server: Server | undefined;
+  if (config.metricsPort > 0) {
+    server = await startHealthServer(config.metricsPort, config.metricsBindAddress, metrics, () => {
+      const polling = term?.poller.isRunning ?? false;
+      return {
+        ok: operator.hasSynced && (term === undefined || polling),
+        detail: `watch synced: ${operator.hasSynced}, leader: ${term !== undefined}, sqs poller running: ${polling}`,
+      };
+    });
+  }
   metrics.leader.set(0);
   await operator.start();
   logger.info('operator started', {
     namespace: config.watchNamespace ?? '(all)',
     leaderElection: Boolean(elector),
   });
-  if (elector) {
-    void elector.run(lead, () => {
-      metrics.leader.set(0);
-      process.exit(1);
-    });
-  } else {
-    lead();
-  }
+  if (elector) void elector.run(startTerm, endTerm);
+  else startTerm();
   return async () => {
-    resync.stop();
     operator.stop();
-    await poller.stop();
-    await controller.stop();
+    await endTerm();
     await elector?.release();
     server?.close();
   };

@@ -12,6 +12,7 @@ ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
 KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
 MOTO_VERSION="${MOTO_VERSION:-5.2.5}"
 CFN_LINT_VERSION="${CFN_LINT_VERSION:-1.58.0}"
+SKAFFOLD_VERSION="${SKAFFOLD_VERSION:-v2.13.2}"
 CACHE_ROOT="${SRO_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/secrets-rotation-operator}"
 CACHE="$CACHE_ROOT/k8s-$K8S_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION-moto-$MOTO_VERSION"
 BIN="$CACHE/bin"
@@ -92,6 +93,20 @@ build_moto() {
   "$CACHE/venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" "cfn-lint==$CFN_LINT_VERSION" >&2
 }
 
+build_skaffold() {
+  [ -x "$BIN/skaffold" ] && return
+  need_go
+  say "building skaffold $SKAFFOLD_VERSION (used to validate skaffold.yaml offline)…"
+  local w; w=$(mktemp -d "$CACHE/tmp/skaffold.XXXX")
+  # `go install` refuses it (its version list is not served); a wrapper module works. x/tools is
+  # lifted because the version skaffold pins does not compile with Go >= 1.24.
+  ( cd "$w" && go mod init w >/dev/null 2>&1 \
+    && go get "github.com/GoogleContainerTools/skaffold/v2@$SKAFFOLD_VERSION" \
+    && go get golang.org/x/tools@v0.30.0 \
+    && go build -ldflags "-s -w" -o "$BIN/skaffold.partial" github.com/GoogleContainerTools/skaffold/v2/cmd/skaffold ) >&2
+  mv "$BIN/skaffold.partial" "$BIN/skaffold"; rm -rf "$w"
+}
+
 use_kubebuilder_assets() {
   local a="${KUBEBUILDER_ASSETS:-}" c
   [ -n "$a" ] || return 0
@@ -108,5 +123,6 @@ build_moto
 build_etcd
 build_kwok
 build_kubernetes
+build_skaffold
 say "binaries ready in $BIN"
 echo "$CACHE"

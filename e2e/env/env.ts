@@ -10,7 +10,7 @@ import {
   type Toolchain,
 } from './cluster.js';
 import { envFile, logDir, stateDir, stateFile } from './paths.js';
-import { isAlive, stopProcess, type Started } from './processes.js';
+import { isAlive, startDetached, stopProcess, waitUntil, type Started } from './processes.js';
 
 /** What env:up started; written to .e2e/state.json so env:down and the test harness can find it. */
 export interface EnvState {
@@ -104,6 +104,38 @@ export async function up(opts: { quiet?: boolean } = {}): Promise<EnvState> {
   } catch (err) {
     await Promise.all(started.map((p) => stopProcess(p.pid)));
     throw err;
+  }
+}
+
+/**
+ * Outage drills for tests: stops one component (SIGTERM) and, after `downMs`, starts it again with the
+ * same command line (same ports, same data), waiting until it answers. Updates the state file.
+ */
+export async function restartComponent(
+  name: string,
+  downMs: number,
+  ready: () => Promise<boolean>,
+): Promise<void> {
+  const state = readState();
+  const proc = state?.processes.find((p) => p.name === name);
+  if (!state || !proc) throw new Error(`no running component ${name}`);
+  await stopProcess(proc.pid);
+  await new Promise((r) => setTimeout(r, downMs));
+  const again = startDetached(proc.name, proc.command, proc.args);
+  state.processes = state.processes.map((p) => (p.name === name ? again : p));
+  fs.writeFileSync(stateFile, JSON.stringify(state, null, 2));
+  await waitUntil(`${name} back`, ready, { pid: again.pid, log: again.log, timeoutMs: 60_000 });
+}
+
+/** Freezes a component (SIGSTOP) for `ms`: it keeps its state but answers nothing, like a hung endpoint. */
+export async function freezeComponent(name: string, ms: number): Promise<void> {
+  const proc = readState()?.processes.find((p) => p.name === name);
+  if (!proc) throw new Error(`no running component ${name}`);
+  process.kill(proc.pid, 'SIGSTOP');
+  try {
+    await new Promise((r) => setTimeout(r, ms));
+  } finally {
+    process.kill(proc.pid, 'SIGCONT');
   }
 }
 

@@ -9,6 +9,8 @@ export interface Started {
   name: string;
   pid: number;
   log: string;
+  command: string;
+  args: string[];
 }
 
 export function startDetached(
@@ -28,7 +30,7 @@ export function startDetached(
   fs.closeSync(fd);
   if (child.pid === undefined) throw new Error(`could not start ${name} (${command})`);
   child.unref();
-  return { name, pid: child.pid, log };
+  return { name, pid: child.pid, log, command, args };
 }
 
 export function isAlive(pid: number): boolean {

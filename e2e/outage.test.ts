@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { freezeComponent, restartComponent } from './env/env.js';
+import {
+  createSecret,
+  e2eTest,
+  installCrd,
+  kc,
+  operatorKubeconfig,
+  rotate,
+  startOperator,
+  testQueue,
+  uniqueName,
+  waitFor,
+} from './harness.js';
+import { applyMapping, waitReason } from './mapping-helpers.js';
+import { createWorkload, templateState } from './workloads-fixtures.js';
+
+/** CPU seconds (user + system) the process has used so far. */
+function cpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+e2eTest(
+  'the operator survives 20 s without kube-apiserver and 20 s of a frozen AWS endpoint, idle, then applies rotations',
+  async (scope) => {
+    const ns = scope.namespace;
+    await installCrd();
+    const name = uniqueName('outage');
+    const secret = await createSecret(name);
+    await createWorkload('Deployment', ns, 'web', { app: 'web' });
+    await applyMapping(ns, 'm', { secretId: name, selector: { matchLabels: { app: 'web' } } });
+    const queue = await testQueue(scope, { withRules: true });
+    const op = await startOperator(scope, {
+      kubeconfig: await operatorKubeconfig(scope),
+      queueUrl: queue.queueUrl,
+      env: { SQS_WAIT_TIME_SECONDS: '20' },
+    });
+    await waitReason(ns, 'm', 'WatchingSecret');
+    const pid = op.process.pid ?? 0;
+    const stamp = async (): Promise<string | undefined> =>
+      (await templateState('Deployment', ns, 'web')).stamp;
+
+    const cpu0 = cpuSeconds(pid);
+    await restartComponent('kube-apiserver', 20_000, async () => {
+      try {
+        return (await kc(['get', '--raw', '/readyz'])).trim() === 'ok';
+      } catch {
+        return false;
+      }
+    });
+    const apiCpu = cpuSeconds(pid) - cpu0;
+    assert.equal(op.process.exitCode, null, 'still running after the API server outage');
+    const v2 = await rotate(name, secret.arn);
+    await waitFor(
+      'rotation applied after the API server came back',
+      async () => (await stamp()) === `${name}@${v2}`,
+      60_000,
+    );
+
+    const cpu1 = cpuSeconds(pid);
+    await freezeComponent('moto', 20_000);
+    const awsCpu = cpuSeconds(pid) - cpu1;
+    assert.equal(op.process.exitCode, null, 'still running after the AWS outage');
+    const v3 = await rotate(name, secret.arn);
+    await waitFor(
+      'rotation applied after AWS came back',
+      async () => (await stamp()) === `${name}@${v3}`,
+      60_000,
+    );
+    console.log(
+      `operator CPU during 20 s outages: kube-apiserver ${apiCpu.toFixed(2)} s, AWS ${awsCpu.toFixed(2)} s`,
+    );
+    assert.ok(
+      apiCpu < 2 && awsCpu < 2,
+      `no busy loop (CPU ${apiCpu.toFixed(2)} s and ${awsCpu.toFixed(2)} s over 20 s)`,
+    );
+  },
+  { timeout: 240_000 },
+);

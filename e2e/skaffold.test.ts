@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { repoRoot } from './env/paths.js';
+import { environment } from './harness.js';
+
+const run = promisify(execFile);
+
+/** skaffold v2.13.2 (built by e2e/env/build.sh) parses the config strictly and renders offline. */
+async function skaffold(...args: string[]): Promise<string> {
+  const s = await environment();
+  const out = await run(path.join(s.binDir, 'skaffold'), args, {
+    cwd: repoRoot,
+    env: { ...process.env, PATH: `${s.binDir}:${process.env.PATH ?? ''}`, SKAFFOLD_UPDATE_CHECK: 'false' },
+    maxBuffer: 32 * 1024 * 1024,
+  });
+  return out.stdout;
+}
+
+test('skaffold.yaml parses with the default and the local profile', async () => {
+  assert.match(await skaffold('diagnose', '--yaml-only'), /paths:\n\s+- .*manifests\/base/);
+  assert.match(await skaffold('diagnose', '--yaml-only', '-p', 'local'), /paths:\n\s+- .*manifests\/local/);
+});
+
+test('the validator can fail: an unknown field is refused', async () => {
+  const bad = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sro-skaffold-')), 'skaffold.yaml');
+  fs.writeFileSync(bad, 'apiVersion: skaffold/v4beta11\nkind: Config\nbuild:\n  artifactz: []\n');
+  await assert.rejects(skaffold('diagnose', '--yaml-only', '-f', bad), /field artifactz not found/);
+});
+
+test('skaffold renders the kustomize manifests offline; the local profile points at a local AWS endpoint', async () => {
+  const base = await skaffold('render', '--offline', '--digest-source=none');
+  for (const kind of ['CustomResourceDefinition', 'ClusterRole', 'Deployment', 'Service'])
+    assert.match(base, new RegExp(`^kind: ${kind}$`, 'm'));
+  assert.doesNotMatch(base, /AWS_ENDPOINT_URL/);
+  const local = await skaffold('render', '--offline', '--digest-source=none', '-p', 'local');
+  assert.match(local, /name: AWS_ENDPOINT_URL/);
+});
