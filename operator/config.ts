@@ -17,6 +17,11 @@ export interface Config {
   readonly metricsPort: number;
   readonly metricsBindAddress: string;
   readonly sqsWaitTimeSeconds: number;
+  /** Global restart rate (token bucket): restarts per second and burst. */
+  readonly restartRatePerSecond: number;
+  readonly restartBurst: number;
+  /** Report what would be restarted, restart nothing. */
+  readonly dryRun: boolean;
   /** Leader election; undefined when LEADER_ELECT=false (a single replica). */
   readonly leaderElection:
     | {
@@ -125,5 +130,8 @@ export function loadConfig(env: Env = process.env): Config {
     metricsBindAddress: env.METRICS_BIND_ADDRESS || '0.0.0.0',
     sqsWaitTimeSeconds: integer(env, 'SQS_WAIT_TIME_SECONDS', 20, 0, 20),
     leaderElection: leaderElection(env, ns || undefined),
+    restartRatePerSecond: integer(env, 'RESTART_RATE_LIMIT', 10, 1, 10_000),
+    restartBurst: integer(env, 'RESTART_BURST', integer(env, 'RESTART_RATE_LIMIT', 10, 1, 10_000), 1, 10_000),
+    dryRun: bool(env, 'DRY_RUN', false),
   });
 }

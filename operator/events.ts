@@ -14,6 +14,7 @@ export const EventReason = {
   AccessDenied: 'AccessDenied',
   WorkloadMissing: 'WorkloadMissing',
   WorkloadBlocked: 'WorkloadBlocked',
+  WouldRestart: 'WouldRestart',
 } as const;
 export type EventReason = (typeof EventReason)[keyof typeof EventReason];
 

@@ -16,6 +16,7 @@ import { MappingClient } from './mappings.js';
 import { Metrics } from './metrics.js';
 import { WorkQueue } from './queue.js';
 import { reconcile, type ReconcileDeps } from './reconcile.js';
+import { TokenBucket } from './rate-limit.js';
 import { Resync } from './resync.js';
 import { SecretVersions } from './secret-versions.js';
 import { PendingSignals } from './signals.js';
@@ -55,6 +56,11 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
     logger,
     secretRetryMs: 60_000,
     onRestart: (kind, result) => metrics.restarts.inc({ kind, result }),
+    takeRestartToken: (
+      (bucket) => () =>
+        bucket.take()
+    )(new TokenBucket(config.restartRatePerSecond, config.restartBurst)),
+    dryRun: config.dryRun,
   };
   let term: Term | undefined;
   const operator = new MappingOperator({

@@ -31,6 +31,10 @@ export interface ReconcileDeps {
   /** How soon to look again at a mapping whose secret is missing or denied. */
   secretRetryMs: number;
   onRestart?: (kind: string, result: 'success' | 'failure') => void;
+  /** Global restart rate limit: returns 0 when a restart may go now, else ms until it may. */
+  takeRestartToken?: () => number;
+  /** Report what would be restarted, restart nothing. */
+  dryRun?: boolean;
 }
 
 /** A restart that failed for a reason other than the workload being gone. */
@@ -77,6 +81,8 @@ class Pass {
   private readonly nowIso = this.now.toISOString();
   private readonly prev: MappingStatus;
   /** Events are sent after the restarts, so they never delay a patch. */
+  /** Set when a restart waited for the global rate limit: requeue after this many ms. */
+  private rateLimitedMs: number | undefined;
   private readonly events: [type: 'Normal' | 'Warning', reason: EventReason, message: string][] = [];
 
   constructor(
@@ -91,12 +97,16 @@ class Pass {
     try {
       return await this.converge();
     } finally {
-      await Promise.all(
-        this.events.map(([type, reason, message]) =>
-          this.deps.recorder.record(this.m, type, reason, message),
-        ),
-      );
+      await this.flushEvents();
     }
+  }
+
+  /** Sends the Events collected so far: after the restarts (never delaying a patch), before the status. */
+  private async flushEvents(): Promise<void> {
+    const events = this.events.splice(0);
+    await Promise.all(
+      events.map(([type, reason, message]) => this.deps.recorder.record(this.m, type, reason, message)),
+    );
   }
 
   private async converge(): Promise<ReconcileResult> {
@@ -133,6 +143,7 @@ class Pass {
       );
     }
     const waits = plan.flatMap((p) => (p.action === 'pending' && p.waitMs ? [p.waitMs] : []));
+    if (this.rateLimitedMs !== undefined) waits.push(this.rateLimitedMs);
     return { observedAt: secret.fetchedAt, requeueAfterMs: waits.length ? Math.min(...waits) : undefined };
   }
 
@@ -205,14 +216,20 @@ class Pass {
       );
     }
     if (p.action !== 'restart') return entryFor(p, secret.currentVersionId, this.nowIso);
+    if (this.deps.dryRun) return this.wouldRestart(p, secret);
+    const wait = this.deps.takeRestartToken?.() ?? 0;
+    if (wait > 0) {
+      this.rateLimitedMs = Math.min(this.rateLimitedMs ?? wait, wait);
+      return {
+        ...entryFor({ ...p, action: 'pending' }, secret.currentVersionId, this.nowIso),
+        message: `restart for version ${secret.currentVersionId} waits for the global restart rate limit`,
+      };
+    }
+    // restartedAt is the time of the patch itself, not of the pass (a pass may wait on the rate limit).
+    const at = new Date().toISOString();
     try {
-      const restarted = await this.deps.workloads.restart(
-        this.m.metadata.namespace,
-        p.target,
-        this.nowIso,
-        stamp,
-      );
-      if (!restarted) return entryFor({ ...p, action: 'already' }, secret.currentVersionId, this.nowIso);
+      const restarted = await this.deps.workloads.restart(this.m.metadata.namespace, p.target, at, stamp);
+      if (!restarted) return entryFor({ ...p, action: 'already' }, secret.currentVersionId, at);
     } catch (err) {
       if (isNotFound(err)) return entryFor({ ...p, action: 'missing' }, secret.currentVersionId, this.nowIso);
       this.deps.onRestart?.(kind, 'failure');
@@ -230,10 +247,31 @@ class Pass {
     this.deps.onRestart?.(kind, 'success');
     this.log.info('workload restarted', { workload, version: secret.currentVersionId });
     await this.event('Normal', EventReason.WorkloadRestarted, `${workload} restarted for ${stamp}`);
-    const entry = entryFor(p, secret.currentVersionId, this.nowIso);
+    const entry = entryFor(p, secret.currentVersionId, at);
     if (p.target.blocked)
       await this.event('Warning', EventReason.WorkloadBlocked, `${workload}: ${entry.message ?? ''}`);
     return entry;
+  }
+
+  private async wouldRestart(p: Planned, secret: SecretVersion): Promise<WorkloadStatus> {
+    const workload = `${p.target.kind}/${p.target.name}`;
+    if (p.previous?.state !== 'DryRun') {
+      this.log.info('dry run: would restart workload', { workload, version: secret.currentVersionId });
+      await this.event(
+        'Normal',
+        EventReason.WouldRestart,
+        `dry run: ${workload} would restart for version ${secret.currentVersionId}`,
+      );
+    }
+    const { kind, name } = p.target;
+    return {
+      kind,
+      name,
+      versionId: p.previous?.versionId,
+      restartedAt: p.previous?.restartedAt,
+      state: 'DryRun',
+      message: `dry run: would restart for version ${secret.currentVersionId}`,
+    };
   }
 
   private async writeStatus(
@@ -307,6 +345,7 @@ class Pass {
   }
 
   private async write(status: MappingStatus): Promise<void> {
+    await this.flushEvents();
     if (sameStatus(this.m.status, status)) return;
     await this.deps.mappings.applyStatus(this.m, status);
   }

@@ -38,7 +38,7 @@ export interface MappingSpec {
 
 /** Where one target stands; see the CRD's description of status.workloads[].state. */
 export type WorkloadState =
-  'Current' | 'Restarted' | 'Pending' | 'Suspended' | 'Paused' | 'OnDelete' | 'Missing' | 'Failed';
+  'Current' | 'Restarted' | 'Pending' | 'Suspended' | 'Paused' | 'OnDelete' | 'Missing' | 'Failed' | 'DryRun';
 
 export interface WorkloadStatus {
   kind: WorkloadKind;

@@ -1,0 +1,23 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { TokenBucket } from './rate-limit.js';
+
+test('the bucket lets a burst through, then one token per 1/rate seconds', () => {
+  let now = 0;
+  const b = new TokenBucket(5, 5, () => now);
+  assert.deepEqual(
+    [1, 2, 3, 4, 5].map(() => b.take()),
+    [0, 0, 0, 0, 0],
+  );
+  assert.equal(b.take(), 200, 'empty: next token in 200 ms');
+  now += 100;
+  assert.equal(b.take(), 100);
+  now += 100;
+  assert.equal(b.take(), 0);
+  now += 10_000;
+  assert.deepEqual(
+    [1, 2, 3, 4, 5, 6].map(() => b.take() === 0),
+    [true, true, true, true, true, false],
+    'never more than the burst',
+  );
+});
