@@ -22,6 +22,8 @@ export interface Config {
   readonly restartBurst: number;
   /** Report what would be restarted, restart nothing. */
   readonly dryRun: boolean;
+  /** Rollouts in progress at once, across mappings. */
+  readonly maxConcurrentRollouts: number;
   /** Leader election; undefined when LEADER_ELECT=false (a single replica). */
   readonly leaderElection:
     | {
@@ -133,5 +135,6 @@ export function loadConfig(env: Env = process.env): Config {
     restartRatePerSecond: integer(env, 'RESTART_RATE_LIMIT', 10, 1, 10_000),
     restartBurst: integer(env, 'RESTART_BURST', integer(env, 'RESTART_RATE_LIMIT', 10, 1, 10_000), 1, 10_000),
     dryRun: bool(env, 'DRY_RUN', false),
+    maxConcurrentRollouts: integer(env, 'MAX_CONCURRENT_ROLLOUTS', 50, 1, 100_000),
   });
 }

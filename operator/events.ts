@@ -15,6 +15,8 @@ export const EventReason = {
   WorkloadMissing: 'WorkloadMissing',
   WorkloadBlocked: 'WorkloadBlocked',
   WouldRestart: 'WouldRestart',
+  RolloutComplete: 'RolloutComplete',
+  RolloutFailed: 'RolloutFailed',
 } as const;
 export type EventReason = (typeof EventReason)[keyof typeof EventReason];
 

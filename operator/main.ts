@@ -17,6 +17,7 @@ import { Metrics } from './metrics.js';
 import { WorkQueue } from './queue.js';
 import { reconcile, type ReconcileDeps } from './reconcile.js';
 import { TokenBucket } from './rate-limit.js';
+import { RolloutSlots } from './rollout-slots.js';
 import { Resync } from './resync.js';
 import { SecretVersions } from './secret-versions.js';
 import { PendingSignals } from './signals.js';
@@ -61,6 +62,7 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
         bucket.take()
     )(new TokenBucket(config.restartRatePerSecond, config.restartBurst)),
     dryRun: config.dryRun,
+    rolloutSlots: new RolloutSlots(config.maxConcurrentRollouts),
   };
   let term: Term | undefined;
   const operator = new MappingOperator({

@@ -21,3 +21,16 @@ test('the bucket lets a burst through, then one token per 1/rate seconds', () =>
     'never more than the burst',
   );
 });
+
+test('rollout slots cap rollouts in progress and are released per workload or per mapping', async () => {
+  const { RolloutSlots } = await import('./rollout-slots.js');
+  const s = new RolloutSlots(2);
+  assert.equal(s.acquire('ns/Deployment/a', 'ns/m1'), true);
+  assert.equal(s.acquire('ns/Deployment/b', 'ns/m1'), true);
+  assert.equal(s.acquire('ns/Deployment/c', 'ns/m2'), false, 'cap reached');
+  assert.equal(s.acquire('ns/Deployment/a', 'ns/m1'), true, 'a holder keeps its slot');
+  s.release('ns/Deployment/a');
+  assert.equal(s.acquire('ns/Deployment/c', 'ns/m2'), true);
+  s.releaseMapping('ns/m1');
+  assert.equal(s.size, 1);
+});

@@ -8,8 +8,10 @@ import type { MappingIndex } from './mapping-index.js';
 import { FINALIZER, type MappingClient } from './mappings.js';
 import { entryFor, planRestarts, versionStamp, type Planned } from './restart-plan.js';
 import type { SecretVersion, SecretVersions } from './secret-versions.js';
-import { READY, Reason, readyCondition, sameStatus, setCondition } from './status.js';
+import { READY, ROLLOUT_COMPLETE, Reason, readyCondition, sameStatus, setCondition } from './status.js';
 import type { Workloads } from './workloads.js';
+import { rolloutCondition } from './rollout.js';
+import type { RolloutSlots } from './rollout-slots.js';
 
 /** What one pass concluded; the controller turns it into queue actions (see controller.ts). */
 export interface ReconcileResult {
@@ -35,6 +37,10 @@ export interface ReconcileDeps {
   takeRestartToken?: () => number;
   /** Report what would be restarted, restart nothing. */
   dryRun?: boolean;
+  /** Cap on rollouts in progress across mappings. */
+  rolloutSlots?: RolloutSlots;
+  /** How often to look at a rollout in progress. */
+  rolloutPollMs?: number;
 }
 
 /** A restart that failed for a reason other than the workload being gone. */
@@ -67,6 +73,7 @@ export async function reconcile(key: string, deps: ReconcileDeps): Promise<Recon
   const mapping = await deps.mappings.get(namespace, name);
   if (!mapping || mapping.metadata.deletionTimestamp) {
     deps.index.delete(key);
+    deps.rolloutSlots?.releaseMapping(key);
     // Cleanup forgets the mapping; it never touches the workloads (that would roll them again).
     if (mapping?.metadata.finalizers?.includes(FINALIZER)) await deps.mappings.setFinalizer(mapping, false);
     return { gone: true };
@@ -134,7 +141,7 @@ class Pass {
       minRestartIntervalMs: parseDuration(this.m.spec.minRestartInterval ?? '0s'),
       suspend: this.m.spec.suspend ?? false,
     });
-    const entries = await this.execute(plan, secret);
+    const entries = await this.trackRollouts(plan, await this.execute(plan, secret));
     await this.writeStatus(secret, plan, entries);
     const failed = entries.filter((e) => e.state === 'Failed');
     if (failed.length) {
@@ -144,6 +151,7 @@ class Pass {
     }
     const waits = plan.flatMap((p) => (p.action === 'pending' && p.waitMs ? [p.waitMs] : []));
     if (this.rateLimitedMs !== undefined) waits.push(this.rateLimitedMs);
+    if (entries.some((e) => e.rollout === 'InProgress')) waits.push(this.pollMs);
     return { observedAt: secret.fetchedAt, requeueAfterMs: waits.length ? Math.min(...waits) : undefined };
   }
 
@@ -217,8 +225,16 @@ class Pass {
     }
     if (p.action !== 'restart') return entryFor(p, secret.currentVersionId, this.nowIso);
     if (this.deps.dryRun) return this.wouldRestart(p, secret);
+    if (this.deps.rolloutSlots && !this.deps.rolloutSlots.acquire(this.workloadKey(p), this.key)) {
+      this.rateLimitedMs = Math.min(this.rateLimitedMs ?? this.pollMs, this.pollMs);
+      return {
+        ...entryFor({ ...p, action: 'pending' }, secret.currentVersionId, this.nowIso),
+        message: `restart for version ${secret.currentVersionId} waits for a free rollout slot (MAX_CONCURRENT_ROLLOUTS)`,
+      };
+    }
     const wait = this.deps.takeRestartToken?.() ?? 0;
     if (wait > 0) {
+      this.deps.rolloutSlots?.release(this.workloadKey(p));
       this.rateLimitedMs = Math.min(this.rateLimitedMs ?? wait, wait);
       return {
         ...entryFor({ ...p, action: 'pending' }, secret.currentVersionId, this.nowIso),
@@ -251,6 +267,52 @@ class Pass {
     if (p.target.blocked)
       await this.event('Warning', EventReason.WorkloadBlocked, `${workload}: ${entry.message ?? ''}`);
     return entry;
+  }
+
+  private get pollMs(): number {
+    return this.deps.rolloutPollMs ?? 2000;
+  }
+
+  private workloadKey(p: Planned): string {
+    return `${this.m.metadata.namespace}/${p.target.kind}/${p.target.name}`;
+  }
+
+  /**
+   * Follows the rollouts this mapping started: a fresh restart is InProgress; one in progress takes the
+   * state the workload's status shows now (Complete, Failed); an Event marks each end.
+   */
+  private async trackRollouts(plan: Planned[], entries: WorkloadStatus[]): Promise<WorkloadStatus[]> {
+    const out: WorkloadStatus[] = [];
+    for (const [i, p] of plan.entries()) {
+      const e = entries[i];
+      const started =
+        p.action === 'restart' &&
+        e.state !== 'Failed' &&
+        e.state !== 'Missing' &&
+        e.state !== 'Pending' &&
+        e.state !== 'DryRun';
+      const following = !started && p.previous?.rollout === 'InProgress' && p.target.exists;
+      const rollout = started ? 'InProgress' : following ? p.target.rollout : p.previous?.rollout;
+      const workload = this.workloadKey(p);
+      if (rollout === 'InProgress') this.deps.rolloutSlots?.hold(workload, this.key);
+      else this.deps.rolloutSlots?.release(workload);
+      if (following && rollout === 'Complete') {
+        await this.event(
+          'Normal',
+          EventReason.RolloutComplete,
+          `${p.target.kind}/${p.target.name} rolled out`,
+        );
+      } else if (following && rollout === 'Failed') {
+        this.log.warn('rollout failed', { workload: `${p.target.kind}/${p.target.name}` });
+        await this.event(
+          'Warning',
+          EventReason.RolloutFailed,
+          `${p.target.kind}/${p.target.name}: progress deadline exceeded`,
+        );
+      }
+      out.push(rollout ? { ...e, rollout } : e);
+    }
+    return out;
   }
 
   private async wouldRestart(p: Planned, secret: SecretVersion): Promise<WorkloadStatus> {
@@ -318,8 +380,18 @@ class Pass {
       lastRotationTime: restarted ? this.nowIso : this.prev.lastRotationTime,
       matchedWorkloads: existing,
       workloads: entries,
-      conditions: setCondition(this.prev.conditions, ready, this.nowIso),
+      conditions: this.withRolloutCondition(setCondition(this.prev.conditions, ready, this.nowIso), entries),
     });
+  }
+
+  private withRolloutCondition(conditions: Condition[], entries: WorkloadStatus[]): Condition[] {
+    const rollout = rolloutCondition(entries);
+    if (!rollout) return conditions.filter((c) => c.type !== ROLLOUT_COMPLETE);
+    return setCondition(
+      conditions,
+      { type: ROLLOUT_COMPLETE, observedGeneration: this.m.metadata.generation, ...rollout },
+      this.nowIso,
+    );
   }
 
   /** Ready=False with `reason`; an Event only when the reason is new, so retries do not flood. */

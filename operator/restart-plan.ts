@@ -1,4 +1,4 @@
-import type { WorkloadKind, WorkloadState, WorkloadStatus } from '../resources/types.js';
+import type { RolloutState, WorkloadKind, WorkloadState, WorkloadStatus } from '../resources/types.js';
 
 /** A workload the mapping targets, as found in the cluster. */
 export interface Target {
@@ -11,6 +11,8 @@ export interface Target {
   resourceVersion?: string;
   /** A workload that will not roll by itself after a template change. */
   blocked?: 'Paused' | 'OnDelete';
+  /** How its current rollout stands (see rollout.ts). */
+  rollout?: RolloutState;
 }
 
 export interface PlanInput {

@@ -1,6 +1,7 @@
 import type { Condition, MappingStatus } from '../resources/types.js';
 
 export const READY = 'Ready';
+export const ROLLOUT_COMPLETE = 'RolloutComplete';
 
 /** Reasons on the Ready condition (and Event reasons), as named constants. */
 export const Reason = {

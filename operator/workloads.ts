@@ -9,14 +9,16 @@ import { WORKLOAD_KINDS, type MappingSpec, type WorkloadKind } from '../resource
 import { isConflict, isNotFound } from './errors.js';
 import { isEmptySelector, selectorToString } from './label-selector.js';
 import type { Target } from './restart-plan.js';
+import { rolloutState, type RolloutObject } from './rollout.js';
 
 export const RESTARTED_AT_ANNOTATION = 'secretsrotation.io/restartedAt';
 export const SECRET_VERSION_ANNOTATION = 'secretsrotation.io/secret-version';
 
 /** The parts of a Deployment, StatefulSet or DaemonSet the operator reads. */
-interface Workload {
+interface Workload extends RolloutObject {
   metadata?: V1ObjectMeta;
   spec?: {
+    replicas?: number;
     paused?: boolean;
     template: V1PodTemplateSpec;
     strategy?: { type?: string };
@@ -72,6 +74,7 @@ function toTarget(kind: WorkloadKind, w: Workload): Target {
     templateVersion: w.spec?.template.metadata?.annotations?.[SECRET_VERSION_ANNOTATION],
     resourceVersion: w.metadata?.resourceVersion,
     blocked,
+    rollout: rolloutState(kind, w),
   };
 }
 

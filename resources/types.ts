@@ -40,6 +40,8 @@ export interface MappingSpec {
 export type WorkloadState =
   'Current' | 'Restarted' | 'Pending' | 'Suspended' | 'Paused' | 'OnDelete' | 'Missing' | 'Failed' | 'DryRun';
 
+export type RolloutState = 'InProgress' | 'Complete' | 'Failed';
+
 export interface WorkloadStatus {
   kind: WorkloadKind;
   name: string;
@@ -47,6 +49,7 @@ export interface WorkloadStatus {
   restartedAt?: string;
   state?: WorkloadState;
   message?: string;
+  rollout?: RolloutState;
 }
 
 export interface Condition {
@@ -111,4 +114,5 @@ export const workloadStatusFields = {
   restartedAt: true,
   state: true,
   message: true,
+  rollout: true,
 } satisfies Record<keyof WorkloadStatus, true>;

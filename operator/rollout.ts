@@ -1,0 +1,72 @@
+import type { RolloutState, WorkloadKind, WorkloadStatus } from '../resources/types.js';
+
+/** The status fields of Deployments, StatefulSets and DaemonSets that tell how a rollout is going. */
+export interface RolloutObject {
+  metadata?: { generation?: number };
+  spec?: { replicas?: number };
+  status?: {
+    observedGeneration?: number;
+    replicas?: number;
+    updatedReplicas?: number;
+    availableReplicas?: number;
+    readyReplicas?: number;
+    currentRevision?: string;
+    updateRevision?: string;
+    desiredNumberScheduled?: number;
+    updatedNumberScheduled?: number;
+    numberAvailable?: number;
+    conditions?: { type?: string; status?: string; reason?: string }[];
+  };
+}
+
+/**
+ * Where the workload's rollout stands, by the rules `kubectl rollout status` uses: the controller has
+ * seen the latest template (observedGeneration), every replica is updated and available, and no old
+ * one is left; a Deployment past its progressDeadlineSeconds has failed.
+ */
+export function rolloutState(kind: WorkloadKind, w: RolloutObject): RolloutState {
+  const s = w.status ?? {};
+  if ((s.observedGeneration ?? 0) < (w.metadata?.generation ?? 0)) return 'InProgress';
+  if (kind === 'Deployment') {
+    const progressing = s.conditions?.find((c) => c.type === 'Progressing');
+    if (progressing?.reason === 'ProgressDeadlineExceeded') return 'Failed';
+    const want = w.spec?.replicas ?? 1;
+    const done =
+      (s.updatedReplicas ?? 0) >= want &&
+      (s.replicas ?? 0) <= (s.updatedReplicas ?? 0) &&
+      (s.availableReplicas ?? 0) >= want;
+    return done ? 'Complete' : 'InProgress';
+  }
+  if (kind === 'StatefulSet') {
+    const want = w.spec?.replicas ?? 1;
+    const done =
+      s.updateRevision === s.currentRevision &&
+      (s.readyReplicas ?? 0) >= want &&
+      (s.updatedReplicas ?? want) >= want;
+    return done ? 'Complete' : 'InProgress';
+  }
+  const desired = s.desiredNumberScheduled ?? 0;
+  return (s.updatedNumberScheduled ?? 0) >= desired && (s.numberAvailable ?? 0) >= desired
+    ? 'Complete'
+    : 'InProgress';
+}
+
+/** The mapping-level RolloutComplete condition from its workloads' rollouts; undefined when none was started. */
+export function rolloutCondition(
+  workloads: WorkloadStatus[],
+): { status: 'True' | 'False'; reason: string; message: string } | undefined {
+  const tracked = workloads.filter((w) => w.rollout);
+  if (!tracked.length) return undefined;
+  const names = (state: RolloutState): string =>
+    tracked
+      .filter((w) => w.rollout === state)
+      .map((w) => `${w.kind}/${w.name}`)
+      .join(', ');
+  if (tracked.some((w) => w.rollout === 'Failed')) {
+    return { status: 'False', reason: 'RolloutFailed', message: `rollout failed: ${names('Failed')}` };
+  }
+  if (tracked.some((w) => w.rollout === 'InProgress')) {
+    return { status: 'False', reason: 'RolloutInProgress', message: `rolling: ${names('InProgress')}` };
+  }
+  return { status: 'True', reason: 'RolloutComplete', message: `${tracked.length} workload(s) rolled out` };
+}
