@@ -22,7 +22,15 @@ async function main(): Promise<void> {
         '--test-reporter=spec',
         ...(files.length ? files : [path.join(repoRoot, 'dist', 'e2e')]),
       ],
-      { stdio: 'inherit', cwd: repoRoot },
+      {
+        stdio: 'inherit',
+        cwd: repoRoot,
+        env: {
+          ...process.env,
+          NODE_OPTIONS:
+            `${process.env.NODE_OPTIONS ?? ''} --disable-warning=NodeVersionSupportWarning`.trim(),
+        },
+      },
     );
     status = result.status ?? 1;
   } finally {

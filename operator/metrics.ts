@@ -51,7 +51,7 @@ export class Metrics {
   ]);
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'secrets_rotation_process_' });
+    collectDefaultMetrics({ register: this.registry, prefix: 'secrets_rotation_' });
   }
 
   private counter<L extends string>(name: string, help: string, labelNames: L[] = []): Counter<L> {
