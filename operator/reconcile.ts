@@ -206,8 +206,15 @@ class Pass {
   }
 
   private async apply(p: Planned, secret: SecretVersion, stamp: string): Promise<WorkloadStatus> {
-    const { kind, name } = p.target;
-    const workload = `${kind}/${name}`;
+    await this.announce(p);
+    if (p.action !== 'restart') return entryFor(p, secret.currentVersionId, this.nowIso);
+    if (this.deps.dryRun) return this.wouldRestart(p, secret);
+    return this.held(p, secret) ?? this.restartOne(p, secret, stamp);
+  }
+
+  /** Events for targets that newly went missing or newly wait for minRestartInterval. */
+  private async announce(p: Planned): Promise<void> {
+    const workload = `${p.target.kind}/${p.target.name}`;
     if (p.action === 'missing' && p.previous?.state !== 'Missing') {
       await this.event(
         'Warning',
@@ -217,30 +224,36 @@ class Pass {
     }
     if (p.action === 'pending' && p.previous?.state !== 'Pending') {
       this.log.info('restart deferred', { workload, waitMs: p.waitMs });
+      const seconds = Math.ceil((p.waitMs ?? 0) / 1000);
       await this.event(
         'Normal',
         EventReason.RestartDeferred,
-        `${workload}: restart waits ${Math.ceil((p.waitMs ?? 0) / 1000)}s for minRestartInterval`,
+        `${workload}: restart waits ${seconds}s for minRestartInterval`,
       );
     }
-    if (p.action !== 'restart') return entryFor(p, secret.currentVersionId, this.nowIso);
-    if (this.deps.dryRun) return this.wouldRestart(p, secret);
-    if (this.deps.rolloutSlots && !this.deps.rolloutSlots.acquire(this.workloadKey(p), this.key)) {
-      this.rateLimitedMs = Math.min(this.rateLimitedMs ?? this.pollMs, this.pollMs);
+  }
+
+  /** The safety valves: a Pending entry when no rollout slot or no rate-limit token is free now. */
+  private held(p: Planned, secret: SecretVersion): WorkloadStatus | undefined {
+    const pending = (why: string, retryMs: number): WorkloadStatus => {
+      this.rateLimitedMs = Math.min(this.rateLimitedMs ?? retryMs, retryMs);
       return {
         ...entryFor({ ...p, action: 'pending' }, secret.currentVersionId, this.nowIso),
-        message: `restart for version ${secret.currentVersionId} waits for a free rollout slot (MAX_CONCURRENT_ROLLOUTS)`,
+        message: `restart for version ${secret.currentVersionId} waits for ${why}`,
       };
-    }
+    };
+    const slots = this.deps.rolloutSlots;
+    if (slots && !slots.acquire(this.workloadKey(p), this.key))
+      return pending('a free rollout slot (MAX_CONCURRENT_ROLLOUTS)', this.pollMs);
     const wait = this.deps.takeRestartToken?.() ?? 0;
-    if (wait > 0) {
-      this.deps.rolloutSlots?.release(this.workloadKey(p));
-      this.rateLimitedMs = Math.min(this.rateLimitedMs ?? wait, wait);
-      return {
-        ...entryFor({ ...p, action: 'pending' }, secret.currentVersionId, this.nowIso),
-        message: `restart for version ${secret.currentVersionId} waits for the global restart rate limit`,
-      };
-    }
+    if (wait <= 0) return undefined;
+    slots?.release(this.workloadKey(p));
+    return pending('the global restart rate limit', wait);
+  }
+
+  private async restartOne(p: Planned, secret: SecretVersion, stamp: string): Promise<WorkloadStatus> {
+    const { kind, name } = p.target;
+    const workload = `${kind}/${name}`;
     // restartedAt is the time of the patch itself, not of the pass (a pass may wait on the rate limit).
     const at = new Date().toISOString();
     try {
@@ -251,14 +264,8 @@ class Pass {
       this.deps.onRestart?.(kind, 'failure');
       this.log.error('restart failed', { workload, version: secret.currentVersionId, error: describe(err) });
       await this.event('Warning', EventReason.RestartFailed, `${workload}: ${describe(err)}`);
-      return {
-        kind,
-        name,
-        versionId: p.previous?.versionId,
-        restartedAt: p.previous?.restartedAt,
-        state: 'Failed',
-        message: describe(err),
-      };
+      const { versionId, restartedAt } = p.previous ?? {};
+      return { kind, name, versionId, restartedAt, state: 'Failed', message: describe(err) };
     }
     this.deps.onRestart?.(kind, 'success');
     this.log.info('workload restarted', { workload, version: secret.currentVersionId });

@@ -27,26 +27,34 @@ export interface RolloutObject {
 export function rolloutState(kind: WorkloadKind, w: RolloutObject): RolloutState {
   const s = w.status ?? {};
   if ((s.observedGeneration ?? 0) < (w.metadata?.generation ?? 0)) return 'InProgress';
-  if (kind === 'Deployment') {
-    const progressing = s.conditions?.find((c) => c.type === 'Progressing');
-    if (progressing?.reason === 'ProgressDeadlineExceeded') return 'Failed';
-    const want = w.spec?.replicas ?? 1;
-    const done =
-      (s.updatedReplicas ?? 0) >= want &&
-      (s.replicas ?? 0) <= (s.updatedReplicas ?? 0) &&
-      (s.availableReplicas ?? 0) >= want;
-    return done ? 'Complete' : 'InProgress';
-  }
-  if (kind === 'StatefulSet') {
-    const want = w.spec?.replicas ?? 1;
-    const done =
-      s.updateRevision === s.currentRevision &&
-      (s.readyReplicas ?? 0) >= want &&
-      (s.updatedReplicas ?? want) >= want;
-    return done ? 'Complete' : 'InProgress';
-  }
-  const desired = s.desiredNumberScheduled ?? 0;
-  return (s.updatedNumberScheduled ?? 0) >= desired && (s.numberAvailable ?? 0) >= desired
+  const want = w.spec?.replicas ?? 1;
+  if (kind === 'Deployment') return deploymentRollout(s, want);
+  if (kind === 'StatefulSet') return statefulSetRollout(s, want);
+  return daemonSetRollout(s);
+}
+
+type Status = NonNullable<RolloutObject['status']>;
+const n = (v: number | undefined): number => v ?? 0;
+
+function deploymentRollout(s: Status, want: number): RolloutState {
+  if (s.conditions?.some((c) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded'))
+    return 'Failed';
+  const updated = n(s.updatedReplicas);
+  return updated >= want && n(s.replicas) <= updated && n(s.availableReplicas) >= want
+    ? 'Complete'
+    : 'InProgress';
+}
+
+function statefulSetRollout(s: Status, want: number): RolloutState {
+  const updated = s.updatedReplicas ?? want;
+  return s.updateRevision === s.currentRevision && n(s.readyReplicas) >= want && updated >= want
+    ? 'Complete'
+    : 'InProgress';
+}
+
+function daemonSetRollout(s: Status): RolloutState {
+  const desired = n(s.desiredNumberScheduled);
+  return n(s.updatedNumberScheduled) >= desired && n(s.numberAvailable) >= desired
     ? 'Complete'
     : 'InProgress';
 }

@@ -33,12 +33,21 @@ export function startDetached(
   return { name, pid: child.pid, log, command, args };
 }
 
+/**
+ * True while the process runs. A zombie (exited, not yet reaped because the process that spawned it
+ * is still alive, as when the test runner started the environment) counts as gone.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return true;
   }
 }
 
