@@ -8,7 +8,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { awsClientConfig, localAws } from './env/aws-setup.js';
+import { awsClientConfig, localAwsEnv } from './env/aws-setup.js';
 import { kubectl } from './env/cluster.js';
 import { up, type EnvState } from './env/env.js';
 import { operatorIdentity } from './env/identity.js';
@@ -64,6 +64,7 @@ async function main(): Promise<void> {
 
   say('Watching the pods roll and the mapping change');
   await watchRollout(k, versionId);
+  k(['-n', NS, 'wait', '--for=condition=RolloutComplete', 'srm/nginx-db', '--timeout=60s']);
   console.log(k(['-n', NS, 'describe', 'srm', 'nginx-db']).split('\n').slice(-8).join('\n'));
   stopOperator();
 
@@ -87,23 +88,18 @@ async function ensureSecret(sm: SecretsManagerClient): Promise<string> {
 function startOperator(env: EnvState, kubeconfig: string): () => void {
   const log = path.join(logDir, 'operator-demo.log');
   const fd = fs.openSync(log, 'w');
-  const child = spawn(
-    process.execPath,
-    ['--disable-warning=NodeVersionSupportWarning', path.join(repoRoot, 'dist', 'operator', 'main.js')],
-    {
-      stdio: ['ignore', fd, fd],
-      env: {
-        ...process.env,
-        KUBECONFIG: kubeconfig,
-        SQS_QUEUE_URL: env.queueUrl,
-        AWS_ENDPOINT_URL: env.awsEndpoint,
-        AWS_REGION: localAws.region,
-        AWS_ACCESS_KEY_ID: localAws.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: localAws.secretAccessKey,
-        METRICS_PORT: '0',
-      },
+  const child = spawn(process.execPath, [path.join(repoRoot, 'dist', 'operator', 'main.js')], {
+    stdio: ['ignore', fd, fd],
+    env: {
+      ...process.env,
+      KUBECONFIG: kubeconfig,
+      SQS_QUEUE_URL: env.queueUrl,
+      ...localAwsEnv(env.awsEndpoint),
+      METRICS_PORT: '0',
+      // The operator watches every namespace here; its Lease lives where its ServiceAccount may write.
+      LEADER_ELECTION_NAMESPACE: NS,
     },
-  );
+  });
   fs.closeSync(fd);
   child.on('exit', (code) => {
     if (code) console.error(`operator exited with ${code}\n${tail(log)}`);
@@ -155,24 +151,15 @@ async function watchRollout(k: (args: string[]) => string, versionId: string): P
       console.log(`--- t+${((Date.now() - started) / 1000).toFixed(1)}s\n${frame}`);
       last = frame;
     }
-    const stamp = k([
+    const [stamp, done] = k([
       '-n',
       NS,
       'get',
       'deployment',
       'nginx',
       '-o',
-      'jsonpath={.spec.template.metadata.annotations.secretsrotation\\.io/secret-version}',
-    ]);
-    const done = k([
-      '-n',
-      NS,
-      'get',
-      'deployment',
-      'nginx',
-      '-o',
-      'jsonpath={.status.updatedReplicas}/{.status.readyReplicas}/{.status.replicas}',
-    ]);
+      'jsonpath={.spec.template.metadata.annotations.secretsrotation\\.io/secret-version} {.status.updatedReplicas}/{.status.readyReplicas}/{.status.replicas}',
+    ]).split(' ');
     if (stamp === `${SECRET}@${versionId}` && done === '3/3/3' && pods.trim().split('\n').length === 3)
       return;
     await delay(300);

@@ -18,7 +18,13 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { awsClientConfig, createRotationQueue, localAws, type RotationQueue } from './env/aws-setup.js';
+import {
+  awsClientConfig,
+  createRotationQueue,
+  localAws,
+  localAwsEnv,
+  type RotationQueue,
+} from './env/aws-setup.js';
 import { kubectl, type Toolchain } from './env/cluster.js';
 import { up, type EnvState } from './env/env.js';
 import { operatorIdentity } from './env/identity.js';
@@ -249,28 +255,21 @@ export async function startOperator(
   fs.mkdirSync(logDir, { recursive: true });
   const log = path.join(logDir, `operator-${scope.namespace}-${metricsPort}.log`);
   const fd = fs.openSync(log, 'a');
-  const child = spawn(
-    process.execPath,
-    ['--disable-warning=NodeVersionSupportWarning', path.join(repoRoot, 'dist', 'operator', 'main.js')],
-    {
-      stdio: ['ignore', fd, fd],
-      env: {
-        PATH: process.env.PATH,
-        KUBECONFIG: opts.kubeconfig,
-        WATCH_NAMESPACE: opts.watchNamespace ?? scope.namespace,
-        SQS_QUEUE_URL: opts.queueUrl,
-        AWS_ENDPOINT_URL: s.awsEndpoint,
-        AWS_REGION: localAws.region,
-        AWS_ACCESS_KEY_ID: localAws.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: localAws.secretAccessKey,
-        METRICS_PORT: String(metricsPort),
-        METRICS_BIND_ADDRESS: '127.0.0.1',
-        SQS_WAIT_TIME_SECONDS: '2',
-        LOG_LEVEL: 'debug',
-        ...opts.env,
-      },
+  const child = spawn(process.execPath, [path.join(repoRoot, 'dist', 'operator', 'main.js')], {
+    stdio: ['ignore', fd, fd],
+    env: {
+      PATH: process.env.PATH,
+      KUBECONFIG: opts.kubeconfig,
+      WATCH_NAMESPACE: opts.watchNamespace ?? scope.namespace,
+      SQS_QUEUE_URL: opts.queueUrl,
+      ...localAwsEnv(s.awsEndpoint),
+      METRICS_PORT: String(metricsPort),
+      METRICS_BIND_ADDRESS: '127.0.0.1',
+      SQS_WAIT_TIME_SECONDS: '2',
+      LOG_LEVEL: 'debug',
+      ...opts.env,
     },
-  );
+  });
   fs.closeSync(fd);
   scope.logs.push(log);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -371,6 +370,14 @@ export async function moveCurrent(secretId: string, to: string, from: string): P
       RemoveFromVersionId: from,
     }),
   );
+}
+
+/** Waits until the queue holds no message, visible or in flight. */
+export async function drained(url: string): Promise<void> {
+  await waitFor('queue drained', async () => {
+    const c = await queueCounts(url);
+    return c.visible + c.inflight === 0;
+  });
 }
 
 export async function queueCounts(url: string): Promise<{ visible: number; inflight: number }> {

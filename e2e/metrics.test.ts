@@ -10,7 +10,7 @@ import {
   kc,
   operatorKubeconfig,
   putSecretValueEvent,
-  queueCounts,
+  drained,
   rotate,
   startOperator,
   testQueue,
@@ -85,10 +85,7 @@ e2eTest(
     );
     await send(loadFixture('tag-resource.json'));
     await send('not json at all');
-    await waitFor('queue drained', async () => {
-      const c = await queueCounts(queue.queueUrl);
-      return c.visible + c.inflight === 0;
-    });
+    await drained(queue.queueUrl);
     const text = await waitFor('restarts counted', async () => {
       const t = await op.metrics();
       return value(t, 'secrets_rotation_restarts_total{kind="Deployment",result="success"}') === 2

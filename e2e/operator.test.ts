@@ -7,7 +7,7 @@ import {
   operatorKubeconfig,
   putEvent,
   putSecretValueEvent,
-  queueCounts,
+  drained,
   rotate,
   startOperator,
   testQueue,
@@ -79,10 +79,7 @@ e2eTest('a rotation restarts every matched workload exactly once, and nothing el
   // The same event 5 more times (duplicate deliveries): nothing more may restart.
   for (let i = 0; i < 5; i++)
     await putEvent('AWS API Call via CloudTrail', putSecretValueEvent(secretName, secret.arn, v2));
-  await waitFor('queue drained', async () => {
-    const c = await queueCounts(queue.queueUrl);
-    return c.visible + c.inflight === 0;
-  });
+  await drained(queue.queueUrl);
   const after = await waitReason(ns, 'm', 'WatchingSecret');
   assert.equal(ready(after).status, 'True');
   const mid = await Promise.all(names.map(([k, n]) => templateState(k, ns, n)));

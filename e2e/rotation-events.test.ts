@@ -6,6 +6,7 @@ import { loadFixture } from '../operator/fixtures/index.js';
 import {
   awsClients,
   createSecret,
+  drained,
   e2eTest,
   installCrd,
   kc,
@@ -23,13 +24,6 @@ import {
 } from './harness.js';
 import { applyMapping, getMapping, waitReason } from './mapping-helpers.js';
 import { createWorkload, templateState } from './workloads-fixtures.js';
-
-async function drained(url: string): Promise<void> {
-  await waitFor('queue drained', async () => {
-    const c = await queueCounts(url);
-    return c.visible + c.inflight === 0;
-  });
-}
 
 /** One Deployment `web` mapped to a fresh secret; returns what the test needs. */
 async function scenario(

@@ -16,7 +16,6 @@ async function main(): Promise<void> {
     const result = spawnSync(
       process.execPath,
       [
-        '--disable-warning=NodeVersionSupportWarning',
         '--test',
         '--test-concurrency=1',
         '--test-reporter=spec',
@@ -25,11 +24,6 @@ async function main(): Promise<void> {
       {
         stdio: 'inherit',
         cwd: repoRoot,
-        env: {
-          ...process.env,
-          NODE_OPTIONS:
-            `${process.env.NODE_OPTIONS ?? ''} --disable-warning=NodeVersionSupportWarning`.trim(),
-        },
       },
     );
     status = result.status ?? 1;

@@ -1,4 +1,5 @@
 import { parseDuration } from './duration.js';
+import type { LeaderElectionConfig } from './leader-election.js';
 
 /** The operator's configuration, parsed once from the environment at start-up. */
 export interface Config {
@@ -25,16 +26,7 @@ export interface Config {
   /** Rollouts in progress at once, across mappings. */
   readonly maxConcurrentRollouts: number;
   /** Leader election; undefined when LEADER_ELECT=false (a single replica). */
-  readonly leaderElection:
-    | {
-        namespace: string;
-        name: string;
-        identity: string;
-        leaseDurationMs: number;
-        renewDeadlineMs: number;
-        retryPeriodMs: number;
-      }
-    | undefined;
+  readonly leaderElection: LeaderElectionConfig | undefined;
 }
 
 const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;

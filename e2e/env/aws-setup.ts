@@ -2,6 +2,10 @@ import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/c
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { ruleEventPatterns } from './aws-template.js';
 
+// The development machines run Node 20; the SDK's notice about its 2027 releases needing Node 22 is
+// printed by every process otherwise (the operator's image runs Node 24).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 /** Static credentials and region of the local AWS endpoint (moto accepts any). */
 export const localAws = { region: 'us-east-1', accessKeyId: 'testing', secretAccessKey: 'testing' };
 
@@ -14,6 +18,17 @@ export function awsClientConfig(endpoint: string): {
     endpoint,
     region: localAws.region,
     credentials: { accessKeyId: localAws.accessKeyId, secretAccessKey: localAws.secretAccessKey },
+  };
+}
+
+/** The environment variables that point an operator process at the local AWS endpoint. */
+export function localAwsEnv(endpoint: string): Record<string, string> {
+  return {
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_REGION: localAws.region,
+    AWS_ACCESS_KEY_ID: localAws.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: localAws.secretAccessKey,
   };
 }
 
