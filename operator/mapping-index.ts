@@ -20,8 +20,4 @@ export class MappingIndex {
   arns(): Set<string> {
     return new Set(this.arnByKey.values());
   }
-
-  get size(): number {
-    return this.arnByKey.size;
-  }
 }

@@ -37,16 +37,6 @@ export class MappingClient {
     }
   }
 
-  async list(namespace: string | undefined): Promise<{ items: Mapping[]; resourceVersion: string }> {
-    const base = { group: GROUP, version: VERSION, plural: PLURAL };
-    const out = (
-      namespace
-        ? await this.api.listNamespacedCustomObject({ ...base, namespace })
-        : await this.api.listClusterCustomObject(base)
-    ) as { items: Mapping[]; metadata: { resourceVersion: string } };
-    return { items: out.items, resourceVersion: out.metadata.resourceVersion };
-  }
-
   /**
    * Adds or removes our finalizer. The patch carries the resourceVersion read, so a concurrent change
    * of the list by someone else is a 409 Conflict (retried) rather than a silent overwrite.

@@ -61,10 +61,6 @@ export class WorkQueue {
     this.failures.delete(key);
   }
 
-  numRequeues(key: string): number {
-    return this.failures.get(key) ?? 0;
-  }
-
   /** Drops every trace of a key that no longer exists (backoff, delayed add). */
   remove(key: string): void {
     this.forget(key);

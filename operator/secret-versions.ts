@@ -59,10 +59,6 @@ export class SecretVersions {
     for (const [id, arn] of this.aliases) if (!this.byArn.has(arn)) this.aliases.delete(id);
   }
 
-  get size(): number {
-    return this.byArn.size;
-  }
-
   private async describe(secretId: string, startedAt: number): Promise<SecretVersion> {
     let out;
     try {
