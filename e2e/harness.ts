@@ -111,6 +111,29 @@ const slug = (s: string): string =>
     .slice(0, 30);
 export const uniqueName = (prefix: string): string => `${slug(prefix)}-${randomBytes(3).toString('hex')}`;
 
+/**
+ * True when every Node is Ready and carries no NoSchedule/NoExecute taint. An outage drill (API server
+ * stopped) makes the node lifecycle controller taint the kwok Nodes for a while; tests that need pods
+ * to roll wait for this first.
+ */
+export async function nodesHealthy(heartbeatAfter = 0): Promise<boolean> {
+  type Node = {
+    spec?: { taints?: { effect: string }[] };
+    status?: { conditions?: { type: string; status: string; lastHeartbeatTime?: string }[] };
+  };
+  const nodes = (JSON.parse(await kc(['get', 'nodes', '-o', 'json'])) as { items: Node[] }).items;
+  const ready = (n: Node): boolean =>
+    Boolean(
+      n.status?.conditions?.some(
+        (c) =>
+          c.type === 'Ready' && c.status === 'True' && Date.parse(c.lastHeartbeatTime ?? '') > heartbeatAfter,
+      ),
+    );
+  const untainted = (n: Node): boolean =>
+    !(n.spec?.taints ?? []).some((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute');
+  return nodes.length > 0 && nodes.every((n) => ready(n) && untainted(n));
+}
+
 /** What a test gets: its own namespace, its own queue, cleanup registered, logs printed on failure. */
 export interface Scope {
   t: TestContext;
@@ -130,8 +153,16 @@ export function e2eTest(
 ): void {
   test(name, { timeout: opts.timeout ?? 180_000 }, async (t) => {
     await environment();
+    await waitFor('Nodes Ready and untainted', () => nodesHealthy(), 120_000);
     const namespace = uniqueName(name);
     await kc(['create', 'namespace', namespace]);
+    // As the Kubernetes e2e framework does: pods cannot be created before the namespace's default
+    // ServiceAccount exists (slow right after an API server restart).
+    await waitFor(
+      'default ServiceAccount',
+      () => kc(['-n', namespace, 'get', 'serviceaccount', 'default']),
+      60_000,
+    );
     const scope: Scope = { t, namespace, cleanups: [], logs: [] };
     try {
       await fn(scope);
