@@ -87,9 +87,9 @@ class Pass {
   private readonly now = new Date();
   private readonly nowIso = this.now.toISOString();
   private readonly prev: MappingStatus;
-  /** Events are sent after the restarts, so they never delay a patch. */
-  /** Set when a restart waited for the global rate limit: requeue after this many ms. */
+  /** Set when a restart waited for a safety valve: requeue after this many ms. */
   private rateLimitedMs: number | undefined;
+  /** Events are sent after the restarts, so they never delay a patch. */
   private readonly events: [type: 'Normal' | 'Warning', reason: EventReason, message: string][] = [];
 
   constructor(
@@ -121,7 +121,8 @@ class Pass {
     if (problems.length) {
       this.deps.index.delete(this.key);
       await this.fail(Reason.InvalidSpec, problems.join('; '), EventReason.InvalidSpec);
-      return {};
+      // Nothing more will happen until the spec changes: signals waiting for this mapping are settled.
+      return { observedAt: Date.now() };
     }
     let secret: SecretVersion;
     try {
