@@ -73,7 +73,13 @@ async function latency(): Promise<string[]> {
   const op = await startOperator(sc, {
     kubeconfig: await operatorKubeconfig(sc),
     queueUrl: q.queueUrl,
-    env: { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', SQS_WAIT_TIME_SECONDS: '20' },
+    env: {
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+      SQS_WAIT_TIME_SECONDS: '20',
+      ...(process.env.BENCH_RESTART_RATE_LIMIT
+        ? { RESTART_RATE_LIMIT: process.env.BENCH_RESTART_RATE_LIMIT }
+        : {}),
+    },
   });
   await waitReason(sc.namespace, 'm', 'WatchingSecret');
   const { config } = await adminClients();
@@ -132,7 +138,13 @@ async function burst(): Promise<string[]> {
   const op = await startOperator(sc, {
     kubeconfig: await operatorKubeconfig(sc),
     queueUrl: q.queueUrl,
-    env: { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', SQS_WAIT_TIME_SECONDS: '20' },
+    env: {
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+      SQS_WAIT_TIME_SECONDS: '20',
+      ...(process.env.BENCH_RESTART_RATE_LIMIT
+        ? { RESTART_RATE_LIMIT: process.env.BENCH_RESTART_RATE_LIMIT }
+        : {}),
+    },
   });
   for (let s = 0; s < SECRETS; s++) await waitReason(ns, `m-${s}`, 'WatchingSecret', 60_000);
   const versions = await Promise.all(secrets.map((s) => rotate(s.name, s.arn, { sendEvent: false })));
@@ -192,7 +204,7 @@ async function burst(): Promise<string[]> {
   for (const c of sc.cleanups.reverse()) await c().catch(() => undefined);
   await kc(['delete', 'namespace', ns, '--wait=false']);
   return [
-    `burst: ${EVENTS} events (with duplicates) over ${SECRETS} secrets and ${target} Deployments`,
+    `burst: ${EVENTS} events (with duplicates) over ${SECRETS} secrets and ${target} Deployments (RESTART_RATE_LIMIT ${process.env.BENCH_RESTART_RATE_LIMIT ?? 'default 10'}/s)`,
     `  restarts made ${restarts} (expected ${target}: one per workload per version)`,
     `  wall time: all restarted ${restartedAt - t0} ms, queue drained ${drainedAt - t0} ms`,
     `  API writes (PATCH, all clients) ${patches}; DescribeSecret calls ${describes}`,

@@ -70,6 +70,24 @@ for (const [what, body] of Object.entries(malformed)) {
   });
 }
 
+test('a candidate carries when the event occurred (EventBridge time), for DescribeSecret reuse', async () => {
+  const parsed = parseMessage(loadFixture('put-secret-value.json'));
+  assert.equal(parsed.kind === 'candidate' && parsed.occurredAt, Date.parse('2026-11-29T10:00:00Z'));
+  const { freshAfter } = await import('./sqs-poller.js');
+  const occurred = Date.parse('2026-11-29T10:00:00Z');
+  assert.equal(
+    freshAfter({ occurredAt: occurred }, occurred + 60_000),
+    occurred + 2000,
+    'an old event: an answer fetched after it is enough',
+  );
+  assert.equal(
+    freshAfter({ occurredAt: occurred }, occurred + 500),
+    occurred + 500,
+    'never later than receipt',
+  );
+  assert.equal(freshAfter({}, occurred), occurred, 'no event time: fetched after receipt');
+});
+
 test('a valid event near the 256 KB limit is still parsed', () => {
   const body = event({
     eventName: 'PutSecretValue',

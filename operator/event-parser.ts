@@ -5,7 +5,7 @@
  */
 export type ParsedMessage =
   /** The event may have changed the secret's current value: resolve AWSCURRENT and reconcile. */
-  | { kind: 'candidate'; secretId: string; eventKind: string; reason: string }
+  | { kind: 'candidate'; secretId: string; eventKind: string; reason: string; occurredAt?: number }
   /** A Secrets Manager event that cannot change the current value: acknowledge, restart nothing. */
   | { kind: 'ignored'; eventKind: string; reason: string; secretId?: string }
   /** Not an event this operator can ever process: dead-letter it (or delete and log). */
@@ -45,13 +45,21 @@ export function parseMessage(body: string): ParsedMessage {
     return malformed('not an EventBridge event (source, detail-type and detail required)');
   }
   if (source !== SOURCE) return malformed(`unexpected event source "${source}"`);
+  const parsed = classify(event, detailType);
+  // EventBridge's `time` (second precision) says when the change happened; the poller uses it so a
+  // duplicate of an old event can reuse a DescribeSecret answer fetched after the change.
+  const occurredAt = Date.parse(str(event.time) ?? '');
+  return parsed.kind === 'candidate' && !Number.isNaN(occurredAt) ? { ...parsed, occurredAt } : parsed;
+}
+
+function classify(event: Json, detailType: string): ParsedMessage {
   switch (detailType) {
     case 'Secret Label Updated':
       return parseLabelUpdated(event);
     case 'AWS API Call via CloudTrail':
-      return parseApiCall(event.detail);
+      return parseApiCall(event.detail as Json);
     case 'AWS Service Event via CloudTrail':
-      return parseServiceEvent(event.detail);
+      return parseServiceEvent(event.detail as Json);
     default:
       return { kind: 'ignored', eventKind: detailType, reason: 'detail-type carries no value change' };
   }

@@ -33,6 +33,20 @@ type Outcome = 'ack' | 'leave' | 'dead-letter';
 
 const BODY_LOG_LIMIT = 256;
 
+/** Allowance for EventBridge's second-precision `time` and for clock skew between AWS and us. */
+const EVENT_TIME_MARGIN_MS = 2000;
+
+/**
+ * How recent a DescribeSecret answer must be to reflect the change a message reports: started after
+ * the event occurred (plus a margin), and never later than the message's receipt. A burst of
+ * duplicates of one rotation therefore costs one call per secret, not one per message.
+ */
+export function freshAfter(parsed: { occurredAt?: number }, receivedAt: number): number {
+  return parsed.occurredAt === undefined
+    ? receivedAt
+    : Math.min(receivedAt, parsed.occurredAt + EVENT_TIME_MARGIN_MS);
+}
+
 /**
  * Long-polls the rotation queue and turns messages into rotation signals for the reconcile queue. It
  * never patches Kubernetes objects. A message is deleted only once every mapping it concerns recorded
@@ -177,7 +191,9 @@ export class SqsPoller {
   ): Promise<Outcome> {
     let secret;
     try {
-      secret = await this.deps.versions.resolve(parsed.secretId, { notBefore: receivedAt });
+      secret = await this.deps.versions.resolve(parsed.secretId, {
+        notBefore: freshAfter(parsed, receivedAt),
+      });
     } catch (err) {
       if (err instanceof SecretNotFoundError || err instanceof AccessDeniedError) {
         // No mapping can be matched to a secret we cannot describe; mappings report it themselves.
