@@ -37,10 +37,12 @@ const STAMP = 'secretsrotation.io/secret-version';
 const progress = (msg: string): void => console.error(`[bench] ${msg}`);
 const pct = (sorted: number[], p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-const eventBody = (name: string, arn: string, version: string): string =>
+/** The event EventBridge delivers for a PutSecretValue, with its `time` (second precision, as AWS's). */
+const eventBody = (name: string, arn: string, version: string, at = new Date()): string =>
   JSON.stringify({
     source: 'aws.secretsmanager',
     'detail-type': 'AWS API Call via CloudTrail',
+    time: `${at.toISOString().slice(0, 19)}Z`,
     detail: putSecretValueEvent(name, arn, version),
   });
 

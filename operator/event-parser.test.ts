@@ -73,6 +73,13 @@ for (const [what, body] of Object.entries(malformed)) {
 test('a candidate carries when the event occurred (EventBridge time), for DescribeSecret reuse', async () => {
   const parsed = parseMessage(loadFixture('put-secret-value.json'));
   assert.equal(parsed.kind === 'candidate' && parsed.occurredAt, Date.parse('2026-11-29T10:00:00Z'));
+  assert.equal(
+    parsed.kind === 'candidate' && parsed.versionId,
+    'EXAMPLE1-90ab-cdef-fedc-ba987SECRET1',
+    'the version it made current',
+  );
+  const moved = parseMessage(loadFixture('update-version-stage-current.json'));
+  assert.equal(moved.kind === 'candidate' && moved.versionId, 'EXAMPLE1-90ab-cdef-fedc-ba987SECRET1');
   const { freshAfter } = await import('./sqs-poller.js');
   const occurred = Date.parse('2026-11-29T10:00:00Z');
   assert.equal(

@@ -5,7 +5,16 @@
  */
 export type ParsedMessage =
   /** The event may have changed the secret's current value: resolve AWSCURRENT and reconcile. */
-  | { kind: 'candidate'; secretId: string; eventKind: string; reason: string; occurredAt?: number }
+  | {
+      kind: 'candidate';
+      secretId: string;
+      eventKind: string;
+      reason: string;
+      /** When the change happened (EventBridge `time`). */
+      occurredAt?: number;
+      /** The version the event says became current, when it names one. */
+      versionId?: string;
+    }
   /** A Secrets Manager event that cannot change the current value: acknowledge, restart nothing. */
   | { kind: 'ignored'; eventKind: string; reason: string; secretId?: string }
   /** Not an event this operator can ever process: dead-letter it (or delete and log). */
@@ -79,7 +88,14 @@ function parseLabelUpdated(event: Json): ParsedMessage {
       reason: `label ${labels.join(',')} moved, not AWSCURRENT`,
     };
   }
-  return { kind: 'candidate', secretId, eventKind: 'SecretLabelUpdated', reason: 'AWSCURRENT label moved' };
+  const versionId = str(detail.versionId);
+  return {
+    kind: 'candidate',
+    secretId,
+    eventKind: 'SecretLabelUpdated',
+    reason: 'AWSCURRENT label moved',
+    ...(versionId ? { versionId } : {}),
+  };
 }
 
 /** Calls that never change the current value; recognised so they are acknowledged quietly. */
@@ -128,9 +144,12 @@ function parseApiCall(detail: Json): ParsedMessage {
   });
   if (str(detail.errorCode)) return ignored(`the call failed (${String(detail.errorCode)})`);
   if (NO_VALUE_CHANGE.has(eventName)) return ignored('the call does not change the current value');
+  const versionId =
+    str(get(detail, 'requestParameters', 'moveToVersionId')) ??
+    str(get(detail, 'responseElements', 'versionId'));
   const candidate = (reason: string): ParsedMessage =>
     secretId
-      ? { kind: 'candidate', secretId, eventKind: eventName, reason }
+      ? { kind: 'candidate', secretId, eventKind: eventName, reason, ...(versionId ? { versionId } : {}) }
       : malformed(`${eventName} without requestParameters.secretId or responseElements.arn`);
   switch (eventName) {
     case 'PutSecretValue': {

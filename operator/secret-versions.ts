@@ -18,6 +18,11 @@ export function currentVersionOf(stages: Record<string, string[]> | undefined): 
 export interface ResolveOptions {
   /** Only accept an answer whose call started at or after this time (epoch ms). */
   notBefore?: number;
+  /**
+   * The version an event says became current: a cached answer (within the TTL) already showing it as
+   * AWSCURRENT is enough, whatever its age, so duplicates of one event cost no call.
+   */
+  expectedVersionId?: string;
 }
 
 /**
@@ -43,6 +48,14 @@ export class SecretVersions {
     const arn = this.aliases.get(secretId);
     const cached = arn ? this.byArn.get(arn) : undefined;
     if (cached && cached.fetchedAt >= floor) return cached;
+    if (
+      cached &&
+      opts.expectedVersionId &&
+      cached.currentVersionId === opts.expectedVersionId &&
+      cached.fetchedAt >= now - this.ttlMs
+    ) {
+      return cached;
+    }
     const running = this.inflight.get(secretId);
     if (running && running.startedAt >= floor) return running.promise;
     const promise = this.describe(secretId, now).finally(() => {

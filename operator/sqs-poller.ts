@@ -193,6 +193,7 @@ export class SqsPoller {
     try {
       secret = await this.deps.versions.resolve(parsed.secretId, {
         notBefore: freshAfter(parsed, receivedAt),
+        expectedVersionId: parsed.versionId,
       });
     } catch (err) {
       if (err instanceof SecretNotFoundError || err instanceof AccessDeniedError) {
