@@ -10,7 +10,7 @@ import { entryFor, planRestarts, versionStamp, type Planned } from './restart-pl
 import type { SecretVersion, SecretVersions } from './secret-versions.js';
 import { READY, ROLLOUT_COMPLETE, Reason, readyCondition, sameStatus, setCondition } from './status.js';
 import type { Workloads } from './workloads.js';
-import { rolloutCondition } from './rollout.js';
+import { nextRollout, rolloutCondition } from './rollout.js';
 import type { RolloutSlots } from './rollout-slots.js';
 
 /** What one pass concluded; the controller turns it into queue actions (see controller.ts). */
@@ -292,33 +292,17 @@ class Pass {
   private async trackRollouts(plan: Planned[], entries: WorkloadStatus[]): Promise<WorkloadStatus[]> {
     const out: WorkloadStatus[] = [];
     for (const [i, p] of plan.entries()) {
-      const e = entries[i];
-      const started =
-        p.action === 'restart' &&
-        e.state !== 'Failed' &&
-        e.state !== 'Missing' &&
-        e.state !== 'Pending' &&
-        e.state !== 'DryRun';
-      const following = !started && p.previous?.rollout === 'InProgress' && p.target.exists;
-      const rollout = started ? 'InProgress' : following ? p.target.rollout : p.previous?.rollout;
+      const { rollout, ended } = nextRollout(p, entries[i]);
       const workload = this.workloadKey(p);
       if (rollout === 'InProgress') this.deps.rolloutSlots?.hold(workload, this.key);
       else this.deps.rolloutSlots?.release(workload);
-      if (following && rollout === 'Complete') {
-        await this.event(
-          'Normal',
-          EventReason.RolloutComplete,
-          `${p.target.kind}/${p.target.name} rolled out`,
-        );
-      } else if (following && rollout === 'Failed') {
-        this.log.warn('rollout failed', { workload: `${p.target.kind}/${p.target.name}` });
-        await this.event(
-          'Warning',
-          EventReason.RolloutFailed,
-          `${p.target.kind}/${p.target.name}: progress deadline exceeded`,
-        );
+      const name = `${p.target.kind}/${p.target.name}`;
+      if (ended === 'Complete') await this.event('Normal', EventReason.RolloutComplete, `${name} rolled out`);
+      if (ended === 'Failed') {
+        this.log.warn('rollout failed', { workload: name });
+        await this.event('Warning', EventReason.RolloutFailed, `${name}: progress deadline exceeded`);
       }
-      out.push(rollout ? { ...e, rollout } : e);
+      out.push(rollout ? { ...entries[i], rollout } : entries[i]);
     }
     return out;
   }

@@ -92,3 +92,31 @@ test('the mapping condition: failed wins, then in progress, then complete; none 
   });
   assert.equal(rolloutCondition([w('a', 'Complete')])?.status, 'True');
 });
+
+test('nextRollout: a fresh restart starts a rollout, one in progress follows the workload, others stay', async () => {
+  const { nextRollout } = await import('./rollout.js');
+  const target = { kind: 'Deployment' as const, name: 'a', exists: true, rollout: 'Complete' as const };
+  const entry = { kind: 'Deployment' as const, name: 'a' };
+  assert.deepEqual(nextRollout({ target, action: 'restart' }, { ...entry, state: 'Restarted' }), {
+    rollout: 'InProgress',
+  });
+  assert.deepEqual(
+    nextRollout({ target, action: 'restart' }, { ...entry, state: 'Pending' }),
+    { rollout: undefined },
+    'held back: nothing started',
+  );
+  const following = {
+    target,
+    action: 'current' as const,
+    previous: { ...entry, rollout: 'InProgress' as const },
+  };
+  assert.deepEqual(nextRollout(following, entry), { rollout: 'Complete', ended: 'Complete' });
+  assert.deepEqual(nextRollout({ ...following, target: { ...target, rollout: 'InProgress' } }, entry), {
+    rollout: 'InProgress',
+    ended: undefined,
+  });
+  assert.deepEqual(
+    nextRollout({ target, action: 'current', previous: { ...entry, rollout: 'Failed' } }, entry),
+    { rollout: 'Failed' },
+  );
+});

@@ -1,4 +1,5 @@
 import type { RolloutState, WorkloadKind, WorkloadStatus } from '../resources/types.js';
+import type { Planned } from './restart-plan.js';
 
 /** The status fields of Deployments, StatefulSets and DaemonSets that tell how a rollout is going. */
 export interface RolloutObject {
@@ -77,4 +78,22 @@ export function rolloutCondition(
     return { status: 'False', reason: 'RolloutInProgress', message: `rolling: ${names('InProgress')}` };
   }
   return { status: 'True', reason: 'RolloutComplete', message: `${tracked.length} workload(s) rolled out` };
+}
+
+/**
+ * The rollout to record for a target after a pass: a restart made now starts one (InProgress); one in
+ * progress takes the state the workload shows now, and `ended` says when it just finished; otherwise
+ * the previous state stays.
+ */
+export function nextRollout(
+  p: Planned,
+  entry: WorkloadStatus,
+): { rollout?: RolloutState; ended?: 'Complete' | 'Failed' } {
+  const patched =
+    p.action === 'restart' &&
+    (entry.state === 'Restarted' || entry.state === 'Paused' || entry.state === 'OnDelete');
+  if (patched) return { rollout: 'InProgress' };
+  if (p.previous?.rollout !== 'InProgress' || !p.target.exists) return { rollout: p.previous?.rollout };
+  const rollout = p.target.rollout;
+  return { rollout, ended: rollout === 'Complete' || rollout === 'Failed' ? rollout : undefined };
 }
