@@ -1,21 +1,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { freezeComponent, restartComponent } from './env/env.js';
-import {
-  createSecret,
-  e2eTest,
-  installCrd,
-  kc,
-  nodesHealthy,
-  operatorKubeconfig,
-  rotate,
-  startOperator,
-  testQueue,
-  uniqueName,
-  waitFor,
-} from './harness.js';
-import { applyMapping, waitReason } from './mapping-helpers.js';
-import { createWorkload, templateState } from './workloads-fixtures.js';
+import { e2eTest, kc, nodesHealthy, rotate, waitFor } from './harness.js';
+import { scenario } from './scenario.js';
 
 /** CPU seconds (user + system) the process has used so far. */
 function cpuSeconds(pid: number): number {
@@ -26,22 +13,13 @@ function cpuSeconds(pid: number): number {
 e2eTest(
   'the operator survives 20 s without kube-apiserver and 20 s of a frozen AWS endpoint, idle, then applies rotations',
   async (scope) => {
-    const ns = scope.namespace;
-    await installCrd();
-    const name = uniqueName('outage');
-    const secret = await createSecret(name);
-    await createWorkload('Deployment', ns, 'web', { app: 'web' });
-    await applyMapping(ns, 'm', { secretId: name, selector: { matchLabels: { app: 'web' } } });
-    const queue = await testQueue(scope, { withRules: true });
-    const op = await startOperator(scope, {
-      kubeconfig: await operatorKubeconfig(scope),
-      queueUrl: queue.queueUrl,
-      env: { SQS_WAIT_TIME_SECONDS: '20' },
-    });
-    await waitReason(ns, 'm', 'WatchingSecret');
+    const {
+      name,
+      secret,
+      operator: op,
+      stamp,
+    } = await scenario(scope, { env: { SQS_WAIT_TIME_SECONDS: '20' } });
     const pid = op.process.pid ?? 0;
-    const stamp = async (): Promise<string | undefined> =>
-      (await templateState('Deployment', ns, 'web')).stamp;
 
     const cpu0 = cpuSeconds(pid);
     await restartComponent('kube-apiserver', 20_000, async () => {

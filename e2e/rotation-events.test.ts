@@ -20,33 +20,10 @@ import {
   testQueue,
   uniqueName,
   waitFor,
-  type Scope,
 } from './harness.js';
 import { applyMapping, getMapping, waitReason } from './mapping-helpers.js';
 import { createWorkload, templateState } from './workloads-fixtures.js';
-
-/** One Deployment `web` mapped to a fresh secret; returns what the test needs. */
-async function scenario(
-  scope: Scope,
-  opts: { secretRef?: (arn: string, name: string) => string; env?: Record<string, string> } = {},
-) {
-  await installCrd();
-  const name = uniqueName('sec');
-  const secret = await createSecret(name);
-  await createWorkload('Deployment', scope.namespace, 'web', { app: 'web' });
-  await applyMapping(scope.namespace, 'm', {
-    secretId: opts.secretRef?.(secret.arn, name) ?? name,
-    selector: { matchLabels: { app: 'web' } },
-  });
-  const queue = await testQueue(scope, { withRules: true });
-  const kubeconfig = await operatorKubeconfig(scope);
-  const operator = await startOperator(scope, { kubeconfig, queueUrl: queue.queueUrl, env: opts.env });
-  await waitReason(scope.namespace, 'm', 'WatchingSecret');
-  const g0 = (await templateState('Deployment', scope.namespace, 'web')).generation;
-  const restarts = async (): Promise<number> =>
-    (await templateState('Deployment', scope.namespace, 'web')).generation - g0;
-  return { name, secret, queue, kubeconfig, operator, restarts };
-}
+import { scenario } from './scenario.js';
 
 e2eTest("a rotation's AWSPENDING step restarts nothing; moving AWSCURRENT restarts once", async (scope) => {
   const { name, secret, queue, restarts } = await scenario(scope);
