@@ -46,6 +46,7 @@ test('the environment is ready: API server, two kwok Nodes, moto, the shared que
     'AWS_SECRET_ACCESS_KEY',
     'SQS_QUEUE_URL',
     'SQS_DLQ_URL',
+    'LEADER_ELECTION_NAMESPACE',
   ]) {
     assert.match(envFile, new RegExp(`^export ${v}=`, 'm'));
   }

@@ -139,10 +139,11 @@ export class MappingOperator extends Operator {
       } catch (err) {
         if (this.stopped) break;
         resourceVersion = undefined;
-        this.opts.logger.warn('mapping watch failed; will relist', {
-          error: describe(err),
-          retryInMs: backoff,
-        });
+        const message =
+          statusCode(err) === 404
+            ? 'the SecretsRotationMapping API is not served: install the CRD (kubectl apply --server-side -k manifests/base); will retry'
+            : 'mapping watch failed; will relist';
+        this.opts.logger.warn(message, { error: describe(err), retryInMs: backoff });
         await new Promise((r) => setTimeout(r, backoff));
         backoff = Math.min(backoff * 2, this.opts.maxBackoffMs ?? 30_000);
       }

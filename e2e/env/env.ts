@@ -9,7 +9,7 @@ import {
   kubectl,
   type Toolchain,
 } from './cluster.js';
-import { envFile, logDir, stateDir, stateFile } from './paths.js';
+import { envFile, logDir, repoRoot, stateDir, stateFile } from './paths.js';
 import { isAlive, startDetached, stopProcess, waitUntil, type Started } from './processes.js';
 
 /** What env:up started; written to .e2e/state.json so env:down and the test harness can find it. */
@@ -50,6 +50,9 @@ function envLines(s: EnvState): string {
     AWS_SECRET_ACCESS_KEY: localAws.secretAccessKey,
     SQS_QUEUE_URL: s.queueUrl,
     SQS_DLQ_URL: s.dlqUrl,
+    // `npm start` runs the operator outside any install: its Lease goes to a namespace that exists.
+    LEADER_ELECTION_NAMESPACE: 'default',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
   return Object.entries(lines)
     .map(([k, v]) => `export ${k}="${v}"`)
@@ -84,6 +87,16 @@ export async function up(opts: { quiet?: boolean } = {}): Promise<EnvState> {
     const moto = await startMoto(tools);
     started.push(moto.proc);
     const queue = await createRotationQueue(moto.url, 'secrets-rotation', { maxReceiveCount: 3 });
+    // The CRD, as an install would have it, so `npm start` finds its API (the operator never creates it).
+    const crd = path.join(repoRoot, 'resources', 'secretsrotationmapping.crd.yaml');
+    kubectl(tools, cp.kubeconfig, ['apply', '--server-side', '-f', crd]);
+    // The CRD, as an install would have it, so `npm start` finds its API (the operator never creates it).
+    kubectl(tools, cp.kubeconfig, [
+      'apply',
+      '--server-side',
+      '-f',
+      path.join(repoRoot, 'resources', 'secretsrotationmapping.crd.yaml'),
+    ]);
     const state: EnvState = {
       processes: started,
       kubeconfig: cp.kubeconfig,
