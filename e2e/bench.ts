@@ -18,6 +18,7 @@ import {
   testQueue,
   uniqueName,
   waitFor,
+  type RunningOperator,
   type Scope,
 } from './harness.js';
 import { applyMapping, waitReason } from './mapping-helpers.js';
@@ -50,6 +51,38 @@ function scope(namespace: string): Scope {
   return { t: undefined as never, namespace, cleanups: [], logs: [] };
 }
 
+/** The benchmark's operator: as the tests run it, quieter, with the production long-poll wait. */
+function benchOperator(sc: Scope, queueUrl: string): Promise<RunningOperator> {
+  return operatorKubeconfig(sc).then((kubeconfig) =>
+    startOperator(sc, {
+      kubeconfig,
+      queueUrl,
+      env: {
+        LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+        SQS_WAIT_TIME_SECONDS: '20',
+        ...(process.env.BENCH_RESTART_RATE_LIMIT
+          ? { RESTART_RATE_LIMIT: process.env.BENCH_RESTART_RATE_LIMIT }
+          : {}),
+      },
+    }),
+  );
+}
+
+/** Mappings released while the operator still runs, then everything the phase created removed. */
+async function teardown(sc: Scope, op: RunningOperator): Promise<void> {
+  await releaseMappings(sc.namespace);
+  await op.kill();
+  for (const c of sc.cleanups.reverse()) await c().catch(() => undefined);
+  await kc(['delete', 'namespace', sc.namespace, '--wait=false']);
+}
+
+const describeCalls = (metrics: string): number =>
+  Number(
+    /secrets_rotation_aws_calls_total\{operation="DescribeSecret",result="success"\} (\d+)/.exec(
+      metrics,
+    )?.[1] ?? 0,
+  );
+
 async function apiserverCount(pattern: RegExp): Promise<number> {
   const text = await kc(['get', '--raw', '/metrics']);
   return text
@@ -72,17 +105,7 @@ async function latency(): Promise<string[]> {
   await createWorkload('Deployment', sc.namespace, 'web', { app: 'web' }, { replicas: 1 });
   await applyMapping(sc.namespace, 'm', { secretId: name, selector: { matchLabels: { app: 'web' } } });
   const q = await testQueue(sc);
-  const op = await startOperator(sc, {
-    kubeconfig: await operatorKubeconfig(sc),
-    queueUrl: q.queueUrl,
-    env: {
-      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
-      SQS_WAIT_TIME_SECONDS: '20',
-      ...(process.env.BENCH_RESTART_RATE_LIMIT
-        ? { RESTART_RATE_LIMIT: process.env.BENCH_RESTART_RATE_LIMIT }
-        : {}),
-    },
-  });
+  const op = await benchOperator(sc, q.queueUrl);
   await waitReason(sc.namespace, 'm', 'WatchingSecret');
   const { config } = await adminClients();
   const seen = new Map<string, number>();
@@ -109,10 +132,7 @@ async function latency(): Promise<string[]> {
   }
   abort.abort();
   const mem = rss(op.process.pid ?? 0);
-  await releaseMappings(sc.namespace);
-  await op.kill();
-  for (const c of sc.cleanups.reverse()) await c().catch(() => undefined);
-  await kc(['delete', 'namespace', sc.namespace, '--wait=false']);
+  await teardown(sc, op);
   const s = [...samples].sort((a, b) => a - b);
   return [
     `latency: SendMessage → template patch seen on a watch, ${ROTATIONS} sequential rotations`,
@@ -137,17 +157,7 @@ async function burst(): Promise<string[]> {
   progress(
     `burst: ${SECRETS} mappings over ${SECRETS * PER_SECRET} Deployments created; starting the operator`,
   );
-  const op = await startOperator(sc, {
-    kubeconfig: await operatorKubeconfig(sc),
-    queueUrl: q.queueUrl,
-    env: {
-      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
-      SQS_WAIT_TIME_SECONDS: '20',
-      ...(process.env.BENCH_RESTART_RATE_LIMIT
-        ? { RESTART_RATE_LIMIT: process.env.BENCH_RESTART_RATE_LIMIT }
-        : {}),
-    },
-  });
+  const op = await benchOperator(sc, q.queueUrl);
   for (let s = 0; s < SECRETS; s++) await waitReason(ns, `m-${s}`, 'WatchingSecret', 60_000);
   const versions = await Promise.all(secrets.map((s) => rotate(s.name, s.arn, { sendEvent: false })));
   const bodies = Array.from({ length: EVENTS }, (_, i) =>
@@ -155,11 +165,7 @@ async function burst(): Promise<string[]> {
   );
   progress(`burst: sending ${EVENTS} events`);
   const patchesBefore = await apiserverCount(/verb="PATCH"/);
-  const describeBefore = Number(
-    /secrets_rotation_aws_calls_total\{operation="DescribeSecret",result="success"\} (\d+)/.exec(
-      await op.metrics(),
-    )?.[1] ?? 0,
-  );
+  const describeBefore = describeCalls(await op.metrics());
   const { sqs } = await awsClients();
   const t0 = Date.now();
   for (let i = 0; i < bodies.length; i += 10) {
@@ -194,17 +200,9 @@ async function burst(): Promise<string[]> {
   const restarts = list.items.reduce((n, d) => n + (d.metadata?.generation ?? 1) - 1, 0);
   const patches = (await apiserverCount(/verb="PATCH"/)) - patchesBefore;
   const metrics = await op.metrics();
-  const describes =
-    Number(
-      /secrets_rotation_aws_calls_total\{operation="DescribeSecret",result="success"\} (\d+)/.exec(
-        metrics,
-      )?.[1] ?? 0,
-    ) - describeBefore;
+  const describes = describeCalls(metrics) - describeBefore;
   const mem = rss(op.process.pid ?? 0);
-  await releaseMappings(sc.namespace);
-  await op.kill();
-  for (const c of sc.cleanups.reverse()) await c().catch(() => undefined);
-  await kc(['delete', 'namespace', ns, '--wait=false']);
+  await teardown(sc, op);
   return [
     `burst: ${EVENTS} events (with duplicates) over ${SECRETS} secrets and ${target} Deployments (RESTART_RATE_LIMIT ${process.env.BENCH_RESTART_RATE_LIMIT ?? 'default 10'}/s)`,
     `  restarts made ${restarts} (expected ${target}: one per workload per version)`,

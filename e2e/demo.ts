@@ -25,15 +25,9 @@ const SECRET = 'eks-controller-test-secret';
 const say = (msg: string): void => console.log(`\n\x1b[1m▶ ${msg}\x1b[0m`);
 
 async function main(): Promise<void> {
-  say('Starting the local environment (the first run builds Kubernetes from source: ~8 minutes on 2 cores)');
+  say('Starting the local environment (the first run builds Kubernetes from source: ~12 minutes on 2 cores)');
   const env = await up();
-  const k = (args: string[], input?: string): string =>
-    kubectl(
-      { binDir: env.binDir, cacheDir: env.cacheDir, stagesDir: '', motoServer: '' },
-      env.kubeconfig,
-      args,
-      input,
-    );
+  const k = (args: string[], input?: string): string => kubectl(env.binDir, env.kubeconfig, args, input);
 
   say('Installing the CRD and a fresh "demo" namespace');
   k(['apply', '--server-side', '-f', path.join(repoRoot, 'resources', 'secretsrotationmapping.crd.yaml')]);

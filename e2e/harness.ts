@@ -25,7 +25,7 @@ import {
   localAwsEnv,
   type RotationQueue,
 } from './env/aws-setup.js';
-import { kubectl, type Toolchain } from './env/cluster.js';
+import { kubectl } from './env/cluster.js';
 import { up, type EnvState } from './env/env.js';
 import { operatorIdentity } from './env/identity.js';
 import { logDir, repoRoot } from './env/paths.js';
@@ -39,34 +39,28 @@ export function environment(): Promise<EnvState> {
   return envPromise;
 }
 
-const tools = (s: EnvState): Toolchain => ({
-  cacheDir: s.cacheDir,
-  binDir: s.binDir,
-  stagesDir: '',
-  motoServer: '',
-});
-
 /** kubectl as cluster admin. */
 export async function kc(args: string[], input?: string): Promise<string> {
   const s = await environment();
-  return kubectl(tools(s), s.kubeconfig, args, input);
+  return kubectl(s.binDir, s.kubeconfig, args, input);
 }
 
-export async function adminClients(): Promise<{
-  apps: AppsV1Api;
-  core: CoreV1Api;
-  custom: CustomObjectsApi;
-  config: KubeConfig;
-}> {
-  const s = await environment();
-  const config = new KubeConfig();
-  config.loadFromFile(s.kubeconfig);
-  return {
-    apps: config.makeApiClient(AppsV1Api),
-    core: config.makeApiClient(CoreV1Api),
-    custom: config.makeApiClient(CustomObjectsApi),
-    config,
-  };
+type AdminClients = { apps: AppsV1Api; core: CoreV1Api; custom: CustomObjectsApi; config: KubeConfig };
+let admin: Promise<AdminClients> | undefined;
+
+/** API clients as cluster admin, built once per test process (tests poll with them). */
+export function adminClients(): Promise<AdminClients> {
+  admin ??= environment().then((s) => {
+    const config = new KubeConfig();
+    config.loadFromFile(s.kubeconfig);
+    return {
+      apps: config.makeApiClient(AppsV1Api),
+      core: config.makeApiClient(CoreV1Api),
+      custom: config.makeApiClient(CustomObjectsApi),
+      config,
+    };
+  });
+  return admin;
 }
 
 export async function awsClients(): Promise<{

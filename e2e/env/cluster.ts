@@ -150,8 +150,9 @@ export async function startControlPlane(tools: Toolchain): Promise<ControlPlane>
   return { processes: [etcd.proc, apiserver, kcm, scheduler], apiserverUrl, kubeconfig, pki };
 }
 
-export function kubectl(tools: Toolchain, kubeconfig: string, args: string[], input?: string): string {
-  return execFileSync(path.join(tools.binDir, 'kubectl'), [`--kubeconfig=${kubeconfig}`, ...args], {
+/** kubectl from the built binaries (`binDir`), against `kubeconfig`; throws with stderr on failure. */
+export function kubectl(binDir: string, kubeconfig: string, args: string[], input?: string): string {
+  return execFileSync(path.join(binDir, 'kubectl'), [`--kubeconfig=${kubeconfig}`, ...args], {
     input,
     encoding: 'utf8',
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -192,12 +193,12 @@ export async function startKwok(tools: Toolchain, cp: ControlPlane, nodes = 2): 
     `--server-address=127.0.0.1:${await freePort()}`,
   ]);
   const names = Array.from({ length: nodes }, (_, i) => `kwok-node-${i}`);
-  kubectl(tools, cp.kubeconfig, ['apply', '-f', '-'], names.map(fakeNode).join('---\n'));
+  kubectl(tools.binDir, cp.kubeconfig, ['apply', '-f', '-'], names.map(fakeNode).join('---\n'));
   await waitUntil(
     `${nodes} kwok Nodes Ready`,
     () =>
       Promise.resolve(
-        kubectl(tools, cp.kubeconfig, [
+        kubectl(tools.binDir, cp.kubeconfig, [
           'get',
           'nodes',
           '-o',

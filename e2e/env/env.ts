@@ -89,9 +89,9 @@ export async function up(opts: { quiet?: boolean } = {}): Promise<EnvState> {
     const queue = await createRotationQueue(moto.url, 'secrets-rotation', { maxReceiveCount: 3 });
     // The CRD, as an install would have it, so `npm start` finds its API (the operator never creates it).
     const crd = path.join(repoRoot, 'resources', 'secretsrotationmapping.crd.yaml');
-    kubectl(tools, cp.kubeconfig, ['apply', '--server-side', '-f', crd]);
+    kubectl(tools.binDir, cp.kubeconfig, ['apply', '--server-side', '-f', crd]);
     // The CRD, as an install would have it, so `npm start` finds its API (the operator never creates it).
-    kubectl(tools, cp.kubeconfig, [
+    kubectl(tools.binDir, cp.kubeconfig, [
       'apply',
       '--server-side',
       '-f',
@@ -164,5 +164,3 @@ export async function down(opts: { quiet?: boolean } = {}): Promise<void> {
   fs.rmSync(envFile, { force: true });
   fs.rmSync(path.join(stateDir, 'etcd'), { recursive: true, force: true });
 }
-
-export { kubectl };
