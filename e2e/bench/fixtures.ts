@@ -1,0 +1,110 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+import type { MappingSpec } from '../../resources/types.js';
+import {
+  adminClients,
+  createSecret,
+  kc,
+  operatorKubeconfig,
+  putSecretValueEvent,
+  releaseMappings,
+  startOperator,
+  uniqueName,
+  type RunningOperator,
+  type Scope,
+} from '../harness.js';
+import { forEachLimit } from './measure.js';
+
+export interface BenchSecret {
+  name: string;
+  arn: string;
+}
+
+/** The event EventBridge delivers for a PutSecretValue, with its `time` (second precision, as AWS's). */
+export const eventBody = (s: BenchSecret, version: string, at = new Date()): string =>
+  JSON.stringify({
+    source: 'aws.secretsmanager',
+    'detail-type': 'AWS API Call via CloudTrail',
+    time: `${at.toISOString().slice(0, 19)}Z`,
+    detail: putSecretValueEvent(s.name, s.arn, version),
+  });
+
+/** A namespace of its own for one benchmark phase (the harness's Scope without a test context). */
+export async function benchScope(prefix: string): Promise<Scope> {
+  const namespace = uniqueName(prefix);
+  await kc(['create', 'namespace', namespace]);
+  return { t: undefined as never, namespace, cleanups: [], logs: [] };
+}
+
+export async function createSecrets(prefix: string, n: number): Promise<BenchSecret[]> {
+  const out: BenchSecret[] = [];
+  const names = Array.from({ length: n }, (_, i) => uniqueName(`${prefix}-${i}`));
+  await forEachLimit(names, 8, async (name, i) => {
+    out[i] = { name, arn: (await createSecret(name)).arn };
+  });
+  return out;
+}
+
+/** Deployments named `names[i]`, labelled `{w: names[i]}` plus `labels(i)`, `replicas` pods each. */
+export async function createDeployments(
+  namespace: string,
+  names: string[],
+  labels: (i: number) => Record<string, string>,
+  replicas: number,
+): Promise<void> {
+  const { apps } = await adminClients();
+  await forEachLimit(names, 8, (name, i) => {
+    const body: V1Deployment = {
+      metadata: { name, namespace, labels: { w: name, ...labels(i) } },
+      spec: {
+        replicas,
+        selector: { matchLabels: { app: name } },
+        template: {
+          metadata: { labels: { app: name } },
+          spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] },
+        },
+      },
+    };
+    return apps.createNamespacedDeployment({ namespace, body });
+  });
+}
+
+export async function createMappings(namespace: string, specs: MappingSpec[]): Promise<void> {
+  const { custom } = await adminClients();
+  await forEachLimit(specs, 8, (spec, i) =>
+    custom.createNamespacedCustomObject({
+      group: 'secretsrotation.io',
+      version: 'v1alpha1',
+      namespace,
+      plural: 'secretsrotationmappings',
+      body: {
+        apiVersion: 'secretsrotation.io/v1alpha1',
+        kind: 'SecretsRotationMapping',
+        metadata: { name: `m-${i}`, namespace },
+        spec,
+      },
+    }),
+  );
+}
+
+/** The operator as the tests run it (its ServiceAccount), quieter, with the production long-poll wait. */
+export async function benchOperator(
+  sc: Scope,
+  queueUrl: string,
+  env: Record<string, string> = {},
+  opts: { waitReady?: boolean } = {},
+): Promise<RunningOperator> {
+  return startOperator(sc, {
+    kubeconfig: await operatorKubeconfig(sc),
+    queueUrl,
+    waitReady: opts.waitReady,
+    env: { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', SQS_WAIT_TIME_SECONDS: '20', ...env },
+  });
+}
+
+/** Mappings released while an operator still runs, then everything the phase created removed. */
+export async function teardown(sc: Scope, operators: RunningOperator[]): Promise<void> {
+  await releaseMappings(sc.namespace);
+  for (const op of operators) await op.kill();
+  for (const c of sc.cleanups.reverse()) await c().catch(() => undefined);
+  await kc(['delete', 'namespace', sc.namespace, '--wait=false']);
+}

@@ -1,0 +1,153 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { down, runningEnv } from '../env/env.js';
+import { repoRoot } from '../env/paths.js';
+import { environment, installCrd } from '../harness.js';
+import { burst, type BurstResult } from './burst.js';
+import { latency, type LatencyResult } from './latency.js';
+import type { Percentiles } from './measure.js';
+import { scale, type ScaleResult } from './scale.js';
+
+/**
+ * `npm run bench`: the benchmark suite on the real environment. Every latency comes with its floor
+ * measured in the same run; `BENCH_QUICK=1` runs a small version (under 2 minutes with the environment
+ * up); `BENCH_PHASES=latency,burst,scale` picks phases. Prints a table, writes one JSON file per run
+ * to e2e/bench/results/ so runs can be compared.
+ */
+const QUICK = process.env.BENCH_QUICK === '1';
+const PHASES = (process.env.BENCH_PHASES ?? 'latency,burst,scale').split(',');
+const SIZES = QUICK
+  ? {
+      rates: [1, 10, 50],
+      perRate: (r: number) => ({ 1: 5, 10: 50, 50: 100 })[r] ?? 50,
+      burst: { events: 100, secrets: 20, workloads: 50 },
+      scale: { mappings: 300, secrets: 30, idleSeconds: 5 },
+    }
+  : {
+      rates: [1, 10, 50],
+      perRate: (r: number) => ({ 1: 60, 10: 300, 50: 1000 })[r] ?? 300,
+      burst: { events: 1000, secrets: 200, workloads: 500 },
+      scale: { mappings: 5000, secrets: 500, idleSeconds: 60 },
+    };
+
+interface Results {
+  date: string;
+  quick: boolean;
+  machine: { cpus: number; model: string; memoryGiB: number; node: string };
+  latency?: LatencyResult;
+  burst?: BurstResult[];
+  scale?: ScaleResult;
+}
+
+const ms = (v: number): string => `${v.toFixed(1)} ms`;
+const pcts = (p: Percentiles): string => `p50 ${ms(p.p50)}, p95 ${ms(p.p95)}, p99 ${ms(p.p99)}`;
+const verbs = (r: Record<string, number>): string =>
+  Object.entries(r)
+    .sort(([, a], [, b]) => b - a)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+
+function latencyRows(l: LatencyResult): string[][] {
+  return [
+    ...l.rates.flatMap((r) => [
+      [`latency ${r.rate}/s, operator (n=${r.operator.n}, missed ${r.missed})`, pcts(r.operator)],
+      [
+        `latency ${r.rate}/s, floor`,
+        `${pcts(r.floor)} (wake ${ms(r.floorParts.wake)} + DescribeSecret ${ms(r.floorParts.describe)} + PATCH→watch ${ms(r.floorParts.patch)})`,
+      ],
+      [
+        `latency ${r.rate}/s, ratio to floor p50`,
+        `p50 ${(r.operator.p50 / r.floor.p50).toFixed(2)}×, p99 ${(r.operator.p99 / r.floor.p50).toFixed(2)}× (floor's own p99 ${(r.floor.p99 / r.floor.p50).toFixed(2)}×)`,
+      ],
+    ]),
+    [
+      `idle RSS, ${l.mappings} mappings`,
+      `${l.idleRssMiB.toFixed(0)} MiB (peak under load ${l.peakRssMiB.toFixed(0)} MiB)`,
+    ],
+  ];
+}
+
+function burstRows(b: BurstResult): string[][] {
+  const name = `burst, ${b.valves} valves: ${b.events} events, ${b.secrets} secrets, ${b.workloads} Deployments`;
+  return [
+    [
+      name,
+      `restarts ${b.restarts} (expected ${b.workloads}; duplicated ${b.duplicated}, missing ${b.missing})`,
+    ],
+    [
+      '  wall time',
+      `all restarted ${(b.allRestartedMs / 1000).toFixed(1)} s, queue drained ${(b.drainedMs / 1000).toFixed(1)} s`,
+    ],
+    [
+      '  API writes',
+      `${b.objectWrites} object PATCHes (${verbs(b.writes)}) for ${b.workloads + b.secrets} objects; ${b.eventWrites} Events`,
+    ],
+    ['  DescribeSecret calls, peak RSS', `${b.describeSecretCalls}, ${b.peakRssMiB.toFixed(0)} MiB`],
+  ];
+}
+
+function scaleRows(s: ScaleResult): string[][] {
+  const name = `scale: ${s.mappings} mappings, ${s.workloads} Deployments, ${s.secrets} secrets`;
+  return [
+    [name, `all Ready from cold ${(s.coldReadyMs / 1000).toFixed(1)} s, RSS ${s.coldRssMiB.toFixed(0)} MiB`],
+    ['  cold start API requests', verbs(s.coldRequests)],
+    ['  leader change → every mapping reconciled', `${(s.leaderChangeMs / 1000).toFixed(1)} s`],
+    ['  leader change API requests', verbs(s.leaderChangeRequests)],
+    ['  rotation sent as the new leader starts', ms(s.rotationDuringSyncMs)],
+    [
+      `  idle ${s.idle.seconds} s (leader)`,
+      `RSS ${s.idle.rssMiB.toFixed(0)} MiB, CPU ${s.idle.cpuPercent.toFixed(1)} %; follower RSS ${s.followerRssMiB.toFixed(0)} MiB`,
+    ],
+  ];
+}
+
+function table(rows: string[][]): string {
+  const w = Math.max(...rows.map((r) => r[0].length));
+  return rows.map(([a, b]) => `${a.padEnd(w)}  ${b}`).join('\n');
+}
+
+async function main(): Promise<void> {
+  const reuse = runningEnv() !== undefined;
+  await environment();
+  await installCrd();
+  const results: Results = {
+    date: new Date().toISOString(),
+    quick: QUICK,
+    machine: {
+      cpus: os.cpus().length,
+      model: os.cpus()[0]?.model ?? '',
+      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+    },
+  };
+  try {
+    if (PHASES.includes('latency')) results.latency = await latency(SIZES.rates, SIZES.perRate);
+    if (PHASES.includes('burst'))
+      results.burst = [await burst('default', SIZES.burst), await burst('opened', SIZES.burst)];
+    if (PHASES.includes('scale'))
+      results.scale = await scale(SIZES.scale.mappings, SIZES.scale.secrets, SIZES.scale.idleSeconds);
+  } finally {
+    if (!reuse) await down();
+  }
+  const rows = [
+    ...(results.latency ? latencyRows(results.latency) : []),
+    ...(results.burst ?? []).flatMap(burstRows),
+    ...(results.scale ? scaleRows(results.scale) : []),
+  ];
+  const m = results.machine;
+  console.log(
+    `\n${results.date}, ${m.cpus} × ${m.model}, ${m.memoryGiB} GiB, Node ${m.node}${QUICK ? ', quick' : ''}`,
+  );
+  console.log(table(rows));
+  const dir = path.join(repoRoot, 'e2e', 'bench', 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${results.date.replace(/[:.]/g, '-')}${QUICK ? '-quick' : ''}.json`);
+  fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\nwritten: ${path.relative(repoRoot, file)}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  process.exitCode = 1;
+});

@@ -1,0 +1,179 @@
+import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { Watch } from '@kubernetes/client-node';
+import type { Mapping } from '../../resources/types.js';
+import { adminClients, awsClients, kc, testQueue, waitFor, type RunningOperator } from '../harness.js';
+import {
+  benchOperator,
+  benchScope,
+  createDeployments,
+  createMappings,
+  createSecrets,
+  eventBody,
+} from './fixtures.js';
+import {
+  apiRequests,
+  cpuSeconds,
+  forEachLimit,
+  metric,
+  now,
+  progress,
+  requestDelta,
+  rss,
+  stampWatch,
+} from './measure.js';
+
+export interface ScaleResult {
+  mappings: number;
+  secrets: number;
+  workloads: number;
+  coldReadyMs: number;
+  coldRssMiB: number;
+  coldRequests: Record<string, number>;
+  /** SIGTERM of the leader → the follower has reconciled every mapping. */
+  leaderChangeMs: number;
+  leaderChangeRequests: Record<string, number>;
+  /** The follower taking the lease → SendMessage of a rotation → its patch seen on a watch. */
+  rotationDuringSyncMs: number;
+  followerRssMiB: number;
+  idle: { seconds: number; rssMiB: number; cpuPercent: number };
+}
+
+const RESOURCES = /^(deployments|statefulsets|daemonsets|secretsrotationmappings|events|leases)/;
+
+/** Counts mappings whose Ready condition is True for their current generation, from a watch. */
+async function readyWatch(namespace: string): Promise<{ ready: () => number; stop(): void }> {
+  const { config } = await adminClients();
+  const ready = new Set<string>();
+  const abort = await new Watch(config).watch(
+    `/apis/secretsrotation.io/v1alpha1/namespaces/${namespace}/secretsrotationmappings`,
+    {},
+    (_phase: string, m: Mapping) => {
+      const c = m.status?.conditions?.find((x) => x.type === 'Ready');
+      const ok = c?.status === 'True' && m.status?.observedGeneration === m.metadata.generation;
+      if (ok) ready.add(m.metadata.name);
+      else ready.delete(m.metadata.name);
+    },
+    () => undefined,
+  );
+  return { ready: () => ready.size, stop: () => abort.abort() };
+}
+
+const reconciles = async (op: RunningOperator): Promise<number> =>
+  metric(await op.metrics(), 'secrets_rotation_reconcile_duration_seconds_count');
+
+/**
+ * `n` mappings over `n` Deployments (no pods) and `secrets` secrets: time to every mapping Ready from
+ * cold; then a second replica takes over from the first and a rotation is sent the moment it leads.
+ */
+export async function scale(n: number, secretsCount: number, idleSeconds: number): Promise<ScaleResult> {
+  const sc = await benchScope('bench-scale');
+  const ns = sc.namespace;
+  progress(`scale: creating ${secretsCount} secrets, ${n} Deployments, ${n} mappings`);
+  const secrets = await createSecrets('scale', secretsCount);
+  const names = Array.from({ length: n }, (_, i) => `d-${i}`);
+  await createDeployments(ns, names, () => ({}), 0);
+  await createMappings(
+    ns,
+    names.map((name, i) => ({
+      secretId: secrets[i % secretsCount].name,
+      selector: { matchLabels: { w: name } },
+    })),
+  );
+  const q = await testQueue(sc);
+  const watch = await readyWatch(ns);
+  const env = { LEADER_ELECTION_NAMESPACE: ns, RESYNC_INTERVAL: '0s' };
+  progress('scale: cold start');
+  const before = await apiRequests();
+  const t0 = now();
+  const a = await benchOperator(sc, q.queueUrl, env, { waitReady: false });
+  await waitFor('every mapping Ready', () => Promise.resolve(watch.ready() === n), 900_000);
+  const coldReadyMs = now() - t0;
+  const coldRequests = requestDelta(before, await apiRequests(), RESOURCES);
+  const coldRssMiB = rss(a.process.pid ?? 0).rss;
+
+  progress('scale: leader change');
+  const b = await benchOperator(sc, q.queueUrl, env);
+  const followerRssMiB = rss(b.process.pid ?? 0).rss;
+  const target = secrets[(n - 1) % secretsCount];
+  const { sm, sqs } = await awsClients();
+  const version = (await sm.send(new PutSecretValueCommand({ SecretId: target.name, SecretString: 'x' })))
+    .VersionId;
+  const stamps = await stampWatch(ns);
+  const reconciledBefore = await reconciles(b);
+  const before2 = await apiRequests();
+  const t1 = now();
+  await a.kill('SIGTERM');
+  await waitFor(
+    'the follower leads',
+    async () => metric(await b.metrics(), 'secrets_rotation_leader') === 1,
+    60_000,
+  );
+  const sent = now();
+  await sqs.send(
+    new SendMessageCommand({ QueueUrl: q.queueUrl, MessageBody: eventBody(target, version ?? '') }),
+  );
+  const seen = await waitFor(
+    'rotation applied',
+    () => Promise.resolve(stamps.seen.get(`${target.name}@${version}`)),
+    120_000,
+  );
+  await waitFor(
+    'the new leader reconciled every mapping',
+    async () => (await reconciles(b)) - reconciledBefore >= n,
+    900_000,
+  );
+  const leaderChangeMs = now() - t1;
+  const leaderChangeRequests = requestDelta(before2, await apiRequests(), RESOURCES);
+  stamps.stop();
+  watch.stop();
+
+  progress(`scale: idle for ${idleSeconds} s`);
+  const cpu0 = cpuSeconds(b.process.pid ?? 0);
+  await new Promise((r) => setTimeout(r, idleSeconds * 1000));
+  const cpu = cpuSeconds(b.process.pid ?? 0) - cpu0;
+  const idle = {
+    seconds: idleSeconds,
+    rssMiB: rss(b.process.pid ?? 0).rss,
+    cpuPercent: (100 * cpu) / idleSeconds,
+  };
+
+  await b.kill('SIGKILL');
+  await stripAll(ns);
+  for (const c of sc.cleanups.reverse()) await c().catch(() => undefined);
+  await kc(['delete', 'namespace', ns, '--wait=false']);
+  return {
+    mappings: n,
+    secrets: secretsCount,
+    workloads: n,
+    coldReadyMs,
+    coldRssMiB,
+    coldRequests,
+    leaderChangeMs,
+    leaderChangeRequests,
+    rotationDuringSyncMs: seen - sent,
+    followerRssMiB,
+    idle,
+  };
+}
+
+/** Removes the finalizer of every mapping of the namespace (no operator runs any more). */
+async function stripAll(namespace: string): Promise<void> {
+  const { custom } = await adminClients();
+  const res = {
+    group: 'secretsrotation.io',
+    version: 'v1alpha1',
+    namespace,
+    plural: 'secretsrotationmappings',
+  };
+  const list = (await custom.listNamespacedCustomObject(res)) as { items: Mapping[] };
+  await forEachLimit(list.items, 16, (m) =>
+    custom
+      .patchNamespacedCustomObject({
+        ...res,
+        name: m.metadata.name,
+        body: [{ op: 'remove', path: '/metadata/finalizers' }],
+      })
+      .catch(() => undefined),
+  );
+}
