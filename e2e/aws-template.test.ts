@@ -4,8 +4,8 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { parseMessage } from '../operator/event-parser.js';
-import { fixtureNames, loadFixture } from '../operator/fixtures/index.js';
+import { parseMessage } from '../operator/aws/event-parser.js';
+import { fixtureNames, loadFixture } from '../operator/aws/fixtures/index.js';
 import { loadTemplate, templatePath } from './env/aws-template.js';
 import { awsClients, e2eTest, environment, putEvent, testQueue, waitFor } from './harness.js';
 

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { loadFixture } from '../operator/fixtures/index.js';
+import { loadFixture } from '../operator/aws/fixtures/index.js';
 import type { EnvState } from './env/env.js';
 import { repoRoot } from './env/paths.js';
 import { isAlive } from './env/processes.js';

@@ -1,7 +1,7 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { loadFixture } from '../operator/fixtures/index.js';
+import { loadFixture } from '../operator/aws/fixtures/index.js';
 import {
   awsClients,
   createSecret,

@@ -2,7 +2,7 @@ import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { PurgeQueueCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { loadFixture } from '../operator/fixtures/index.js';
+import { loadFixture } from '../operator/aws/fixtures/index.js';
 import {
   awsClients,
   createSecret,

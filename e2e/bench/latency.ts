@@ -6,7 +6,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { AppsV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { withSharedAgents } from '../../operator/kube.js';
+import { withSharedAgents } from '../../operator/kube/kube.js';
 import { awsClients, environment, testQueue, waitFor, type Scope } from '../harness.js';
 import { waitReason } from '../mapping-helpers.js';
 import {

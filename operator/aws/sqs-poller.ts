@@ -6,14 +6,14 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { describe } from './errors.js';
-import { SecretNotFoundError, AccessDeniedError } from './errors.js';
+import { describe } from '../runtime/errors.js';
+import { SecretNotFoundError, AccessDeniedError } from '../runtime/errors.js';
 import { parseMessage, type ParsedMessage } from './event-parser.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../runtime/logger.js';
 import type { MappingIndex } from './mapping-index.js';
-import type { Metrics } from './metrics.js';
+import type { Metrics } from '../runtime/metrics.js';
 import type { SecretVersions } from './secret-versions.js';
-import type { RotationSignal } from './signals.js';
+import type { RotationSignal } from '../loop/signals.js';
 
 export interface PollerDeps {
   sqs: SQSClient;

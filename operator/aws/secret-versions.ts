@@ -1,5 +1,5 @@
 import { DescribeSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { AccessDeniedError, SecretNotFoundError } from './errors.js';
+import { AccessDeniedError, SecretNotFoundError } from '../runtime/errors.js';
 
 /** What the operator knows of a secret: never its value, only which version holds AWSCURRENT. */
 export interface SecretVersion {

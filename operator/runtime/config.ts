@@ -1,5 +1,5 @@
 import { parseDuration } from './duration.js';
-import type { LeaderElectionConfig } from './leader-election.js';
+import type { LeaderElectionConfig } from '../kube/leader-election.js';
 
 /** The operator's configuration, parsed once from the environment at start-up. */
 export interface Config {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isEmptySelector, selectorProblems, selectorToString } from './label-selector.js';
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../runtime/duration.js';
 
 test('selectorToString renders every operator the API knows', () => {
   assert.equal(

@@ -5,11 +5,11 @@ import {
   type V1ObjectMeta,
   type V1PodTemplateSpec,
 } from '@kubernetes/client-node';
-import { WORKLOAD_KINDS, type MappingSpec, type WorkloadKind } from '../resources/types.js';
-import { isConflict, isNotFound } from './errors.js';
+import { WORKLOAD_KINDS, type MappingSpec, type WorkloadKind } from '../../resources/types.js';
+import { isConflict, isNotFound } from '../runtime/errors.js';
 import { isEmptySelector, selectorToString } from './label-selector.js';
-import type { Target } from './restart-plan.js';
-import { rolloutState, type RolloutObject } from './rollout.js';
+import type { Target } from '../loop/restart-plan.js';
+import { rolloutState, type RolloutObject } from '../loop/rollout.js';
 
 export const RESTARTED_AT_ANNOTATION = 'secretsrotation.io/restartedAt';
 export const SECRET_VERSION_ANNOTATION = 'secretsrotation.io/secret-version';

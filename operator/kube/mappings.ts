@@ -7,8 +7,8 @@ import {
   VERSION,
   type Mapping,
   type MappingStatus,
-} from '../resources/types.js';
-import { isNotFound } from './errors.js';
+} from '../../resources/types.js';
+import { isNotFound } from '../runtime/errors.js';
 
 export const FINALIZER = 'secretsrotation.io/finalizer';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { WorkloadStatus } from '../resources/types.js';
+import type { WorkloadStatus } from '../../resources/types.js';
 import { entryFor, planRestarts, versionStamp, type PlanInput, type Target } from './restart-plan.js';
 import { sameStatus, setCondition } from './status.js';
 

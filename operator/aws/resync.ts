@@ -1,5 +1,5 @@
-import { describe } from './errors.js';
-import type { Logger } from './logger.js';
+import { describe } from '../runtime/errors.js';
+import type { Logger } from '../runtime/logger.js';
 import type { MappingIndex } from './mapping-index.js';
 import type { SecretVersions } from './secret-versions.js';
 

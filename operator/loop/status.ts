@@ -1,4 +1,4 @@
-import type { Condition, MappingStatus } from '../resources/types.js';
+import type { Condition, MappingStatus } from '../../resources/types.js';
 
 export const READY = 'Ready';
 export const ROLLOUT_COMPLETE = 'RolloutComplete';

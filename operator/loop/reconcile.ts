@@ -1,15 +1,15 @@
-import type { Condition, Mapping, MappingStatus, WorkloadStatus } from '../resources/types.js';
-import { parseDuration } from './duration.js';
-import { AccessDeniedError, SecretNotFoundError, describe, isNotFound } from './errors.js';
-import { EventReason, type EventRecorder } from './events.js';
-import { isEmptySelector, selectorProblems } from './label-selector.js';
-import type { Logger } from './logger.js';
-import type { MappingIndex } from './mapping-index.js';
-import { FINALIZER, type MappingClient } from './mappings.js';
+import type { Condition, Mapping, MappingStatus, WorkloadStatus } from '../../resources/types.js';
+import { parseDuration } from '../runtime/duration.js';
+import { AccessDeniedError, SecretNotFoundError, describe, isNotFound } from '../runtime/errors.js';
+import { EventReason, type EventRecorder } from '../kube/events.js';
+import { isEmptySelector, selectorProblems } from '../kube/label-selector.js';
+import type { Logger } from '../runtime/logger.js';
+import type { MappingIndex } from '../aws/mapping-index.js';
+import { FINALIZER, type MappingClient } from '../kube/mappings.js';
 import { entryFor, planRestarts, versionStamp, type Planned } from './restart-plan.js';
-import type { SecretVersion, SecretVersions } from './secret-versions.js';
+import type { SecretVersion, SecretVersions } from '../aws/secret-versions.js';
 import { READY, ROLLOUT_COMPLETE, Reason, readyCondition, sameStatus, setCondition } from './status.js';
-import type { Workloads } from './workloads.js';
+import type { Workloads } from '../kube/workloads.js';
 import { nextRollout, rolloutCondition } from './rollout.js';
 import type { RolloutSlots } from './rollout-slots.js';
 

@@ -1,4 +1,4 @@
-import type { RolloutState, WorkloadKind, WorkloadState, WorkloadStatus } from '../resources/types.js';
+import type { RolloutState, WorkloadKind, WorkloadState, WorkloadStatus } from '../../resources/types.js';
 
 /** A workload the mapping targets, as found in the cluster. */
 export interface Target {

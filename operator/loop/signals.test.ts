@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PendingSignals, type RotationSignal } from './signals.js';
-import { currentVersionOf } from './secret-versions.js';
-import { MappingIndex } from './mapping-index.js';
+import { currentVersionOf } from '../aws/secret-versions.js';
+import { MappingIndex } from '../aws/mapping-index.js';
 
 const sig = (observedAt: number): RotationSignal => ({
   secretArn: 'arn',

@@ -1,8 +1,8 @@
 import { CustomObjectsApi, Watch, type KubeConfig } from '@kubernetes/client-node';
 import operatorModule, { ResourceMetaImpl, ResourceEventType, type ResourceEvent } from '@dot-i/k8s-operator';
-import { GROUP, PLURAL, VERSION, type Mapping } from '../resources/types.js';
-import { describe, statusCode } from './errors.js';
-import type { Logger } from './logger.js';
+import { GROUP, PLURAL, VERSION, type Mapping } from '../../resources/types.js';
+import { describe, statusCode } from '../runtime/errors.js';
+import type { Logger } from '../runtime/logger.js';
 
 const Operator = operatorModule.default;
 type KubeObject = ResourceEvent['object'];

@@ -1,7 +1,7 @@
 import type { CoreV1Api } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
-import { API_VERSION, KIND, type Mapping } from '../resources/types.js';
-import type { Logger } from './logger.js';
+import { API_VERSION, KIND, type Mapping } from '../../resources/types.js';
+import type { Logger } from '../runtime/logger.js';
 
 /** Event reasons the operator emits on mappings (kubectl describe srm shows them). */
 export const EventReason = {

@@ -1,5 +1,5 @@
-import { TerminalError, describe } from './errors.js';
-import type { Logger } from './logger.js';
+import { TerminalError, describe } from '../runtime/errors.js';
+import type { Logger } from '../runtime/logger.js';
 import type { WorkQueue } from './queue.js';
 import type { ReconcileResult } from './reconcile.js';
 import type { PendingSignals, RotationSignal } from './signals.js';

@@ -1,4 +1,4 @@
-import type { LabelSelector } from '../resources/types.js';
+import type { LabelSelector } from '../../resources/types.js';
 
 /** True when the selector has no requirement at all, i.e. would select everything. */
 export function isEmptySelector(selector: LabelSelector | undefined): boolean {

@@ -1,6 +1,6 @@
 import { V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
-import { describe, isConflict, isNotFound } from './errors.js';
-import type { Logger } from './logger.js';
+import { describe, isConflict, isNotFound } from '../runtime/errors.js';
+import type { Logger } from '../runtime/logger.js';
 
 export interface LeaderElectionConfig {
   namespace: string;

@@ -1,4 +1,4 @@
-import type { RolloutState, WorkloadKind, WorkloadStatus } from '../resources/types.js';
+import type { RolloutState, WorkloadKind, WorkloadStatus } from '../../resources/types.js';
 import type { Planned } from './restart-plan.js';
 
 /** The status fields of Deployments, StatefulSets and DaemonSets that tell how a rollout is going. */
