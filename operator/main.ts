@@ -1,39 +1,35 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { Server } from 'node:http';
-import { ConfigError, loadConfig, type Config } from './runtime/config.js';
-import { Controller } from './loop/controller.js';
-import { describe } from './runtime/errors.js';
+import { Resync } from './aws/resync.js';
+import { SecretVersions } from './aws/secret-versions.js';
+import { SqsPoller } from './aws/sqs-poller.js';
 import { EventRecorder } from './kube/events.js';
 import { loadKubeConfig } from './kube/kube.js';
 import { LeaderElector } from './kube/leader-election.js';
-import { startHealthServer } from './runtime/health.js';
-import { createLogger, type Logger } from './runtime/logger.js';
-import { MappingIndex } from './aws/mapping-index.js';
 import { MappingOperator } from './kube/mapping-operator.js';
-import { MappingClient } from './kube/mappings.js';
-import { Metrics } from './runtime/metrics.js';
-import { WorkQueue } from './loop/queue.js';
-import { reconcile, type ReconcileDeps } from './loop/reconcile.js';
+import { Workloads } from './kube/workloads.js';
 import { TokenBucket } from './loop/rate-limit.js';
 import { RolloutSlots } from './loop/rollout-slots.js';
-import { Resync } from './aws/resync.js';
-import { SecretVersions } from './aws/secret-versions.js';
-import { PendingSignals } from './loop/signals.js';
-import { SqsPoller } from './aws/sqs-poller.js';
-import { Workloads } from './kube/workloads.js';
+import { ConfigError, loadConfig, type Config } from './runtime/config.js';
+import { describe } from './runtime/errors.js';
+import { startHealthServer } from './runtime/health.js';
+import { createLogger, type Logger } from './runtime/logger.js';
+import { Metrics } from './runtime/metrics.js';
 
 const COMPONENT = 'secrets-rotation-operator';
 
 /** What runs only while this process leads: the reconcile loop, the SQS poller and the resync. */
 interface Term {
-  controller: Controller;
   poller: SqsPoller;
   stop(): Promise<void>;
 }
 
-/** Wires watch → queue → reconcile → Kubernetes, and SQS → queue; returns a stop function. */
+/**
+ * Wires config and clients: the Operator subclass (caches, queue, reconcile), the SQS poller and the
+ * resync for each leadership term, leader election, health and metrics. Returns a stop function.
+ */
 export async function run(config: Config, logger: Logger): Promise<() => Promise<void>> {
   const kc = loadKubeConfig();
   const metrics = new Metrics();
@@ -47,47 +43,47 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
     metrics.awsCalls.inc({ operation: 'DescribeSecret', result }),
   );
   const sqs = new SQSClient(aws);
-  const index = new MappingIndex();
-  const deps: ReconcileDeps = {
-    mappings: new MappingClient(kc.makeApiClient(CustomObjectsApi), COMPONENT),
-    workloads: new Workloads(kc.makeApiClient(AppsV1Api), COMPONENT),
-    versions,
-    index,
-    recorder: new EventRecorder(kc.makeApiClient(CoreV1Api), COMPONENT, logger),
-    logger,
-    secretRetryMs: 60_000,
-    onRestart: (kind, result) => metrics.restarts.inc({ kind, result }),
-    takeRestartToken: (
-      (bucket) => () =>
-        bucket.take()
-    )(new TokenBucket(config.restartRatePerSecond, config.restartBurst)),
-    dryRun: config.dryRun,
-    rolloutSlots: new RolloutSlots(config.maxConcurrentRollouts),
-  };
-  let term: Term | undefined;
-  const operator = new MappingOperator({
+  const bucket = new TokenBucket(config.restartRatePerSecond, config.restartBurst);
+  const api = kc.makeApiClient(CustomObjectsApi);
+  const operator: MappingOperator = new MappingOperator({
     kubeConfig: kc,
+    api,
     namespace: config.watchNamespace,
+    fieldManager: COMPONENT,
     logger,
-    // Followers keep the watch warm but queue nothing: a new leader visits every known mapping.
-    enqueue: (key) => term?.controller.enqueue(key),
-  });
-
-  const startTerm = (): void => {
-    const queue = new WorkQueue();
-    const controller = new Controller(queue, new PendingSignals(), (key) => reconcile(key, deps), logger, {
+    versions,
+    concurrency: config.maxConcurrentReconciles,
+    pass: {
+      versions,
+      workloads: new Workloads(api, COMPONENT),
+      recorder: new EventRecorder(kc.makeApiClient(CoreV1Api), COMPONENT, logger),
+      logger,
+      secretRetryMs: 60_000,
+      onRestart: (kind, result) => metrics.restarts.inc({ kind, result }),
+      takeRestartToken: () => bucket.take(),
+      dryRun: config.dryRun,
+      rolloutSlots: new RolloutSlots(config.maxConcurrentRollouts, (keys) =>
+        keys.forEach((k) => operator.enqueue(k)),
+      ),
+    },
+    hooks: {
       onResult: (result, seconds) => {
         metrics.reconcileDuration.observe({ result }, seconds);
         if (result === 'error' || result === 'terminal') metrics.reconcileErrors.inc();
-        metrics.queueDepth.set(queue.length);
       },
-    });
+      queueDepth: (n) => metrics.queueDepth.set(n),
+    },
+  });
+
+  let term: Term | undefined;
+  const startTerm = (): void => {
+    operator.startLoop();
     const poller = new SqsPoller({
       sqs,
       queueUrl: config.sqsQueueUrl,
       versions,
-      index,
-      signal: (key, signal) => controller.signal(key, signal),
+      index: operator.index,
+      signal: (key, signal) => operator.signal(key, signal),
       logger,
       metrics,
       waitTimeSeconds: config.sqsWaitTimeSeconds,
@@ -95,23 +91,20 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
     const resync = new Resync({
       intervalMs: config.resyncIntervalMs,
       versions,
-      index,
+      index: operator.index,
       keys: () => operator.keys(),
-      enqueue: (key) => controller.enqueue(key),
+      enqueue: (key) => operator.enqueue(key),
       logger,
     });
-    controller.start(config.maxConcurrentReconciles);
-    for (const key of operator.keys()) controller.enqueue(key);
     poller.start();
     resync.start();
     metrics.leader.set(1);
     term = {
-      controller,
       poller,
       stop: async () => {
         resync.stop();
         await poller.stop();
-        await controller.stop();
+        await operator.stopLoop();
         metrics.leader.set(0);
       },
     };
@@ -148,8 +141,8 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
   if (elector) void elector.run(startTerm, endTerm);
   else startTerm();
   return async () => {
-    operator.stop();
     await endTerm();
+    operator.stop();
     await elector?.release();
     server?.close();
   };

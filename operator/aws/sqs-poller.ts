@@ -33,6 +33,9 @@ type Outcome = 'ack' | 'leave' | 'dead-letter';
 
 const BODY_LOG_LIMIT = 256;
 
+/** How long a message for an unknown secret waits for mappings still resolving theirs. */
+const RESOLVE_WAIT_MS = 10_000;
+
 /** Allowance for EventBridge's second-precision `time` and for clock skew between AWS and us. */
 const EVENT_TIME_MARGIN_MS = 2000;
 
@@ -210,7 +213,13 @@ export class SqsPoller {
       });
       return 'leave';
     }
-    const keys = this.deps.index.keysFor(secret.arn);
+    const keys = await this.mappingsOf(secret.arn);
+    if (keys === undefined) {
+      log.info('mappings are still resolving their secrets; the message will be redelivered', {
+        secret: secret.arn,
+      });
+      return 'leave';
+    }
     if (keys.length === 0) {
       log.debug('no mapping watches this secret; acknowledged', { secret: secret.arn });
       return 'ack';
@@ -230,6 +239,19 @@ export class SqsPoller {
     await this.keepInvisible(m, Promise.all(keys.map((k) => this.deps.signal(k, signal))));
     this.deps.metrics.eventToRestart.observe((Date.now() - receivedAt) / 1000);
     return 'ack';
+  }
+
+  /**
+   * The mappings of a secret. When none is known while some mapping's secret is still being resolved
+   * (a new leader, a mapping just created), waits for the resolutions; undefined if they are still
+   * not done, so the message is not acknowledged as irrelevant by mistake.
+   */
+  private async mappingsOf(arn: string): Promise<string[] | undefined> {
+    const keys = this.deps.index.keysFor(arn);
+    if (keys.length > 0 || this.deps.index.unresolved === 0) return keys;
+    const done = await this.deps.index.resolved(RESOLVE_WAIT_MS);
+    const after = this.deps.index.keysFor(arn);
+    return after.length > 0 || done ? after : undefined;
   }
 
   /** Extends the message's visibility while the reconcile loop works on it, so it is not redelivered meanwhile. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isEmptySelector, selectorProblems, selectorToString } from './label-selector.js';
+import { isEmptySelector, matchesSelector, selectorProblems, selectorToString } from './label-selector.js';
 import { parseDuration } from '../runtime/duration.js';
 
 test('selectorToString renders every operator the API knows', () => {
@@ -43,4 +43,26 @@ test('parseDuration reads Go-style durations and refuses the rest', () => {
   assert.throws(() => parseDuration('5'), /invalid duration "5"/);
   assert.throws(() => parseDuration('1.5s'), /invalid duration/);
   assert.throws(() => parseDuration(''), /invalid duration/);
+});
+
+test('matchesSelector follows the API server for every operator', () => {
+  const labels = { app: 'web', env: 'prod' };
+  const cases: [Parameters<typeof matchesSelector>[0], boolean][] = [
+    [{ matchLabels: { app: 'web' } }, true],
+    [{ matchLabels: { app: 'db' } }, false],
+    [{ matchLabels: { app: 'web', tier: 'x' } }, false],
+    [{ matchExpressions: [{ key: 'env', operator: 'In', values: ['prod', 'dev'] }] }, true],
+    [{ matchExpressions: [{ key: 'env', operator: 'In', values: ['dev'] }] }, false],
+    [{ matchExpressions: [{ key: 'missing', operator: 'In', values: ['x'] }] }, false],
+    [{ matchExpressions: [{ key: 'env', operator: 'NotIn', values: ['dev'] }] }, true],
+    [{ matchExpressions: [{ key: 'env', operator: 'NotIn', values: ['prod'] }] }, false],
+    [{ matchExpressions: [{ key: 'missing', operator: 'NotIn', values: ['x'] }] }, true],
+    [{ matchExpressions: [{ key: 'app', operator: 'Exists' }] }, true],
+    [{ matchExpressions: [{ key: 'missing', operator: 'Exists' }] }, false],
+    [{ matchExpressions: [{ key: 'missing', operator: 'DoesNotExist' }] }, true],
+    [{ matchExpressions: [{ key: 'app', operator: 'DoesNotExist' }] }, false],
+    [{ matchLabels: { app: 'web' }, matchExpressions: [{ key: 'env', operator: 'Exists' }] }, true],
+  ];
+  for (const [selector, want] of cases)
+    assert.equal(matchesSelector(selector, labels), want, JSON.stringify(selector));
 });

@@ -48,3 +48,21 @@ export function selectorProblems(selector: LabelSelector | undefined): string[] 
   }
   return problems;
 }
+
+/** True when `labels` satisfy `selector` (metav1.LabelSelector semantics; an empty selector matches all). */
+export function matchesSelector(selector: LabelSelector, labels: Record<string, string>): boolean {
+  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
+  return (selector.matchExpressions ?? []).every((r) => {
+    const has = Object.prototype.hasOwnProperty.call(labels, r.key);
+    switch (r.operator) {
+      case 'In':
+        return has && (r.values ?? []).includes(labels[r.key]);
+      case 'NotIn':
+        return !has || !(r.values ?? []).includes(labels[r.key]);
+      case 'Exists':
+        return has;
+      case 'DoesNotExist':
+        return !has;
+    }
+  });
+}

@@ -1,38 +1,62 @@
-import { CustomObjectsApi, Watch, type KubeConfig } from '@kubernetes/client-node';
-import operatorModule, { ResourceMetaImpl, ResourceEventType, type ResourceEvent } from '@dot-i/k8s-operator';
-import { GROUP, PLURAL, VERSION, type Mapping } from '../../resources/types.js';
-import { describe, statusCode } from '../runtime/errors.js';
+import type { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import operatorModule, { ResourceEventType, type ResourceEvent } from '@dot-i/k8s-operator';
+import { API_VERSION, GROUP, KIND, PLURAL, VERSION, type Mapping } from '../../resources/types.js';
+import { MappingIndex } from '../aws/mapping-index.js';
+import type { SecretVersions } from '../aws/secret-versions.js';
+import { Controller, type ControllerHooks } from '../loop/controller.js';
+import { WorkQueue } from '../loop/queue.js';
+import { reconcile, type ReconcileDeps } from '../loop/reconcile.js';
+import { PendingSignals, type RotationSignal } from '../loop/signals.js';
+import { AccessDeniedError, SecretNotFoundError, describe } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
+import { Informer, type Cached, type ListPage, type RawObject } from './informer.js';
+import { MappingClient } from './mappings.js';
+import { targets, WorkloadCache, type WorkloadInfo } from './workload-cache.js';
 
 const Operator = operatorModule.default;
 type KubeObject = ResourceEvent['object'];
 
+/** A cached mapping: the whole object (mappings are small), keyed `namespace/name`. */
+interface CachedMapping extends Cached {
+  mapping: Mapping;
+}
+
+/** What a pass needs besides the caches, which the operator owns. */
+export type PassDeps = Omit<ReconcileDeps, 'mappings' | 'mappingWriter' | 'workloadCache' | 'index'>;
+
 export interface MappingOperatorOptions {
   kubeConfig: KubeConfig;
+  /** Plain-JSON access to any resource: mappings and apps/v1 workloads. */
+  api: CustomObjectsApi;
   namespace: string | undefined;
+  fieldManager: string;
   logger: Logger;
-  /** Called with `namespace/name` for every watch event: the only thing a watch event does. */
-  enqueue: (key: string) => void;
-  /** Backoff between watch attempts after an error. */
-  minBackoffMs?: number;
-  maxBackoffMs?: number;
+  versions: SecretVersions;
+  pass: PassDeps;
+  concurrency: number;
+  hooks?: ControllerHooks & { queueDepth?: (n: number) => void };
 }
 
 const keyOf = (m: { metadata?: { namespace?: string; name?: string } }): string =>
   `${m.metadata?.namespace ?? ''}/${m.metadata?.name ?? ''}`;
 
+/** How soon a secret that could not be resolved (transient AWS error) is tried again. */
+const RESOLVE_RETRY_MS = 5000;
+
 /**
- * Watches SecretsRotationMappings and turns every event into a queue key. Built on the
- * @dot-i/k8s-operator `Operator`, whose own watch calls process.exit(1) on any error: this subclass
- * replaces watchResource with a list-then-watch loop that survives an unreachable API server (backoff,
- * relist, resume), and remembers the keys it has seen so the resync can visit every mapping.
+ * The controller, as an @dot-i/k8s-operator `Operator`: it watches SecretsRotationMappings into a
+ * cache, watches the workload kinds in use into pruned caches, keeps the secret → mappings index, and
+ * — while this process leads — runs the ONE keyed reconcile queue and its workers. Watch events and
+ * SQS signals only enqueue keys; reconcile (loop/reconcile.ts) adds and removes the finalizer,
+ * restarts and writes status. No pass LISTs or GETs: reads come from the caches, which also take
+ * the answers of our own writes.
  */
 export class MappingOperator extends Operator {
-  /** Mapping key → the metadata.generation last enqueued for it. */
-  private readonly known = new Map<string, number | undefined>();
-  private abort: AbortController | undefined;
-  private stopped = false;
-  private synced = false;
+  readonly index = new MappingIndex();
+  private readonly workloads: WorkloadCache;
+  private mappings: Informer<CachedMapping> | undefined;
+  private loop: { queue: WorkQueue; controller: Controller } | undefined;
+  private readonly deps: ReconcileDeps;
 
   constructor(private readonly opts: MappingOperatorOptions) {
     super({
@@ -41,48 +65,91 @@ export class MappingOperator extends Operator {
       warn: (m) => opts.logger.warn(m),
       error: (m) => opts.logger.error(m),
     });
+    this.workloads = new WorkloadCache({
+      kubeConfig: opts.kubeConfig,
+      api: opts.api,
+      namespace: opts.namespace,
+      logger: opts.logger,
+      onChange: (old, w) => this.onWorkloadChange(old, w),
+    });
+    this.deps = {
+      ...opts.pass,
+      mappings: {
+        get: (key) => this.mappings?.get(key)?.mapping,
+        observe: (written) => this.mappings?.observe(written),
+      },
+      mappingWriter: new MappingClient(opts.api, opts.fieldManager),
+      workloadCache: this.workloads,
+      index: this.index,
+    };
   }
 
-  /** True once the first list succeeded (the /readyz signal). */
+  /** True once the mapping cache has listed (the /readyz signal). */
   get hasSynced(): boolean {
-    return this.synced;
+    return this.mappings?.hasSynced ?? false;
   }
 
-  /** Every mapping key the watch knows of now. */
+  /** Every mapping key in the cache. */
   keys(): string[] {
-    return [...this.known.keys()];
+    return this.mappings?.keys() ?? [];
+  }
+
+  get isLeading(): boolean {
+    return this.loop !== undefined;
   }
 
   protected async init(): Promise<void> {
-    await this.watchResource(GROUP, VERSION, PLURAL, (e) => this.onEvent(e), this.opts.namespace);
+    await this.watchResource(GROUP, VERSION, PLURAL, (e) => this.onMappingEvent(e), this.opts.namespace);
   }
 
   override stop(): void {
-    this.stopped = true;
-    this.abort?.abort();
+    this.mappings?.stop();
+    this.workloads.stop();
+  }
+
+  /** Starts the reconcile queue and its workers (this process leads); every cached mapping is visited. */
+  startLoop(): void {
+    const queue = new WorkQueue();
+    const hooks = this.opts.hooks ?? {};
+    const controller = new Controller(
+      queue,
+      new PendingSignals(),
+      (key) => reconcile(key, this.deps),
+      this.opts.logger,
+      {
+        onResult: (result, seconds) => {
+          hooks.onResult?.(result, seconds);
+          hooks.queueDepth?.(queue.length);
+        },
+      },
+    );
+    controller.start(this.opts.concurrency);
+    this.loop = { queue, controller };
+    for (const key of this.keys()) controller.enqueue(key);
+  }
+
+  /** Stops handing out keys and waits for the passes in flight. */
+  async stopLoop(): Promise<void> {
+    const loop = this.loop;
+    this.loop = undefined;
+    await loop?.controller.stop();
+  }
+
+  /** A mapping to look at (watch, resync, a freed rollout slot). Followers queue nothing. */
+  enqueue(key: string): void {
+    this.loop?.controller.enqueue(key);
   }
 
   /**
-   * Enqueues the key, except for a MODIFIED event that changed neither the spec (generation) nor the
-   * deletion state: those are the operator's own status writes, and a pass for them would only delay
-   * the pass a rotation signal needs.
+   * The SQS pipeline's entry point: resolves once a pass recorded `signal` for mapping `key` (the
+   * message may then be deleted). Signals jump ahead of keys queued by a resync or a relist.
    */
-  private onEvent(event: ResourceEvent): Promise<void> {
-    const key = keyOf(event.object);
-    const { generation, deletionTimestamp } = event.object.metadata ?? {};
-    if (event.type === ResourceEventType.Deleted) {
-      this.known.delete(key);
-    } else {
-      const statusOnly =
-        event.type === ResourceEventType.Modified && !deletionTimestamp && this.known.get(key) === generation;
-      this.known.set(key, generation);
-      if (statusOnly) return Promise.resolve();
-    }
-    this.opts.enqueue(key);
-    return Promise.resolve();
+  signal(key: string, signal: RotationSignal): Promise<void> {
+    if (!this.loop) return Promise.reject(new Error('not leading: the message will be redelivered'));
+    return this.loop.controller.signal(key, signal);
   }
 
-  /** Resolves after the first successful list; then keeps watching in the background until stop(). */
+  /** The informer replaces the framework's watch, which calls process.exit(1) on any error. */
   protected override watchResource(
     group: string,
     version: string,
@@ -90,100 +157,96 @@ export class MappingOperator extends Operator {
     onEvent: (event: ResourceEvent) => Promise<void>,
     namespace?: string,
   ): Promise<void> {
-    return new Promise((firstSync) => {
-      void this.loop({ group, version, plural, namespace }, onEvent, firstSync);
+    const api = this.opts.api;
+    const emit = (type: ResourceEventType, m: CachedMapping): void => {
+      void onEvent({ type, object: m.mapping as KubeObject, meta: { id: m.key } as ResourceEvent['meta'] });
+    };
+    this.mappings = new Informer<CachedMapping>({
+      what: 'mapping',
+      kubeConfig: this.opts.kubeConfig,
+      watchPath: `/apis/${group}/${version}/${namespace ? `namespaces/${namespace}/` : ''}${plural}`,
+      list: async (token): Promise<ListPage> => {
+        const common = { group, version, plural, limit: 500, _continue: token };
+        const out = (await (namespace
+          ? api.listNamespacedCustomObject({ ...common, namespace })
+          : api.listClusterCustomObject(common))) as {
+          items: RawObject[];
+          metadata: { resourceVersion: string; continue?: string };
+        };
+        return {
+          items: out.items,
+          resourceVersion: out.metadata.resourceVersion,
+          continue: out.metadata.continue,
+        };
+      },
+      project: (raw) => {
+        const mapping = { ...(raw as Mapping), apiVersion: API_VERSION, kind: KIND };
+        return { key: keyOf(mapping), resourceVersion: mapping.metadata.resourceVersion, mapping };
+      },
+      logger: this.opts.logger,
+      notServedHint:
+        'the SecretsRotationMapping API is not served: install the CRD (kubectl apply --server-side -k manifests/base); will retry',
+      onAdd: (m) => emit(ResourceEventType.Added, m),
+      onUpdate: (old, m) => {
+        // Our own status writes change neither the spec (generation) nor the deletion state: a pass
+        // for them would only delay the pass a rotation signal needs.
+        const a = old.mapping.metadata;
+        const b = m.mapping.metadata;
+        if (a.generation !== b.generation || Boolean(a.deletionTimestamp) !== Boolean(b.deletionTimestamp))
+          emit(ResourceEventType.Modified, m);
+      },
+      onDelete: (m) => emit(ResourceEventType.Deleted, m),
     });
+    return this.mappings.start();
   }
 
-  private async loop(
-    res: { group: string; version: string; plural: string; namespace?: string },
-    onEvent: (event: ResourceEvent) => Promise<void>,
-    firstSync: () => void,
-  ): Promise<void> {
-    const api = this.opts.kubeConfig.makeApiClient(CustomObjectsApi);
-    const path = `/apis/${res.group}/${res.version}/${res.namespace ? `namespaces/${res.namespace}/` : ''}${res.plural}`;
-    const emit = (type: ResourceEventType, obj: Mapping): Promise<void> =>
-      onEvent({
-        type,
-        object: obj as KubeObject,
-        meta: ResourceMetaImpl.createWithPlural(res.plural, obj as KubeObject),
-      });
-    let backoff = this.opts.minBackoffMs ?? 1000;
-    let resourceVersion: string | undefined;
-    while (!this.stopped) {
-      try {
-        if (resourceVersion === undefined) {
-          const list = (
-            res.namespace
-              ? await api.listNamespacedCustomObject({ ...res, namespace: res.namespace })
-              : await api.listClusterCustomObject(res)
-          ) as { items: Mapping[]; metadata: { resourceVersion: string } };
-          resourceVersion = list.metadata.resourceVersion;
-          const listed = new Set(list.items.map(keyOf));
-          for (const gone of [...this.known.keys()].filter((k) => !listed.has(k))) {
-            this.known.delete(gone);
-            this.opts.enqueue(gone);
-          }
-          // A relist replays every mapping as ADDED; reconcile is level-based, so this restarts nothing.
-          for (const item of list.items)
-            await emit(ResourceEventType.Added, {
-              ...item,
-              apiVersion: `${res.group}/${res.version}`,
-              kind: 'SecretsRotationMapping',
-            });
-          this.synced = true;
-          firstSync();
+  /** A mapping appeared, changed or went: route its secret, and look at it. */
+  private onMappingEvent(event: ResourceEvent): Promise<void> {
+    const mapping = event.object as unknown as Mapping;
+    const key = keyOf(mapping);
+    if (event.type === ResourceEventType.Deleted) this.index.delete(key);
+    else this.resolveSecret(key, mapping.spec.secretId);
+    this.enqueue(key);
+    return Promise.resolve();
+  }
+
+  /**
+   * Resolves a mapping's secretId to an ARN as it enters the cache, so messages for that secret are
+   * routed even before its first pass (a new leader, a mapping created a moment ago).
+   */
+  private resolveSecret(key: string, secretId: string): void {
+    this.index.resolving(key);
+    this.opts.versions.resolve(secretId).then(
+      (v) => {
+        if (this.mappings?.get(key)?.mapping.spec.secretId === secretId) this.index.set(key, v.arn);
+      },
+      (err: unknown) => {
+        if (this.mappings?.get(key)?.mapping.spec.secretId !== secretId) return;
+        // A secret that cannot be described routes nothing; its mapping reports why.
+        if (err instanceof SecretNotFoundError || err instanceof AccessDeniedError) {
+          this.index.delete(key);
+          return;
         }
-        resourceVersion = await this.watchOnce(path, resourceVersion, emit);
-        backoff = this.opts.minBackoffMs ?? 1000;
-      } catch (err) {
-        if (this.stopped) break;
-        resourceVersion = undefined;
-        const message =
-          statusCode(err) === 404
-            ? 'the SecretsRotationMapping API is not served: install the CRD (kubectl apply --server-side -k manifests/base); will retry'
-            : 'mapping watch failed; will relist';
-        this.opts.logger.warn(message, { error: describe(err), retryInMs: backoff });
-        await new Promise((r) => setTimeout(r, backoff));
-        backoff = Math.min(backoff * 2, this.opts.maxBackoffMs ?? 30_000);
-      }
-    }
+        this.opts.logger.warn('could not resolve the secret of a mapping; will retry', {
+          mapping: key,
+          secret: secretId,
+          error: describe(err),
+          retryInMs: RESOLVE_RETRY_MS,
+        });
+        setTimeout(() => {
+          if (this.mappings?.get(key)?.mapping.spec.secretId === secretId) this.resolveSecret(key, secretId);
+        }, RESOLVE_RETRY_MS).unref();
+      },
+    );
   }
 
-  /** One watch request; returns the last resourceVersion seen when the server closes it normally. */
-  private async watchOnce(
-    path: string,
-    from: string,
-    emit: (type: ResourceEventType, obj: Mapping) => Promise<void>,
-  ): Promise<string | undefined> {
-    let last: string | undefined = from;
-    let failure: Error | undefined;
-    await new Promise<void>((resolve, reject) => {
-      new Watch(this.opts.kubeConfig)
-        .watch(
-          path,
-          { resourceVersion: from, allowWatchBookmarks: true },
-          (phase: string, obj: Mapping & { code?: number; message?: string }) => {
-            if (phase === 'ERROR') {
-              failure = new Error(`watch error: ${obj.message ?? ''}`, { cause: { code: obj.code } });
-              return;
-            }
-            last = obj.metadata?.resourceVersion ?? last;
-            if (phase === 'BOOKMARK') return;
-            void emit(phase as ResourceEventType, obj);
-          },
-          (err: unknown) => {
-            if (err && !this.stopped)
-              failure = failure ?? (err instanceof Error ? err : new Error(describe(err)));
-            resolve();
-          },
-        )
-        .then((abort) => (this.abort = abort), reject);
-    });
-    if (failure) {
-      if (statusCode(failure.cause) === 410) return undefined;
-      throw failure;
+  /** A workload changed in a way decisions see: enqueue the mappings that target it (before or after). */
+  private onWorkloadChange(old: WorkloadInfo | undefined, w: WorkloadInfo | undefined): void {
+    if (!this.loop || !this.mappings) return;
+    const ref = (w ?? old) as WorkloadInfo;
+    for (const { key, mapping } of this.mappings.values()) {
+      if (mapping.metadata.namespace !== ref.namespace) continue;
+      if ((old && targets(mapping.spec, old)) || (w && targets(mapping.spec, w))) this.enqueue(key);
     }
-    return last;
   }
 }

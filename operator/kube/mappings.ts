@@ -15,37 +15,26 @@ export const FINALIZER = 'secretsrotation.io/finalizer';
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const APPLY = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
 
-/** Reads and writes SecretsRotationMappings: always fresh from the API, status through its subresource. */
+/**
+ * Writes SecretsRotationMappings (reads come from the watch cache): the finalizer with the
+ * resourceVersion read, status through its subresource. Each write returns the object the API server
+ * answered, so the cache sees our own writes at once.
+ */
 export class MappingClient {
   constructor(
     private readonly api: CustomObjectsApi,
     private readonly fieldManager: string,
   ) {}
 
-  async get(namespace: string, name: string): Promise<Mapping | undefined> {
-    try {
-      return (await this.api.getNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace,
-        plural: PLURAL,
-        name,
-      })) as Mapping;
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
-  }
-
   /**
    * Adds or removes our finalizer. The patch carries the resourceVersion read, so a concurrent change
    * of the list by someone else is a 409 Conflict (retried) rather than a silent overwrite.
    */
-  async setFinalizer(m: Mapping, present: boolean): Promise<void> {
+  async setFinalizer(m: Mapping, present: boolean): Promise<Mapping | undefined> {
     const others = (m.metadata.finalizers ?? []).filter((f) => f !== FINALIZER);
     const finalizers = present ? [...others, FINALIZER] : others;
     try {
-      await this.api.patchNamespacedCustomObject(
+      return (await this.api.patchNamespacedCustomObject(
         {
           group: GROUP,
           version: VERSION,
@@ -56,19 +45,16 @@ export class MappingClient {
           fieldManager: this.fieldManager,
         },
         MERGE,
-      );
+      )) as Mapping;
     } catch (err) {
-      if (!present && isNotFound(err)) return;
+      if (!present && isNotFound(err)) return undefined;
       throw err;
     }
   }
 
-  /**
-   * Server-side apply of the status fields this operator owns (field manager `fieldManager`), so
-   * conditions of other types written by other tools are kept.
-   */
-  async applyStatus(m: Mapping, status: MappingStatus): Promise<void> {
-    await this.api.patchNamespacedCustomObjectStatus(
+  /** Server-side apply of the status this operator owns (field manager `fieldManager`). */
+  async applyStatus(m: Mapping, status: MappingStatus): Promise<Mapping> {
+    return (await this.api.patchNamespacedCustomObjectStatus(
       {
         group: GROUP,
         version: VERSION,
@@ -85,6 +71,6 @@ export class MappingClient {
         force: true,
       },
       APPLY,
-    );
+    )) as Mapping;
   }
 }

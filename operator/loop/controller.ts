@@ -36,7 +36,7 @@ export class Controller {
    */
   signal(key: string, signal: RotationSignal): Promise<void> {
     const settled = this.pending.add(key, signal);
-    this.queue.add(key);
+    this.queue.addFirst(key);
     return settled;
   }
 

@@ -71,3 +71,28 @@ test('remove() cancels a pending delayed add; shutDown() releases waiting getter
   q.add('x');
   assert.equal(q.length, 0, 'nothing is accepted after shutdown');
 });
+
+test('addFirst puts a key ahead of those waiting, or moves it there', async () => {
+  const q = new WorkQueue();
+  for (const k of ['a', 'b', 'c']) q.add(k);
+  q.addFirst('c');
+  q.addFirst('d');
+  const order: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    const k = (await q.get()) ?? '';
+    order.push(k);
+    q.done(k);
+  }
+  assert.deepEqual(order, ['d', 'c', 'a', 'b']);
+});
+
+test('addFirst of a key being processed re-queues it once, after done()', async () => {
+  const q = new WorkQueue();
+  q.add('a');
+  q.add('b');
+  const a = await q.get();
+  q.addFirst('a');
+  assert.equal(q.length, 1, 'a is not handed out twice while processing');
+  q.done(a ?? '');
+  assert.equal(await q.get(), 'a', 'a signalled key keeps its priority after done()');
+});

@@ -17,6 +17,8 @@ export class WorkQueue {
   private readonly queue: string[] = [];
   private readonly dirty = new Set<string>();
   private readonly processing = new Set<string>();
+  /** Keys re-added with addFirst() while processing: they go first after done(). */
+  private readonly urgent = new Set<string>();
   private readonly waiting = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   private readonly failures = new Map<string, number>();
   private readonly getters: ((key: string | undefined) => void)[] = [];
@@ -28,6 +30,25 @@ export class WorkQueue {
     if (this.shuttingDown || this.dirty.has(key)) return;
     this.dirty.add(key);
     if (!this.processing.has(key)) this.hand(key);
+  }
+
+  /**
+   * Adds the key ahead of every waiting key, or moves it there if it already waits: a rotation signal
+   * must not wait behind thousands of keys a new leader or a resync queued.
+   */
+  addFirst(key: string): void {
+    if (this.shuttingDown) return;
+    if (this.processing.has(key)) this.urgent.add(key);
+    if (!this.dirty.has(key)) {
+      this.dirty.add(key);
+      if (!this.processing.has(key)) this.hand(key, true);
+      return;
+    }
+    const at = this.queue.indexOf(key);
+    if (at > 0) {
+      this.queue.splice(at, 1);
+      this.queue.unshift(key);
+    }
   }
 
   addAfter(key: string, delayMs: number): void {
@@ -79,7 +100,8 @@ export class WorkQueue {
 
   done(key: string): void {
     this.processing.delete(key);
-    if (this.dirty.has(key)) this.hand(key);
+    const urgent = this.urgent.delete(key);
+    if (this.dirty.has(key)) this.hand(key, urgent);
   }
 
   /** Keys waiting to be processed now (not the delayed ones). */
@@ -98,9 +120,10 @@ export class WorkQueue {
     for (const g of this.getters.splice(0)) g(undefined);
   }
 
-  private hand(key: string): void {
+  private hand(key: string, first = false): void {
     const getter = this.getters.shift();
     if (getter) getter(this.take(key));
+    else if (first) this.queue.unshift(key);
     else this.queue.push(key);
   }
 

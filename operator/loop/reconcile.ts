@@ -1,6 +1,12 @@
 import type { Condition, Mapping, MappingStatus, WorkloadStatus } from '../../resources/types.js';
 import { parseDuration } from '../runtime/duration.js';
-import { AccessDeniedError, SecretNotFoundError, describe, isNotFound } from '../runtime/errors.js';
+import {
+  AccessDeniedError,
+  SecretNotFoundError,
+  describe,
+  isConflict,
+  isNotFound,
+} from '../runtime/errors.js';
 import { EventReason, type EventRecorder } from '../kube/events.js';
 import { isEmptySelector, selectorProblems } from '../kube/label-selector.js';
 import type { Logger } from '../runtime/logger.js';
@@ -10,6 +16,7 @@ import { entryFor, planRestarts, versionStamp, type Planned } from './restart-pl
 import type { SecretVersion, SecretVersions } from '../aws/secret-versions.js';
 import { READY, ROLLOUT_COMPLETE, Reason, readyCondition, sameStatus, setCondition } from './status.js';
 import type { Workloads } from '../kube/workloads.js';
+import { kindsOf, selectTargets, type WorkloadCache } from '../kube/workload-cache.js';
 import { nextRollout, rolloutCondition } from './rollout.js';
 import type { RolloutSlots } from './rollout-slots.js';
 
@@ -23,8 +30,16 @@ export interface ReconcileResult {
   gone?: boolean;
 }
 
+/** Where a pass reads mappings: the watch cache, which also takes the answers of our own writes. */
+export interface MappingReader {
+  get(key: string): Mapping | undefined;
+  observe(written: Mapping): void;
+}
+
 export interface ReconcileDeps {
-  mappings: MappingClient;
+  mappings: MappingReader;
+  mappingWriter: MappingClient;
+  workloadCache: WorkloadCache;
   workloads: Workloads;
   versions: SecretVersions;
   index: MappingIndex;
@@ -39,9 +54,15 @@ export interface ReconcileDeps {
   dryRun?: boolean;
   /** Cap on rollouts in progress across mappings. */
   rolloutSlots?: RolloutSlots;
-  /** How often to look at a rollout in progress. */
+  /**
+   * How soon to look again at a rollout in progress if no workload event came first (rollout progress
+   * arrives through the workload watch: this is only the fallback).
+   */
   rolloutPollMs?: number;
 }
+
+/** How soon a pass whose patch met a 409 looks again, if no watch event woke it first. */
+const CONFLICT_RETRY_MS = 1000;
 
 /** A restart that failed for a reason other than the workload being gone. */
 export class RestartError extends Error {
@@ -69,16 +90,21 @@ export function specProblems(m: Mapping): string[] {
  * workloads, and never trusts the event that woke it). A replay of the same state restarts nothing.
  */
 export async function reconcile(key: string, deps: ReconcileDeps): Promise<ReconcileResult> {
-  const [namespace, name] = key.split('/');
-  const mapping = await deps.mappings.get(namespace, name);
+  let mapping = deps.mappings.get(key);
   if (!mapping || mapping.metadata.deletionTimestamp) {
     deps.index.delete(key);
     deps.rolloutSlots?.releaseMapping(key);
     // Cleanup forgets the mapping; it never touches the workloads (that would roll them again).
-    if (mapping?.metadata.finalizers?.includes(FINALIZER)) await deps.mappings.setFinalizer(mapping, false);
+    if (mapping?.metadata.finalizers?.includes(FINALIZER)) {
+      const written = await deps.mappingWriter.setFinalizer(mapping, false);
+      if (written) deps.mappings.observe(written);
+    }
     return { gone: true };
   }
-  if (!mapping.metadata.finalizers?.includes(FINALIZER)) await deps.mappings.setFinalizer(mapping, true);
+  if (!mapping.metadata.finalizers?.includes(FINALIZER)) {
+    const written = await deps.mappingWriter.setFinalizer(mapping, true);
+    if (written) deps.mappings.observe((mapping = written));
+  }
   const pass = new Pass(mapping, deps, deps.logger.child({ mapping: key, secret: mapping.spec.secretId }));
   return pass.run();
 }
@@ -131,7 +157,11 @@ class Pass {
       return this.secretUnavailable(err);
     }
     this.deps.index.set(this.key, secret.arn);
-    const targets = await this.deps.workloads.findTargets(this.m.metadata.namespace, this.m.spec);
+    await this.deps.workloadCache.ensure(kindsOf(this.m.spec));
+    const targets = selectTargets(
+      this.m.spec,
+      this.deps.workloadCache.inNamespace(this.m.metadata.namespace),
+    );
     const plan = planRestarts({
       secretName: secret.name,
       currentVersionId: secret.currentVersionId,
@@ -258,10 +288,11 @@ class Pass {
     // restartedAt is the time of the patch itself, not of the pass (a pass may wait on the rate limit).
     const at = new Date().toISOString();
     try {
-      const restarted = await this.deps.workloads.restart(this.m.metadata.namespace, p.target, at, stamp);
-      if (!restarted) return entryFor({ ...p, action: 'already' }, secret.currentVersionId, at);
+      const written = await this.deps.workloads.restart(this.m.metadata.namespace, p.target, at, stamp);
+      this.deps.workloadCache.observe(kind, written);
     } catch (err) {
       if (isNotFound(err)) return entryFor({ ...p, action: 'missing' }, secret.currentVersionId, this.nowIso);
+      if (isConflict(err)) return this.changedMeanwhile(p, secret);
       this.deps.onRestart?.(kind, 'failure');
       this.log.error('restart failed', { workload, version: secret.currentVersionId, error: describe(err) });
       await this.event('Warning', EventReason.RestartFailed, `${workload}: ${describe(err)}`);
@@ -277,8 +308,22 @@ class Pass {
     return entry;
   }
 
+  /**
+   * The workload changed between the cache read and the patch (409): another mapping may have
+   * stamped it for this very version. Look again once the watch delivered the change — no GET; the
+   * workload's watch event enqueues this mapping, the requeue is the fallback.
+   */
+  private changedMeanwhile(p: Planned, secret: SecretVersion): WorkloadStatus {
+    this.rateLimitedMs = Math.min(this.rateLimitedMs ?? CONFLICT_RETRY_MS, CONFLICT_RETRY_MS);
+    this.deps.rolloutSlots?.release(this.workloadKey(p));
+    return {
+      ...entryFor({ ...p, action: 'pending' }, secret.currentVersionId, this.nowIso),
+      message: `restart for version ${secret.currentVersionId}: the workload changed meanwhile; looking again`,
+    };
+  }
+
   private get pollMs(): number {
-    return this.deps.rolloutPollMs ?? 2000;
+    return this.deps.rolloutPollMs ?? 30_000;
   }
 
   private workloadKey(p: Planned): string {
@@ -411,7 +456,7 @@ class Pass {
   private async write(status: MappingStatus): Promise<void> {
     await this.flushEvents();
     if (sameStatus(this.m.status, status)) return;
-    await this.deps.mappings.applyStatus(this.m, status);
+    this.deps.mappings.observe(await this.deps.mappingWriter.applyStatus(this.m, status));
   }
 
   private event(type: 'Normal' | 'Warning', reason: EventReason, message: string): Promise<void> {

@@ -1,17 +1,26 @@
 /**
  * A cap on rollouts in progress across all mappings, so one burst of rotations cannot roll the whole
- * cluster at once. In memory: a new leader rebuilds it from the InProgress entries mappings report.
+ * cluster at once. In memory, one instance for the process: a new term re-holds the slots of the
+ * rollouts its passes find InProgress in the mappings' status.
  */
 export class RolloutSlots {
   /** workload key (namespace/Kind/name) → mapping key that started its rollout. */
   private readonly inProgress = new Map<string, string>();
+  /** Mappings refused a slot: woken (onFree) when one frees, instead of polling. */
+  private readonly waiting = new Set<string>();
 
-  constructor(private readonly max: number) {}
+  constructor(
+    private readonly max: number,
+    private readonly onFree: (mappings: string[]) => void = () => {},
+  ) {}
 
   /** True when `workload` may start (or already holds) a rollout now; it then holds a slot. */
   acquire(workload: string, mapping: string): boolean {
     if (this.inProgress.has(workload)) return true;
-    if (this.inProgress.size >= this.max) return false;
+    if (this.inProgress.size >= this.max) {
+      this.waiting.add(mapping);
+      return false;
+    }
     this.inProgress.set(workload, mapping);
     return true;
   }
@@ -22,15 +31,25 @@ export class RolloutSlots {
   }
 
   release(workload: string): void {
-    this.inProgress.delete(workload);
+    if (this.inProgress.delete(workload)) this.wake();
   }
 
   /** The mapping is gone: its rollouts no longer count. */
   releaseMapping(mapping: string): void {
-    for (const [w, m] of this.inProgress) if (m === mapping) this.inProgress.delete(w);
+    this.waiting.delete(mapping);
+    let freed = false;
+    for (const [w, m] of this.inProgress) if (m === mapping) freed = this.inProgress.delete(w);
+    if (freed) this.wake();
   }
 
   get size(): number {
     return this.inProgress.size;
+  }
+
+  private wake(): void {
+    if (this.waiting.size === 0 || this.inProgress.size >= this.max) return;
+    const mappings = [...this.waiting];
+    this.waiting.clear();
+    this.onFree(mappings);
   }
 }

@@ -1,0 +1,220 @@
+import { Watch, type KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from '../runtime/logger.js';
+import { describe, statusCode } from '../runtime/errors.js';
+
+/** What an informer keeps of each object: a projection with at least its key and resourceVersion. */
+export interface Cached {
+  key: string;
+  resourceVersion?: string;
+}
+
+/** Raw objects as the API returns them (JSON), before projection. */
+export interface RawObject {
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string };
+}
+
+export interface ListPage {
+  items: RawObject[];
+  resourceVersion: string;
+  continue?: string;
+}
+
+export interface InformerHandlers<T> {
+  /** A new key; `relist` when it came from a (re)list rather than a watch event. */
+  onAdd?(obj: T): void;
+  onUpdate?(old: T, obj: T): void;
+  onDelete?(obj: T): void;
+}
+
+export interface InformerOptions<T extends Cached> extends InformerHandlers<T> {
+  /** For logs: what is watched, e.g. "mappings", "Deployments". */
+  what: string;
+  kubeConfig: KubeConfig;
+  /** One page of the list (limit/continue), as plain JSON. */
+  list(continueToken: string | undefined): Promise<ListPage>;
+  /** The watch path, e.g. /apis/apps/v1/namespaces/x/deployments. */
+  watchPath: string;
+  /** The pruned projection kept in memory: never the whole object unless the decisions need it. */
+  project(raw: RawObject): T;
+  logger: Logger;
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** Says what a 404 on the list means (e.g. the CRD is not installed). */
+  notServedHint?: string;
+}
+
+/**
+ * True when resourceVersion `a` is older than `b`. Resource versions are opaque by contract, but the
+ * kube-apiserver's are etcd revisions (integers, increasing): comparing them is how a write's answer
+ * is told apart from an older watch event still in flight. Anything else counts as "not older".
+ */
+export function olderThan(a: string | undefined, b: string | undefined): boolean {
+  if (!a || !b || !/^\d+$/.test(a) || !/^\d+$/.test(b)) return false;
+  return BigInt(a) < BigInt(b);
+}
+
+/**
+ * An informer, as client-go's: list then watch, an in-memory store of projections, handlers on each
+ * change, relist after an expired resourceVersion (410) or any watch failure, with backoff. It never
+ * exits the process (the framework's own watch calls process.exit(1) on an error).
+ */
+export class Informer<T extends Cached> {
+  private readonly store = new Map<string, T>();
+  private abort: AbortController | undefined;
+  private stopped = false;
+  private synced = false;
+  private readonly syncWaiters: (() => void)[] = [];
+
+  constructor(private readonly opts: InformerOptions<T>) {}
+
+  get hasSynced(): boolean {
+    return this.synced;
+  }
+
+  get(key: string): T | undefined {
+    return this.store.get(key);
+  }
+
+  values(): IterableIterator<T> {
+    return this.store.values();
+  }
+
+  keys(): string[] {
+    return [...this.store.keys()];
+  }
+
+  get size(): number {
+    return this.store.size;
+  }
+
+  /** Starts list+watch in the background; the promise resolves after the first complete list. */
+  start(): Promise<void> {
+    void this.loop();
+    return this.waitSynced();
+  }
+
+  waitSynced(): Promise<void> {
+    if (this.synced) return Promise.resolve();
+    return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.abort?.abort();
+  }
+
+  /**
+   * Read-your-writes: stores the object a write of ours returned, unless the store already holds a
+   * newer version. A pass that follows at once then sees its own write, without a GET.
+   */
+  observe(raw: RawObject): T {
+    const obj = this.opts.project(raw);
+    const old = this.store.get(obj.key);
+    if (old && olderThan(obj.resourceVersion, old.resourceVersion)) return old;
+    this.put(obj);
+    return obj;
+  }
+
+  private put(obj: T): void {
+    const old = this.store.get(obj.key);
+    this.store.set(obj.key, obj);
+    if (!old) this.opts.onAdd?.(obj);
+    else this.opts.onUpdate?.(old, obj);
+  }
+
+  private remove(key: string): void {
+    const old = this.store.get(key);
+    if (!old) return;
+    this.store.delete(key);
+    this.opts.onDelete?.(old);
+  }
+
+  private apply(phase: string, raw: RawObject): void {
+    const obj = this.opts.project(raw);
+    if (phase === 'DELETED') {
+      this.remove(obj.key);
+      return;
+    }
+    const old = this.store.get(obj.key);
+    // An event older than what a write of ours already stored is stale: skip it.
+    if (old && olderThan(obj.resourceVersion, old.resourceVersion)) return;
+    this.put(obj);
+  }
+
+  /** A complete list replaces the store: keys it lacks are deleted, the rest added or updated. */
+  private async relist(): Promise<string> {
+    const seen = new Set<string>();
+    let token: string | undefined;
+    let resourceVersion = '';
+    do {
+      const page = await this.opts.list(token);
+      for (const raw of page.items) {
+        const obj = this.opts.project(raw);
+        seen.add(obj.key);
+        this.put(obj);
+      }
+      resourceVersion = page.resourceVersion;
+      token = page.continue || undefined;
+    } while (token);
+    for (const key of [...this.store.keys()]) if (!seen.has(key)) this.remove(key);
+    if (!this.synced) {
+      this.synced = true;
+      for (const w of this.syncWaiters.splice(0)) w();
+    }
+    return resourceVersion;
+  }
+
+  private async loop(): Promise<void> {
+    const min = this.opts.minBackoffMs ?? 1000;
+    let backoff = min;
+    let resourceVersion: string | undefined;
+    while (!this.stopped) {
+      try {
+        resourceVersion ??= await this.relist();
+        resourceVersion = await this.watchOnce(resourceVersion);
+        backoff = min;
+      } catch (err) {
+        if (this.stopped) break;
+        resourceVersion = undefined;
+        const message =
+          statusCode(err) === 404 && this.opts.notServedHint
+            ? this.opts.notServedHint
+            : `${this.opts.what} watch failed; will relist`;
+        this.opts.logger.warn(message, { error: describe(err), retryInMs: backoff });
+        await new Promise((r) => setTimeout(r, backoff));
+        backoff = Math.min(backoff * 2, this.opts.maxBackoffMs ?? 30_000);
+      }
+    }
+  }
+
+  /** One watch request; the last resourceVersion seen, or undefined when it expired (relist). */
+  private async watchOnce(from: string): Promise<string | undefined> {
+    let last: string | undefined = from;
+    let failure: Error | undefined;
+    await new Promise<void>((resolve, reject) => {
+      new Watch(this.opts.kubeConfig)
+        .watch(
+          this.opts.watchPath,
+          { resourceVersion: from, allowWatchBookmarks: true },
+          (phase: string, obj: RawObject & { code?: number; message?: string }) => {
+            if (phase === 'ERROR') {
+              failure = new Error(`watch error: ${obj.message ?? ''}`, { cause: { code: obj.code } });
+              return;
+            }
+            last = obj.metadata?.resourceVersion ?? last;
+            if (phase !== 'BOOKMARK') this.apply(phase, obj);
+          },
+          (err: unknown) => {
+            if (err && !this.stopped) failure ??= err instanceof Error ? err : new Error(describe(err));
+            resolve();
+          },
+        )
+        .then((abort) => (this.abort = abort), reject);
+    });
+    if (failure) {
+      if (statusCode(failure.cause) === 410) return undefined;
+      throw failure;
+    }
+    return last;
+  }
+}

@@ -1,0 +1,221 @@
+import type { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { WORKLOAD_KINDS, type MappingSpec, type WorkloadKind } from '../../resources/types.js';
+import type { Target } from '../loop/restart-plan.js';
+import { rolloutState, type RolloutObject } from '../loop/rollout.js';
+import type { Logger } from '../runtime/logger.js';
+import { Informer, type Cached, type ListPage, type RawObject } from './informer.js';
+import { isEmptySelector, matchesSelector } from './label-selector.js';
+
+export const RESTARTED_AT_ANNOTATION = 'secretsrotation.io/restartedAt';
+export const SECRET_VERSION_ANNOTATION = 'secretsrotation.io/secret-version';
+
+/** Plural resource of each kind in apps/v1. */
+export const PLURALS: Record<WorkloadKind, string> = {
+  Deployment: 'deployments',
+  StatefulSet: 'statefulsets',
+  DaemonSet: 'daemonsets',
+};
+
+/**
+ * What the operator keeps of a Deployment, StatefulSet or DaemonSet: only what its decisions read
+ * (labels, our pod-template stamp, rollout fields, paused, update strategy) — never the pod template.
+ */
+export interface WorkloadInfo extends Cached {
+  kind: WorkloadKind;
+  namespace: string;
+  name: string;
+  labels: Record<string, string>;
+  stamp?: string;
+  blocked?: 'Paused' | 'OnDelete';
+  rollout: RolloutObject;
+}
+
+interface RawWorkload extends RawObject, RolloutObject {
+  metadata?: RawObject['metadata'] & { labels?: Record<string, string>; generation?: number };
+  spec?: {
+    replicas?: number;
+    paused?: boolean;
+    updateStrategy?: { type?: string };
+    template?: { metadata?: { annotations?: Record<string, string> } };
+  };
+}
+
+export const workloadKey = (namespace: string, kind: string, name: string): string =>
+  `${namespace}/${kind}/${name}`;
+
+/** The pruned projection of a raw workload object. Pure. */
+export function projectWorkload(kind: WorkloadKind, raw: RawWorkload): WorkloadInfo {
+  const m = raw.metadata ?? {};
+  const s = raw.status ?? {};
+  const namespace = m.namespace ?? '';
+  const name = m.name ?? '';
+  const blocked = raw.spec?.paused
+    ? 'Paused'
+    : raw.spec?.updateStrategy?.type === 'OnDelete'
+      ? 'OnDelete'
+      : undefined;
+  return {
+    key: workloadKey(namespace, kind, name),
+    resourceVersion: m.resourceVersion,
+    kind,
+    namespace,
+    name,
+    labels: m.labels ?? {},
+    stamp: raw.spec?.template?.metadata?.annotations?.[SECRET_VERSION_ANNOTATION],
+    blocked,
+    rollout: {
+      metadata: { generation: m.generation },
+      spec: { replicas: raw.spec?.replicas },
+      status: {
+        observedGeneration: s.observedGeneration,
+        replicas: s.replicas,
+        updatedReplicas: s.updatedReplicas,
+        availableReplicas: s.availableReplicas,
+        readyReplicas: s.readyReplicas,
+        currentRevision: s.currentRevision,
+        updateRevision: s.updateRevision,
+        desiredNumberScheduled: s.desiredNumberScheduled,
+        updatedNumberScheduled: s.updatedNumberScheduled,
+        numberAvailable: s.numberAvailable,
+        conditions: s.conditions?.map(({ type, status, reason }) => ({ type, status, reason })),
+      },
+    },
+  };
+}
+
+/** True when the mapping's spec targets the workload (selector over spec.kinds, or listed explicitly). */
+export function targets(spec: MappingSpec, w: Pick<WorkloadInfo, 'kind' | 'name' | 'labels'>): boolean {
+  if ((spec.workloads ?? []).some((r) => r.kind === w.kind && r.name === w.name)) return true;
+  if (!spec.selector || isEmptySelector(spec.selector)) return false;
+  return (spec.kinds ?? WORKLOAD_KINDS).includes(w.kind) && matchesSelector(spec.selector, w.labels);
+}
+
+function toTarget(w: WorkloadInfo): Target {
+  return {
+    kind: w.kind,
+    name: w.name,
+    exists: true,
+    templateVersion: w.stamp,
+    resourceVersion: w.resourceVersion,
+    blocked: w.blocked,
+    rollout: rolloutState(w.kind, w.rollout),
+  };
+}
+
+/**
+ * The targets of a mapping among the workloads of its namespace: selector matches plus explicit
+ * workloads; an explicit one that does not exist is `exists: false`. Sorted by kind/name. Pure.
+ */
+export function selectTargets(spec: MappingSpec, workloads: Iterable<WorkloadInfo>): Target[] {
+  const found = new Map<string, Target>();
+  for (const w of workloads) if (targets(spec, w)) found.set(`${w.kind}/${w.name}`, toTarget(w));
+  for (const r of spec.workloads ?? []) {
+    const id = `${r.kind}/${r.name}`;
+    if (!found.has(id)) found.set(id, { kind: r.kind, name: r.name, exists: false });
+  }
+  return [...found.values()].sort((a, b) => `${a.kind}/${a.name}`.localeCompare(`${b.kind}/${b.name}`));
+}
+
+/** The kinds a mapping may target: those its selector covers and those it lists. */
+export function kindsOf(spec: MappingSpec): WorkloadKind[] {
+  const kinds = new Set<WorkloadKind>((spec.workloads ?? []).map((r) => r.kind));
+  if (spec.selector && !isEmptySelector(spec.selector))
+    for (const k of spec.kinds ?? WORKLOAD_KINDS) kinds.add(k);
+  return [...kinds];
+}
+
+export interface WorkloadCacheOptions {
+  kubeConfig: KubeConfig;
+  /** Lists apps/v1 objects as plain JSON (no model deserialization: thousands of objects stay cheap). */
+  api: CustomObjectsApi;
+  /** Watch one namespace only (WATCH_NAMESPACE), or all. */
+  namespace: string | undefined;
+  logger: Logger;
+  /** A workload appeared, changed in a way decisions see, or disappeared (old and new projections). */
+  onChange(old: WorkloadInfo | undefined, obj: WorkloadInfo | undefined): void;
+}
+
+const PAGE = 500;
+
+/**
+ * Watch caches of the workload kinds in use, started on first need (a cluster whose mappings only
+ * name Deployments never watches DaemonSets), holding pruned projections indexed by namespace.
+ */
+export class WorkloadCache {
+  private readonly informers = new Map<WorkloadKind, Informer<WorkloadInfo>>();
+  private readonly byNamespace = new Map<string, Map<string, WorkloadInfo>>();
+
+  constructor(private readonly opts: WorkloadCacheOptions) {}
+
+  /** Starts the informers of `kinds` not yet started and waits until each has listed once. */
+  async ensure(kinds: WorkloadKind[]): Promise<void> {
+    await Promise.all(kinds.map((k) => (this.informers.get(k) ?? this.start(k)).waitSynced()));
+  }
+
+  /** The cached workloads of a namespace (every kind started so far). */
+  inNamespace(namespace: string): Iterable<WorkloadInfo> {
+    return this.byNamespace.get(namespace)?.values() ?? [];
+  }
+
+  /** Read-your-writes: the object a patch of ours returned. */
+  observe(kind: WorkloadKind, raw: object): void {
+    this.informers.get(kind)?.observe(raw);
+  }
+
+  stop(): void {
+    for (const i of this.informers.values()) i.stop();
+  }
+
+  private start(kind: WorkloadKind): Informer<WorkloadInfo> {
+    const plural = PLURALS[kind];
+    const ns = this.opts.namespace;
+    const informer = new Informer<WorkloadInfo>({
+      what: `${kind}s`,
+      kubeConfig: this.opts.kubeConfig,
+      watchPath: `/apis/apps/v1/${ns ? `namespaces/${ns}/` : ''}${plural}`,
+      list: (token) => this.list(plural, token),
+      project: (raw) => projectWorkload(kind, raw),
+      logger: this.opts.logger,
+      onAdd: (w) => this.index(undefined, w),
+      onUpdate: (old, w) => this.index(old, w),
+      onDelete: (old) => this.index(old, undefined),
+    });
+    this.informers.set(kind, informer);
+    void informer.start();
+    return informer;
+  }
+
+  private async list(plural: string, token: string | undefined): Promise<ListPage> {
+    const common = { group: 'apps', version: 'v1', plural, limit: PAGE, _continue: token };
+    const ns = this.opts.namespace;
+    const out = (await (ns
+      ? this.opts.api.listNamespacedCustomObject({ ...common, namespace: ns })
+      : this.opts.api.listClusterCustomObject(common))) as {
+      items: RawObject[];
+      metadata: { resourceVersion: string; continue?: string };
+    };
+    return {
+      items: out.items,
+      resourceVersion: out.metadata.resourceVersion,
+      continue: out.metadata.continue,
+    };
+  }
+
+  private index(old: WorkloadInfo | undefined, w: WorkloadInfo | undefined): void {
+    const ref = (w ?? old) as WorkloadInfo;
+    let ns = this.byNamespace.get(ref.namespace);
+    if (w) {
+      if (!ns) this.byNamespace.set(ref.namespace, (ns = new Map<string, WorkloadInfo>()));
+      ns.set(w.key, w);
+    } else {
+      ns?.delete(ref.key);
+      if (ns?.size === 0) this.byNamespace.delete(ref.namespace);
+    }
+    if (!old || !w || !sameProjection(old, w)) this.opts.onChange(old, w);
+  }
+}
+
+/** Equal apart from resourceVersion: a change no decision can see (e.g. a field we do not keep). */
+function sameProjection(a: WorkloadInfo, b: WorkloadInfo): boolean {
+  return JSON.stringify({ ...a, resourceVersion: '' }) === JSON.stringify({ ...b, resourceVersion: '' });
+}
