@@ -47,6 +47,9 @@ e2eTest(
       ['delete', 'deployments.apps'],
       ['update', 'deployments.apps'],
       ['delete', 'secretsrotationmappings.secretsrotation.io'],
+      // Reads come from watch caches: no GET of mappings or workloads is needed, so none is granted.
+      ['get', 'secretsrotationmappings.secretsrotation.io'],
+      ['get', 'deployments.apps'],
     ]) {
       assert.equal(await can(ns, ...denied, '-A'), false, `may not ${denied.join(' ')}`);
     }
@@ -55,6 +58,7 @@ e2eTest(
       ['patch', 'secretsrotationmappings.secretsrotation.io', '--subresource=status'],
       ['patch', 'deployments.apps'],
       ['list', 'daemonsets.apps'],
+      ['watch', 'statefulsets.apps'],
       ['create', 'events'],
     ]) {
       assert.equal(await can(ns, ...allowed, '-A'), true, `may ${allowed.join(' ')}`);

@@ -1,4 +1,4 @@
-import type { Condition, Mapping, MappingStatus, WorkloadStatus } from '../../resources/types.js';
+import type { Mapping, MappingStatus, WorkloadStatus } from '../../resources/types.js';
 import { parseDuration } from '../runtime/duration.js';
 import {
   AccessDeniedError,
@@ -14,10 +14,10 @@ import type { MappingIndex } from '../aws/mapping-index.js';
 import { FINALIZER, type MappingClient } from '../kube/mappings.js';
 import { entryFor, planRestarts, versionStamp, type Planned } from './restart-plan.js';
 import type { SecretVersion, SecretVersions } from '../aws/secret-versions.js';
-import { READY, ROLLOUT_COMPLETE, Reason, readyCondition, sameStatus, setCondition } from './status.js';
+import { Reason, desiredStatus, failedStatus, readyCondition, sameStatus } from './status.js';
 import type { Workloads } from '../kube/workloads.js';
 import { kindsOf, selectTargets, type WorkloadCache } from '../kube/workload-cache.js';
-import { nextRollout, rolloutCondition } from './rollout.js';
+import { nextRollout } from './rollout.js';
 import type { RolloutSlots } from './rollout-slots.js';
 
 /** What one pass concluded; the controller turns it into queue actions (see controller.ts). */
@@ -378,56 +378,15 @@ class Pass {
     plan: Planned[],
     entries: WorkloadStatus[],
   ): Promise<void> {
-    const allCurrent = entries.every((e) => e.state === 'Missing' || e.versionId === secret.currentVersionId);
-    const restarted = plan.some(
-      (p, i) => p.action === 'restart' && entries[i].state !== 'Failed' && entries[i].state !== 'Missing',
-    );
-    const failed = entries.filter((e) => e.state === 'Failed').length;
-    const existing = entries.filter((e) => e.state !== 'Missing').length;
-    const ready: Omit<Condition, 'lastTransitionTime'> =
-      failed > 0
-        ? this.condition(
-            'False',
-            Reason.RestartFailed,
-            `${failed} workload(s) could not be restarted; retrying`,
-          )
-        : existing === 0
-          ? this.condition(
-              'False',
-              Reason.NoWorkloads,
-              `no ${(this.m.spec.kinds ?? ['workload']).join('/')} in ${this.m.metadata.namespace} matches the mapping`,
-            )
-          : this.m.spec.suspend
-            ? this.condition(
-                'True',
-                Reason.Suspended,
-                `suspended: watching ${secret.arn}, restarting nothing`,
-              )
-            : this.condition(
-                'True',
-                Reason.WatchingSecret,
-                `watching ${secret.arn}; ${existing} workload(s)`,
-              );
-    await this.write({
-      observedGeneration: this.m.metadata.generation,
-      secretArn: secret.arn,
-      currentVersionId: allCurrent
-        ? secret.currentVersionId
-        : (this.prev.currentVersionId ?? secret.currentVersionId),
-      lastRotationTime: restarted ? this.nowIso : this.prev.lastRotationTime,
-      matchedWorkloads: existing,
-      workloads: entries,
-      conditions: this.withRolloutCondition(setCondition(this.prev.conditions, ready, this.nowIso), entries),
-    });
-  }
-
-  private withRolloutCondition(conditions: Condition[], entries: WorkloadStatus[]): Condition[] {
-    const rollout = rolloutCondition(entries);
-    if (!rollout) return conditions.filter((c) => c.type !== ROLLOUT_COMPLETE);
-    return setCondition(
-      conditions,
-      { type: ROLLOUT_COMPLETE, observedGeneration: this.m.metadata.generation, ...rollout },
-      this.nowIso,
+    await this.write(
+      desiredStatus({
+        mapping: this.m,
+        secretArn: secret.arn,
+        currentVersionId: secret.currentVersionId,
+        restarted: plan.map((p) => p.action === 'restart'),
+        entries,
+        now: this.nowIso,
+      }),
     );
   }
 
@@ -438,19 +397,7 @@ class Pass {
       this.log.warn('mapping not ready', { reason, message });
       await this.event('Warning', eventReason, message);
     }
-    await this.write({
-      ...this.prev,
-      observedGeneration: this.m.metadata.generation,
-      conditions: setCondition(this.prev.conditions, this.condition('False', reason, message), this.nowIso),
-    });
-  }
-
-  private condition(
-    status: Condition['status'],
-    reason: Reason,
-    message: string,
-  ): Omit<Condition, 'lastTransitionTime'> {
-    return { type: READY, status, reason, message, observedGeneration: this.m.metadata.generation };
+    await this.write(failedStatus(this.m, reason, message, this.nowIso));
   }
 
   private async write(status: MappingStatus): Promise<void> {

@@ -1,4 +1,5 @@
-import type { Condition, MappingStatus } from '../../resources/types.js';
+import type { Condition, Mapping, MappingStatus, WorkloadStatus } from '../../resources/types.js';
+import { rolloutCondition } from './rollout.js';
 
 export const READY = 'Ready';
 export const ROLLOUT_COMPLETE = 'RolloutComplete';
@@ -52,4 +53,86 @@ function normalise(s: MappingStatus): unknown {
     workloads: s.workloads?.map(sorted),
     conditions: s.conditions?.map(sorted).sort((a, b) => String(a.type).localeCompare(String(b.type))),
   });
+}
+
+export interface StatusInput {
+  mapping: Mapping;
+  secretArn: string;
+  currentVersionId: string;
+  /** Per entry: whether the pass planned a restart for it. */
+  restarted: boolean[];
+  /** Every target's status entry after the pass. */
+  entries: WorkloadStatus[];
+  now: string;
+}
+
+type Ready = Omit<Condition, 'lastTransitionTime'>;
+
+const ready = (m: Mapping, status: Condition['status'], reason: Reason, message: string): Ready => ({
+  type: READY,
+  status,
+  reason,
+  message,
+  observedGeneration: m.metadata.generation,
+});
+
+/** The Ready condition a pass concludes from its entries. Pure. */
+export function readyFor(input: StatusInput): Ready {
+  const { mapping: m, entries } = input;
+  const failed = entries.filter((e) => e.state === 'Failed').length;
+  const existing = entries.filter((e) => e.state !== 'Missing').length;
+  if (failed > 0)
+    return ready(m, 'False', Reason.RestartFailed, `${failed} workload(s) could not be restarted; retrying`);
+  if (existing === 0) {
+    const kinds = (m.spec.kinds ?? ['workload']).join('/');
+    return ready(
+      m,
+      'False',
+      Reason.NoWorkloads,
+      `no ${kinds} in ${m.metadata.namespace} matches the mapping`,
+    );
+  }
+  if (m.spec.suspend)
+    return ready(m, 'True', Reason.Suspended, `suspended: watching ${input.secretArn}, restarting nothing`);
+  return ready(m, 'True', Reason.WatchingSecret, `watching ${input.secretArn}; ${existing} workload(s)`);
+}
+
+/**
+ * The status a successful pass writes. currentVersionId moves to the secret's version only when every
+ * existing target runs it (a Pending or Failed one keeps the baseline, so it is retried).
+ */
+export function desiredStatus(input: StatusInput): MappingStatus {
+  const { mapping: m, entries, now } = input;
+  const prev = m.status ?? {};
+  const allCurrent = entries.every((e) => e.state === 'Missing' || e.versionId === input.currentVersionId);
+  const restarted = entries.some(
+    (e, i) => input.restarted[i] && e.state !== 'Failed' && e.state !== 'Missing',
+  );
+  const conditions = setCondition(prev.conditions, readyFor(input), now);
+  const rollout = rolloutCondition(entries);
+  return {
+    observedGeneration: m.metadata.generation,
+    secretArn: input.secretArn,
+    currentVersionId: allCurrent ? input.currentVersionId : (prev.currentVersionId ?? input.currentVersionId),
+    lastRotationTime: restarted ? now : prev.lastRotationTime,
+    matchedWorkloads: entries.filter((e) => e.state !== 'Missing').length,
+    workloads: entries,
+    conditions: rollout
+      ? setCondition(
+          conditions,
+          { type: ROLLOUT_COMPLETE, observedGeneration: m.metadata.generation, ...rollout },
+          now,
+        )
+      : conditions.filter((c) => c.type !== ROLLOUT_COMPLETE),
+  };
+}
+
+/** The status of a pass that stopped at `reason` (bad spec, secret unavailable): the rest is kept. Pure. */
+export function failedStatus(m: Mapping, reason: Reason, message: string, now: string): MappingStatus {
+  const prev = m.status ?? {};
+  return {
+    ...prev,
+    observedGeneration: m.metadata.generation,
+    conditions: setCondition(prev.conditions, ready(m, 'False', reason, message), now),
+  };
 }

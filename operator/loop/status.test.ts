@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Mapping, MappingSpec, WorkloadStatus } from '../../resources/types.js';
+import { desiredStatus, failedStatus, readyCondition, type StatusInput } from './status.js';
+
+const NOW = '2026-11-29T10:00:00.000Z';
+const EARLIER = '2026-11-28T10:00:00.000Z';
+
+function mapping(spec: Partial<MappingSpec> = {}, status: Mapping['status'] = undefined): Mapping {
+  return {
+    apiVersion: 'secretsrotation.io/v1alpha1',
+    kind: 'SecretsRotationMapping',
+    metadata: { name: 'm', namespace: 'ns', generation: 3 },
+    spec: { secretId: 's', selector: { matchLabels: { a: 'b' } }, ...spec },
+    status,
+  };
+}
+
+const entry = (
+  name: string,
+  state: WorkloadStatus['state'],
+  versionId = 'v2',
+  rollout?: WorkloadStatus['rollout'],
+) => ({
+  kind: 'Deployment' as const,
+  name,
+  state,
+  versionId,
+  ...(rollout ? { rollout } : {}),
+});
+
+const input = (over: Partial<StatusInput>): StatusInput => ({
+  mapping: mapping(),
+  secretArn: 'arn:s',
+  currentVersionId: 'v2',
+  restarted: [],
+  entries: [],
+  now: NOW,
+  ...over,
+});
+
+test('desiredStatus: a table of pass outcomes', () => {
+  const cases: {
+    name: string;
+    in: StatusInput;
+    ready: [string, string];
+    version: string;
+    rotation?: string;
+    rollout?: string;
+  }[] = [
+    {
+      name: 'every target restarted',
+      in: input({ entries: [entry('a', 'Restarted', 'v2', 'InProgress')], restarted: [true] }),
+      ready: ['True', 'WatchingSecret'],
+      version: 'v2',
+      rotation: NOW,
+      rollout: 'RolloutInProgress',
+    },
+    {
+      name: 'a pending target keeps the baseline',
+      in: input({
+        mapping: mapping({}, { currentVersionId: 'v1' }),
+        entries: [entry('a', 'Restarted'), entry('b', 'Pending', 'v1')],
+        restarted: [true, false],
+      }),
+      ready: ['True', 'WatchingSecret'],
+      version: 'v1',
+      rotation: NOW,
+    },
+    {
+      name: 'a failed restart',
+      in: input({
+        mapping: mapping({}, { currentVersionId: 'v1', lastRotationTime: EARLIER }),
+        entries: [entry('a', 'Failed', 'v1')],
+        restarted: [true],
+      }),
+      ready: ['False', 'RestartFailed'],
+      version: 'v1',
+      rotation: EARLIER,
+    },
+    {
+      name: 'only missing targets',
+      in: input({ entries: [entry('a', 'Missing', undefined)] }),
+      ready: ['False', 'NoWorkloads'],
+      version: 'v2',
+    },
+    {
+      name: 'suspended',
+      in: input({ mapping: mapping({ suspend: true }), entries: [entry('a', 'Current')] }),
+      ready: ['True', 'Suspended'],
+      version: 'v2',
+    },
+    {
+      name: 'rollouts complete',
+      in: input({ entries: [entry('a', 'Restarted', 'v2', 'Complete')] }),
+      ready: ['True', 'WatchingSecret'],
+      version: 'v2',
+      rollout: 'RolloutComplete',
+    },
+  ];
+  for (const c of cases) {
+    const s = desiredStatus(c.in);
+    const r = readyCondition(s.conditions);
+    assert.deepEqual([r?.status, r?.reason], c.ready, c.name);
+    assert.equal(r?.observedGeneration, 3, c.name);
+    assert.equal(s.observedGeneration, 3, c.name);
+    assert.equal(s.currentVersionId, c.version, c.name);
+    assert.equal(s.lastRotationTime, c.rotation, c.name);
+    assert.equal(s.conditions?.find((x) => x.type === 'RolloutComplete')?.reason, c.rollout, c.name);
+  }
+});
+
+test('desiredStatus keeps lastTransitionTime while Ready does not change status', () => {
+  const prev = desiredStatus(input({ entries: [entry('a', 'Current')], now: EARLIER }));
+  const next = desiredStatus(input({ mapping: mapping({}, prev), entries: [entry('a', 'Current')] }));
+  assert.equal(readyCondition(next.conditions)?.lastTransitionTime, EARLIER);
+});
+
+test('failedStatus sets Ready=False and keeps what the mapping reported before', () => {
+  const m = mapping({}, { currentVersionId: 'v1', workloads: [entry('a', 'Current', 'v1')] });
+  const s = failedStatus(m, 'SecretNotFound', 'gone', NOW);
+  assert.equal(s.currentVersionId, 'v1');
+  assert.equal(s.workloads?.length, 1);
+  assert.deepEqual(
+    [
+      readyCondition(s.conditions)?.status,
+      readyCondition(s.conditions)?.reason,
+      readyCondition(s.conditions)?.message,
+    ],
+    ['False', 'SecretNotFound', 'gone'],
+  );
+});
