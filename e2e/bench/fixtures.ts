@@ -91,10 +91,10 @@ export async function benchOperator(
   sc: Scope,
   queueUrl: string,
   env: Record<string, string> = {},
-  opts: { waitReady?: boolean } = {},
+  opts: { waitReady?: boolean; kubeconfig?: string } = {},
 ): Promise<RunningOperator> {
   return startOperator(sc, {
-    kubeconfig: await operatorKubeconfig(sc),
+    kubeconfig: opts.kubeconfig ?? (await operatorKubeconfig(sc)),
     queueUrl,
     waitReady: opts.waitReady,
     env: { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', SQS_WAIT_TIME_SECONDS: '20', ...env },

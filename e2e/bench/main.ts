@@ -38,6 +38,7 @@ interface Results {
   latency?: LatencyResult;
   burst?: BurstResult[];
   scale?: ScaleResult;
+  errors?: Record<string, string>;
 }
 
 const ms = (v: number): string => `${v.toFixed(1)} ms`;
@@ -121,12 +122,28 @@ async function main(): Promise<void> {
       node: process.version,
     },
   };
+  const phase = async <T>(name: string, run: () => Promise<T>): Promise<T | undefined> => {
+    if (!PHASES.includes(name)) return undefined;
+    try {
+      return await run();
+    } catch (err) {
+      // One phase failing still leaves the others' figures (and says why in the JSON).
+      console.error(
+        `[bench] ${name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+      );
+      results.errors = { ...results.errors, [name]: String(err) };
+      return undefined;
+    }
+  };
   try {
-    if (PHASES.includes('latency')) results.latency = await latency(SIZES.rates, SIZES.perRate);
-    if (PHASES.includes('burst'))
-      results.burst = [await burst('default', SIZES.burst), await burst('opened', SIZES.burst)];
-    if (PHASES.includes('scale'))
-      results.scale = await scale(SIZES.scale.mappings, SIZES.scale.secrets, SIZES.scale.idleSeconds);
+    results.latency = await phase('latency', () => latency(SIZES.rates, SIZES.perRate));
+    results.burst = await phase('burst', async () => [
+      await burst('default', SIZES.burst),
+      await burst('opened', SIZES.burst),
+    ]);
+    results.scale = await phase('scale', () =>
+      scale(SIZES.scale.mappings, SIZES.scale.secrets, SIZES.scale.idleSeconds),
+    );
   } finally {
     if (!reuse) await down();
   }
@@ -145,6 +162,7 @@ async function main(): Promise<void> {
   const file = path.join(dir, `${results.date.replace(/[:.]/g, '-')}${QUICK ? '-quick' : ''}.json`);
   fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\nwritten: ${path.relative(repoRoot, file)}`);
+  if (results.errors) process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {

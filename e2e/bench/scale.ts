@@ -2,7 +2,15 @@ import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { Watch } from '@kubernetes/client-node';
 import type { Mapping } from '../../resources/types.js';
-import { adminClients, awsClients, kc, testQueue, waitFor, type RunningOperator } from '../harness.js';
+import {
+  adminClients,
+  awsClients,
+  kc,
+  operatorKubeconfig,
+  testQueue,
+  waitFor,
+  type RunningOperator,
+} from '../harness.js';
 import {
   benchOperator,
   benchScope,
@@ -86,14 +94,15 @@ export async function scale(n: number, secretsCount: number, idleSeconds: number
   progress('scale: cold start');
   const before = await apiRequests();
   const t0 = now();
-  const a = await benchOperator(sc, q.queueUrl, env, { waitReady: false });
+  const kubeconfig = await operatorKubeconfig(sc);
+  const a = await benchOperator(sc, q.queueUrl, env, { waitReady: false, kubeconfig });
   await waitFor('every mapping Ready', () => Promise.resolve(watch.ready() === n), 900_000);
   const coldReadyMs = now() - t0;
   const coldRequests = requestDelta(before, await apiRequests(), RESOURCES);
   const coldRssMiB = rss(a.process.pid ?? 0).rss;
 
   progress('scale: leader change');
-  const b = await benchOperator(sc, q.queueUrl, env);
+  const b = await benchOperator(sc, q.queueUrl, env, { kubeconfig });
   const followerRssMiB = rss(b.process.pid ?? 0).rss;
   const target = secrets[(n - 1) % secretsCount];
   const { sm, sqs } = await awsClients();

@@ -1,0 +1,116 @@
+import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import assert from 'node:assert/strict';
+import { apiRequests, requestDelta, stampWatch } from './bench/measure.js';
+import { createMappings, eventBody } from './bench/fixtures.js';
+import {
+  awsClients,
+  createSecret,
+  e2eTest,
+  installCrd,
+  operatorKubeconfig,
+  queueCounts,
+  startOperator,
+  testQueue,
+  uniqueName,
+  waitFor,
+} from './harness.js';
+import { applyMapping, getMapping, waitReason } from './mapping-helpers.js';
+import { createWorkload } from './workloads-fixtures.js';
+
+const ROTATIONS = 50;
+
+e2eTest(
+  'rotations read nothing from the API server: no LIST, no GET of mappings or workloads',
+  async (scope) => {
+    const ns = scope.namespace;
+    await installCrd();
+    const name = uniqueName('cached');
+    const secret = await createSecret(name);
+    await createWorkload('Deployment', ns, 'web', { app: 'web' }, { replicas: 0 });
+    await createWorkload('StatefulSet', ns, 'db', { app: 'web' }, { replicas: 0 });
+    await applyMapping(ns, 'm', { secretId: name, selector: { matchLabels: { app: 'web' } } });
+    const q = await testQueue(scope);
+    await startOperator(scope, { kubeconfig: await operatorKubeconfig(scope), queueUrl: q.queueUrl });
+    await waitReason(ns, 'm', 'WatchingSecret');
+    const { sm, sqs } = await awsClients();
+    // The test itself only watches from here on, so every GET or LIST counted is someone else's.
+    const stamps = await stampWatch(ns);
+    const before = await apiRequests();
+    for (let i = 0; i < ROTATIONS; i++) {
+      const v = (await sm.send(new PutSecretValueCommand({ SecretId: name, SecretString: `v${i}` })))
+        .VersionId;
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: q.queueUrl,
+          MessageBody: eventBody({ name, arn: secret.arn }, v ?? ''),
+        }),
+      );
+      await waitFor(`rotation ${i} applied`, () => Promise.resolve(stamps.seen.get(`${name}@${v}`)));
+    }
+    const delta = requestDelta(
+      before,
+      await apiRequests(),
+      /^(secretsrotationmappings|deployments|statefulsets|daemonsets)$/,
+    );
+    stamps.stop();
+    const reads = Object.entries(delta).filter(([k]) => /^(GET|LIST) /.test(k));
+    assert.deepEqual(reads, [], `reads during ${ROTATIONS} rotations: ${JSON.stringify(delta)}`);
+    assert.ok(
+      (delta['PATCH deployments'] ?? 0) >= ROTATIONS,
+      `every rotation patched: ${JSON.stringify(delta)}`,
+    );
+  },
+);
+
+e2eTest(
+  'a message waiting when the leader starts is acknowledged only after its mapping recorded it',
+  async (scope) => {
+    const ns = scope.namespace;
+    await installCrd();
+    const name = uniqueName('early');
+    const secret = await createSecret(name);
+    const decoy = uniqueName('decoy');
+    await createSecret(decoy);
+    await createWorkload('Deployment', ns, 'web', { app: 'web' }, { replicas: 0 });
+    // Many mappings ahead of ours in the new leader's first round, so its first pass comes late.
+    await createMappings(
+      ns,
+      Array.from({ length: 150 }, () => ({ secretId: decoy, selector: { matchLabels: { app: 'none' } } })),
+    );
+    await applyMapping(ns, 'target', { secretId: name, selector: { matchLabels: { app: 'web' } } });
+    const q = await testQueue(scope);
+    const kubeconfig = await operatorKubeconfig(scope);
+    const first = await startOperator(scope, { kubeconfig, queueUrl: q.queueUrl });
+    await waitReason(ns, 'target', 'WatchingSecret', 60_000);
+    await first.kill();
+
+    const { sm, sqs } = await awsClients();
+    const v2 =
+      (await sm.send(new PutSecretValueCommand({ SecretId: name, SecretString: 'v2' }))).VersionId ?? '';
+    await sqs.send(
+      new SendMessageCommand({ QueueUrl: q.queueUrl, MessageBody: eventBody({ name, arn: secret.arn }, v2) }),
+    );
+    await startOperator(scope, {
+      kubeconfig,
+      queueUrl: q.queueUrl,
+      waitReady: false,
+      env: { RESYNC_INTERVAL: '0s', MAX_CONCURRENT_RECONCILES: '1' },
+    });
+    await waitFor(
+      'the message acknowledged',
+      async () => {
+        const c = await queueCounts(q.queueUrl);
+        return c.visible + c.inflight === 0;
+      },
+      60_000,
+    );
+    const m = await getMapping(ns, 'target');
+    assert.equal(
+      m.status?.currentVersionId,
+      v2,
+      'the mapping recorded the version before the message was deleted',
+    );
+  },
+  { timeout: 240_000 },
+);
