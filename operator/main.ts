@@ -69,7 +69,7 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
     hooks: {
       onResult: (result, seconds) => {
         metrics.reconcileDuration.observe({ result }, seconds);
-        if (result === 'error' || result === 'terminal') metrics.reconcileErrors.inc();
+        if (result === 'error') metrics.reconcileErrors.inc();
       },
       queueDepth: (n) => metrics.queueDepth.set(n),
     },

@@ -1,7 +1,7 @@
 /**
  * Turns an SQS message body (an EventBridge event, possibly inside an SNS envelope) into what the
  * operator should do with it. Pure: no I/O. Only the fields the decision needs are required (the
- * local emulator, for one, omits `account`). The shapes are listed in DESIGN.md §3.
+ * local emulator, for one, omits `account`). The shapes are those of the fixtures beside this file (fixtures/), one per event AWS documents.
  */
 export type ParsedMessage =
   /** The event may have changed the secret's current value: resolve AWSCURRENT and reconcile. */

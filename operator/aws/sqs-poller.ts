@@ -230,12 +230,7 @@ export class SqsPoller {
       event: parsed.eventKind,
       mappings: keys,
     });
-    const signal: RotationSignal = {
-      secretArn: secret.arn,
-      versionId: secret.currentVersionId,
-      observedAt: secret.fetchedAt,
-      reason: parsed.eventKind,
-    };
+    const signal: RotationSignal = { observedAt: secret.fetchedAt };
     await this.keepInvisible(m, Promise.all(keys.map((k) => this.deps.signal(k, signal))));
     this.deps.metrics.eventToRestart.observe((Date.now() - receivedAt) / 1000);
     return 'ack';

@@ -1,5 +1,5 @@
 import type { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import operatorModule, { ResourceEventType, type ResourceEvent } from '@dot-i/k8s-operator';
+import operatorModule, { ResourceEventType, ResourceMetaImpl, type ResourceEvent } from '@dot-i/k8s-operator';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION, type Mapping } from '../../resources/types.js';
 import { MappingIndex } from '../aws/mapping-index.js';
 import type { SecretVersions } from '../aws/secret-versions.js';
@@ -159,7 +159,8 @@ export class MappingOperator extends Operator {
   ): Promise<void> {
     const api = this.opts.api;
     const emit = (type: ResourceEventType, m: CachedMapping): void => {
-      void onEvent({ type, object: m.mapping as KubeObject, meta: { id: m.key } as ResourceEvent['meta'] });
+      const object = m.mapping as KubeObject;
+      void onEvent({ type, object, meta: ResourceMetaImpl.createWithPlural(plural, object) });
     };
     this.mappings = new Informer<CachedMapping>({
       what: 'mapping',

@@ -1,18 +1,18 @@
-import { TerminalError, describe } from '../runtime/errors.js';
+import { describe } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
 import type { WorkQueue } from './queue.js';
 import type { ReconcileResult } from './reconcile.js';
 import type { PendingSignals, RotationSignal } from './signals.js';
 
 export interface ControllerHooks {
-  onResult?: (result: 'success' | 'requeue' | 'error' | 'terminal', seconds: number) => void;
+  onResult?: (result: 'success' | 'requeue' | 'error', seconds: number) => void;
 }
 
 /**
  * Runs the reconcile loop over ONE keyed queue with `concurrency` workers. This is the single place
  * that decides what an outcome means (as controller-runtime's reconcileHandler): success forgets the
- * backoff and settles signals, requeue-after schedules, an error backs off, a terminal error is logged
- * and not retried.
+ * backoff and settles signals, requeue-after schedules, an error backs off (a pass never gives up for
+ * good: what cannot be fixed by retrying is reported on the mapping's status and returns success).
  */
 export class Controller {
   private workers: Promise<void>[] = [];
@@ -78,12 +78,6 @@ export class Controller {
       if (result.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);
       this.hooks.onResult?.(result.requeueAfterMs !== undefined ? 'requeue' : 'success', seconds());
     } catch (err) {
-      if (err instanceof TerminalError) {
-        this.queue.forget(key);
-        this.logger.error('reconcile failed permanently', { mapping: key, error: describe(err) });
-        this.hooks.onResult?.('terminal', seconds());
-        return;
-      }
       const delay = this.queue.addRateLimited(key);
       this.logger.warn('reconcile failed; will retry', {
         mapping: key,

@@ -1,12 +1,10 @@
 /** What the SQS pipeline tells the reconcile loop: this mapping's secret may have a new current value. */
 export interface RotationSignal {
-  secretArn: string;
-  /** The AWSCURRENT version DescribeSecret reported when the signal was made. */
-  versionId: string;
-  /** When that DescribeSecret call started (epoch ms). */
+  /**
+   * When the DescribeSecret call that saw the change started (epoch ms): a pass that acted on secret
+   * information at least this recent has recorded the change.
+   */
   observedAt: number;
-  /** Why: the event kind, e.g. PutSecretValue, RotationSucceeded, resync. */
-  reason: string;
 }
 
 interface Waiter {

@@ -1,7 +1,4 @@
 /** Error classes callers branch on. Each carries the context a log line needs. */
-export class TerminalError extends Error {
-  override name = 'TerminalError';
-}
 
 /** The secret does not exist (or is scheduled for deletion). */
 export class SecretNotFoundError extends Error {

@@ -1,0 +1,66 @@
+import { DescribeSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { SecretNotFoundError } from '../runtime/errors.js';
+import { SecretVersions, currentVersionOf } from './secret-versions.js';
+
+test('currentVersionOf picks the version labelled AWSCURRENT', () => {
+  assert.equal(currentVersionOf({ a: ['AWSPREVIOUS'], b: ['AWSCURRENT', 'x'], c: ['AWSPENDING'] }), 'b');
+  assert.equal(currentVersionOf({ a: ['AWSPENDING'] }), undefined);
+  assert.equal(currentVersionOf(undefined), undefined);
+});
+
+/** A DescribeSecret stand-in whose AWSCURRENT version the test moves; counts calls. */
+function fakeClient(state: { current: string; calls: number; deleted?: boolean }): SecretsManagerClient {
+  return {
+    send: (cmd: DescribeSecretCommand) => {
+      state.calls++;
+      const id = cmd.input.SecretId ?? '';
+      return Promise.resolve({
+        ARN: 'arn:aws:secretsmanager:us-east-1:1:secret:db-AbCdEf',
+        Name: 'db',
+        VersionIdsToStages: { [state.current]: ['AWSCURRENT'], old: ['AWSPREVIOUS'] },
+        DeletedDate: state.deleted ? new Date() : undefined,
+        id,
+      });
+    },
+  } as unknown as SecretsManagerClient;
+}
+
+test('answers are reused within the TTL, by name and by ARN alike', async () => {
+  const state = { current: 'v1', calls: 0 };
+  const sv = new SecretVersions(fakeClient(state), 60_000);
+  const a = await sv.resolve('db');
+  assert.equal(a.currentVersionId, 'v1');
+  await sv.resolve('db');
+  await sv.resolve('arn:aws:secretsmanager:us-east-1:1:secret:db-AbCdEf');
+  assert.equal(state.calls, 1, 'one call for the name, the ARN shares it');
+});
+
+test('notBefore refuses an answer older than the event; concurrent lookups share one call', async () => {
+  const state = { current: 'v1', calls: 0 };
+  const sv = new SecretVersions(fakeClient(state), 60_000);
+  await sv.resolve('db');
+  state.current = 'v2';
+  const [x, y] = await Promise.all([
+    sv.resolve('db', { notBefore: Date.now() + 1 }),
+    sv.resolve('db', { notBefore: Date.now() + 1 }),
+  ]);
+  assert.equal(x.currentVersionId, 'v2');
+  assert.equal(y.currentVersionId, 'v2');
+  assert.equal(state.calls, 2, 'the refresh was shared');
+});
+
+test('a cached answer already naming the expected version needs no call, however old the event', async () => {
+  const state = { current: 'v2', calls: 0 };
+  const sv = new SecretVersions(fakeClient(state), 60_000);
+  await sv.resolve('db');
+  const again = await sv.resolve('db', { notBefore: Date.now() + 10_000, expectedVersionId: 'v2' });
+  assert.equal(again.currentVersionId, 'v2');
+  assert.equal(state.calls, 1);
+});
+
+test('a secret scheduled for deletion is not found', async () => {
+  const sv = new SecretVersions(fakeClient({ current: 'v1', calls: 0, deleted: true }), 60_000);
+  await assert.rejects(sv.resolve('db'), SecretNotFoundError);
+});
