@@ -8,6 +8,7 @@ import {
   createSecret,
   e2eTest,
   installCrd,
+  kc,
   operatorKubeconfig,
   queueCounts,
   startOperator,
@@ -34,7 +35,13 @@ e2eTest(
     await startOperator(scope, { kubeconfig: await operatorKubeconfig(scope), queueUrl: q.queueUrl });
     await waitReason(ns, 'm', 'WatchingSecret');
     const { sm, sqs } = await awsClients();
-    // The test itself only watches from here on, so every GET or LIST counted is someone else's.
+    // The namespace controller LISTs every resource of a namespace it deletes (earlier tests'): wait
+    // until none is left; from here on the test itself only watches.
+    await waitFor(
+      'no namespace terminating',
+      async () => !(await kc(['get', 'namespaces'])).includes('Terminating'),
+      120_000,
+    );
     const stamps = await stampWatch(ns);
     const before = await apiRequests();
     for (let i = 0; i < ROTATIONS; i++) {
@@ -79,9 +86,12 @@ e2eTest(
       Array.from({ length: 150 }, () => ({ secretId: decoy, selector: { matchLabels: { app: 'none' } } })),
     );
     await applyMapping(ns, 'target', { secretId: name, selector: { matchLabels: { app: 'web' } } });
+    // The first operator records the baseline on a queue of its own: a long poll it had open when
+    // stopped could still take the message (SQS hands messages to aborted long polls too).
+    const baselineQueue = await testQueue({ ...scope, namespace: `${ns}-baseline` });
     const q = await testQueue(scope);
     const kubeconfig = await operatorKubeconfig(scope);
-    const first = await startOperator(scope, { kubeconfig, queueUrl: q.queueUrl });
+    const first = await startOperator(scope, { kubeconfig, queueUrl: baselineQueue.queueUrl });
     await waitReason(ns, 'target', 'WatchingSecret', 60_000);
     await first.kill();
 

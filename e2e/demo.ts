@@ -12,7 +12,7 @@ import { awsClientConfig, localAwsEnv } from './env/aws-setup.js';
 import { kubectl } from './env/cluster.js';
 import { up, type EnvState } from './env/env.js';
 import { operatorIdentity } from './env/identity.js';
-import { logDir, repoRoot } from './env/paths.js';
+import { logDir, operatorEntry, repoRoot } from './env/paths.js';
 import { delay, tail } from './env/processes.js';
 
 /**
@@ -82,7 +82,7 @@ async function ensureSecret(sm: SecretsManagerClient): Promise<string> {
 function startOperator(env: EnvState, kubeconfig: string): () => void {
   const log = path.join(logDir, 'operator-demo.log');
   const fd = fs.openSync(log, 'w');
-  const child = spawn(process.execPath, [path.join(repoRoot, 'dist', 'operator', 'main.js')], {
+  const child = spawn(process.execPath, [operatorEntry], {
     stdio: ['ignore', fd, fd],
     env: {
       ...process.env,

@@ -28,7 +28,7 @@ import {
 import { kubectl } from './env/cluster.js';
 import { up, type EnvState } from './env/env.js';
 import { operatorIdentity } from './env/identity.js';
-import { logDir, repoRoot } from './env/paths.js';
+import { logDir, operatorEntry, repoRoot } from './env/paths.js';
 import { delay, freePort, tail } from './env/processes.js';
 
 let envPromise: Promise<EnvState> | undefined;
@@ -264,7 +264,7 @@ function httpGet(port: number, p: string): Promise<{ status: number; body: strin
   });
 }
 
-/** Starts `node dist/operator/main.js` as the ServiceAccount; resolves once /readyz says ready. */
+/** Starts the operator (its bundle, as the image runs it) as the ServiceAccount; resolves once /readyz says ready. */
 export async function startOperator(
   scope: Scope,
   opts: {
@@ -280,7 +280,7 @@ export async function startOperator(
   fs.mkdirSync(logDir, { recursive: true });
   const log = path.join(logDir, `operator-${scope.namespace}-${metricsPort}.log`);
   const fd = fs.openSync(log, 'a');
-  const child = spawn(process.execPath, [path.join(repoRoot, 'dist', 'operator', 'main.js')], {
+  const child = spawn(process.execPath, [operatorEntry], {
     stdio: ['ignore', fd, fd],
     env: {
       PATH: process.env.PATH,

@@ -127,8 +127,8 @@ export async function burst(
     (e) => e.reportingComponent === 'secrets-rotation-operator',
   );
   await teardown(sc, [op]);
-  // Only this operator PATCHes (the controller-manager PUTs): PATCHes are its object writes.
-  const patchWrites = Object.fromEntries(Object.entries(writes).filter(([k]) => k.startsWith('PATCH')));
+  // Only this operator PATCHes or APPLYs (the controller-manager PUTs): those are its object writes.
+  const patchWrites = Object.fromEntries(Object.entries(writes).filter(([k]) => /^(PATCH|APPLY) /.test(k)));
   return {
     valves,
     ...size,

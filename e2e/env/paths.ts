@@ -14,3 +14,6 @@ export const stateDir = process.env.SRO_E2E_DIR ?? path.join(repoRoot, '.e2e');
 export const logDir = path.join(stateDir, 'logs');
 export const envFile = path.join(stateDir, 'env');
 export const stateFile = path.join(stateDir, 'state.json');
+
+/** The operator as it ships: the bundle `npm run build` makes (dist/operator.mjs), which the image runs. */
+export const operatorEntry = path.join(repoRoot, 'dist', 'operator.mjs');

@@ -3,6 +3,25 @@ import type { Target } from '../loop/restart-plan.js';
 import { PLURALS, RESTARTED_AT_ANNOTATION, SECRET_VERSION_ANNOTATION } from './workload-cache.js';
 
 const STRATEGIC = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
+const JSON_PATCH = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
+
+/** JSON Pointer escaping of an annotation key (RFC 6901). */
+const pointer = (key: string): string =>
+  `/spec/template/metadata/annotations/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+
+/**
+ * The restart as a compare-and-swap on the stamp alone: `test` that the template still carries the
+ * stamp the cache showed, then set both annotations. Status updates by the workload's controller
+ * (which change the resourceVersion every few ms during a rollout) no longer make it fail; only a
+ * writer that changed the stamp does (HTTP 422), as two mappings racing for one version would.
+ */
+export function stampSwapPatch(restartedAt: string, stamp: string, previousStamp: string): object[] {
+  return [
+    { op: 'test', path: pointer(SECRET_VERSION_ANNOTATION), value: previousStamp },
+    { op: 'add', path: pointer(RESTARTED_AT_ANNOTATION), value: restartedAt },
+    { op: 'add', path: pointer(SECRET_VERSION_ANNOTATION), value: stamp },
+  ];
+}
 
 /**
  * The strategic-merge patch `kubectl rollout restart` would send, plus the version stamp. With the
@@ -33,22 +52,28 @@ export class Workloads {
   ) {}
 
   /**
-   * Patches the pod template with the stamp, conditioned on the resourceVersion the cache showed: a
-   * 409 Conflict means another writer changed the workload since (the caller looks again once the
-   * cache has the change). Returns the workload as the API server answered.
+   * Patches the pod template with the stamp, conditioned on what the cache showed: on the stamp
+   * itself when the template has one (stampSwapPatch), else on the resourceVersion (the first
+   * restart). A 409 or 422 means another writer changed the workload since: the caller looks again
+   * once the cache has the change. Returns the workload as the API server answered.
    */
   async restart(namespace: string, target: Target, restartedAt: string, stamp: string): Promise<object> {
-    return this.api.patchNamespacedCustomObject(
-      {
-        group: 'apps',
-        version: 'v1',
-        namespace,
-        plural: PLURALS[target.kind],
-        name: target.name,
-        body: restartPatch(restartedAt, stamp, target.resourceVersion),
-        fieldManager: this.fieldManager,
-      },
-      STRATEGIC,
-    ) as Promise<object>;
+    const request = {
+      group: 'apps',
+      version: 'v1',
+      namespace,
+      plural: PLURALS[target.kind],
+      name: target.name,
+      fieldManager: this.fieldManager,
+    };
+    return (await (target.templateVersion
+      ? this.api.patchNamespacedCustomObject(
+          { ...request, body: stampSwapPatch(restartedAt, stamp, target.templateVersion) },
+          JSON_PATCH,
+        )
+      : this.api.patchNamespacedCustomObject(
+          { ...request, body: restartPatch(restartedAt, stamp, target.resourceVersion) },
+          STRATEGIC,
+        ))) as object;
   }
 }

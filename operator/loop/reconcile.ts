@@ -6,6 +6,7 @@ import {
   describe,
   isConflict,
   isNotFound,
+  isUnprocessable,
 } from '../runtime/errors.js';
 import { EventReason, type EventRecorder } from '../kube/events.js';
 import { isEmptySelector, selectorProblems } from '../kube/label-selector.js';
@@ -292,7 +293,7 @@ class Pass {
       this.deps.workloadCache.observe(kind, written);
     } catch (err) {
       if (isNotFound(err)) return entryFor({ ...p, action: 'missing' }, secret.currentVersionId, this.nowIso);
-      if (isConflict(err)) return this.changedMeanwhile(p, secret);
+      if (isConflict(err) || isUnprocessable(err)) return this.changedMeanwhile(p, secret);
       this.deps.onRestart?.(kind, 'failure');
       this.log.error('restart failed', { workload, version: secret.currentVersionId, error: describe(err) });
       await this.event('Warning', EventReason.RestartFailed, `${workload}: ${describe(err)}`);
@@ -309,7 +310,7 @@ class Pass {
   }
 
   /**
-   * The workload changed between the cache read and the patch (409): another mapping may have
+   * The workload changed between the cache read and the patch (409/422): another mapping may have
    * stamped it for this very version. Look again once the watch delivered the change — no GET; the
    * workload's watch event enqueues this mapping, the requeue is the fallback.
    */

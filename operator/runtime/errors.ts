@@ -18,6 +18,8 @@ export function statusCode(err: unknown): number | undefined {
 
 export const isNotFound = (err: unknown): boolean => statusCode(err) === 404;
 export const isConflict = (err: unknown): boolean => statusCode(err) === 409;
+/** A JSON Patch whose `test` failed (the compare-and-swap lost): 422 Unprocessable Entity. */
+export const isUnprocessable = (err: unknown): boolean => statusCode(err) === 422;
 
 /** A short, single-line description of an error (no response bodies, which can be large). */
 export function describe(err: unknown): string {
