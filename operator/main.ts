@@ -76,6 +76,8 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
   });
 
   let term: Term | undefined;
+  /** Pollers of ended terms whose last long poll may still return messages to release. */
+  const closing = new Set<Promise<void>>();
   const startTerm = (): void => {
     operator.startLoop();
     const poller = new SqsPoller({
@@ -106,6 +108,8 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
         await poller.stop();
         await operator.stopLoop();
         metrics.leader.set(0);
+        const closed = poller.closed.finally(() => closing.delete(closed));
+        closing.add(closed);
       },
     };
     logger.info('leading: reconciling mappings and polling SQS', {
@@ -143,7 +147,10 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
   return async () => {
     await endTerm();
     operator.stop();
+    // The Lease goes first, so a follower leads while our last long poll returns (≤ its wait time)
+    // and hands back what it received.
     await elector?.release();
+    await Promise.all(closing);
     server?.close();
   };
 }

@@ -122,17 +122,15 @@ export async function scale(n: number, secretsCount: number, idleSeconds: number
   await sqs.send(
     new SendMessageCommand({ QueueUrl: q.queueUrl, MessageBody: eventBody(target, version ?? '') }),
   );
-  const seen = await waitFor(
-    'rotation applied',
-    () => Promise.resolve(stamps.seen.get(`${target.name}@${version}`)),
-    120_000,
-  );
-  await waitFor(
-    'the new leader reconciled every mapping',
-    async () => (await reconciles(b)) - reconciledBefore >= n,
-    900_000,
-  );
-  const leaderChangeMs = now() - t1;
+  const [seen, reconciledAt] = await Promise.all([
+    waitFor('rotation applied', () => Promise.resolve(stamps.seen.get(`${target.name}@${version}`)), 120_000),
+    waitFor(
+      'the new leader reconciled every mapping',
+      async () => (await reconciles(b)) - reconciledBefore >= n && now(),
+      900_000,
+    ),
+  ]);
+  const leaderChangeMs = reconciledAt - t1;
   const leaderChangeRequests = requestDelta(before2, await apiRequests(), RESOURCES);
   stamps.stop();
   watch.stop();

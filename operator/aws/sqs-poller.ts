@@ -58,9 +58,10 @@ export function freshAfter(parsed: { occurredAt?: number }, receivedAt: number):
  */
 export class SqsPoller {
   private running = false;
-  private abort = new AbortController();
   private readonly inflight = new Set<Promise<void>>();
   private loopDone: Promise<void> = Promise.resolve();
+  /** Ends the backoff sleep early (stop()). */
+  private wake: () => void = () => {};
   private visibilityTimeout = 30;
   private hasRedrive = false;
   private ackBatch: { Id: string; ReceiptHandle: string }[] = [];
@@ -74,18 +75,27 @@ export class SqsPoller {
 
   start(): void {
     this.running = true;
-    this.abort = new AbortController();
     this.loopDone = this.loop();
   }
 
-  /** Stops receiving; waits up to `graceMs` for messages being handled; the rest is redelivered later. */
+  /**
+   * Stops receiving and waits up to `graceMs` for the messages being handled (the rest is
+   * redelivered later). The long poll in flight is not aborted: SQS would still hand it messages
+   * after the connection closed, and they would stay invisible for the whole visibility timeout
+   * (measured: a leader change delayed a rotation by 30 s). It returns by itself within
+   * waitTimeSeconds and releases what it got (see `closed`).
+   */
   async stop(graceMs = 10_000): Promise<void> {
     this.running = false;
-    this.abort.abort();
-    await this.loopDone;
+    this.wake();
     const timeout = new Promise((r) => setTimeout(r, graceMs).unref());
     await Promise.race([Promise.all(this.inflight), timeout]);
     await this.flushAcks();
+  }
+
+  /** Resolves once the last long poll returned and its messages, if any, were made visible again. */
+  get closed(): Promise<void> {
+    return this.loopDone;
   }
 
   private async loop(): Promise<void> {
@@ -102,11 +112,15 @@ export class SqsPoller {
             WaitTimeSeconds: this.deps.waitTimeSeconds,
             MessageSystemAttributeNames: ['ApproximateReceiveCount'],
           }),
-          { abortSignal: this.abort.signal },
         );
         this.deps.metrics.awsCalls.inc({ operation: 'ReceiveMessage', result: 'success' });
         backoff = min;
         const receivedAt = Date.now();
+        if (!this.running) {
+          // Received after stop(): this term will not handle them; the next leader should, at once.
+          await Promise.all((out.Messages ?? []).map((m) => this.releaseNow(m)));
+          break;
+        }
         for (const m of out.Messages ?? []) this.track(this.handle(m, receivedAt));
       } catch (err) {
         if (!this.running) break;
@@ -115,7 +129,10 @@ export class SqsPoller {
           error: describe(err),
           retryInMs: backoff,
         });
-        await new Promise((r) => setTimeout(r, backoff));
+        await new Promise<void>((r) => {
+          const timer = setTimeout(r, backoff);
+          this.wake = () => (clearTimeout(timer), r());
+        });
         backoff = Math.min(backoff * 2, this.deps.maxBackoffMs ?? 30_000);
       }
     }
@@ -127,7 +144,6 @@ export class SqsPoller {
         QueueUrl: this.deps.queueUrl,
         AttributeNames: ['VisibilityTimeout', 'RedrivePolicy'],
       }),
-      { abortSignal: this.abort.signal },
     );
     this.visibilityTimeout = Number(out.Attributes?.VisibilityTimeout ?? 30) || 30;
     this.hasRedrive = Boolean(out.Attributes?.RedrivePolicy);
@@ -275,7 +291,10 @@ export class SqsPoller {
     }
   }
 
-  /** Makes a malformed message visible again at once, so its receive count reaches the redrive limit quickly. */
+  /**
+   * Makes a message visible again at once: a malformed one reaches the redrive limit quickly; one
+   * received after stop() goes to the next leader without waiting for the visibility timeout.
+   */
   private async releaseNow(m: Message): Promise<void> {
     try {
       await this.deps.sqs.send(
@@ -286,7 +305,7 @@ export class SqsPoller {
         }),
       );
     } catch (err) {
-      this.deps.logger.warn('could not release malformed message', {
+      this.deps.logger.warn('could not release message; it is redelivered after its visibility timeout', {
         messageId: m.MessageId,
         error: describe(err),
       });
