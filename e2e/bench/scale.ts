@@ -112,7 +112,8 @@ export async function scale(n: number, secretsCount: number, idleSeconds: number
   const reconciledBefore = await reconciles(b);
   const before2 = await apiRequests();
   const t1 = now();
-  await a.kill('SIGTERM');
+  // Not awaited: the old leader releases the Lease at once, then waits for its last long poll.
+  const aExited = a.kill('SIGTERM');
   await waitFor(
     'the follower leads',
     async () => metric(await b.metrics(), 'secrets_rotation_leader') === 1,
@@ -132,6 +133,7 @@ export async function scale(n: number, secretsCount: number, idleSeconds: number
   ]);
   const leaderChangeMs = reconciledAt - t1;
   const leaderChangeRequests = requestDelta(before2, await apiRequests(), RESOURCES);
+  await aExited;
   stamps.stop();
   watch.stop();
 
