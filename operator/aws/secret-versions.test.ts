@@ -42,9 +42,11 @@ test('notBefore refuses an answer older than the event; concurrent lookups share
   const sv = new SecretVersions(fakeClient(state), 60_000);
   await sv.resolve('db');
   state.current = 'v2';
+  const event = Date.now() + 5;
+  while (Date.now() < event) await new Promise((r) => setTimeout(r, 1));
   const [x, y] = await Promise.all([
-    sv.resolve('db', { notBefore: Date.now() + 1 }),
-    sv.resolve('db', { notBefore: Date.now() + 1 }),
+    sv.resolve('db', { notBefore: event }),
+    sv.resolve('db', { notBefore: event }),
   ]);
   assert.equal(x.currentVersionId, 'v2');
   assert.equal(y.currentVersionId, 'v2');

@@ -54,18 +54,89 @@ export function olderThan(a: string | undefined, b: string | undefined): boolean
 }
 
 /**
+ * The informer's store: projections by key, with the handlers called on each change. Separate from
+ * the list/watch I/O so its rules (relist replaces, stale events are skipped, our own writes are
+ * seen at once) are testable on their own.
+ */
+export class Store<T extends Cached> {
+  private readonly items = new Map<string, T>();
+
+  constructor(
+    private readonly project: (raw: RawObject) => T,
+    private readonly handlers: InformerHandlers<T> = {},
+  ) {}
+
+  get(key: string): T | undefined {
+    return this.items.get(key);
+  }
+
+  values(): IterableIterator<T> {
+    return this.items.values();
+  }
+
+  keys(): string[] {
+    return [...this.items.keys()];
+  }
+
+  get size(): number {
+    return this.items.size;
+  }
+
+  /**
+   * A watch event, or the answer of a write of ours (read-your-writes: a pass that follows at once
+   * sees its own write, without a GET). Anything older than what the store holds is skipped.
+   */
+  apply(phase: 'ADDED' | 'MODIFIED' | 'DELETED', raw: RawObject): void {
+    const obj = this.project(raw);
+    if (phase === 'DELETED') {
+      this.remove(obj.key);
+      return;
+    }
+    const old = this.items.get(obj.key);
+    if (old && olderThan(obj.resourceVersion, old.resourceVersion)) return;
+    this.put(obj);
+  }
+
+  /** A complete list, projected: keys it lacks are deleted, the rest added or updated. */
+  replace(objs: T[]): void {
+    const seen = new Set<string>();
+    for (const obj of objs) {
+      seen.add(obj.key);
+      this.put(obj);
+    }
+    for (const key of [...this.items.keys()]) if (!seen.has(key)) this.remove(key);
+  }
+
+  private put(obj: T): void {
+    const old = this.items.get(obj.key);
+    this.items.set(obj.key, obj);
+    if (!old) this.handlers.onAdd?.(obj);
+    else this.handlers.onUpdate?.(old, obj);
+  }
+
+  private remove(key: string): void {
+    const old = this.items.get(key);
+    if (!old) return;
+    this.items.delete(key);
+    this.handlers.onDelete?.(old);
+  }
+}
+
+/**
  * An informer, as client-go's: list then watch, an in-memory store of projections, handlers on each
  * change, relist after an expired resourceVersion (410) or any watch failure, with backoff. It never
  * exits the process (the framework's own watch calls process.exit(1) on an error).
  */
 export class Informer<T extends Cached> {
-  private readonly store = new Map<string, T>();
+  private readonly store: Store<T>;
   private abort: AbortController | undefined;
   private stopped = false;
   private synced = false;
   private readonly syncWaiters: (() => void)[] = [];
 
-  constructor(private readonly opts: InformerOptions<T>) {}
+  constructor(private readonly opts: InformerOptions<T>) {
+    this.store = new Store(opts.project, opts);
+  }
 
   get hasSynced(): boolean {
     return this.synced;
@@ -80,7 +151,7 @@ export class Informer<T extends Cached> {
   }
 
   keys(): string[] {
-    return [...this.store.keys()];
+    return this.store.keys();
   }
 
   get size(): number {
@@ -103,60 +174,24 @@ export class Informer<T extends Cached> {
     this.abort?.abort();
   }
 
-  /**
-   * Read-your-writes: stores the object a write of ours returned, unless the store already holds a
-   * newer version. A pass that follows at once then sees its own write, without a GET.
-   */
-  observe(raw: RawObject): T {
-    const obj = this.opts.project(raw);
-    const old = this.store.get(obj.key);
-    if (old && olderThan(obj.resourceVersion, old.resourceVersion)) return old;
-    this.put(obj);
-    return obj;
+  /** Read-your-writes: the object a write of ours returned (see Store.apply). */
+  observe(raw: RawObject): void {
+    this.store.apply('MODIFIED', raw);
   }
 
-  private put(obj: T): void {
-    const old = this.store.get(obj.key);
-    this.store.set(obj.key, obj);
-    if (!old) this.opts.onAdd?.(obj);
-    else this.opts.onUpdate?.(old, obj);
-  }
-
-  private remove(key: string): void {
-    const old = this.store.get(key);
-    if (!old) return;
-    this.store.delete(key);
-    this.opts.onDelete?.(old);
-  }
-
-  private apply(phase: string, raw: RawObject): void {
-    const obj = this.opts.project(raw);
-    if (phase === 'DELETED') {
-      this.remove(obj.key);
-      return;
-    }
-    const old = this.store.get(obj.key);
-    // An event older than what a write of ours already stored is stale: skip it.
-    if (old && olderThan(obj.resourceVersion, old.resourceVersion)) return;
-    this.put(obj);
-  }
-
-  /** A complete list replaces the store: keys it lacks are deleted, the rest added or updated. */
+  /** Lists every page, replaces the store; returns the list's resourceVersion. */
   private async relist(): Promise<string> {
-    const seen = new Set<string>();
+    // Projected page by page: a list of thousands of workloads is never held whole.
+    const items: T[] = [];
     let token: string | undefined;
     let resourceVersion = '';
     do {
       const page = await this.opts.list(token);
-      for (const raw of page.items) {
-        const obj = this.opts.project(raw);
-        seen.add(obj.key);
-        this.put(obj);
-      }
+      for (const raw of page.items) items.push(this.opts.project(raw));
       resourceVersion = page.resourceVersion;
       token = page.continue || undefined;
     } while (token);
-    for (const key of [...this.store.keys()]) if (!seen.has(key)) this.remove(key);
+    this.store.replace(items);
     if (!this.synced) {
       this.synced = true;
       for (const w of this.syncWaiters.splice(0)) w();
@@ -202,7 +237,8 @@ export class Informer<T extends Cached> {
               return;
             }
             last = obj.metadata?.resourceVersion ?? last;
-            if (phase !== 'BOOKMARK') this.apply(phase, obj);
+            if (phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED')
+              this.store.apply(phase, obj);
           },
           (err: unknown) => {
             if (err && !this.stopped) failure ??= err instanceof Error ? err : new Error(describe(err));

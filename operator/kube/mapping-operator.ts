@@ -40,6 +40,17 @@ export interface MappingOperatorOptions {
 const keyOf = (m: { metadata?: { namespace?: string; name?: string } }): string =>
   `${m.metadata?.namespace ?? ''}/${m.metadata?.name ?? ''}`;
 
+/**
+ * Whether a mapping's update calls for a pass: a spec change (generation) or a deletion starting.
+ * Our own status writes change neither, and a pass for them would only delay the pass a rotation
+ * signal needs. Pure.
+ */
+export function needsPass(old: Mapping, m: Mapping): boolean {
+  const a = old.metadata;
+  const b = m.metadata;
+  return a.generation !== b.generation || Boolean(a.deletionTimestamp) !== Boolean(b.deletionTimestamp);
+}
+
 /** How soon a secret that could not be resolved (transient AWS error) is tried again. */
 const RESOLVE_RETRY_MS = 5000;
 
@@ -189,12 +200,7 @@ export class MappingOperator extends Operator {
         'the SecretsRotationMapping API is not served: install the CRD (kubectl apply --server-side -k manifests/base); will retry',
       onAdd: (m) => emit(ResourceEventType.Added, m),
       onUpdate: (old, m) => {
-        // Our own status writes change neither the spec (generation) nor the deletion state: a pass
-        // for them would only delay the pass a rotation signal needs.
-        const a = old.mapping.metadata;
-        const b = m.mapping.metadata;
-        if (a.generation !== b.generation || Boolean(a.deletionTimestamp) !== Boolean(b.deletionTimestamp))
-          emit(ResourceEventType.Modified, m);
+        if (needsPass(old.mapping, m.mapping)) emit(ResourceEventType.Modified, m);
       },
       onDelete: (m) => emit(ResourceEventType.Deleted, m),
     });

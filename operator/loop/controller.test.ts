@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Controller } from './controller.js';
+import { WorkQueue } from './queue.js';
+import type { ReconcileResult } from './reconcile.js';
+import { PendingSignals } from './signals.js';
+
+const silent = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child() {
+    return silent;
+  },
+} as never;
+
+/** A controller whose reconcile answers from a script, recording what the loop concluded. */
+function scripted(answers: (() => ReconcileResult)[]) {
+  const queue = new WorkQueue({ baseMs: 10, maxMs: 40 });
+  const results: string[] = [];
+  let call = 0;
+  const c = new Controller(
+    queue,
+    new PendingSignals(),
+    () => {
+      const next = answers[Math.min(call++, answers.length - 1)];
+      return Promise.resolve(next());
+    },
+    silent,
+    { onResult: (r) => results.push(r) },
+  );
+  return { c, queue, results, calls: () => call };
+}
+
+const until = async (cond: () => boolean): Promise<void> => {
+  while (!cond()) await new Promise((r) => setTimeout(r, 1));
+};
+
+test('an error backs off and retries; success forgets the backoff', async () => {
+  const { c, results } = scripted([
+    () => {
+      throw new Error('transient');
+    },
+    () => ({}),
+  ]);
+  c.start(1);
+  c.enqueue('ns/a');
+  await until(() => results.length === 2);
+  assert.deepEqual(results, ['error', 'success']);
+  await c.stop();
+});
+
+test('requeue-after runs the key again; a signal settles once a pass saw recent enough information', async () => {
+  const t = Date.now();
+  const { c, results } = scripted([
+    () => ({ requeueAfterMs: 5, observedAt: t - 1000 }),
+    () => ({ observedAt: t + 1 }),
+  ]);
+  c.start(1);
+  let settled = false;
+  void c.signal('ns/a', { observedAt: t }).then(() => (settled = true));
+  await until(() => results.length === 1);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(settled, false, 'a pass with older information does not settle the signal');
+  c.enqueue('ns/a');
+  await until(() => settled);
+  assert.deepEqual(results, ['requeue', 'success']);
+  await c.stop();
+});
+
+test('a mapping gone settles its signals and forgets its delayed adds', async () => {
+  const { c, queue, calls } = scripted([() => ({ gone: true })]);
+  c.start(1);
+  queue.addAfter('ns/a', 10_000);
+  await c.signal('ns/a', { observedAt: Date.now() + 60_000 });
+  assert.equal(calls(), 1);
+  assert.equal(queue.delayed, 0, 'the delayed add was dropped');
+  await c.stop();
+});
