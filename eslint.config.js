@@ -18,8 +18,8 @@ export default tseslint.config(
       ],
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/explicit-module-boundary-types': 'error',
-      complexity: ['warn', 12],
-      'max-params': ['warn', 5],
+      complexity: ['error', 10],
+      'max-params': ['error', 4],
     },
   },
 );

@@ -28,8 +28,8 @@ e2eTest(
     await installCrd();
     const name = uniqueName('cached');
     const secret = await createSecret(name);
-    await createWorkload('Deployment', ns, 'web', { app: 'web' }, { replicas: 0 });
-    await createWorkload('StatefulSet', ns, 'db', { app: 'web' }, { replicas: 0 });
+    await createWorkload({ kind: 'Deployment', namespace: ns, name: 'web' }, { app: 'web' }, { replicas: 0 });
+    await createWorkload({ kind: 'StatefulSet', namespace: ns, name: 'db' }, { app: 'web' }, { replicas: 0 });
     await applyMapping(ns, 'm', { secretId: name, selector: { matchLabels: { app: 'web' } } });
     const q = await testQueue(scope);
     await startOperator(scope, { kubeconfig: await operatorKubeconfig(scope), queueUrl: q.queueUrl });
@@ -79,7 +79,7 @@ e2eTest(
     const secret = await createSecret(name);
     const decoy = uniqueName('decoy');
     await createSecret(decoy);
-    await createWorkload('Deployment', ns, 'web', { app: 'web' }, { replicas: 0 });
+    await createWorkload({ kind: 'Deployment', namespace: ns, name: 'web' }, { app: 'web' }, { replicas: 0 });
     // Many mappings ahead of ours in the new leader's first round, so its first pass comes late.
     await createMappings(
       ns,

@@ -27,7 +27,8 @@ e2eTest(
     const name = uniqueName('ha');
     const secret = await createSecret(name);
     const apps = ['a', 'b', 'c'];
-    for (const a of apps) await createWorkload('Deployment', ns, a, { tier: 'ha' });
+    for (const a of apps)
+      await createWorkload({ kind: 'Deployment', namespace: ns, name: a }, { tier: 'ha' });
     await applyMapping(ns, 'm', { secretId: name, selector: { matchLabels: { tier: 'ha' } } });
     const queue = await testQueue(scope, { withRules: true, visibilityTimeout: 5, maxReceiveCount: 10 });
     const kubeconfig = await operatorKubeconfig(scope);

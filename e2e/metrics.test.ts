@@ -44,8 +44,8 @@ e2eTest(
     await installCrd();
     const name = uniqueName('metrics');
     const secret = await createSecret(name);
-    await createWorkload('Deployment', ns, 'a', { app: 'm' });
-    await createWorkload('Deployment', ns, 'b', { app: 'm' });
+    await createWorkload({ kind: 'Deployment', namespace: ns, name: 'a' }, { app: 'm' });
+    await createWorkload({ kind: 'Deployment', namespace: ns, name: 'b' }, { app: 'm' });
     await applyMapping(ns, 'm', { secretId: name, selector: { matchLabels: { app: 'm' } } });
     const queue = await testQueue(scope, { redrive: false });
     const kubeconfig = await operatorKubeconfig(scope);

@@ -25,8 +25,11 @@ e2eTest('a rotation restarts every matched workload exactly once, and nothing el
   const secretName = uniqueName('db');
   const secret = await createSecret(secretName);
   for (const kind of KINDS)
-    await createWorkload(kind, ns, `app-${kind.toLowerCase()}`, { environment: 'operatortest' });
-  await createWorkload('Deployment', ns, 'unrelated', { environment: 'other' });
+    await createWorkload(
+      { kind, namespace: ns, name: `app-${kind.toLowerCase()}` },
+      { environment: 'operatortest' },
+    );
+  await createWorkload({ kind: 'Deployment', namespace: ns, name: 'unrelated' }, { environment: 'other' });
   await applyMapping(ns, 'm', {
     secretId: secretName,
     selector: { matchLabels: { environment: 'operatortest' } },
@@ -99,7 +102,7 @@ e2eTest(
     await installCrd();
     const secretName = uniqueName('shared');
     const secret = await createSecret(secretName);
-    await createWorkload('Deployment', ns, 'web', { tier: 'web' });
+    await createWorkload({ kind: 'Deployment', namespace: ns, name: 'web' }, { tier: 'web' });
     await applyMapping(ns, 'by-selector', {
       secretId: secretName,
       selector: { matchLabels: { tier: 'web' } },
@@ -179,8 +182,16 @@ e2eTest(
     await installCrd();
     const secretName = uniqueName('present');
     await createSecret(secretName);
-    await createWorkload('Deployment', ns, 'paused', { app: 'paused' }, { paused: true });
-    await createWorkload('StatefulSet', ns, 'ondelete', { app: 'ondelete' }, { onDelete: true });
+    await createWorkload(
+      { kind: 'Deployment', namespace: ns, name: 'paused' },
+      { app: 'paused' },
+      { paused: true },
+    );
+    await createWorkload(
+      { kind: 'StatefulSet', namespace: ns, name: 'ondelete' },
+      { app: 'ondelete' },
+      { onDelete: true },
+    );
     await applyMapping(ns, 'bad-label', {
       secretId: secretName,
       selector: { matchLabels: { 'bad key!': 'x' } },
@@ -244,8 +255,8 @@ e2eTest(
     await installCrd();
     const secretName = uniqueName('flappy');
     const secret = await createSecret(secretName);
-    await createWorkload('Deployment', ns, 'web', { app: 'web' });
-    await createWorkload('Deployment', ns, 'held', { app: 'held' });
+    await createWorkload({ kind: 'Deployment', namespace: ns, name: 'web' }, { app: 'web' });
+    await createWorkload({ kind: 'Deployment', namespace: ns, name: 'held' }, { app: 'held' });
     await applyMapping(ns, 'debounced', {
       secretId: secretName,
       selector: { matchLabels: { app: 'web' } },

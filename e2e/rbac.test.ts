@@ -85,8 +85,8 @@ e2eTest(
 
     const name = uniqueName('scoped');
     const secret = await createSecret(name);
-    await createWorkload('Deployment', ns, 'web', { app: 'web' });
-    await createWorkload('Deployment', other, 'web', { app: 'web' });
+    await createWorkload({ kind: 'Deployment', namespace: ns, name: 'web' }, { app: 'web' });
+    await createWorkload({ kind: 'Deployment', namespace: other, name: 'web' }, { app: 'web' });
     await applyMapping(ns, 'm', { secretId: name, selector: { matchLabels: { app: 'web' } } });
     const queue = await testQueue(scope, { withRules: true });
     await startOperator(scope, { kubeconfig, queueUrl: queue.queueUrl });

@@ -28,7 +28,11 @@ e2eTest(
     await installCrd();
     const name = uniqueName('rollouts');
     const secret = await createSecret(name);
-    await createWorkload('Deployment', ns, 'healthy', { app: 'healthy' }, { replicas: 2 });
+    await createWorkload(
+      { kind: 'Deployment', namespace: ns, name: 'healthy' },
+      { app: 'healthy' },
+      { replicas: 2 },
+    );
     // Pods that can never be scheduled: the new ReplicaSet never becomes available.
     const { apps } = await adminClients();
     await apps.createNamespacedDeployment({

@@ -133,7 +133,7 @@ e2eTest(
     const ns = scope.namespace;
     const name = uniqueName('killed');
     const secret = await createSecret(name);
-    await createWorkload('Deployment', ns, 'web', { app: 'web' });
+    await createWorkload({ kind: 'Deployment', namespace: ns, name: 'web' }, { app: 'web' });
     await applyMapping(ns, 'm', { secretId: name, selector: { matchLabels: { app: 'web' } } });
     const queue = await testQueue(scope, { withRules: true, visibilityTimeout: 4, maxReceiveCount: 10 });
     const kubeconfig = await operatorKubeconfig(scope);
@@ -198,7 +198,7 @@ e2eTest(
     const ns = scope.namespace;
     const name = uniqueName('mixed');
     const secret = await createSecret(name);
-    await createWorkload('Deployment', ns, 'web', { app: 'web' });
+    await createWorkload({ kind: 'Deployment', namespace: ns, name: 'web' }, { app: 'web' });
     await applyMapping(ns, 'm', { secretId: name, selector: { matchLabels: { app: 'web' } } });
     const queue = await testQueue(scope, { maxReceiveCount: 2 });
     const op = await startOperator(scope, {

@@ -22,7 +22,11 @@ async function fifty(scope: Scope, env: Record<string, string>): Promise<{ name:
   const name = uniqueName('fifty');
   const { arn } = await createSecret(name);
   for (let i = 0; i < N; i++)
-    await createWorkload('Deployment', scope.namespace, `w-${i}`, { fleet: 'f' }, { replicas: 0 });
+    await createWorkload(
+      { kind: 'Deployment', namespace: scope.namespace, name: `w-${i}` },
+      { fleet: 'f' },
+      { replicas: 0 },
+    );
   await applyMapping(scope.namespace, 'm', { secretId: name, selector: { matchLabels: { fleet: 'f' } } });
   const queue = await testQueue(scope, { withRules: true });
   await startOperator(scope, { kubeconfig: await operatorKubeconfig(scope), queueUrl: queue.queueUrl, env });

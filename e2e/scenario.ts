@@ -32,7 +32,7 @@ export async function scenario(
   await installCrd();
   const name = uniqueName('sec');
   const secret = await createSecret(name);
-  await createWorkload('Deployment', scope.namespace, 'web', { app: 'web' });
+  await createWorkload({ kind: 'Deployment', namespace: scope.namespace, name: 'web' }, { app: 'web' });
   await applyMapping(scope.namespace, 'm', {
     secretId: opts.secretRef?.(secret.arn, name) ?? name,
     selector: { matchLabels: { app: 'web' } },

@@ -8,9 +8,11 @@ const podTemplate = (app: string): V1Deployment['spec'] => ({
 
 /** Creates a workload of `kind` in `namespace`, labelled `labels`, with `replicas` pods (kwok runs them). */
 export async function createWorkload(
-  kind: 'Deployment' | 'StatefulSet' | 'DaemonSet',
-  namespace: string,
-  name: string,
+  {
+    kind,
+    namespace,
+    name,
+  }: { kind: 'Deployment' | 'StatefulSet' | 'DaemonSet'; namespace: string; name: string },
   labels: Record<string, string>,
   opts: { replicas?: number; paused?: boolean; onDelete?: boolean } = {},
 ): Promise<void> {

@@ -28,7 +28,11 @@ const SIZES = QUICK
       rates: [1, 10, 50],
       perRate: (r: number) => ({ 1: 60, 10: 300, 50: 1000 })[r] ?? 300,
       burst: { events: 1000, secrets: 200, workloads: 500 },
-      scale: { mappings: 5000, secrets: 500, idleSeconds: 60 },
+      scale: {
+        mappings: Number(process.env.BENCH_SCALE_MAPPINGS ?? 5000),
+        secrets: Number(process.env.BENCH_SCALE_SECRETS ?? 500),
+        idleSeconds: 60,
+      },
     };
 
 interface Results {
@@ -93,6 +97,12 @@ function scaleRows(s: ScaleResult): string[][] {
   return [
     [name, `all Ready from cold ${(s.coldReadyMs / 1000).toFixed(1)} s, RSS ${s.coldRssMiB.toFixed(0)} MiB`],
     ['  cold start API requests', verbs(s.coldRequests)],
+    [
+      '  cold start CPU seconds',
+      Object.entries(s.coldCpu)
+        .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+        .join(', '),
+    ],
     ['  leader change → every mapping reconciled', `${(s.leaderChangeMs / 1000).toFixed(1)} s`],
     ['  leader change API requests', verbs(s.leaderChangeRequests)],
     ['  rotation sent as the new leader starts', ms(s.rotationDuringSyncMs)],

@@ -2,6 +2,7 @@ import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { Watch } from '@kubernetes/client-node';
 import type { Mapping } from '../../resources/types.js';
+import { readState } from '../env/env.js';
 import {
   adminClients,
   awsClients,
@@ -38,6 +39,8 @@ export interface ScaleResult {
   coldReadyMs: number;
   coldRssMiB: number;
   coldRequests: Record<string, number>;
+  /** CPU seconds used during the cold start, by process: what bounds it. */
+  coldCpu: Record<string, number>;
   /** SIGTERM of the leader → the follower has reconciled every mapping. */
   leaderChangeMs: number;
   leaderChangeRequests: Record<string, number>;
@@ -93,11 +96,13 @@ export async function scale(n: number, secretsCount: number, idleSeconds: number
   const env = { LEADER_ELECTION_NAMESPACE: ns, RESYNC_INTERVAL: '0s' };
   progress('scale: cold start');
   const before = await apiRequests();
+  const components = componentCpu();
   const t0 = now();
   const kubeconfig = await operatorKubeconfig(sc);
   const a = await benchOperator(sc, q.queueUrl, env, { waitReady: false, kubeconfig });
   await waitFor('every mapping Ready', () => Promise.resolve(watch.ready() === n), 900_000);
   const coldReadyMs = now() - t0;
+  const coldCpu = components.used(a.process.pid ?? 0);
   const coldRequests = requestDelta(before, await apiRequests(), RESOURCES);
   const coldRssMiB = rss(a.process.pid ?? 0).rss;
 
@@ -158,11 +163,24 @@ export async function scale(n: number, secretsCount: number, idleSeconds: number
     coldReadyMs,
     coldRssMiB,
     coldRequests,
+    coldCpu,
     leaderChangeMs,
     leaderChangeRequests,
     rotationDuringSyncMs: seen - sent,
     followerRssMiB,
     idle,
+  };
+}
+
+/** CPU used by the control plane's processes (and later the operator's) from now on. */
+function componentCpu(): { used(operatorPid: number): Record<string, number> } {
+  const procs = (readState()?.processes ?? []).filter((p) => ['kube-apiserver', 'etcd'].includes(p.name));
+  const start = new Map(procs.map((p) => [p.name, cpuSeconds(p.pid)]));
+  return {
+    used: (operatorPid) => ({
+      operator: cpuSeconds(operatorPid),
+      ...Object.fromEntries(procs.map((p) => [p.name, cpuSeconds(p.pid) - (start.get(p.name) ?? 0)])),
+    }),
   };
 }
 

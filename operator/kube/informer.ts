@@ -135,7 +135,7 @@ export class Informer<T extends Cached> {
   private readonly syncWaiters: (() => void)[] = [];
 
   constructor(private readonly opts: InformerOptions<T>) {
-    this.store = new Store(opts.project, opts);
+    this.store = new Store((raw) => opts.project(raw), opts);
   }
 
   get hasSynced(): boolean {

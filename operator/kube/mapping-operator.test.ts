@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Mapping } from '../../resources/types.js';
-import { needsPass } from './mapping-operator.js';
+import { needsPass, pruneMapping } from './mapping-operator.js';
 
 const m = (
   generation: number,
@@ -32,4 +32,29 @@ test('only spec changes and deletions call for a pass, not our own status writes
     false,
     'already deleting',
   );
+});
+
+test('the cache keeps spec, status and the metadata passes read, not managedFields or annotations', () => {
+  const full = {
+    ...m(4, { resourceVersion: '7', finalizers: ['f'] }, { currentVersionId: 'v1' }),
+    metadata: {
+      ...m(4).metadata,
+      resourceVersion: '7',
+      finalizers: ['f'],
+      managedFields: [{ manager: 'kubectl', fieldsV1: { big: 'x'.repeat(500) } }],
+      annotations: { 'kubectl.kubernetes.io/last-applied-configuration': 'x'.repeat(500) },
+    },
+  } as Mapping;
+  const p = pruneMapping(full);
+  assert.deepEqual(p.metadata, {
+    name: 'm',
+    namespace: 'ns',
+    uid: undefined,
+    generation: 4,
+    resourceVersion: '7',
+    deletionTimestamp: undefined,
+    finalizers: ['f'],
+  });
+  assert.equal(p.status?.currentVersionId, 'v1');
+  assert.doesNotMatch(JSON.stringify(p), /managedFields|last-applied/);
 });

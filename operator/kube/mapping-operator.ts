@@ -51,6 +51,21 @@ export function needsPass(old: Mapping, m: Mapping): boolean {
   return a.generation !== b.generation || Boolean(a.deletionTimestamp) !== Boolean(b.deletionTimestamp);
 }
 
+/**
+ * The mapping as the cache keeps it: spec, status and the metadata passes read — not managedFields
+ * or annotations such as kubectl's last-applied-configuration, which are larger than the rest.
+ */
+export function pruneMapping(m: Mapping): Mapping {
+  const { name, namespace, uid, generation, resourceVersion, deletionTimestamp, finalizers } = m.metadata;
+  return {
+    apiVersion: API_VERSION,
+    kind: KIND,
+    metadata: { name, namespace, uid, generation, resourceVersion, deletionTimestamp, finalizers },
+    spec: m.spec,
+    status: m.status,
+  };
+}
+
 /** How soon a secret that could not be resolved (transient AWS error) is tried again. */
 const RESOLVE_RETRY_MS = 5000;
 
@@ -192,7 +207,7 @@ export class MappingOperator extends Operator {
         };
       },
       project: (raw) => {
-        const mapping = { ...(raw as Mapping), apiVersion: API_VERSION, kind: KIND };
+        const mapping = pruneMapping(raw as Mapping);
         return { key: keyOf(mapping), resourceVersion: mapping.metadata.resourceVersion, mapping };
       },
       logger: this.opts.logger,

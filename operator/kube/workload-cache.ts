@@ -143,7 +143,7 @@ const PAGE = 500;
  */
 export class WorkloadCache {
   private readonly informers = new Map<WorkloadKind, Informer<WorkloadInfo>>();
-  private readonly byNamespace = new Map<string, Map<string, WorkloadInfo>>();
+  private readonly byNamespace = new Map<string, NamespaceIndex>();
 
   constructor(private readonly opts: WorkloadCacheOptions) {}
 
@@ -152,9 +152,13 @@ export class WorkloadCache {
     await Promise.all(kinds.map((k) => (this.informers.get(k) ?? this.start(k)).waitSynced()));
   }
 
-  /** The cached workloads of a namespace (every kind started so far). */
-  inNamespace(namespace: string): Iterable<WorkloadInfo> {
-    return this.byNamespace.get(namespace)?.values() ?? [];
+  /**
+   * The cached workloads of a namespace that `spec` may target (a superset: selectTargets decides).
+   * With matchLabels, only the workloads carrying its first label are looked at, so thousands of
+   * mappings over thousands of workloads do not cost mappings × workloads selector matches.
+   */
+  candidates(namespace: string, spec: MappingSpec): Iterable<WorkloadInfo> {
+    return this.byNamespace.get(namespace)?.candidates(spec) ?? [];
   }
 
   /** Read-your-writes: the object a patch of ours returned. */
@@ -202,16 +206,56 @@ export class WorkloadCache {
   }
 
   private index(old: WorkloadInfo | undefined, w: WorkloadInfo | undefined): void {
-    const ref = (w ?? old) as WorkloadInfo;
-    let ns = this.byNamespace.get(ref.namespace);
-    if (w) {
-      if (!ns) this.byNamespace.set(ref.namespace, (ns = new Map<string, WorkloadInfo>()));
-      ns.set(w.key, w);
-    } else {
-      ns?.delete(ref.key);
-      if (ns?.size === 0) this.byNamespace.delete(ref.namespace);
-    }
+    const namespace = (w ?? old)?.namespace ?? '';
+    let ns = this.byNamespace.get(namespace);
+    if (!ns) this.byNamespace.set(namespace, (ns = new NamespaceIndex()));
+    if (old) ns.remove(old);
+    if (w) ns.add(w);
+    if (ns.size === 0) this.byNamespace.delete(namespace);
     if (!old || !w || !sameProjection(old, w)) this.opts.onChange(old, w);
+  }
+}
+
+const labelTerm = (k: string, v: string): string => `${k}=${v}`;
+
+/** One namespace's workloads, by key and by label (key=value). */
+class NamespaceIndex {
+  private readonly all = new Map<string, WorkloadInfo>();
+  private readonly byLabel = new Map<string, Set<WorkloadInfo>>();
+
+  get size(): number {
+    return this.all.size;
+  }
+
+  add(w: WorkloadInfo): void {
+    this.all.set(`${w.kind}/${w.name}`, w);
+    for (const [k, v] of Object.entries(w.labels)) {
+      const term = labelTerm(k, v);
+      let set = this.byLabel.get(term);
+      if (!set) this.byLabel.set(term, (set = new Set()));
+      set.add(w);
+    }
+  }
+
+  remove(w: WorkloadInfo): void {
+    const id = `${w.kind}/${w.name}`;
+    const current = this.all.get(id);
+    if (!current) return;
+    this.all.delete(id);
+    for (const [k, v] of Object.entries(current.labels)) {
+      const term = labelTerm(k, v);
+      const set = this.byLabel.get(term);
+      set?.delete(current);
+      if (set?.size === 0) this.byLabel.delete(term);
+    }
+  }
+
+  candidates(spec: MappingSpec): WorkloadInfo[] {
+    const explicit = (spec.workloads ?? []).flatMap((r) => this.all.get(`${r.kind}/${r.name}`) ?? []);
+    if (!spec.selector || isEmptySelector(spec.selector)) return explicit;
+    const first = Object.entries(spec.selector.matchLabels ?? {})[0];
+    if (!first) return [...this.all.values()];
+    return [...explicit, ...(this.byLabel.get(labelTerm(...first)) ?? [])];
   }
 }
 

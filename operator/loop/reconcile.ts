@@ -15,7 +15,7 @@ import type { MappingIndex } from '../aws/mapping-index.js';
 import { FINALIZER, type MappingClient } from '../kube/mappings.js';
 import { entryFor, planRestarts, versionStamp, type Planned } from './restart-plan.js';
 import type { SecretVersion, SecretVersions } from '../aws/secret-versions.js';
-import { Reason, desiredStatus, failedStatus, readyCondition, sameStatus } from './status.js';
+import { Reason, desiredStatus, failedStatus, ownedStatus, readyCondition, sameStatus } from './status.js';
 import type { Workloads } from '../kube/workloads.js';
 import { kindsOf, selectTargets, type WorkloadCache } from '../kube/workload-cache.js';
 import { nextRollout } from './rollout.js';
@@ -161,7 +161,7 @@ class Pass {
     await this.deps.workloadCache.ensure(kindsOf(this.m.spec));
     const targets = selectTargets(
       this.m.spec,
-      this.deps.workloadCache.inNamespace(this.m.metadata.namespace),
+      this.deps.workloadCache.candidates(this.m.metadata.namespace, this.m.spec),
     );
     const plan = planRestarts({
       secretName: secret.name,
@@ -401,10 +401,12 @@ class Pass {
     await this.write(failedStatus(this.m, reason, message, this.nowIso));
   }
 
+  /** Applies the status this operator owns; conditions of other types stay their writers' own. */
   private async write(status: MappingStatus): Promise<void> {
     await this.flushEvents();
-    if (sameStatus(this.m.status, status)) return;
-    this.deps.mappings.observe(await this.deps.mappingWriter.applyStatus(this.m, status));
+    const owned = ownedStatus(status);
+    if (sameStatus(ownedStatus(this.m.status ?? {}), owned)) return;
+    this.deps.mappings.observe(await this.deps.mappingWriter.applyStatus(this.m, owned));
   }
 
   private event(type: 'Normal' | 'Warning', reason: EventReason, message: string): Promise<void> {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Mapping, MappingSpec, WorkloadStatus } from '../../resources/types.js';
-import { desiredStatus, failedStatus, readyCondition, type StatusInput } from './status.js';
+import { desiredStatus, failedStatus, ownedStatus, readyCondition, type StatusInput } from './status.js';
 
 const NOW = '2026-11-29T10:00:00.000Z';
 const EARLIER = '2026-11-28T10:00:00.000Z';
@@ -128,5 +128,26 @@ test('failedStatus sets Ready=False and keeps what the mapping reported before',
       readyCondition(s.conditions)?.message,
     ],
     ['False', 'SecretNotFound', 'gone'],
+  );
+});
+
+test("ownedStatus leaves other writers' conditions out of what the operator applies", () => {
+  const other = {
+    type: 'Audited',
+    status: 'True' as const,
+    reason: 'X',
+    message: '',
+    lastTransitionTime: NOW,
+  };
+  const s = desiredStatus(
+    input({ mapping: mapping({}, { conditions: [other] }), entries: [entry('a', 'Current')] }),
+  );
+  assert.ok(
+    s.conditions?.some((c) => c.type === 'Audited'),
+    'the full status still sees them',
+  );
+  assert.deepEqual(
+    ownedStatus(s).conditions?.map((c) => c.type),
+    ['Ready'],
   );
 });

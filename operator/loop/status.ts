@@ -36,6 +36,16 @@ export function readyCondition(conditions: Condition[] | undefined): Condition |
   return conditions?.find((c) => c.type === READY);
 }
 
+/**
+ * The part of a status this operator applies (server-side apply, field manager ours): every field
+ * but the conditions other controllers own. Sending theirs back, even unchanged, would make us
+ * co-own them (with force) and take them over on the next change.
+ */
+export function ownedStatus(s: MappingStatus): MappingStatus {
+  const ours = [READY, ROLLOUT_COMPLETE];
+  return { ...s, conditions: s.conditions?.filter((c) => ours.includes(c.type)) };
+}
+
 /** True when writing `next` would change nothing a reader sees (so the write is skipped). */
 export function sameStatus(prev: MappingStatus | undefined, next: MappingStatus): boolean {
   return JSON.stringify(normalise(prev ?? {})) === JSON.stringify(normalise(next));
