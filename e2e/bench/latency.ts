@@ -109,9 +109,7 @@ class FloorPipeline {
  * round-robin over `secrets`; returns SendMessage → stamp-seen latencies and how many never showed.
  */
 async function drive(
-  secrets: BenchSecret[],
-  rate: number,
-  count: number,
+  { secrets, rate, count }: { secrets: BenchSecret[]; rate: number; count: number },
   send: (s: BenchSecret, version: string) => Promise<number>,
   seen: Map<string, number>,
 ): Promise<{ samples: number[]; missed: number }> {
@@ -174,9 +172,7 @@ export async function latency(rates: number[], perRate: (rate: number) => number
     progress(`latency at ${rate}/s: ${count} rotations, floor then operator`);
     const floor = new FloorPipeline(sqs, floorQ.queueUrl, sc.namespace, watch.seen);
     const f = await drive(
-      floorSecrets,
-      rate,
-      count,
+      { secrets: floorSecrets, rate, count },
       async (s, v) => {
         const body = eventBody(s, v);
         const t0 = now();
@@ -188,9 +184,7 @@ export async function latency(rates: number[], perRate: (rate: number) => number
     );
     await floor.stop();
     const o = await drive(
-      opSecrets,
-      rate,
-      count,
+      { secrets: opSecrets, rate, count },
       async (s, v) => {
         const t0 = now();
         await sqs.send(new SendMessageCommand({ QueueUrl: q.queueUrl, MessageBody: eventBody(s, v) }));

@@ -34,20 +34,8 @@ const SOURCE = 'aws.secretsmanager';
 const malformed = (reason: string): ParsedMessage => ({ kind: 'malformed', reason });
 
 export function parseMessage(body: string): ParsedMessage {
-  let event: unknown;
-  try {
-    event = JSON.parse(body);
-  } catch {
-    return malformed('body is not JSON');
-  }
-  if (isObject(event) && event.Type === 'Notification' && typeof event.Message === 'string') {
-    try {
-      event = JSON.parse(event.Message);
-    } catch {
-      return malformed('SNS envelope whose Message is not JSON');
-    }
-  }
-  if (!isObject(event)) return malformed('body is not a JSON object');
+  const event = unwrap(body);
+  if (typeof event === 'string') return malformed(event);
   const source = str(event.source);
   const detailType = str(event['detail-type']);
   if (!source || !detailType || !isObject(event.detail)) {
@@ -59,6 +47,24 @@ export function parseMessage(body: string): ParsedMessage {
   // duplicate of an old event can reuse a DescribeSecret answer fetched after the change.
   const occurredAt = Date.parse(str(event.time) ?? '');
   return parsed.kind === 'candidate' && !Number.isNaN(occurredAt) ? { ...parsed, occurredAt } : parsed;
+}
+
+/** The event object of a body: EventBridge's JSON, or the event inside an SNS envelope; else why not. */
+function unwrap(body: string): Json | string {
+  let event: unknown;
+  try {
+    event = JSON.parse(body);
+  } catch {
+    return 'body is not JSON';
+  }
+  if (isObject(event) && event.Type === 'Notification' && typeof event.Message === 'string') {
+    try {
+      event = JSON.parse(event.Message);
+    } catch {
+      return 'SNS envelope whose Message is not JSON';
+    }
+  }
+  return isObject(event) ? event : 'body is not a JSON object';
 }
 
 function classify(event: Json, detailType: string): ParsedMessage {
@@ -144,32 +150,44 @@ function parseApiCall(detail: Json): ParsedMessage {
   });
   if (str(detail.errorCode)) return ignored(`the call failed (${String(detail.errorCode)})`);
   if (NO_VALUE_CHANGE.has(eventName)) return ignored('the call does not change the current value');
+  const verdict = apiCallVerdict(eventName, detail);
+  if (verdict.ignored) return ignored(verdict.reason);
+  if (!secretId) return malformed(`${eventName} without requestParameters.secretId or responseElements.arn`);
   const versionId =
     str(get(detail, 'requestParameters', 'moveToVersionId')) ??
     str(get(detail, 'responseElements', 'versionId'));
-  const candidate = (reason: string): ParsedMessage =>
-    secretId
-      ? { kind: 'candidate', secretId, eventKind: eventName, reason, ...(versionId ? { versionId } : {}) }
-      : malformed(`${eventName} without requestParameters.secretId or responseElements.arn`);
+  return {
+    kind: 'candidate',
+    secretId,
+    eventKind: eventName,
+    reason: verdict.reason,
+    ...(versionId ? { versionId } : {}),
+  };
+}
+
+/** Whether a CloudTrail call can have changed the current value, and why. Pure. */
+function apiCallVerdict(eventName: string, detail: Json): { ignored: boolean; reason: string } {
   switch (eventName) {
     case 'PutSecretValue': {
       const stages = strings(get(detail, 'requestParameters', 'versionStages'));
-      if (stages.length > 0 && !stages.includes(CURRENT)) {
-        return ignored(`new version staged as ${stages.join(',')} only: rotation still in progress`);
-      }
-      return candidate('new value stored as AWSCURRENT');
+      return stages.length > 0 && !stages.includes(CURRENT)
+        ? {
+            ignored: true,
+            reason: `new version staged as ${stages.join(',')} only: rotation still in progress`,
+          }
+        : { ignored: false, reason: 'new value stored as AWSCURRENT' };
     }
     case 'UpdateSecret':
-      return candidate('secret updated');
+      return { ignored: false, reason: 'secret updated' };
     case 'UpdateSecretVersionStage': {
       const stage = str(get(detail, 'requestParameters', 'versionStage'));
       const moveTo = str(get(detail, 'requestParameters', 'moveToVersionId'));
-      if (stage !== CURRENT || !moveTo)
-        return ignored(`stage ${stage ?? '?'} moved, not AWSCURRENT onto a version`);
-      return candidate('AWSCURRENT moved to another version');
+      return stage !== CURRENT || !moveTo
+        ? { ignored: true, reason: `stage ${stage ?? '?'} moved, not AWSCURRENT onto a version` }
+        : { ignored: false, reason: 'AWSCURRENT moved to another version' };
     }
     default:
-      return ignored('the call is not one that changes the value');
+      return { ignored: true, reason: 'the call is not one that changes the value' };
   }
 }
 

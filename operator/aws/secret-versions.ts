@@ -45,17 +45,8 @@ export class SecretVersions {
   async resolve(secretId: string, opts: ResolveOptions = {}): Promise<SecretVersion> {
     const now = Date.now();
     const floor = Math.max(opts.notBefore ?? 0, now - this.ttlMs);
-    const arn = this.aliases.get(secretId);
-    const cached = arn ? this.byArn.get(arn) : undefined;
-    if (cached && cached.fetchedAt >= floor) return cached;
-    if (
-      cached &&
-      opts.expectedVersionId &&
-      cached.currentVersionId === opts.expectedVersionId &&
-      cached.fetchedAt >= now - this.ttlMs
-    ) {
-      return cached;
-    }
+    const cached = this.cached(secretId, opts, now, floor);
+    if (cached) return cached;
     const running = this.inflight.get(secretId);
     if (running && running.startedAt >= floor) return running.promise;
     const promise = this.describe(secretId, now).finally(() => {
@@ -63,6 +54,22 @@ export class SecretVersions {
     });
     this.inflight.set(secretId, { startedAt: now, promise });
     return promise;
+  }
+
+  /** A cached answer recent enough, or one within the TTL that already shows the expected version. */
+  private cached(
+    secretId: string,
+    opts: ResolveOptions,
+    now: number,
+    floor: number,
+  ): SecretVersion | undefined {
+    const arn = this.aliases.get(secretId);
+    const cached = arn ? this.byArn.get(arn) : undefined;
+    if (!cached) return undefined;
+    if (cached.fetchedAt >= floor) return cached;
+    const expected =
+      opts.expectedVersionId !== undefined && cached.currentVersionId === opts.expectedVersionId;
+    return expected && cached.fetchedAt >= now - this.ttlMs ? cached : undefined;
   }
 
   /** Drops entries older than the TTL, and aliases that point nowhere, so memory stays bounded. */
@@ -77,17 +84,7 @@ export class SecretVersions {
     try {
       out = await this.client.send(new DescribeSecretCommand({ SecretId: secretId }));
     } catch (err) {
-      const name = (err as { name?: string }).name ?? '';
-      if (name === 'ResourceNotFoundException') {
-        this.onCall('not_found');
-        throw new SecretNotFoundError(`secret "${secretId}" not found`, { cause: err });
-      }
-      if (name === 'AccessDeniedException' || name === 'AccessDenied') {
-        this.onCall('access_denied');
-        throw new AccessDeniedError(`DescribeSecret denied for "${secretId}"`, { cause: err });
-      }
-      this.onCall('error');
-      throw new Error(`DescribeSecret "${secretId}" failed: ${(err as Error).message}`, { cause: err });
+      throw this.failure(secretId, err);
     }
     this.onCall('success');
     if (!out.ARN || !out.Name) throw new Error(`DescribeSecret "${secretId}" returned no ARN`);
@@ -100,5 +97,20 @@ export class SecretVersions {
     this.aliases.set(secretId, out.ARN);
     this.aliases.set(out.ARN, out.ARN);
     return version;
+  }
+
+  /** The error class callers branch on for a failed DescribeSecret, counted by result. */
+  private failure(secretId: string, err: unknown): Error {
+    const name = (err as { name?: string }).name ?? '';
+    if (name === 'ResourceNotFoundException') {
+      this.onCall('not_found');
+      return new SecretNotFoundError(`secret "${secretId}" not found`, { cause: err });
+    }
+    if (name === 'AccessDeniedException' || name === 'AccessDenied') {
+      this.onCall('access_denied');
+      return new AccessDeniedError(`DescribeSecret denied for "${secretId}"`, { cause: err });
+    }
+    this.onCall('error');
+    return new Error(`DescribeSecret "${secretId}" failed: ${(err as Error).message}`, { cause: err });
   }
 }

@@ -105,23 +105,8 @@ export class SqsPoller {
     while (this.running) {
       try {
         if (!attributesKnown) attributesKnown = await this.readQueueAttributes();
-        const out = await this.deps.sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: this.deps.queueUrl,
-            MaxNumberOfMessages: 10,
-            WaitTimeSeconds: this.deps.waitTimeSeconds,
-            MessageSystemAttributeNames: ['ApproximateReceiveCount'],
-          }),
-        );
-        this.deps.metrics.awsCalls.inc({ operation: 'ReceiveMessage', result: 'success' });
+        await this.receiveOnce();
         backoff = min;
-        const receivedAt = Date.now();
-        if (!this.running) {
-          // Received after stop(): this term will not handle them; the next leader should, at once.
-          await Promise.all((out.Messages ?? []).map((m) => this.releaseNow(m)));
-          break;
-        }
-        for (const m of out.Messages ?? []) this.track(this.handle(m, receivedAt));
       } catch (err) {
         if (!this.running) break;
         this.deps.metrics.awsCalls.inc({ operation: 'ReceiveMessage', result: 'error' });
@@ -136,6 +121,26 @@ export class SqsPoller {
         backoff = Math.min(backoff * 2, this.deps.maxBackoffMs ?? 30_000);
       }
     }
+  }
+
+  /** One long poll; its messages are handled, or released at once when the poller stopped meanwhile. */
+  private async receiveOnce(): Promise<void> {
+    const out = await this.deps.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: this.deps.queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: this.deps.waitTimeSeconds,
+        MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+      }),
+    );
+    this.deps.metrics.awsCalls.inc({ operation: 'ReceiveMessage', result: 'success' });
+    const receivedAt = Date.now();
+    if (!this.running) {
+      // Received after stop(): this term will not handle them; the next leader should, at once.
+      await Promise.all((out.Messages ?? []).map((m) => this.releaseNow(m)));
+      return;
+    }
+    for (const m of out.Messages ?? []) this.track(this.handle(m, receivedAt));
   }
 
   private async readQueueAttributes(): Promise<boolean> {

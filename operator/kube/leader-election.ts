@@ -1,4 +1,4 @@
-import { V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
+import { V1MicroTime, type CoordinationV1Api, type V1Lease, type V1LeaseSpec } from '@kubernetes/client-node';
 import { describe, isConflict, isNotFound } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
 
@@ -11,11 +11,49 @@ export interface LeaderElectionConfig {
   retryPeriodMs: number;
 }
 
-interface Observed {
+export interface Observed {
   holder: string | undefined;
   renewTime: string | undefined;
   /** Local time at which the record last changed: expiry is judged on our clock, never the holder's. */
   at: number;
+}
+
+/** The Lease as last seen, stamped with our clock when its holder or renewTime last changed. Pure. */
+export function observe(prev: Observed | undefined, spec: V1LeaseSpec, now: number): Observed {
+  const holder = spec.holderIdentity || undefined;
+  const renewTime = spec.renewTime ? new Date(spec.renewTime).toISOString() : undefined;
+  return prev && prev.holder === holder && prev.renewTime === renewTime
+    ? prev
+    : { holder, renewTime, at: now };
+}
+
+/**
+ * Whether `identity` may take or renew the Lease: it is free, ours, or its holder has not renewed it
+ * for leaseDurationSeconds as observed on our clock (never the holder's). Pure.
+ */
+export function mayTake(spec: V1LeaseSpec, observed: Observed, identity: string, now: number): boolean {
+  const holder = spec.holderIdentity || undefined;
+  if (!holder || holder === identity) return true;
+  return observed.at + (spec.leaseDurationSeconds ?? 0) * 1000 <= now;
+}
+
+/** The spec that makes `identity` the holder: a renewal keeps acquireTime, a takeover counts a transition. Pure. */
+export function claim(
+  spec: V1LeaseSpec,
+  identity: string,
+  now: number,
+  durationSeconds: number,
+): V1LeaseSpec {
+  const renewal = spec.holderIdentity === identity;
+  return {
+    ...spec,
+    holderIdentity: identity,
+    leaseDurationSeconds: durationSeconds,
+    renewTime: new V1MicroTime(now),
+    ...(renewal
+      ? {}
+      : { acquireTime: new V1MicroTime(now), leaseTransitions: (spec.leaseTransitions ?? 0) + 1 }),
+  };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -114,48 +152,37 @@ export class LeaderElector {
   async tryAcquireOrRenew(): Promise<boolean> {
     const now = Date.now();
     const { name, namespace, identity } = this.cfg;
-    const durationSeconds = Math.ceil(this.cfg.leaseDurationMs / 1000);
     let lease: V1Lease;
     try {
       lease = await this.api.readNamespacedLease({ name, namespace });
     } catch (err) {
-      if (!isNotFound(err)) return this.failed('reading the lease failed', err);
-      try {
-        const spec = {
-          holderIdentity: identity,
-          leaseDurationSeconds: durationSeconds,
-          acquireTime: new V1MicroTime(now),
-          renewTime: new V1MicroTime(now),
-          leaseTransitions: 0,
-        };
-        await this.api.createNamespacedLease({ namespace, body: { metadata: { name, namespace }, spec } });
-        this.observed = { holder: identity, renewTime: spec.renewTime.toISOString(), at: now };
-        return true;
-      } catch (createErr) {
-        return this.failed('creating the lease failed', createErr);
-      }
+      return isNotFound(err) ? this.create(now) : this.failed('reading the lease failed', err);
     }
     const spec = lease.spec ?? {};
-    const holder = spec.holderIdentity || undefined;
-    const renewTime = spec.renewTime ? new Date(spec.renewTime).toISOString() : undefined;
-    if (!this.observed || this.observed.holder !== holder || this.observed.renewTime !== renewTime) {
-      this.observed = { holder, renewTime, at: now };
-    }
-    const leaseMs = (spec.leaseDurationSeconds ?? durationSeconds) * 1000;
-    if (holder && holder !== identity && this.observed.at + leaseMs > now) return false;
-    lease.spec = {
-      ...spec,
-      holderIdentity: identity,
-      leaseDurationSeconds: durationSeconds,
-      renewTime: new V1MicroTime(now),
-      ...(holder === identity
-        ? {}
-        : { acquireTime: new V1MicroTime(now), leaseTransitions: (spec.leaseTransitions ?? 0) + 1 }),
-    };
+    this.observed = observe(this.observed, spec, now);
+    const judged = { ...spec, leaseDurationSeconds: spec.leaseDurationSeconds ?? this.durationSeconds };
+    if (!mayTake(judged, this.observed, identity, now)) return false;
+    lease.spec = claim(spec, identity, now, this.durationSeconds);
     try {
       await this.api.replaceNamespacedLease({ name, namespace, body: lease });
     } catch (err) {
       return isConflict(err) ? false : this.failed('updating the lease failed', err);
+    }
+    this.observed = { holder: identity, renewTime: new Date(now).toISOString(), at: now };
+    return true;
+  }
+
+  private get durationSeconds(): number {
+    return Math.ceil(this.cfg.leaseDurationMs / 1000);
+  }
+
+  private async create(now: number): Promise<boolean> {
+    const { name, namespace, identity } = this.cfg;
+    const spec = { ...claim({}, identity, now, this.durationSeconds), leaseTransitions: 0 };
+    try {
+      await this.api.createNamespacedLease({ namespace, body: { metadata: { name, namespace }, spec } });
+    } catch (err) {
+      return this.failed('creating the lease failed', err);
     }
     this.observed = { holder: identity, renewTime: new Date(now).toISOString(), at: now };
     return true;
