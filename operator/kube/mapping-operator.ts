@@ -6,7 +6,7 @@ import type { SecretVersions } from '../aws/secret-versions.js';
 import { Controller, type ControllerHooks } from '../loop/controller.js';
 import { WorkQueue } from '../loop/queue.js';
 import { reconcile, type ReconcileDeps } from '../loop/reconcile.js';
-import { PendingSignals, type RotationSignal } from '../loop/signals.js';
+import type { RotationSignal } from '../loop/signals.js';
 import { AccessDeniedError, SecretNotFoundError, describe } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
 import { Informer, type Cached, type ListPage, type RawObject } from './informer.js';
@@ -137,18 +137,12 @@ export class MappingOperator extends Operator {
   startLoop(): void {
     const queue = new WorkQueue();
     const hooks = this.opts.hooks ?? {};
-    const controller = new Controller(
-      queue,
-      new PendingSignals(),
-      (key) => reconcile(key, this.deps),
-      this.opts.logger,
-      {
-        onResult: (result, seconds) => {
-          hooks.onResult?.(result, seconds);
-          hooks.queueDepth?.(queue.length);
-        },
+    const controller = new Controller(queue, (key) => reconcile(key, this.deps), this.opts.logger, {
+      onResult: (result, seconds) => {
+        hooks.onResult?.(result, seconds);
+        hooks.queueDepth?.(queue.length);
       },
-    );
+    });
     controller.start(this.opts.concurrency);
     this.loop = { queue, controller };
     for (const key of this.keys()) controller.enqueue(key);
@@ -176,6 +170,7 @@ export class MappingOperator extends Operator {
   }
 
   /** The informer replaces the framework's watch, which calls process.exit(1) on any error. */
+  // eslint-disable-next-line max-params -- the framework's signature
   protected override watchResource(
     group: string,
     version: string,

@@ -46,14 +46,8 @@ export const workloadKey = (namespace: string, kind: string, name: string): stri
 /** The pruned projection of a raw workload object. Pure. */
 export function projectWorkload(kind: WorkloadKind, raw: RawWorkload): WorkloadInfo {
   const m = raw.metadata ?? {};
-  const s = raw.status ?? {};
   const namespace = m.namespace ?? '';
   const name = m.name ?? '';
-  const blocked = raw.spec?.paused
-    ? 'Paused'
-    : raw.spec?.updateStrategy?.type === 'OnDelete'
-      ? 'OnDelete'
-      : undefined;
   return {
     key: workloadKey(namespace, kind, name),
     resourceVersion: m.resourceVersion,
@@ -62,23 +56,35 @@ export function projectWorkload(kind: WorkloadKind, raw: RawWorkload): WorkloadI
     name,
     labels: m.labels ?? {},
     stamp: raw.spec?.template?.metadata?.annotations?.[SECRET_VERSION_ANNOTATION],
-    blocked,
-    rollout: {
-      metadata: { generation: m.generation },
-      spec: { replicas: raw.spec?.replicas },
-      status: {
-        observedGeneration: s.observedGeneration,
-        replicas: s.replicas,
-        updatedReplicas: s.updatedReplicas,
-        availableReplicas: s.availableReplicas,
-        readyReplicas: s.readyReplicas,
-        currentRevision: s.currentRevision,
-        updateRevision: s.updateRevision,
-        desiredNumberScheduled: s.desiredNumberScheduled,
-        updatedNumberScheduled: s.updatedNumberScheduled,
-        numberAvailable: s.numberAvailable,
-        conditions: s.conditions?.map(({ type, status, reason }) => ({ type, status, reason })),
-      },
+    blocked: blockedBy(raw.spec),
+    rollout: projectRollout(raw),
+  };
+}
+
+/** Why a template change will not roll the workload by itself, if it will not. */
+function blockedBy(spec: RawWorkload['spec']): WorkloadInfo['blocked'] {
+  if (spec?.paused) return 'Paused';
+  return spec?.updateStrategy?.type === 'OnDelete' ? 'OnDelete' : undefined;
+}
+
+/** The fields rolloutState() reads, and no others. */
+function projectRollout(raw: RawWorkload): RolloutObject {
+  const s = raw.status ?? {};
+  return {
+    metadata: { generation: raw.metadata?.generation },
+    spec: { replicas: raw.spec?.replicas },
+    status: {
+      observedGeneration: s.observedGeneration,
+      replicas: s.replicas,
+      updatedReplicas: s.updatedReplicas,
+      availableReplicas: s.availableReplicas,
+      readyReplicas: s.readyReplicas,
+      currentRevision: s.currentRevision,
+      updateRevision: s.updateRevision,
+      desiredNumberScheduled: s.desiredNumberScheduled,
+      updatedNumberScheduled: s.updatedNumberScheduled,
+      numberAvailable: s.numberAvailable,
+      conditions: s.conditions?.map(({ type, status, reason }) => ({ type, status, reason })),
     },
   };
 }
@@ -206,13 +212,19 @@ export class WorkloadCache {
   }
 
   private index(old: WorkloadInfo | undefined, w: WorkloadInfo | undefined): void {
-    const namespace = (w ?? old)?.namespace ?? '';
-    let ns = this.byNamespace.get(namespace);
-    if (!ns) this.byNamespace.set(namespace, (ns = new NamespaceIndex()));
-    if (old) ns.remove(old);
-    if (w) ns.add(w);
-    if (ns.size === 0) this.byNamespace.delete(namespace);
+    if (old) this.unindex(old);
+    if (w) {
+      const ns = this.byNamespace.get(w.namespace) ?? new NamespaceIndex();
+      this.byNamespace.set(w.namespace, ns);
+      ns.add(w);
+    }
     if (!old || !w || !sameProjection(old, w)) this.opts.onChange(old, w);
+  }
+
+  private unindex(old: WorkloadInfo): void {
+    const ns = this.byNamespace.get(old.namespace);
+    ns?.remove(old);
+    if (ns?.size === 0) this.byNamespace.delete(old.namespace);
   }
 }
 

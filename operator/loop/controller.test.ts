@@ -3,7 +3,6 @@ import { test } from 'node:test';
 import { Controller } from './controller.js';
 import { WorkQueue } from './queue.js';
 import type { ReconcileResult } from './reconcile.js';
-import { PendingSignals } from './signals.js';
 
 const silent = {
   debug() {},
@@ -22,7 +21,6 @@ function scripted(answers: (() => ReconcileResult)[]) {
   let call = 0;
   const c = new Controller(
     queue,
-    new PendingSignals(),
     () => {
       const next = answers[Math.min(call++, answers.length - 1)];
       return Promise.resolve(next());

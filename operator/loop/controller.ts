@@ -2,7 +2,7 @@ import { describe } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
 import type { WorkQueue } from './queue.js';
 import type { ReconcileResult } from './reconcile.js';
-import type { PendingSignals, RotationSignal } from './signals.js';
+import { PendingSignals, type RotationSignal } from './signals.js';
 
 export interface ControllerHooks {
   onResult?: (result: 'success' | 'requeue' | 'error', seconds: number) => void;
@@ -16,10 +16,11 @@ export interface ControllerHooks {
  */
 export class Controller {
   private workers: Promise<void>[] = [];
+  /** Signals waiting for a pass of their mapping; settled here, in the one place outcomes are judged. */
+  private readonly pending = new PendingSignals();
 
   constructor(
     private readonly queue: WorkQueue,
-    private readonly pending: PendingSignals,
     private readonly reconcile: (key: string) => Promise<ReconcileResult>,
     private readonly logger: Logger,
     private readonly hooks: ControllerHooks = {},

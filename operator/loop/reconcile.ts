@@ -91,23 +91,32 @@ export function specProblems(m: Mapping): string[] {
  * workloads, and never trusts the event that woke it). A replay of the same state restarts nothing.
  */
 export async function reconcile(key: string, deps: ReconcileDeps): Promise<ReconcileResult> {
-  let mapping = deps.mappings.get(key);
-  if (!mapping || mapping.metadata.deletionTimestamp) {
-    deps.index.delete(key);
-    deps.rolloutSlots?.releaseMapping(key);
-    // Cleanup forgets the mapping; it never touches the workloads (that would roll them again).
-    if (mapping?.metadata.finalizers?.includes(FINALIZER)) {
-      const written = await deps.mappingWriter.setFinalizer(mapping, false);
-      if (written) deps.mappings.observe(written);
-    }
-    return { gone: true };
-  }
-  if (!mapping.metadata.finalizers?.includes(FINALIZER)) {
-    const written = await deps.mappingWriter.setFinalizer(mapping, true);
-    if (written) deps.mappings.observe((mapping = written));
-  }
+  const cached = deps.mappings.get(key);
+  if (!cached || cached.metadata.deletionTimestamp) return forget(key, cached, deps);
+  const mapping = await withFinalizer(cached, deps, true);
   const pass = new Pass(mapping, deps, deps.logger.child({ mapping: key, secret: mapping.spec.secretId }));
   return pass.run();
+}
+
+/** A mapping gone or being deleted: forget it, never touch its workloads (that would roll them again). */
+async function forget(
+  key: string,
+  mapping: Mapping | undefined,
+  deps: ReconcileDeps,
+): Promise<ReconcileResult> {
+  deps.index.delete(key);
+  deps.rolloutSlots?.releaseMapping(key);
+  if (mapping) await withFinalizer(mapping, deps, false);
+  return { gone: true };
+}
+
+/** Adds or removes our finalizer if needed; returns the mapping as it now is (the cache sees it too). */
+async function withFinalizer(mapping: Mapping, deps: ReconcileDeps, present: boolean): Promise<Mapping> {
+  if ((mapping.metadata.finalizers ?? []).includes(FINALIZER) === present) return mapping;
+  const written = await deps.mappingWriter.setFinalizer(mapping, present);
+  if (!written) return mapping;
+  deps.mappings.observe(written);
+  return written;
 }
 
 class Pass {

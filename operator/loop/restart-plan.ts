@@ -57,76 +57,87 @@ export function planRestarts(input: PlanInput): Planned[] {
   const stamp = versionStamp(input.secretName, input.currentVersionId);
   return input.targets.map((target): Planned => {
     const previous = prevByKey.get(`${target.kind}/${target.name}`);
-    const planned = (action: Action, waitMs?: number): Planned => ({ target, action, waitMs, previous });
-    if (!target.exists) return planned('missing');
-    if (input.baselineVersionId === undefined || !previous?.versionId) return planned('adopt');
-    if (previous.versionId === input.currentVersionId) return planned('current');
-    if (target.templateVersion === stamp) return planned('already');
-    if (input.suspend) return planned('suspended');
-    const last = previous.restartedAt ? Date.parse(previous.restartedAt) : Number.NaN;
-    const wait = Number.isNaN(last) ? 0 : last + input.minRestartIntervalMs - input.now;
-    return wait > 0 ? planned('pending', wait) : planned('restart');
+    const [action, waitMs] = decide(input, target, previous, stamp);
+    return { target, action, waitMs, previous };
   });
 }
 
-/** The status entry for a planned target after the pass ('restart' entries are written by the caller). */
+function decide(
+  input: PlanInput,
+  target: Target,
+  previous: WorkloadStatus | undefined,
+  stamp: string,
+): [Action, number?] {
+  if (!target.exists) return ['missing'];
+  if (input.baselineVersionId === undefined || !previous?.versionId) return ['adopt'];
+  if (previous.versionId === input.currentVersionId) return ['current'];
+  if (target.templateVersion === stamp) return ['already'];
+  if (input.suspend) return ['suspended'];
+  const wait = intervalWait(input, previous.restartedAt);
+  return wait > 0 ? ['pending', wait] : ['restart'];
+}
+
+/** How long minRestartInterval still holds a workload last restarted at `restartedAt` (0: not at all). */
+function intervalWait(input: PlanInput, restartedAt: string | undefined): number {
+  const last = restartedAt ? Date.parse(restartedAt) : Number.NaN;
+  return Number.isNaN(last) ? 0 : last + input.minRestartIntervalMs - input.now;
+}
+
+/** What a workload that will not roll by itself reports; otherwise Restarted or Current. */
+function blockedState(p: Planned): { state: WorkloadState; message?: string } {
+  if (p.target.blocked === 'Paused')
+    return { state: 'Paused', message: 'Deployment is paused: it rolls when resumed' };
+  if (p.target.blocked === 'OnDelete')
+    return {
+      state: 'OnDelete',
+      message: 'updateStrategy OnDelete: pods pick up the change only when deleted',
+    };
+  return { state: p.previous?.restartedAt ? 'Restarted' : 'Current' };
+}
+
+/** The entry with what the previous status said of the workload's version and restart. */
+function keptEntry(p: Planned): WorkloadStatus {
+  const { kind, name } = p.target;
+  return { kind, name, versionId: p.previous?.versionId, restartedAt: p.previous?.restartedAt };
+}
+
+/** The status entry for a planned target after the pass ('restart' entries are written by the caller). Pure. */
 export function entryFor(p: Planned, currentVersionId: string, now: string): WorkloadStatus {
-  const { kind, name, blocked } = p.target;
-  const base = { kind, name };
-  const blockedState = (): { state: WorkloadState; message?: string } =>
-    blocked === 'Paused'
-      ? { state: 'Paused', message: 'Deployment is paused: it rolls when resumed' }
-      : blocked === 'OnDelete'
-        ? { state: 'OnDelete', message: 'updateStrategy OnDelete: pods pick up the change only when deleted' }
-        : { state: p.previous?.restartedAt ? 'Restarted' : 'Current' };
+  const { kind, name } = p.target;
+  const kept = keptEntry(p);
+  const current = { ...kept, versionId: currentVersionId };
   switch (p.action) {
     case 'missing':
       return {
-        ...base,
-        versionId: p.previous?.versionId,
+        kind,
+        name,
+        versionId: kept.versionId,
         state: 'Missing',
         message: `${kind} ${name} not found`,
       };
     case 'adopt':
-      return { ...base, versionId: currentVersionId, ...blockedState() };
+      return { kind, name, versionId: currentVersionId, ...blockedState(p) };
     case 'current':
-      return {
-        ...base,
-        versionId: currentVersionId,
-        restartedAt: p.previous?.restartedAt,
-        ...blockedState(),
-      };
+      return { ...current, ...blockedState(p) };
     case 'already':
-      return {
-        ...base,
-        versionId: currentVersionId,
-        restartedAt: p.previous?.restartedAt,
-        state: 'Restarted',
-        message: 'template already carried this version',
-      };
+      return { ...current, state: 'Restarted', message: 'template already carried this version' };
     case 'suspended':
       return {
-        ...base,
-        versionId: p.previous?.versionId,
-        restartedAt: p.previous?.restartedAt,
+        ...kept,
         state: 'Suspended',
         message: `suspended: would restart for version ${currentVersionId}`,
       };
     case 'pending':
       return {
-        ...base,
-        versionId: p.previous?.versionId,
-        restartedAt: p.previous?.restartedAt,
+        ...kept,
         state: 'Pending',
         message: `restart for version ${currentVersionId} waits for minRestartInterval`,
       };
     case 'restart':
       return {
-        ...base,
-        versionId: currentVersionId,
+        ...current,
         restartedAt: now,
-        ...blockedState(),
-        ...(blocked ? {} : { state: 'Restarted' as const }),
+        ...(p.target.blocked ? blockedState(p) : { state: 'Restarted' as const }),
       };
   }
 }

@@ -80,6 +80,9 @@ export function rolloutCondition(
   return { status: 'True', reason: 'RolloutComplete', message: `${tracked.length} workload(s) rolled out` };
 }
 
+/** Entry states after a restart whose patch went through. */
+const PATCHED: WorkloadStatus['state'][] = ['Restarted', 'Paused', 'OnDelete'];
+
 /**
  * The rollout to record for a target after a pass: a restart made now starts one (InProgress); one in
  * progress takes the state the workload shows now, and `ended` says when it just finished; otherwise
@@ -89,10 +92,7 @@ export function nextRollout(
   p: Planned,
   entry: WorkloadStatus,
 ): { rollout?: RolloutState; ended?: 'Complete' | 'Failed' } {
-  const patched =
-    p.action === 'restart' &&
-    (entry.state === 'Restarted' || entry.state === 'Paused' || entry.state === 'OnDelete');
-  if (patched) return { rollout: 'InProgress' };
+  if (p.action === 'restart' && PATCHED.includes(entry.state)) return { rollout: 'InProgress' };
   if (p.previous?.rollout !== 'InProgress' || !p.target.exists) return { rollout: p.previous?.rollout };
   const rollout = p.target.rollout;
   return { rollout, ended: rollout === 'Complete' || rollout === 'Failed' ? rollout : undefined };

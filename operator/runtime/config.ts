@@ -37,7 +37,7 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+function integer(env: Env, name: string, fallback: number, [min, max]: [number, number]): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
@@ -74,6 +74,11 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name}="${raw}" must be true or false`);
 }
 
+/** Pod name (or host name), pid and a random suffix: unique even for two processes of one pod. */
+function leaderIdentity(env: Env): string {
+  return `${env.POD_NAME || env.HOSTNAME || 'operator'}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+}
+
 function leaderElection(env: Env, watchNamespace: string | undefined): Config['leaderElection'] {
   if (!bool(env, 'LEADER_ELECT', true)) return undefined;
   const leaseDurationMs = duration(env, 'LEASE_DURATION', '15s');
@@ -86,47 +91,65 @@ function leaderElection(env: Env, watchNamespace: string | undefined): Config['l
     namespace:
       env.LEADER_ELECTION_NAMESPACE || env.POD_NAMESPACE || watchNamespace || 'secrets-rotation-operator',
     name: env.LEADER_ELECTION_LEASE || 'secrets-rotation-operator',
-    identity: `${env.POD_NAME || env.HOSTNAME || 'operator'}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`,
+    identity: leaderIdentity(env),
     leaseDurationMs,
     renewDeadlineMs,
     retryPeriodMs,
   };
 }
 
-/** Parses and checks every setting; a bad value is a ConfigError naming the variable. */
-export function loadConfig(env: Env = process.env): Config {
-  const logLevel = (env.LOG_LEVEL ?? 'info').toLowerCase();
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+function logLevel(env: Env): Config['logLevel'] {
+  const level = (env.LOG_LEVEL ?? 'info').toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
     throw new ConfigError(`LOG_LEVEL="${env.LOG_LEVEL}" must be one of ${LOG_LEVELS.join(', ')}`);
   }
+  return level as Config['logLevel'];
+}
+
+function watchNamespace(env: Env): string | undefined {
   const ns = env.WATCH_NAMESPACE?.trim();
   if (ns && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns)) {
     throw new ConfigError(`WATCH_NAMESPACE="${ns}" is not a valid namespace name`);
   }
+  return ns || undefined;
+}
+
+function awsEndpoint(env: Env): string | undefined {
   const endpoint = env.AWS_ENDPOINT_URL || undefined;
-  if (endpoint) {
-    try {
-      new URL(endpoint);
-    } catch {
-      throw new ConfigError(`AWS_ENDPOINT_URL="${endpoint}" is not a URL`);
-    }
+  if (!endpoint) return undefined;
+  try {
+    new URL(endpoint);
+  } catch {
+    throw new ConfigError(`AWS_ENDPOINT_URL="${endpoint}" is not a URL`);
   }
+  return endpoint;
+}
+
+/** Parses and checks every setting; a bad value is a ConfigError naming the variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const ns = watchNamespace(env);
+  const endpoint = awsEndpoint(env);
   return Object.freeze({
-    watchNamespace: ns || undefined,
+    watchNamespace: ns,
     sqsQueueUrl: queueUrl(env),
     awsRegion: env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined,
     awsEndpoint: endpoint,
-    logLevel: logLevel as Config['logLevel'],
+    logLevel: logLevel(env),
     resyncIntervalMs: duration(env, 'RESYNC_INTERVAL', '5m'),
     secretCacheTtlMs: duration(env, 'SECRET_CACHE_TTL', '5s'),
-    maxConcurrentReconciles: integer(env, 'MAX_CONCURRENT_RECONCILES', 4, 1, 100),
-    metricsPort: integer(env, 'METRICS_PORT', 8080, 0, 65535),
+    maxConcurrentReconciles: integer(env, 'MAX_CONCURRENT_RECONCILES', 4, [1, 100]),
+    metricsPort: integer(env, 'METRICS_PORT', 8080, [0, 65535]),
     metricsBindAddress: env.METRICS_BIND_ADDRESS || '0.0.0.0',
-    sqsWaitTimeSeconds: integer(env, 'SQS_WAIT_TIME_SECONDS', 20, 0, 20),
-    leaderElection: leaderElection(env, ns || undefined),
-    restartRatePerSecond: integer(env, 'RESTART_RATE_LIMIT', 10, 1, 10_000),
-    restartBurst: integer(env, 'RESTART_BURST', integer(env, 'RESTART_RATE_LIMIT', 10, 1, 10_000), 1, 10_000),
+    sqsWaitTimeSeconds: integer(env, 'SQS_WAIT_TIME_SECONDS', 20, [0, 20]),
+    leaderElection: leaderElection(env, ns),
+    restartRatePerSecond: integer(env, 'RESTART_RATE_LIMIT', 10, [1, 10_000]),
+    restartBurst: integer(
+      env,
+      'RESTART_BURST',
+      integer(env, 'RESTART_RATE_LIMIT', 10, [1, 10_000]),
+      [1, 10_000],
+    ),
     dryRun: bool(env, 'DRY_RUN', false),
-    maxConcurrentRollouts: integer(env, 'MAX_CONCURRENT_ROLLOUTS', 50, 1, 100_000),
+    maxConcurrentRollouts: integer(env, 'MAX_CONCURRENT_ROLLOUTS', 50, [1, 100_000]),
   });
 }
