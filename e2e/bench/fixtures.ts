@@ -97,7 +97,13 @@ export async function benchOperator(
     kubeconfig: opts.kubeconfig ?? (await operatorKubeconfig(sc)),
     queueUrl,
     waitReady: opts.waitReady,
-    env: { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', SQS_WAIT_TIME_SECONDS: '20', ...env },
+    env: {
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+      SQS_WAIT_TIME_SECONDS: '20',
+      // e.g. BENCH_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the operators.
+      ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
+      ...env,
+    },
   });
 }
 

@@ -60,6 +60,9 @@ export class Controller {
       } finally {
         this.queue.done(key);
       }
+      // A pass served from the caches never waits on I/O, so a worker could run thousands of them
+      // in one stretch of microtasks while SQS messages and watch events wait: yield between passes.
+      await new Promise((r) => setImmediate(r));
     }
   }
 
