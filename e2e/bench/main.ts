@@ -105,7 +105,7 @@ function scaleRows(s: ScaleResult): string[][] {
     ],
     ['  leader change → every mapping reconciled', `${(s.leaderChangeMs / 1000).toFixed(1)} s`],
     ['  leader change API requests', verbs(s.leaderChangeRequests)],
-    ['  rotation sent as the new leader starts', ms(s.rotationDuringSyncMs)],
+    ['  rotation (PutSecretValue, SendMessage) as the new leader starts → patch', ms(s.rotationDuringSyncMs)],
     [
       `  idle ${s.idle.seconds} s (leader)`,
       `RSS ${s.idle.rssMiB.toFixed(0)} MiB, CPU ${s.idle.cpuPercent.toFixed(1)} %; follower RSS ${s.followerRssMiB.toFixed(0)} MiB`,

@@ -111,8 +111,6 @@ export async function scale(n: number, secretsCount: number, idleSeconds: number
   const followerRssMiB = rss(b.process.pid ?? 0).rss;
   const target = secrets[(n - 1) % secretsCount];
   const { sm, sqs } = await awsClients();
-  const version = (await sm.send(new PutSecretValueCommand({ SecretId: target.name, SecretString: 'x' })))
-    .VersionId;
   const stamps = await stampWatch(ns);
   const reconciledBefore = await reconciles(b);
   const before2 = await apiRequests();
@@ -124,7 +122,10 @@ export async function scale(n: number, secretsCount: number, idleSeconds: number
     async () => metric(await b.metrics(), 'secrets_rotation_leader') === 1,
     60_000,
   );
+  // The rotation happens now, while the new leader's first round over every mapping runs.
   const sent = now();
+  const version = (await sm.send(new PutSecretValueCommand({ SecretId: target.name, SecretString: 'x' })))
+    .VersionId;
   await sqs.send(
     new SendMessageCommand({ QueueUrl: q.queueUrl, MessageBody: eventBody(target, version ?? '') }),
   );

@@ -11,7 +11,7 @@ import { AccessDeniedError, SecretNotFoundError, describe } from '../runtime/err
 import type { Logger } from '../runtime/logger.js';
 import { Informer, type Cached, type ListPage, type RawObject } from './informer.js';
 import { MappingClient } from './mappings.js';
-import { targets, WorkloadCache, type WorkloadInfo } from './workload-cache.js';
+import { kindsOf, targets, WorkloadCache, type WorkloadInfo } from './workload-cache.js';
 
 const Operator = operatorModule.default;
 type KubeObject = ResourceEvent['object'];
@@ -221,8 +221,13 @@ export class MappingOperator extends Operator {
   private onMappingEvent(event: ResourceEvent): Promise<void> {
     const mapping = event.object as unknown as Mapping;
     const key = keyOf(mapping);
-    if (event.type === ResourceEventType.Deleted) this.index.delete(key);
-    else this.resolveSecret(key, mapping.spec.secretId);
+    if (event.type === ResourceEventType.Deleted) {
+      this.index.delete(key);
+    } else {
+      this.resolveSecret(key, mapping.spec.secretId);
+      // Followers too: a new leader's first passes then find the workload caches warm.
+      void this.workloads.ensure(kindsOf(mapping.spec));
+    }
     this.enqueue(key);
     return Promise.resolve();
   }
