@@ -66,3 +66,36 @@ test('a secret scheduled for deletion is not found', async () => {
   const sv = new SecretVersions(fakeClient({ current: 'v1', calls: 0, deleted: true }), 60_000);
   await assert.rejects(sv.resolve('db'), SecretNotFoundError);
 });
+
+test('level lookups share a few slots; an event-driven lookup never waits behind them', async () => {
+  let inFlight = 0;
+  let peak = 0;
+  const release: (() => void)[] = [];
+  const client = {
+    send: (cmd: DescribeSecretCommand) => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      const id = cmd.input.SecretId ?? '';
+      return new Promise((resolve) =>
+        release.push(() => {
+          inFlight--;
+          resolve({ ARN: `arn:${id}`, Name: id, VersionIdsToStages: { v1: ['AWSCURRENT'] } });
+        }),
+      );
+    },
+  } as unknown as SecretsManagerClient;
+  const sv = new SecretVersions(client, 60_000);
+  const level = Array.from({ length: 10 }, (_, i) => sv.resolve(`s${i}`));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(inFlight, 4, 'level passes: four calls at once');
+  const urgent = sv.resolve('s9', { notBefore: Date.now() - 1000 });
+  await new Promise((r) => setImmediate(r));
+  assert.equal(inFlight, 5, 'the event-driven lookup started at once, not behind the queued one for s9');
+  while (release.length) {
+    release.shift()?.();
+    await new Promise((r) => setImmediate(r));
+  }
+  assert.equal((await urgent).name, 's9');
+  assert.equal((await Promise.all(level)).length, 10);
+  assert.equal(peak, 5);
+});

@@ -1,6 +1,31 @@
 import { DescribeSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AccessDeniedError, SecretNotFoundError } from '../runtime/errors.js';
 
+/** DescribeSecret calls in flight at once for level passes; event-driven lookups bypass the limit. */
+const BACKGROUND_CALLS = 4;
+
+/** A counting semaphore: run() waits for a free slot. */
+class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(n: number) {
+    this.free = n;
+  }
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((r) => this.waiting.push(r));
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
+}
+
 /** What the operator knows of a secret: never its value, only which version holds AWSCURRENT. */
 export interface SecretVersion {
   arn: string;
@@ -34,7 +59,15 @@ export interface ResolveOptions {
 export class SecretVersions {
   private readonly aliases = new Map<string, string>();
   private readonly byArn = new Map<string, SecretVersion>();
-  private readonly inflight = new Map<string, { startedAt: number; promise: Promise<SecretVersion> }>();
+  private readonly inflight = new Map<
+    string,
+    { startedAt: number; queued: boolean; promise: Promise<SecretVersion> }
+  >();
+  /**
+   * Level passes (no event to keep up with) describe through a few slots: a new leader's first round
+   * over thousands of mappings must not queue a rotation's lookup behind hundreds of its own.
+   */
+  private readonly background = new Slots(BACKGROUND_CALLS);
 
   constructor(
     private readonly client: SecretsManagerClient,
@@ -47,12 +80,24 @@ export class SecretVersions {
     const floor = Math.max(opts.notBefore ?? 0, now - this.ttlMs);
     const cached = this.cached(secretId, opts, now, floor);
     if (cached) return cached;
+    const urgent = opts.notBefore !== undefined;
     const running = this.inflight.get(secretId);
-    if (running && running.startedAt >= floor) return running.promise;
-    const promise = this.describe(secretId, now).finally(() => {
+    if (running && running.startedAt >= floor && (!urgent || !running.queued)) return running.promise;
+    const state = { queued: !urgent };
+    const call = (): Promise<SecretVersion> => {
+      state.queued = false;
+      return this.describe(secretId, now);
+    };
+    const promise: Promise<SecretVersion> = (urgent ? call() : this.background.run(call)).finally(() => {
       if (this.inflight.get(secretId)?.promise === promise) this.inflight.delete(secretId);
     });
-    this.inflight.set(secretId, { startedAt: now, promise });
+    this.inflight.set(secretId, {
+      startedAt: now,
+      promise,
+      get queued() {
+        return state.queued;
+      },
+    });
     return promise;
   }
 
