@@ -108,7 +108,7 @@ function scaleRows(s: ScaleResult): string[][] {
     ['  rotation (PutSecretValue, SendMessage) as the new leader starts → patch', ms(s.rotationDuringSyncMs)],
     [
       `  idle ${s.idle.seconds} s (leader)`,
-      `RSS ${s.idle.rssMiB.toFixed(0)} MiB, CPU ${s.idle.cpuPercent.toFixed(1)} %; follower RSS ${s.followerRssMiB.toFixed(0)} MiB`,
+      `RSS ${s.idle.rssMiB.toFixed(0)} MiB (JS heap used ${s.idle.heapUsedMiB.toFixed(0)} MiB), CPU ${s.idle.cpuPercent.toFixed(1)} %; follower RSS ${s.followerRssMiB.toFixed(0)} MiB`,
     ],
   ];
 }

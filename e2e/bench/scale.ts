@@ -47,7 +47,7 @@ export interface ScaleResult {
   /** The follower taking the lease → SendMessage of a rotation → its patch seen on a watch. */
   rotationDuringSyncMs: number;
   followerRssMiB: number;
-  idle: { seconds: number; rssMiB: number; cpuPercent: number };
+  idle: { seconds: number; rssMiB: number; heapUsedMiB: number; cpuPercent: number };
 }
 
 const RESOURCES = /^(deployments|statefulsets|daemonsets|secretsrotationmappings|events|leases)/;
@@ -147,9 +147,11 @@ export async function scale(n: number, secretsCount: number, idleSeconds: number
   const cpu0 = cpuSeconds(b.process.pid ?? 0);
   await new Promise((r) => setTimeout(r, idleSeconds * 1000));
   const cpu = cpuSeconds(b.process.pid ?? 0) - cpu0;
+  const heapUsedMiB = metric(await b.metrics(), 'secrets_rotation_nodejs_heap_size_used_bytes') / 2 ** 20;
   const idle = {
     seconds: idleSeconds,
     rssMiB: rss(b.process.pid ?? 0).rss,
+    heapUsedMiB,
     cpuPercent: (100 * cpu) / idleSeconds,
   };
 
