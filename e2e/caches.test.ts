@@ -124,3 +124,35 @@ e2eTest(
   },
   { timeout: 240_000 },
 );
+
+e2eTest(
+  'a message arriving as its mapping is created is acknowledged only after the mapping recorded it',
+  async (scope) => {
+    const ns = scope.namespace;
+    await installCrd();
+    const name = uniqueName('fresh');
+    const secret = await createSecret(name);
+    await createWorkload({ kind: 'Deployment', namespace: ns, name: 'web' }, { app: 'web' }, { replicas: 0 });
+    const q = await testQueue(scope);
+    await startOperator(scope, { kubeconfig: await operatorKubeconfig(scope), queueUrl: q.queueUrl });
+    const { sm, sqs } = await awsClients();
+    const v2 =
+      (await sm.send(new PutSecretValueCommand({ SecretId: name, SecretString: 'v2' }))).VersionId ?? '';
+    // The event follows the mapping's creation by a few milliseconds: the operator must not judge
+    // the message irrelevant before it has resolved the new mapping's secret.
+    await applyMapping(ns, 'm', { secretId: name, selector: { matchLabels: { app: 'web' } } });
+    await sqs.send(
+      new SendMessageCommand({ QueueUrl: q.queueUrl, MessageBody: eventBody({ name, arn: secret.arn }, v2) }),
+    );
+    await waitFor('the message acknowledged', async () => {
+      const c = await queueCounts(q.queueUrl);
+      return c.visible + c.inflight === 0;
+    });
+    const m = await getMapping(ns, 'm');
+    assert.equal(
+      m.status?.currentVersionId,
+      v2,
+      'the mapping recorded the version before the message was deleted',
+    );
+  },
+);

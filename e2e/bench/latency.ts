@@ -92,13 +92,17 @@ class FloorPipeline {
           const stamp = `${d.Name}@${version}`;
           const name = `d-${d.Name}`;
           const body2 = { spec: { template: { metadata: { annotations: { [STAMP]: stamp } } } } };
-          await apps.patchNamespacedDeployment({ namespace: this.namespace, name, body: body2 }, merge);
+          const patch = (): Promise<unknown> =>
+            apps.patchNamespacedDeployment({ namespace: this.namespace, name, body: body2 }, merge);
+          // A keep-alive connection the server closed as it was reused fails at once: one retry,
+          // as the operator's queue would retry its pass.
+          await patch().catch(patch);
           await waitFor('floor patch seen', () => Promise.resolve(this.seen.get(stamp)), 10_000);
           this.parts.patch.push((this.seen.get(stamp) ?? t1) - t1);
           await this.sqs.send(
             new DeleteMessageCommand({ QueueUrl: this.queueUrl, ReceiptHandle: m.ReceiptHandle }),
           );
-        })();
+        })().catch((err: unknown) => progress(`floor: a message failed (${String(err)}); counted as missed`));
       }
     }
   }

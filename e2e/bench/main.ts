@@ -175,7 +175,12 @@ async function main(): Promise<void> {
   if (results.errors) process.exitCode = 1;
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
-  process.exitCode = 1;
-});
+// Exit explicitly: a watch or keep-alive connection left open by a failed phase must not keep a
+// finished benchmark alive.
+main().then(
+  () => process.exit(),
+  (err: unknown) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    process.exit(1);
+  },
+);
