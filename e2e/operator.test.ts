@@ -161,6 +161,11 @@ e2eTest('specs the schema can judge are refused at apply with a readable message
       /minRestartInterval/,
     ],
     [
+      'a duration longer than a week (600h overflowed timers into a busy loop)',
+      { secretId: 's', selector: { matchLabels: { a: 'b' } }, minRestartInterval: '600h' },
+      /minRestartInterval may be at most 168h/,
+    ],
+    [
       'In without values',
       { secretId: 's', selector: { matchExpressions: [{ key: 'a', operator: 'In' }] } },
       /In and NotIn need values/,

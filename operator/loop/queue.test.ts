@@ -96,3 +96,12 @@ test('addFirst of a key being processed re-queues it once, after done()', async 
   q.done(a ?? '');
   assert.equal(await q.get(), 'a', 'a signalled key keeps its priority after done()');
 });
+
+test('a delay longer than a timer can wait is clamped, not turned into a 1 ms busy loop', () => {
+  const q = new WorkQueue();
+  q.addAfter('a', 600 * 3_600_000);
+  mock.timers.tick(10);
+  assert.equal(q.length, 0, 'not run after 1 ms');
+  mock.timers.tick(2 ** 31 - 1);
+  assert.equal(q.length, 1, 'run after the longest a timer waits');
+});

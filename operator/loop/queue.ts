@@ -1,3 +1,5 @@
+import { MAX_TIMER_MS } from '../runtime/duration.js';
+
 /** Per-key exponential backoff: base · 2^failures, capped. */
 export interface Backoff {
   baseMs: number;
@@ -53,6 +55,8 @@ export class WorkQueue {
 
   addAfter(key: string, delayMs: number): void {
     if (this.shuttingDown) return;
+    // Longer than a timer can wait would fire after 1 ms (a busy loop): wait the longest it can.
+    delayMs = Math.min(delayMs, MAX_TIMER_MS);
     if (delayMs <= 0) {
       this.add(key);
       return;

@@ -1,5 +1,5 @@
 import type { Mapping, MappingStatus, WorkloadStatus } from '../../resources/types.js';
-import { parseDuration } from '../runtime/duration.js';
+import { MAX_RESTART_INTERVAL_MS, parseDuration } from '../runtime/duration.js';
 import {
   AccessDeniedError,
   SecretNotFoundError,
@@ -79,7 +79,8 @@ export function specProblems(m: Mapping): string[] {
   if (isEmptySelector(spec.selector) && !(spec.workloads ?? []).length)
     problems.push('no target: set spec.selector or spec.workloads');
   try {
-    parseDuration(spec.minRestartInterval ?? '0s');
+    if (parseDuration(spec.minRestartInterval ?? '0s') > MAX_RESTART_INTERVAL_MS)
+      problems.push('spec.minRestartInterval may be at most 168h');
   } catch (err) {
     problems.push(`spec.minRestartInterval: ${(err as Error).message}`);
   }

@@ -47,3 +47,10 @@ test('a bad value is an error naming the variable, never a silently disabled fea
     /LEASE_DURATION > RENEW_DEADLINE/,
   );
 });
+
+test('a duration longer than a timer can wait is refused, naming the variable', () => {
+  assert.throws(
+    () => loadConfig({ SQS_QUEUE_URL: 'http://q', RESYNC_INTERVAL: '600h' }),
+    /RESYNC_INTERVAL="600h" is longer than the 24 days a timer can wait/,
+  );
+});

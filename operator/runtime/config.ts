@@ -1,4 +1,4 @@
-import { parseDuration } from './duration.js';
+import { MAX_TIMER_MS, parseDuration } from './duration.js';
 import type { LeaderElectionConfig } from '../kube/leader-election.js';
 
 /** The operator's configuration, parsed once from the environment at start-up. */
@@ -49,11 +49,15 @@ function integer(env: Env, name: string, fallback: number, [min, max]: [number, 
 
 function duration(env: Env, name: string, fallback: string): number {
   const raw = env[name] ?? fallback;
+  let ms: number;
   try {
-    return parseDuration(raw);
+    ms = parseDuration(raw);
   } catch (err) {
     throw new ConfigError(`${name}: ${(err as Error).message}`);
   }
+  if (ms > MAX_TIMER_MS)
+    throw new ConfigError(`${name}="${raw}" is longer than the 24 days a timer can wait`);
+  return ms;
 }
 
 function queueUrl(env: Env): string {

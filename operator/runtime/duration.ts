@@ -1,3 +1,12 @@
+/**
+ * The longest delay a timer can wait: setTimeout fires after 1 ms for anything above 2^31-1 ms
+ * (24.8 days), which turned a 600h interval into a busy loop.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The longest minRestartInterval (as the CRD's rule says). */
+export const MAX_RESTART_INTERVAL_MS = 168 * 3_600_000;
+
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /**
