@@ -201,6 +201,10 @@ e2eTest(
       secretId: secretName,
       selector: { matchLabels: { 'bad key!': 'x' } },
     });
+    await applyMapping(ns, 'two-slashes', {
+      secretId: secretName,
+      selector: { matchExpressions: [{ key: 'example.com/a/b', operator: 'Exists' }] },
+    });
     await applyMapping(ns, 'no-secret', {
       secretId: uniqueName('absent'),
       selector: { matchLabels: { app: 'x' } },
@@ -223,6 +227,8 @@ e2eTest(
     const invalid = await waitReason(ns, 'bad-label', 'InvalidSpec');
     assert.match(ready(invalid).message ?? '', /invalid label key "bad key!"/);
     assert.ok((await eventReasons(ns, 'bad-label')).includes('InvalidSpec'));
+    const slashes = await waitReason(ns, 'two-slashes', 'InvalidSpec');
+    assert.match(ready(slashes).message ?? '', /invalid label key "example.com\/a\/b"/);
     const notFound = await waitReason(ns, 'no-secret', 'SecretNotFound');
     assert.equal(ready(notFound).status, 'False');
     assert.ok((await eventReasons(ns, 'no-secret')).includes('SecretNotFound'));

@@ -66,3 +66,11 @@ test('matchesSelector follows the API server for every operator', () => {
   for (const [selector, want] of cases)
     assert.equal(matchesSelector(selector, labels), want, JSON.stringify(selector));
 });
+
+test('a label key with two slashes is invalid, as the API server says', () => {
+  assert.deepEqual(selectorProblems({ matchLabels: { 'a/b/c': 'x' } }), ['invalid label key "a/b/c"']);
+  assert.deepEqual(selectorProblems({ matchExpressions: [{ key: 'ex.io/a/b', operator: 'Exists' }] }), [
+    'invalid label key "ex.io/a/b"',
+  ]);
+  assert.deepEqual(selectorProblems({ matchLabels: { 'example.com/app': 'x' } }), []);
+});

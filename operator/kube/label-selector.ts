@@ -29,7 +29,9 @@ export function selectorProblems(selector: LabelSelector | undefined): string[] 
   if (!selector) return [];
   const problems: string[] = [];
   const checkKey = (key: string): void => {
-    const [prefix, name] = key.includes('/') ? key.split('/', 2) : [undefined, key];
+    // Split at the first slash only: `split('/', 2)` would drop the rest, and "a/b/c" passed.
+    const slash = key.indexOf('/');
+    const [prefix, name] = slash >= 0 ? [key.slice(0, slash), key.slice(slash + 1)] : [undefined, key];
     const prefixOk = prefix === undefined || (prefix.length <= 253 && PREFIX.test(prefix));
     if (!prefixOk || name.length > 63 || !QUALIFIED.test(name)) problems.push(`invalid label key "${key}"`);
   };
