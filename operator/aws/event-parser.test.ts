@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseMessage } from './event-parser.js';
+import { metricEventLabel, parseMessage } from './event-parser.js';
 import { fixtureNames, loadFixture } from './fixtures/index.js';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:eks-controller-test-secret-AbCdEf';
@@ -109,4 +109,20 @@ test('a valid event near the 256 KB limit is still parsed', () => {
     eventKind: 'PutSecretValue',
     reason: 'new value stored as AWSCURRENT',
   });
+});
+
+test('the metric label of an event is a known name or "other", never message text', () => {
+  const hostile = parseMessage(
+    JSON.stringify({
+      source: 'aws.secretsmanager',
+      'detail-type': 'AWS API Call via CloudTrail',
+      detail: { eventSource: 'secretsmanager.amazonaws.com', eventName: `X${'y'.repeat(500)}` },
+    }),
+  );
+  assert.equal(hostile.kind, 'ignored');
+  if (hostile.kind === 'ignored') assert.equal(metricEventLabel(hostile.eventKind), 'other');
+  for (const name of fixtureNames()) {
+    const parsed = parseMessage(loadFixture(name));
+    if (parsed.kind !== 'malformed') assert.notEqual(metricEventLabel(parsed.eventKind), 'other', name);
+  }
 });

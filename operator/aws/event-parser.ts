@@ -191,6 +191,27 @@ function apiCallVerdict(eventName: string, detail: Json): { ignored: boolean; re
   }
 }
 
+/** Event names the parser knows; anything else is counted as `other` (see metricEventLabel). */
+const KNOWN_EVENTS = new Set([
+  ...NO_VALUE_CHANGE,
+  'SecretLabelUpdated',
+  'PutSecretValue',
+  'UpdateSecret',
+  'UpdateSecretVersionStage',
+  'RotationSucceeded',
+  'RotationFailed',
+  'RotationStarted',
+  'RotationAbandoned',
+]);
+
+/**
+ * The `event` label of the signals metric: a known event name, else `other`. Event names come from
+ * message text, and a metric label fed by untrusted text grows without bound. Pure.
+ */
+export function metricEventLabel(eventKind: string): string {
+  return KNOWN_EVENTS.has(eventKind) ? eventKind : 'other';
+}
+
 function parseServiceEvent(detail: Json): ParsedMessage {
   const eventName = str(detail.eventName);
   if (!eventName) return malformed('service event without detail.eventName');

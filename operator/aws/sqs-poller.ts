@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { describe } from '../runtime/errors.js';
 import { SecretNotFoundError, AccessDeniedError } from '../runtime/errors.js';
-import { parseMessage, type ParsedMessage } from './event-parser.js';
+import { metricEventLabel, parseMessage, type ParsedMessage } from './event-parser.js';
 import type { Logger } from '../runtime/logger.js';
 import type { MappingIndex } from './mapping-index.js';
 import type { Metrics } from '../runtime/metrics.js';
@@ -196,7 +196,7 @@ export class SqsPoller {
       });
       return 'ack';
     }
-    this.deps.metrics.signals.inc({ event: parsed.eventKind, outcome: parsed.kind });
+    this.deps.metrics.signals.inc({ event: metricEventLabel(parsed.eventKind), outcome: parsed.kind });
     if (parsed.kind === 'ignored') {
       log.debug('event cannot change a current value; acknowledged', {
         event: parsed.eventKind,
