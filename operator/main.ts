@@ -39,9 +39,14 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
     ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}),
     requestHandler: { connectionTimeout: 5000, requestTimeout: (config.sqsWaitTimeSeconds + 10) * 1000 },
   };
-  const versions = new SecretVersions(new SecretsManagerClient(aws), config.secretCacheTtlMs, (result) =>
-    metrics.awsCalls.inc({ operation: 'DescribeSecret', result }),
-  );
+  const versions = new SecretVersions(new SecretsManagerClient(aws), config.secretCacheTtlMs, {
+    onCall: (result) => metrics.awsCalls.inc({ operation: 'DescribeSecret', result }),
+    onAnomaly: (secret, versions) =>
+      logger.warn('AWSCURRENT is on several versions; the one an event names is taken as current', {
+        secret,
+        versions,
+      }),
+  });
   const sqs = new SQSClient(aws);
   const bucket = new TokenBucket(config.restartRatePerSecond, config.restartBurst);
   const api = kc.makeApiClient(CustomObjectsApi);

@@ -99,3 +99,36 @@ test('level lookups share a few slots; an event-driven lookup never waits behind
   assert.equal((await Promise.all(level)).length, 10);
   assert.equal(peak, 5);
 });
+
+test('a recent cached answer that contradicts the event is not trusted: a fresh call decides', async () => {
+  const state = { current: 'v1', calls: 0 };
+  const sv = new SecretVersions(fakeClient(state), 60_000);
+  await sv.resolve('db');
+  state.current = 'v2';
+  // The event's time lies before our cached answer (clock skew), yet it names v2 as current.
+  const v = await sv.resolve('db', { notBefore: Date.now() - 5000, expectedVersionId: 'v2' });
+  assert.equal(v.currentVersionId, 'v2');
+  assert.equal(state.calls, 2);
+  const older = await sv.resolve('db', { notBefore: Date.now() - 5000, expectedVersionId: 'v0' });
+  assert.equal(older.currentVersionId, 'v2', 'an event for an older version accepts the fresh answer');
+  assert.equal(state.calls, 3);
+});
+
+test('AWSCURRENT on two versions: the one the event names wins, for later passes too, and is reported', async () => {
+  const anomalies: string[][] = [];
+  const client = {
+    send: () =>
+      Promise.resolve({
+        ARN: 'arn:db',
+        Name: 'db',
+        VersionIdsToStages: { v1: ['AWSCURRENT'], v2: ['AWSCURRENT'] },
+      }),
+  } as unknown as SecretsManagerClient;
+  const sv = new SecretVersions(client, 60_000, { onAnomaly: (_id, ids) => anomalies.push(ids) });
+  assert.equal(
+    (await sv.resolve('db', { notBefore: Date.now(), expectedVersionId: 'v2' })).currentVersionId,
+    'v2',
+  );
+  assert.equal((await sv.resolve('db')).currentVersionId, 'v2', 'a pass reading the cache sees the same');
+  assert.deepEqual(anomalies, [['v1', 'v2']]);
+});

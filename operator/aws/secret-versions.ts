@@ -31,13 +31,37 @@ export interface SecretVersion {
   arn: string;
   name: string;
   currentVersionId: string;
+  /** Every version labelled AWSCURRENT: one on AWS; the local emulator sometimes reports two. */
+  currentVersionIds: string[];
   /** When the DescribeSecret call that produced this answer started (epoch ms). */
   fetchedAt: number;
 }
 
-/** The version labelled AWSCURRENT in DescribeSecret's VersionIdsToStages, if any. */
+/** The versions labelled AWSCURRENT in DescribeSecret's VersionIdsToStages (normally exactly one). */
+export function currentVersionsOf(stages: Record<string, string[]> | undefined): string[] {
+  return Object.entries(stages ?? {})
+    .filter(([, labels]) => labels.includes('AWSCURRENT'))
+    .map(([id]) => id);
+}
+
+/** The version labelled AWSCURRENT, if any (the first, should there be several). */
 export function currentVersionOf(stages: Record<string, string[]> | undefined): string | undefined {
-  return Object.entries(stages ?? {}).find(([, labels]) => labels.includes('AWSCURRENT'))?.[0];
+  return currentVersionsOf(stages)[0];
+}
+
+/**
+ * The answer as seen by an event naming `expected`: when AWSCURRENT sits on several versions and
+ * one is the event's, that one is current (the event says which moved last). Pure.
+ */
+export function preferExpected(v: SecretVersion, expected: string | undefined): SecretVersion {
+  if (!expected || v.currentVersionId === expected || !v.currentVersionIds.includes(expected)) return v;
+  return { ...v, currentVersionId: expected };
+}
+
+export interface SecretVersionsHooks {
+  onCall?: (result: 'success' | 'not_found' | 'access_denied' | 'error') => void;
+  /** AWSCURRENT reported on several versions (never on AWS; the local emulator does it). */
+  onAnomaly?: (secretId: string, versionIds: string[]) => void;
 }
 
 export interface ResolveOptions {
@@ -45,7 +69,9 @@ export interface ResolveOptions {
   notBefore?: number;
   /**
    * The version an event says became current: a cached answer (within the TTL) already showing it as
-   * AWSCURRENT is enough, whatever its age, so duplicates of one event cost no call.
+   * AWSCURRENT is enough, whatever its age, so duplicates of one event cost no call; a cached answer
+   * that does not show it is not used, however recent (clocks of AWS and ours differ), and a fresh
+   * call decides.
    */
   expectedVersionId?: string;
 }
@@ -72,14 +98,26 @@ export class SecretVersions {
   constructor(
     private readonly client: SecretsManagerClient,
     private readonly ttlMs: number,
-    private readonly onCall: (result: 'success' | 'not_found' | 'access_denied' | 'error') => void = () => {},
+    private readonly hooks: SecretVersionsHooks = {},
   ) {}
 
+  private onCall(result: 'success' | 'not_found' | 'access_denied' | 'error'): void {
+    this.hooks.onCall?.(result);
+  }
+
   async resolve(secretId: string, opts: ResolveOptions = {}): Promise<SecretVersion> {
+    const v = await this.lookup(secretId, opts);
+    const preferred = preferExpected(v, opts.expectedVersionId);
+    // Passes read the cache without an expectation: they must see the version the event chose.
+    if (preferred !== v && this.byArn.get(v.arn) === v) this.byArn.set(v.arn, preferred);
+    return preferred;
+  }
+
+  private lookup(secretId: string, opts: ResolveOptions): Promise<SecretVersion> {
     const now = Date.now();
     const floor = Math.max(opts.notBefore ?? 0, now - this.ttlMs);
     const cached = this.cached(secretId, opts, now, floor);
-    if (cached) return cached;
+    if (cached) return Promise.resolve(cached);
     const urgent = opts.notBefore !== undefined;
     const running = this.inflight.get(secretId);
     if (running && running.startedAt >= floor && (!urgent || !running.queued)) return running.promise;
@@ -111,10 +149,10 @@ export class SecretVersions {
     const arn = this.aliases.get(secretId);
     const cached = arn ? this.byArn.get(arn) : undefined;
     if (!cached) return undefined;
+    const expected = opts.expectedVersionId;
+    if (expected !== undefined && !cached.currentVersionIds.includes(expected)) return undefined;
     if (cached.fetchedAt >= floor) return cached;
-    const expected =
-      opts.expectedVersionId !== undefined && cached.currentVersionId === opts.expectedVersionId;
-    return expected && cached.fetchedAt >= now - this.ttlMs ? cached : undefined;
+    return expected !== undefined && cached.fetchedAt >= now - this.ttlMs ? cached : undefined;
   }
 
   /** Drops entries older than the TTL, and aliases that point nowhere, so memory stays bounded. */
@@ -134,14 +172,29 @@ export class SecretVersions {
     this.onCall('success');
     if (!out.ARN || !out.Name) throw new Error(`DescribeSecret "${secretId}" returned no ARN`);
     if (out.DeletedDate) throw new SecretNotFoundError(`secret "${secretId}" is scheduled for deletion`);
-    const currentVersionId = currentVersionOf(out.VersionIdsToStages);
-    if (!currentVersionId) throw new SecretNotFoundError(`secret "${secretId}" has no AWSCURRENT version`);
-    const version: SecretVersion = { arn: out.ARN, name: out.Name, currentVersionId, fetchedAt: startedAt };
+    const version = this.answer(secretId, { arn: out.ARN, name: out.Name }, out.VersionIdsToStages);
+    version.fetchedAt = startedAt;
     const previous = this.byArn.get(out.ARN);
     if (!previous || previous.fetchedAt <= startedAt) this.byArn.set(out.ARN, version);
     this.aliases.set(secretId, out.ARN);
     this.aliases.set(out.ARN, out.ARN);
     return version;
+  }
+
+  /** The answer of one DescribeSecret; with several AWSCURRENT versions, the one an event chose stays. */
+  private answer(
+    secretId: string,
+    ids: { arn: string; name: string },
+    stages: Record<string, string[]> | undefined,
+  ): SecretVersion {
+    const currentVersionIds = currentVersionsOf(stages);
+    if (!currentVersionIds.length)
+      throw new SecretNotFoundError(`secret "${secretId}" has no AWSCURRENT version`);
+    if (currentVersionIds.length > 1) this.hooks.onAnomaly?.(secretId, currentVersionIds);
+    const previous = this.byArn.get(ids.arn)?.currentVersionId;
+    const chosen =
+      previous !== undefined && currentVersionIds.includes(previous) ? previous : currentVersionIds[0];
+    return { ...ids, currentVersionId: chosen, currentVersionIds, fetchedAt: 0 };
   }
 
   /** The error class callers branch on for a failed DescribeSecret, counted by result. */
