@@ -1,4 +1,4 @@
-import { Watch, type KubeConfig } from '@kubernetes/client-node';
+import { Watch, type CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../runtime/logger.js';
 import { describe, statusCode } from '../runtime/errors.js';
 
@@ -18,6 +18,45 @@ export interface ListPage {
   resourceVersion: string;
   continue?: string;
 }
+
+/** A resource to list and watch, in one namespace or in all. */
+export interface ResourceRef {
+  group: string;
+  version: string;
+  plural: string;
+  namespace?: string;
+}
+
+const PAGE = 500;
+
+/**
+ * One page of a list as plain JSON, through the generic client whatever the resource (the typed
+ * clients rebuild a model object for every item of every page).
+ */
+export async function listPage(
+  api: CustomObjectsApi,
+  res: ResourceRef,
+  token: string | undefined,
+): Promise<ListPage> {
+  const common = {
+    group: res.group,
+    version: res.version,
+    plural: res.plural,
+    limit: PAGE,
+    _continue: token,
+  };
+  const out = (await (res.namespace
+    ? api.listNamespacedCustomObject({ ...common, namespace: res.namespace })
+    : api.listClusterCustomObject(common))) as {
+    items: RawObject[];
+    metadata: { resourceVersion: string; continue?: string };
+  };
+  return { items: out.items, resourceVersion: out.metadata.resourceVersion, continue: out.metadata.continue };
+}
+
+/** The watch path of a resource, e.g. /apis/apps/v1/namespaces/x/deployments. */
+export const watchPath = (res: ResourceRef): string =>
+  `/apis/${res.group}/${res.version}/${res.namespace ? `namespaces/${res.namespace}/` : ''}${res.plural}`;
 
 export interface InformerHandlers<T> {
   /** A new key; `relist` when it came from a (re)list rather than a watch event. */

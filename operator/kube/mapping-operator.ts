@@ -9,7 +9,7 @@ import { reconcile, type ReconcileDeps } from '../loop/reconcile.js';
 import type { RotationSignal } from '../loop/signals.js';
 import { AccessDeniedError, SecretNotFoundError, describe } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
-import { Informer, type Cached, type ListPage, type RawObject } from './informer.js';
+import { Informer, listPage, watchPath, type Cached } from './informer.js';
 import { MappingClient } from './mappings.js';
 import { kindsOf, targets, WorkloadCache, type WorkloadInfo } from './workload-cache.js';
 
@@ -179,6 +179,7 @@ export class MappingOperator extends Operator {
     namespace?: string,
   ): Promise<void> {
     const api = this.opts.api;
+    const res = { group, version, plural, namespace };
     const emit = (type: ResourceEventType, m: CachedMapping): void => {
       const object = m.mapping as KubeObject;
       void onEvent({ type, object, meta: ResourceMetaImpl.createWithPlural(plural, object) });
@@ -186,21 +187,8 @@ export class MappingOperator extends Operator {
     this.mappings = new Informer<CachedMapping>({
       what: 'mapping',
       kubeConfig: this.opts.kubeConfig,
-      watchPath: `/apis/${group}/${version}/${namespace ? `namespaces/${namespace}/` : ''}${plural}`,
-      list: async (token): Promise<ListPage> => {
-        const common = { group, version, plural, limit: 500, _continue: token };
-        const out = (await (namespace
-          ? api.listNamespacedCustomObject({ ...common, namespace })
-          : api.listClusterCustomObject(common))) as {
-          items: RawObject[];
-          metadata: { resourceVersion: string; continue?: string };
-        };
-        return {
-          items: out.items,
-          resourceVersion: out.metadata.resourceVersion,
-          continue: out.metadata.continue,
-        };
-      },
+      watchPath: watchPath(res),
+      list: (token) => listPage(api, res, token),
       project: (raw) => {
         const mapping = pruneMapping(raw as Mapping);
         return { key: keyOf(mapping), resourceVersion: mapping.metadata.resourceVersion, mapping };

@@ -3,7 +3,7 @@ import { WORKLOAD_KINDS, type MappingSpec, type WorkloadKind } from '../../resou
 import type { Target } from '../loop/restart-plan.js';
 import { rolloutState, type RolloutObject } from '../loop/rollout.js';
 import type { Logger } from '../runtime/logger.js';
-import { Informer, type Cached, type ListPage, type RawObject } from './informer.js';
+import { Informer, listPage, watchPath, type Cached, type RawObject } from './informer.js';
 import { isEmptySelector, matchesSelector } from './label-selector.js';
 
 export const RESTARTED_AT_ANNOTATION = 'secretsrotation.io/restartedAt';
@@ -141,8 +141,6 @@ export interface WorkloadCacheOptions {
   onChange(old: WorkloadInfo | undefined, obj: WorkloadInfo | undefined): void;
 }
 
-const PAGE = 500;
-
 /**
  * Watch caches of the workload kinds in use, started on first need (a cluster whose mappings only
  * name Deployments never watches DaemonSets), holding pruned projections indexed by namespace.
@@ -177,13 +175,12 @@ export class WorkloadCache {
   }
 
   private start(kind: WorkloadKind): Informer<WorkloadInfo> {
-    const plural = PLURALS[kind];
-    const ns = this.opts.namespace;
+    const res = { group: 'apps', version: 'v1', plural: PLURALS[kind], namespace: this.opts.namespace };
     const informer = new Informer<WorkloadInfo>({
       what: `${kind}s`,
       kubeConfig: this.opts.kubeConfig,
-      watchPath: `/apis/apps/v1/${ns ? `namespaces/${ns}/` : ''}${plural}`,
-      list: (token) => this.list(plural, token),
+      watchPath: watchPath(res),
+      list: (token) => listPage(this.opts.api, res, token),
       project: (raw) => projectWorkload(kind, raw),
       logger: this.opts.logger,
       onAdd: (w) => this.index(undefined, w),
@@ -193,22 +190,6 @@ export class WorkloadCache {
     this.informers.set(kind, informer);
     void informer.start();
     return informer;
-  }
-
-  private async list(plural: string, token: string | undefined): Promise<ListPage> {
-    const common = { group: 'apps', version: 'v1', plural, limit: PAGE, _continue: token };
-    const ns = this.opts.namespace;
-    const out = (await (ns
-      ? this.opts.api.listNamespacedCustomObject({ ...common, namespace: ns })
-      : this.opts.api.listClusterCustomObject(common))) as {
-      items: RawObject[];
-      metadata: { resourceVersion: string; continue?: string };
-    };
-    return {
-      items: out.items,
-      resourceVersion: out.metadata.resourceVersion,
-      continue: out.metadata.continue,
-    };
   }
 
   private index(old: WorkloadInfo | undefined, w: WorkloadInfo | undefined): void {
