@@ -282,3 +282,21 @@ e2eTest(
     assert.equal(await restarts(), 2);
   },
 );
+
+e2eTest(
+  'a mapping recreated after a rotation it missed restarts the workload still running the old version',
+  async (scope) => {
+    const s = await scenario(scope, { env: { RESYNC_INTERVAL: '0s' } });
+    const v2 = await rotate(s.name, s.secret.arn);
+    await waitFor('restart for v2', async () => (await s.stamp()) === `${s.name}@${v2}`);
+    await kc(['-n', scope.namespace, 'delete', 'srm', 'm', '--timeout=30s']);
+    // The rotation happens while no mapping exists (a GitOps replace, a backup restore in progress).
+    const v3 = await rotate(s.name, s.secret.arn, { sendEvent: false });
+    await applyMapping(scope.namespace, 'm', { secretId: s.name, selector: { matchLabels: { app: 'web' } } });
+    await waitFor(
+      'restart for v3: the stamp, not the new mapping, says what the workload runs',
+      async () => (await s.stamp()) === `${s.name}@${v3}`,
+    );
+    assert.equal(await s.restarts(), 2);
+  },
+);

@@ -123,29 +123,34 @@ export class LeaderElector {
     this.stopped = true;
     if (!this.leading) return;
     this.leading = false;
-    try {
-      const lease = await this.api.readNamespacedLease({
-        name: this.cfg.name,
-        namespace: this.cfg.namespace,
-      });
-      if (lease.spec?.holderIdentity !== this.cfg.identity) return;
-      lease.spec = {
-        ...lease.spec,
-        holderIdentity: undefined,
-        leaseDurationSeconds: 1,
-        renewTime: new V1MicroTime(),
-      };
-      await this.api.replaceNamespacedLease({
-        name: this.cfg.name,
-        namespace: this.cfg.namespace,
-        body: lease,
-      });
-      this.logger.info('released the lease');
-    } catch (err) {
-      this.logger.warn('could not release the lease; a follower takes over after leaseDuration', {
-        error: describe(err),
-      });
+    // A renewal still in flight can change the Lease between our read and our write (409): read again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.emptyLease();
+        return;
+      } catch (err) {
+        if (isConflict(err) && attempt < 5) continue;
+        this.logger.warn('could not release the lease; a follower takes over after leaseDuration', {
+          error: describe(err),
+        });
+        return;
+      }
     }
+  }
+
+  /** Empties the Lease if we still hold it, so a follower takes it at its next try. */
+  private async emptyLease(): Promise<void> {
+    const { name, namespace } = this.cfg;
+    const lease = await this.api.readNamespacedLease({ name, namespace });
+    if (lease.spec?.holderIdentity !== this.cfg.identity) return;
+    lease.spec = {
+      ...lease.spec,
+      holderIdentity: undefined,
+      leaseDurationSeconds: 1,
+      renewTime: new V1MicroTime(),
+    };
+    await this.api.replaceNamespacedLease({ name, namespace, body: lease });
+    this.logger.info('released the lease');
   }
 
   /** One round of client-go's tryAcquireOrRenew. True when this candidate holds the Lease afterwards. */

@@ -37,6 +37,25 @@ test('a new mapping adopts the current version as baseline and restarts nothing'
   ]);
 });
 
+test('a new mapping restarts a workload whose stamp names an older version of its secret', () => {
+  const targets = [
+    t('old', { templateVersion: versionStamp('s', 'v1') }),
+    t('same', { templateVersion: versionStamp('s', 'v2') }),
+    t('other-secret', { templateVersion: versionStamp('x', 'v1') }),
+    t('never'),
+  ];
+  assert.deepEqual(actions(input({ baselineVersionId: undefined, targets })), [
+    'old:restart',
+    'same:adopt',
+    'other-secret:adopt',
+    'never:adopt',
+  ]);
+  assert.deepEqual(
+    actions(input({ baselineVersionId: undefined, targets: targets.slice(0, 1), suspend: true })),
+    ['old:suspended'],
+  );
+});
+
 test('a new version restarts each target whose version differs, once', () => {
   const previous = [w('a', 'v1'), w('b', 'v2'), w('c', 'v1')];
   const targets = [

@@ -69,12 +69,24 @@ function decide(
   stamp: string,
 ): [Action, number?] {
   if (!target.exists) return ['missing'];
-  if (input.baselineVersionId === undefined || !previous?.versionId) return ['adopt'];
+  if (input.baselineVersionId === undefined || !previous?.versionId) return [firstLook(input, target, stamp)];
   if (previous.versionId === input.currentVersionId) return ['current'];
   if (target.templateVersion === stamp) return ['already'];
   if (input.suspend) return ['suspended'];
   const wait = intervalWait(input, previous.restartedAt);
   return wait > 0 ? ['pending', wait] : ['restart'];
+}
+
+/**
+ * A target the mapping has no record of: adopt the current version, unless the template's stamp names
+ * this secret at another version. The stamp is the truth about what the workload runs: a mapping
+ * recreated after a rotation it missed (GitOps replace, backup restore) must not adopt the newer one.
+ */
+function firstLook(input: PlanInput, target: Target, stamp: string): Action {
+  const v = target.templateVersion;
+  const runsOther = v !== undefined && v.startsWith(`${input.secretName}@`) && v !== stamp;
+  if (!runsOther) return 'adopt';
+  return input.suspend ? 'suspended' : 'restart';
 }
 
 /** How long minRestartInterval still holds a workload last restarted at `restartedAt` (0: not at all). */
