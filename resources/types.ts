@@ -80,6 +80,7 @@ export interface Mapping {
     uid?: string;
     generation?: number;
     resourceVersion?: string;
+    creationTimestamp?: string | Date;
     deletionTimestamp?: string | Date;
     finalizers?: string[];
   };

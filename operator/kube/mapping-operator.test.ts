@@ -52,6 +52,7 @@ test('the cache keeps spec, status and the metadata passes read, not managedFiel
     uid: undefined,
     generation: 4,
     resourceVersion: '7',
+    creationTimestamp: undefined,
     deletionTimestamp: undefined,
     finalizers: ['f'],
   });

@@ -5,7 +5,7 @@ import { MappingIndex } from '../aws/mapping-index.js';
 import type { SecretVersions } from '../aws/secret-versions.js';
 import { Controller, type ControllerHooks } from '../loop/controller.js';
 import { WorkQueue } from '../loop/queue.js';
-import { reconcile, type ReconcileDeps } from '../loop/reconcile.js';
+import { baselineFloor, reconcile, type ReconcileDeps } from '../loop/reconcile.js';
 import type { RotationSignal } from '../loop/signals.js';
 import { AccessDeniedError, SecretNotFoundError, describe } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
@@ -56,11 +56,29 @@ export function needsPass(old: Mapping, m: Mapping): boolean {
  * or annotations such as kubectl's last-applied-configuration, which are larger than the rest.
  */
 export function pruneMapping(m: Mapping): Mapping {
-  const { name, namespace, uid, generation, resourceVersion, deletionTimestamp, finalizers } = m.metadata;
+  const {
+    name,
+    namespace,
+    uid,
+    generation,
+    resourceVersion,
+    creationTimestamp,
+    deletionTimestamp,
+    finalizers,
+  } = m.metadata;
   return {
     apiVersion: API_VERSION,
     kind: KIND,
-    metadata: { name, namespace, uid, generation, resourceVersion, deletionTimestamp, finalizers },
+    metadata: {
+      name,
+      namespace,
+      uid,
+      generation,
+      resourceVersion,
+      creationTimestamp,
+      deletionTimestamp,
+      finalizers,
+    },
     spec: m.spec,
     status: m.status,
   };
@@ -226,7 +244,8 @@ export class MappingOperator extends Operator {
    */
   private resolveSecret(key: string, secretId: string): void {
     this.index.resolving(key);
-    this.opts.versions.resolve(secretId).then(
+    const mapping = this.mappings?.get(key)?.mapping;
+    this.opts.versions.resolve(secretId, { notBefore: mapping && baselineFloor(mapping) }).then(
       (v) => {
         if (this.mappings?.get(key)?.mapping.spec.secretId === secretId) this.index.set(key, v.arn);
       },

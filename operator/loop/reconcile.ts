@@ -70,6 +70,16 @@ export class RestartError extends Error {
   override name = 'RestartError';
 }
 
+/**
+ * For a mapping without a baseline yet: secret answers must be newer than the mapping itself (its
+ * creation second, ended), or a recreated mapping would adopt what a cache knew before it existed.
+ * Undefined once the mapping has a baseline (any answer within the TTL will do).
+ */
+export function baselineFloor(m: Mapping): number | undefined {
+  if (m.status?.currentVersionId !== undefined || !m.metadata.creationTimestamp) return undefined;
+  return new Date(m.metadata.creationTimestamp).getTime() + 1000;
+}
+
 /** Spec problems the CRD schema cannot catch; empty when the spec is usable. */
 export function specProblems(m: Mapping): string[] {
   const { spec } = m;
@@ -163,7 +173,7 @@ class Pass {
     }
     let secret: SecretVersion;
     try {
-      secret = await this.deps.versions.resolve(this.m.spec.secretId);
+      secret = await this.deps.versions.resolve(this.m.spec.secretId, { notBefore: baselineFloor(this.m) });
     } catch (err) {
       return this.secretUnavailable(err);
     }
