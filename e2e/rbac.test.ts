@@ -101,5 +101,25 @@ e2eTest(
       undefined,
       'the other namespace is untouched',
     );
+    // The code never aims at another namespace, so the line above alone could not fail: the operator's
+    // own credentials try the restart patch and the watch there, and the API server must refuse both.
+    const asOperator = (args: string[]): Promise<string> => kc([`--kubeconfig=${kubeconfig}`, ...args]);
+    for (const args of [
+      [
+        '-n',
+        other,
+        'patch',
+        'deployment',
+        'web',
+        '-p',
+        '{"spec":{"template":{"metadata":{"annotations":{"x":"y"}}}}}',
+      ],
+      ['-n', other, 'get', 'deployments', '--watch=false'],
+    ]) {
+      await assert.rejects(asOperator(args), (err: Error & { stderr?: string }) => {
+        assert.match(String(err.stderr ?? err.message), /forbidden/i, args.join(' '));
+        return true;
+      });
+    }
   },
 );
