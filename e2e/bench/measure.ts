@@ -65,10 +65,7 @@ export function requestDelta(
   return out;
 }
 
-export const sum = (r: Record<string, number>, verb?: RegExp): number =>
-  Object.entries(r)
-    .filter(([k]) => !verb || verb.test(k.split(' ')[0]))
-    .reduce((n, [, v]) => n + v, 0);
+export const sum = (r: Record<string, number>): number => Object.values(r).reduce((n, v) => n + v, 0);
 
 /** Operator metric value (summed over label sets whose labels match `labels`). */
 export function metric(text: string, name: string, labels = ''): number {

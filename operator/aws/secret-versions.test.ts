@@ -2,12 +2,14 @@ import { DescribeSecretCommand, type SecretsManagerClient } from '@aws-sdk/clien
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SecretNotFoundError } from '../runtime/errors.js';
-import { SecretVersions, currentVersionOf } from './secret-versions.js';
+import { SecretVersions, currentVersionsOf } from './secret-versions.js';
 
-test('currentVersionOf picks the version labelled AWSCURRENT', () => {
-  assert.equal(currentVersionOf({ a: ['AWSPREVIOUS'], b: ['AWSCURRENT', 'x'], c: ['AWSPENDING'] }), 'b');
-  assert.equal(currentVersionOf({ a: ['AWSPENDING'] }), undefined);
-  assert.equal(currentVersionOf(undefined), undefined);
+test('currentVersionsOf lists the versions labelled AWSCURRENT', () => {
+  assert.deepEqual(currentVersionsOf({ a: ['AWSPREVIOUS'], b: ['AWSCURRENT', 'x'], c: ['AWSPENDING'] }), [
+    'b',
+  ]);
+  assert.deepEqual(currentVersionsOf({ a: ['AWSPENDING'] }), []);
+  assert.deepEqual(currentVersionsOf(undefined), []);
 });
 
 /** A DescribeSecret stand-in whose AWSCURRENT version the test moves; counts calls. */

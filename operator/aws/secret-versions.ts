@@ -44,11 +44,6 @@ export function currentVersionsOf(stages: Record<string, string[]> | undefined):
     .map(([id]) => id);
 }
 
-/** The version labelled AWSCURRENT, if any (the first, should there be several). */
-export function currentVersionOf(stages: Record<string, string[]> | undefined): string | undefined {
-  return currentVersionsOf(stages)[0];
-}
-
 /**
  * The answer as seen by an event naming `expected`: when AWSCURRENT sits on several versions and
  * one is the event's, that one is current (the event says which moved last). Pure.

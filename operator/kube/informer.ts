@@ -193,10 +193,6 @@ export class Informer<T extends Cached> {
     return this.store.keys();
   }
 
-  get size(): number {
-    return this.store.size;
-  }
-
   /** Starts list+watch in the background; the promise resolves after the first complete list. */
   start(): Promise<void> {
     void this.loop();

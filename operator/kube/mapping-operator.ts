@@ -138,10 +138,6 @@ export class MappingOperator extends Operator {
     return this.mappings?.keys() ?? [];
   }
 
-  get isLeading(): boolean {
-    return this.loop !== undefined;
-  }
-
   protected async init(): Promise<void> {
     await this.watchResource(GROUP, VERSION, PLURAL, (e) => this.onMappingEvent(e), this.opts.namespace);
   }

@@ -55,12 +55,13 @@ export interface ReconcileDeps {
   dryRun?: boolean;
   /** Cap on rollouts in progress across mappings. */
   rolloutSlots?: RolloutSlots;
-  /**
-   * How soon to look again at a rollout in progress if no workload event came first (rollout progress
-   * arrives through the workload watch: this is only the fallback).
-   */
-  rolloutPollMs?: number;
 }
+
+/**
+ * How soon to look again at a rollout in progress if no workload event came first: rollout progress
+ * arrives through the workload watch, this is only the fallback.
+ */
+const ROLLOUT_RECHECK_MS = 30_000;
 
 /** How soon a pass whose patch met a 409 looks again, if no watch event woke it first. */
 const CONFLICT_RETRY_MS = 1000;
@@ -203,7 +204,7 @@ class Pass {
     }
     const waits = plan.flatMap((p) => (p.action === 'pending' && p.waitMs ? [p.waitMs] : []));
     if (this.rateLimitedMs !== undefined) waits.push(this.rateLimitedMs);
-    if (entries.some((e) => e.rollout === 'InProgress')) waits.push(this.pollMs);
+    if (entries.some((e) => e.rollout === 'InProgress')) waits.push(ROLLOUT_RECHECK_MS);
     return { observedAt: secret.fetchedAt, requeueAfterMs: waits.length ? Math.min(...waits) : undefined };
   }
 
@@ -296,7 +297,7 @@ class Pass {
     };
     const slots = this.deps.rolloutSlots;
     if (slots && !slots.acquire(this.workloadKey(p), this.key))
-      return pending('a free rollout slot (MAX_CONCURRENT_ROLLOUTS)', this.pollMs);
+      return pending('a free rollout slot (MAX_CONCURRENT_ROLLOUTS)', ROLLOUT_RECHECK_MS);
     const wait = this.deps.takeRestartToken?.() ?? 0;
     if (wait <= 0) return undefined;
     slots?.release(this.workloadKey(p));
@@ -341,10 +342,6 @@ class Pass {
       ...entryFor({ ...p, action: 'pending' }, secret.currentVersionId, this.nowIso),
       message: `restart for version ${secret.currentVersionId}: the workload changed meanwhile; looking again`,
     };
-  }
-
-  private get pollMs(): number {
-    return this.deps.rolloutPollMs ?? 30_000;
   }
 
   private workloadKey(p: Planned): string {
