@@ -97,6 +97,11 @@ const RESOLVE_RETRY_MS = 5000;
  */
 export class MappingOperator extends Operator {
   readonly index = new MappingIndex();
+  /**
+   * Mapping keys by namespace: a workload event (several per rollout, for every workload of the
+   * cluster) looks only at the mappings of its own namespace, not at every cached mapping.
+   */
+  private readonly keysIn = new Map<string, Set<string>>();
   private readonly workloads: WorkloadCache;
   private mappings: Informer<CachedMapping> | undefined;
   private loop: { queue: WorkQueue; controller: Controller } | undefined;
@@ -223,9 +228,13 @@ export class MappingOperator extends Operator {
   private onMappingEvent(event: ResourceEvent): Promise<void> {
     const mapping = event.object as unknown as Mapping;
     const key = keyOf(mapping);
+    const namespace = mapping.metadata.namespace;
     if (event.type === ResourceEventType.Deleted) {
       this.index.delete(key);
+      this.keysIn.get(namespace)?.delete(key);
+      if (this.keysIn.get(namespace)?.size === 0) this.keysIn.delete(namespace);
     } else {
+      this.keysIn.set(namespace, (this.keysIn.get(namespace) ?? new Set()).add(key));
       this.resolveSecret(key, mapping.spec.secretId);
       // Followers too: a new leader's first passes then find the workload caches warm.
       void this.workloads.ensure(kindsOf(mapping.spec));
@@ -269,9 +278,9 @@ export class MappingOperator extends Operator {
   private onWorkloadChange(old: WorkloadInfo | undefined, w: WorkloadInfo | undefined): void {
     if (!this.loop || !this.mappings) return;
     const ref = (w ?? old) as WorkloadInfo;
-    for (const { key, mapping } of this.mappings.values()) {
-      if (mapping.metadata.namespace !== ref.namespace) continue;
-      if ((old && targets(mapping.spec, old)) || (w && targets(mapping.spec, w))) this.enqueue(key);
+    for (const key of this.keysIn.get(ref.namespace) ?? []) {
+      const spec = this.mappings.get(key)?.mapping.spec;
+      if (spec && [old, w].some((x) => x && targets(spec, x))) this.enqueue(key);
     }
   }
 }
