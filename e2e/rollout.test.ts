@@ -90,3 +90,87 @@ e2eTest(
     assert.ok((await eventReasons(ns, 'bad')).includes('RolloutFailed'));
   },
 );
+
+/** The mapping's only workload entry. */
+const entry = async (ns: string, name: string): Promise<{ state?: string; versionId?: string }> =>
+  (await getMapping(ns, name)).status?.workloads?.[0] ?? {};
+
+e2eTest(
+  'rollout slots never leak: paused workloads take none; a rollout past its deadline or a deleted workload frees its slot',
+  async (scope) => {
+    const ns = scope.namespace;
+    await installCrd();
+    const secrets: Record<string, { name: string; arn: string }> = {};
+    const workloads = [
+      { mapping: 'paused', kind: 'Deployment' as const, opts: { paused: true } },
+      { mapping: 'stuck', kind: 'StatefulSet' as const, opts: { unschedulable: true, replicas: 1 } },
+      {
+        mapping: 'gone',
+        kind: 'Deployment' as const,
+        opts: { unschedulable: true, replicas: 1, progressDeadlineSeconds: 3600 },
+      },
+      { mapping: 'next', kind: 'Deployment' as const, opts: { replicas: 1 } },
+    ];
+    for (const w of workloads) {
+      const name = uniqueName(w.mapping);
+      secrets[w.mapping] = { name, ...(await createSecret(name)) };
+      await createWorkload({ kind: w.kind, namespace: ns, name: w.mapping }, { app: w.mapping }, w.opts);
+      await applyMapping(ns, w.mapping, {
+        secretId: name,
+        workloads: [{ kind: w.kind, name: w.mapping }],
+      });
+    }
+    const queue = await testQueue(scope, { withRules: true });
+    await startOperator(scope, {
+      kubeconfig: await operatorKubeconfig(scope),
+      queueUrl: queue.queueUrl,
+      env: { MAX_CONCURRENT_ROLLOUTS: '1', ROLLOUT_DEADLINE: '4s' },
+    });
+    for (const w of workloads) await waitReason(ns, w.mapping, 'WatchingSecret');
+    const rotateOne = (m: string): Promise<string> => rotate(secrets[m].name, secrets[m].arn);
+    const restarted = async (m: string, version: string): Promise<void> => {
+      await waitFor(
+        `${m} restarted for ${version}`,
+        async () => {
+          const e = await entry(ns, m);
+          return e.versionId === version && e.state !== 'Pending';
+        },
+        30_000,
+      );
+    };
+    const nextRolledOut = (): Promise<unknown> =>
+      waitFor(
+        'next rolled out',
+        async () => (await condition(ns, 'next', 'RolloutComplete')).reason === 'RolloutComplete',
+        30_000,
+      );
+
+    // A paused Deployment is stamped but does not roll: no slot, so the next restart goes at once.
+    await restarted('paused', await rotateOne('paused'));
+    assert.equal((await entry(ns, 'paused')).state, 'Paused');
+    await restarted('next', await rotateOne('next'));
+    await nextRolledOut();
+
+    // A StatefulSet rollout that can never finish holds the one slot until ROLLOUT_DEADLINE.
+    await restarted('stuck', await rotateOne('stuck'));
+    const waiting = await rotateOne('next');
+    await waitFor('next waits for a slot', async () => (await entry(ns, 'next')).state === 'Pending', 15_000);
+    await waitFor(
+      'stuck rollout failed at its deadline',
+      async () => (await condition(ns, 'stuck', 'RolloutComplete')).reason === 'RolloutFailed',
+      30_000,
+    );
+    await restarted('next', waiting);
+    assert.ok((await eventReasons(ns, 'stuck')).includes('RolloutFailed'));
+    await nextRolledOut();
+
+    // A Deployment deleted mid-rollout frees its slot.
+    await restarted('gone', await rotateOne('gone'));
+    const afterDelete = await rotateOne('next');
+    await waitFor('next waits for a slot', async () => (await entry(ns, 'next')).state === 'Pending', 15_000);
+    const { apps } = await adminClients();
+    await apps.deleteNamespacedDeployment({ namespace: ns, name: 'gone' });
+    await restarted('next', afterDelete);
+    assert.equal((await entry(ns, 'gone')).state, 'Missing');
+  },
+);

@@ -1,9 +1,16 @@
 import type { V1DaemonSet, V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
 import { adminClients } from './harness.js';
 
-const podTemplate = (app: string): V1Deployment['spec'] => ({
+const podTemplate = (app: string, unschedulable = false): V1Deployment['spec'] => ({
   selector: { matchLabels: { app } },
-  template: { metadata: { labels: { app } }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] } },
+  template: {
+    metadata: { labels: { app } },
+    spec: {
+      // Pods that no Node accepts: a rollout that never ends.
+      nodeSelector: unschedulable ? { 'no-such-node': 'true' } : undefined,
+      containers: [{ name: 'c', image: 'nginx:1.27' }],
+    },
+  },
 });
 
 /** Creates a workload of `kind` in `namespace`, labelled `labels`, with `replicas` pods (kwok runs them). */
@@ -14,16 +21,27 @@ export async function createWorkload(
     name,
   }: { kind: 'Deployment' | 'StatefulSet' | 'DaemonSet'; namespace: string; name: string },
   labels: Record<string, string>,
-  opts: { replicas?: number; paused?: boolean; onDelete?: boolean } = {},
+  opts: {
+    replicas?: number;
+    paused?: boolean;
+    onDelete?: boolean;
+    unschedulable?: boolean;
+    progressDeadlineSeconds?: number;
+  } = {},
 ): Promise<void> {
   const { apps } = await adminClients();
   const metadata = { name, namespace, labels };
-  const spec = podTemplate(name);
+  const spec = podTemplate(name, opts.unschedulable);
   if (!spec) return;
   if (kind === 'Deployment') {
     const body: V1Deployment = {
       metadata,
-      spec: { ...spec, replicas: opts.replicas ?? 2, paused: opts.paused },
+      spec: {
+        ...spec,
+        replicas: opts.replicas ?? 2,
+        paused: opts.paused,
+        progressDeadlineSeconds: opts.progressDeadlineSeconds,
+      },
     };
     await apps.createNamespacedDeployment({ namespace, body });
   } else if (kind === 'StatefulSet') {

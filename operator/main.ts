@@ -70,6 +70,7 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
       rolloutSlots: new RolloutSlots(config.maxConcurrentRollouts, (keys) =>
         keys.forEach((k) => operator.enqueue(k)),
       ),
+      rolloutDeadlineMs: config.rolloutDeadlineMs,
     },
     hooks: {
       onResult: (result, seconds) => {

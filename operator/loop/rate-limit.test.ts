@@ -34,3 +34,18 @@ test('rollout slots cap rollouts in progress and are released per workload or pe
   s.releaseMapping('ns/m1');
   assert.equal(s.size, 1);
 });
+
+test('rollout slots after a pass: held for exactly the rollouts the mapping follows; a freed one wakes waiters', async () => {
+  const { RolloutSlots } = await import('./rollout-slots.js');
+  const woken: string[][] = [];
+  const s = new RolloutSlots(1, (m) => woken.push(m));
+  assert.equal(s.acquire('ns/StatefulSet/a', 'ns/m1'), true);
+  assert.equal(s.acquire('ns/Deployment/b', 'ns/m2'), false);
+  s.holdOnly('ns/m1', new Set(['ns/StatefulSet/a']));
+  assert.deepEqual(woken, [], 'still rolling: nothing freed');
+  s.holdOnly('ns/m1', new Set());
+  assert.deepEqual(woken, [['ns/m2']], 'rollout ended or workload gone: the waiting mapping is woken');
+  assert.equal(s.acquire('ns/Deployment/b', 'ns/m2'), true);
+  s.holdOnly('ns/m1', new Set(['ns/StatefulSet/a']));
+  assert.equal(s.size, 2, 'a rollout found in progress is recorded past the cap');
+});

@@ -18,7 +18,7 @@ import type { SecretVersion, SecretVersions } from '../aws/secret-versions.js';
 import { Reason, desiredStatus, failedStatus, ownedStatus, readyCondition, sameStatus } from './status.js';
 import type { Workloads } from '../kube/workloads.js';
 import { kindsOf, selectTargets, type WorkloadCache } from '../kube/workload-cache.js';
-import { nextRollout } from './rollout.js';
+import { nextRollout, untilDeadline } from './rollout.js';
 import type { RolloutSlots } from './rollout-slots.js';
 
 /** What one pass concluded; the controller turns it into queue actions (see controller.ts). */
@@ -55,6 +55,8 @@ export interface ReconcileDeps {
   dryRun?: boolean;
   /** Cap on rollouts in progress across mappings. */
   rolloutSlots?: RolloutSlots;
+  /** A StatefulSet or DaemonSet rollout not finished this long after our restart has failed. */
+  rolloutDeadlineMs?: number;
 }
 
 /**
@@ -62,6 +64,9 @@ export interface ReconcileDeps {
  * arrives through the workload watch, this is only the fallback.
  */
 const ROLLOUT_RECHECK_MS = 30_000;
+
+/** See ReconcileDeps.rolloutDeadlineMs. */
+const DEFAULT_ROLLOUT_DEADLINE_MS = 600_000;
 
 /** How soon a pass whose patch met a 409 looks again, if no watch event woke it first. */
 const CONFLICT_RETRY_MS = 1000;
@@ -204,8 +209,21 @@ class Pass {
     }
     const waits = plan.flatMap((p) => (p.action === 'pending' && p.waitMs ? [p.waitMs] : []));
     if (this.rateLimitedMs !== undefined) waits.push(this.rateLimitedMs);
-    if (entries.some((e) => e.rollout === 'InProgress')) waits.push(ROLLOUT_RECHECK_MS);
+    waits.push(...this.rolloutWaits(plan, entries));
     return { observedAt: secret.fetchedAt, requeueAfterMs: waits.length ? Math.min(...waits) : undefined };
+  }
+
+  /** When to look at rollouts in progress again: at their deadline, or the fallback recheck. */
+  private rolloutWaits(plan: Planned[], entries: WorkloadStatus[]): number[] {
+    return entries.flatMap((e, i) =>
+      e.rollout === 'InProgress'
+        ? [Math.min(ROLLOUT_RECHECK_MS, untilDeadline(plan[i], e, this.deadline) ?? Infinity)]
+        : [],
+    );
+  }
+
+  private get deadline(): { ms: number; now: number } {
+    return { ms: this.deps.rolloutDeadlineMs ?? DEFAULT_ROLLOUT_DEADLINE_MS, now: Date.now() };
   }
 
   private get key(): string {
@@ -295,7 +313,8 @@ class Pass {
         message: `restart for version ${secret.currentVersionId} waits for ${why}`,
       };
     };
-    const slots = this.deps.rolloutSlots;
+    // A workload that does not roll by itself (Paused, OnDelete) starts no rollout: it takes no slot.
+    const slots = p.target.blocked ? undefined : this.deps.rolloutSlots;
     if (slots && !slots.acquire(this.workloadKey(p), this.key))
       return pending('a free rollout slot (MAX_CONCURRENT_ROLLOUTS)', ROLLOUT_RECHECK_MS);
     const wait = this.deps.takeRestartToken?.() ?? 0;
@@ -354,19 +373,21 @@ class Pass {
    */
   private async trackRollouts(plan: Planned[], entries: WorkloadStatus[]): Promise<WorkloadStatus[]> {
     const out: WorkloadStatus[] = [];
+    const rolling = new Set<string>();
     for (const [i, p] of plan.entries()) {
-      const { rollout, ended } = nextRollout(p, entries[i]);
+      const { rollout, ended, why } = nextRollout(p, entries[i], this.deadline);
       const workload = this.workloadKey(p);
-      if (rollout === 'InProgress') this.deps.rolloutSlots?.hold(workload, this.key);
-      else this.deps.rolloutSlots?.release(workload);
+      if (rollout === 'InProgress') rolling.add(workload);
       const name = `${p.target.kind}/${p.target.name}`;
       if (ended === 'Complete') await this.event('Normal', EventReason.RolloutComplete, `${name} rolled out`);
       if (ended === 'Failed') {
-        this.log.warn('rollout failed', { workload: name });
-        await this.event('Warning', EventReason.RolloutFailed, `${name}: progress deadline exceeded`);
+        this.log.warn('rollout failed; its rollout slot is freed', { workload: name, why });
+        await this.event('Warning', EventReason.RolloutFailed, `${name}: ${why ?? 'rollout failed'}`);
       }
       out.push(rollout ? { ...entries[i], rollout } : entries[i]);
     }
+    // Slots of workloads this mapping no longer follows (ended, deleted, relabelled away) are freed.
+    this.deps.rolloutSlots?.holdOnly(this.key, rolling);
     return out;
   }
 

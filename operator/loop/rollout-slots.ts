@@ -25,9 +25,17 @@ export class RolloutSlots {
     return true;
   }
 
-  /** Records a rollout found in progress (e.g. after a leader change) without checking the cap. */
-  hold(workload: string, mapping: string): void {
-    this.inProgress.set(workload, mapping);
+  /**
+   * After a pass: `mapping` holds slots for exactly the workloads in `rolling` — rollouts found in
+   * progress (e.g. after a leader change) are recorded without checking the cap; the slots of
+   * workloads it no longer follows (rollout ended, workload deleted or relabelled away) are freed.
+   */
+  holdOnly(mapping: string, rolling: ReadonlySet<string>): void {
+    let freed = false;
+    for (const [w, m] of this.inProgress)
+      if (m === mapping && !rolling.has(w)) freed = this.inProgress.delete(w) || freed;
+    for (const w of rolling) this.inProgress.set(w, mapping);
+    if (freed) this.wake();
   }
 
   release(workload: string): void {
@@ -37,9 +45,7 @@ export class RolloutSlots {
   /** The mapping is gone: its rollouts no longer count. */
   releaseMapping(mapping: string): void {
     this.waiting.delete(mapping);
-    let freed = false;
-    for (const [w, m] of this.inProgress) if (m === mapping) freed = this.inProgress.delete(w);
-    if (freed) this.wake();
+    this.holdOnly(mapping, new Set());
   }
 
   get size(): number {

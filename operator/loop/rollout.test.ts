@@ -95,13 +95,14 @@ test('the mapping condition: failed wins, then in progress, then complete; none 
 
 test('nextRollout: a fresh restart starts a rollout, one in progress follows the workload, others stay', async () => {
   const { nextRollout } = await import('./rollout.js');
+  const at = { ms: 600_000, now: Date.parse('2026-01-01T00:05:00Z') };
   const target = { kind: 'Deployment' as const, name: 'a', exists: true, rollout: 'Complete' as const };
   const entry = { kind: 'Deployment' as const, name: 'a' };
-  assert.deepEqual(nextRollout({ target, action: 'restart' }, { ...entry, state: 'Restarted' }), {
+  assert.deepEqual(nextRollout({ target, action: 'restart' }, { ...entry, state: 'Restarted' }, at), {
     rollout: 'InProgress',
   });
   assert.deepEqual(
-    nextRollout({ target, action: 'restart' }, { ...entry, state: 'Pending' }),
+    nextRollout({ target, action: 'restart' }, { ...entry, state: 'Pending' }, at),
     { rollout: undefined },
     'held back: nothing started',
   );
@@ -110,13 +111,60 @@ test('nextRollout: a fresh restart starts a rollout, one in progress follows the
     action: 'current' as const,
     previous: { ...entry, rollout: 'InProgress' as const },
   };
-  assert.deepEqual(nextRollout(following, entry), { rollout: 'Complete', ended: 'Complete' });
-  assert.deepEqual(nextRollout({ ...following, target: { ...target, rollout: 'InProgress' } }, entry), {
+  assert.deepEqual(nextRollout(following, entry, at), { rollout: 'Complete', ended: 'Complete' });
+  assert.deepEqual(nextRollout({ ...following, target: { ...target, rollout: 'InProgress' } }, entry, at), {
     rollout: 'InProgress',
-    ended: undefined,
   });
   assert.deepEqual(
-    nextRollout({ target, action: 'current', previous: { ...entry, rollout: 'Failed' } }, entry),
+    nextRollout({ target, action: 'current', previous: { ...entry, rollout: 'Failed' } }, entry, at),
     { rollout: 'Failed' },
   );
+});
+
+test('nextRollout: what does not roll by itself, or is gone, holds no rollout', async () => {
+  const { nextRollout } = await import('./rollout.js');
+  const at = { ms: 600_000, now: Date.now() };
+  const target = { kind: 'StatefulSet' as const, name: 's', exists: true, rollout: 'InProgress' as const };
+  const entry = { kind: 'StatefulSet' as const, name: 's' };
+  for (const state of ['Paused', 'OnDelete', 'Missing'] as const)
+    assert.deepEqual(nextRollout({ target, action: 'restart' }, { ...entry, state }, at), {}, state);
+  const previous = { ...entry, rollout: 'InProgress' as const };
+  assert.deepEqual(
+    nextRollout({ target: { ...target, exists: false }, action: 'missing', previous }, entry, at),
+    {},
+    'deleted mid-rollout',
+  );
+});
+
+test('nextRollout: a StatefulSet or DaemonSet rollout past the deadline has failed; a Deployment keeps its own', async () => {
+  const { nextRollout, untilDeadline } = await import('./rollout.js');
+  const restartedAt = '2026-01-01T00:00:00Z';
+  const at = { ms: 600_000, now: Date.parse('2026-01-01T00:10:01Z') };
+  const early = { ...at, now: Date.parse('2026-01-01T00:09:00Z') };
+  for (const kind of ['StatefulSet', 'DaemonSet'] as const) {
+    const p = {
+      target: { kind, name: 'x', exists: true, rollout: 'InProgress' as const },
+      action: 'current' as const,
+      previous: { kind, name: 'x', restartedAt, rollout: 'InProgress' as const },
+    };
+    assert.deepEqual(nextRollout(p, p.previous, at), {
+      rollout: 'Failed',
+      ended: 'Failed',
+      why: 'not rolled out within 10m',
+    });
+    assert.deepEqual(nextRollout(p, p.previous, early), { rollout: 'InProgress' });
+    assert.equal(untilDeadline(p, p.previous, early), 60_000);
+  }
+  const d = {
+    target: { kind: 'Deployment' as const, name: 'd', exists: true, rollout: 'InProgress' as const },
+    action: 'current' as const,
+    previous: { kind: 'Deployment' as const, name: 'd', restartedAt, rollout: 'InProgress' as const },
+  };
+  assert.deepEqual(nextRollout(d, d.previous, at), { rollout: 'InProgress' }, 'progressDeadlineSeconds rules');
+  assert.equal(untilDeadline(d, d.previous, at), undefined);
+  assert.deepEqual(nextRollout({ ...d, target: { ...d.target, rollout: 'Failed' } }, d.previous, at), {
+    rollout: 'Failed',
+    ended: 'Failed',
+    why: 'progress deadline exceeded',
+  });
 });

@@ -80,20 +80,53 @@ export function rolloutCondition(
   return { status: 'True', reason: 'RolloutComplete', message: `${tracked.length} workload(s) rolled out` };
 }
 
-/** Entry states after a restart whose patch went through. */
-const PATCHED: WorkloadStatus['state'][] = ['Restarted', 'Paused', 'OnDelete'];
+/** Entry states after which there is no rollout of ours to follow. */
+const NOT_ROLLING: WorkloadStatus['state'][] = ['Paused', 'OnDelete', 'Missing'];
 
 /**
- * The rollout to record for a target after a pass: a restart made now starts one (InProgress); one in
- * progress takes the state the workload shows now, and `ended` says when it just finished; otherwise
- * the previous state stays.
+ * The rollout to record for a target after a pass: a restart made now starts one (InProgress) unless
+ * the workload does not roll by itself (Paused, OnDelete: nothing to follow, no slot to hold); one in
+ * progress takes the state the workload shows now, and `ended` says when it just finished. A
+ * StatefulSet or DaemonSet has no progress deadline of its own: past `deadlineMs` after our restart
+ * its rollout has failed (a crash-looping pod, a node down would otherwise hold a slot forever). A
+ * target gone (deleted, relabelled) has no rollout left to follow.
  */
 export function nextRollout(
   p: Planned,
   entry: WorkloadStatus,
-): { rollout?: RolloutState; ended?: 'Complete' | 'Failed' } {
-  if (p.action === 'restart' && PATCHED.includes(entry.state)) return { rollout: 'InProgress' };
-  if (p.previous?.rollout !== 'InProgress' || !p.target.exists) return { rollout: p.previous?.rollout };
-  const rollout = p.target.rollout;
-  return { rollout, ended: rollout === 'Complete' || rollout === 'Failed' ? rollout : undefined };
+  deadline: { ms: number; now: number },
+): { rollout?: RolloutState; ended?: 'Complete' | 'Failed'; why?: string } {
+  if (p.action === 'restart' && entry.state === 'Restarted') return { rollout: 'InProgress' };
+  if (!p.target.exists || NOT_ROLLING.includes(entry.state)) return {};
+  if (p.previous?.rollout !== 'InProgress') return { rollout: p.previous?.rollout };
+  return following(p, p.previous, deadline);
 }
+
+/** A rollout of ours in progress, as the workload shows it now. */
+function following(
+  p: Planned,
+  previous: WorkloadStatus,
+  deadline: { ms: number; now: number },
+): { rollout?: RolloutState; ended?: 'Complete' | 'Failed'; why?: string } {
+  const rollout = p.target.rollout;
+  if (rollout === 'Complete') return { rollout, ended: rollout };
+  if (rollout === 'Failed') return { rollout, ended: rollout, why: 'progress deadline exceeded' };
+  if (untilDeadline(p, previous, deadline) === 0)
+    return { rollout: 'Failed', ended: 'Failed', why: `not rolled out within ${formatMs(deadline.ms)}` };
+  return { rollout };
+}
+
+/** How long until a rollout in progress reaches its deadline (undefined: no deadline of ours applies). */
+export function untilDeadline(
+  p: Planned,
+  entry: WorkloadStatus,
+  deadline: { ms: number; now: number },
+): number | undefined {
+  if (entry.rollout !== 'InProgress' || p.target.kind === 'Deployment') return undefined;
+  const started = Date.parse(entry.restartedAt ?? '');
+  // 0: the deadline has been reached.
+  return Number.isNaN(started) ? undefined : Math.max(0, started + deadline.ms - deadline.now);
+}
+
+const formatMs = (ms: number): string =>
+  ms % 60_000 === 0 ? `${ms / 60_000}m` : ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;

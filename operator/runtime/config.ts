@@ -25,6 +25,8 @@ export interface Config {
   readonly dryRun: boolean;
   /** Rollouts in progress at once, across mappings. */
   readonly maxConcurrentRollouts: number;
+  /** A StatefulSet or DaemonSet rollout not finished this long after our restart has failed. */
+  readonly rolloutDeadlineMs: number;
   /** Leader election; undefined when LEADER_ELECT=false (a single replica). */
   readonly leaderElection: LeaderElectionConfig | undefined;
 }
@@ -155,5 +157,6 @@ export function loadConfig(env: Env = process.env): Config {
     ),
     dryRun: bool(env, 'DRY_RUN', false),
     maxConcurrentRollouts: integer(env, 'MAX_CONCURRENT_ROLLOUTS', 50, [1, 100_000]),
+    rolloutDeadlineMs: duration(env, 'ROLLOUT_DEADLINE', '10m'),
   });
 }
