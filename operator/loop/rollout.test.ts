@@ -160,7 +160,11 @@ test('nextRollout: a StatefulSet or DaemonSet rollout past the deadline has fail
     action: 'current' as const,
     previous: { kind: 'Deployment' as const, name: 'd', restartedAt, rollout: 'InProgress' as const },
   };
-  assert.deepEqual(nextRollout(d, d.previous, at), { rollout: 'InProgress' }, 'progressDeadlineSeconds rules');
+  assert.deepEqual(
+    nextRollout(d, d.previous, at),
+    { rollout: 'InProgress' },
+    'progressDeadlineSeconds rules',
+  );
   assert.equal(untilDeadline(d, d.previous, at), undefined);
   assert.deepEqual(nextRollout({ ...d, target: { ...d.target, rollout: 'Failed' } }, d.previous, at), {
     rollout: 'Failed',
