@@ -31,7 +31,7 @@ interface Term {
  * resync for each leadership term, leader election, health and metrics. Returns a stop function.
  */
 export async function run(config: Config, logger: Logger): Promise<() => Promise<void>> {
-  const kc = loadKubeConfig();
+  const kc = loadKubeConfig(config.kubeRequestTimeoutMs);
   const metrics = new Metrics();
   // Request timeouts, so an AWS endpoint that hangs (rather than refuses) is retried, not waited on forever.
   const aws = {
@@ -95,6 +95,8 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
       logger,
       metrics,
       waitTimeSeconds: config.sqsWaitTimeSeconds,
+      maxInFlight: config.maxMessagesInFlight,
+      maxHoldMs: config.messageMaxHoldMs,
     });
     const resync = new Resync({
       intervalMs: config.resyncIntervalMs,
@@ -109,10 +111,13 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
     metrics.leader.set(1);
     term = {
       poller,
+      // Receiving stops first; the loop's end then rejects pending signals (their messages are
+      // released at once for the next leader) and abandons passes before their next write.
       stop: async () => {
         resync.stop();
-        await poller.stop();
+        poller.stopReceiving();
         await operator.stopLoop();
+        await poller.stop();
         metrics.leader.set(0);
         const closed = poller.closed.finally(() => closing.delete(closed));
         closing.add(closed);
@@ -130,7 +135,12 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
   };
 
   const elector = config.leaderElection
-    ? new LeaderElector(kc.makeApiClient(CoordinationV1Api), config.leaderElection, logger)
+    ? new LeaderElector(
+        // A Lease call never outlives the renew deadline (client-go bounds it the same way).
+        loadKubeConfig(config.leaderElection.renewDeadlineMs).makeApiClient(CoordinationV1Api),
+        config.leaderElection,
+        logger,
+      )
     : undefined;
   let server: Server | undefined;
   if (config.metricsPort > 0) {

@@ -9,7 +9,7 @@ import {
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Metrics } from '../runtime/metrics.js';
-import { SecretNotFoundError } from '../runtime/errors.js';
+import { SecretNotFoundError, TermEndedError } from '../runtime/errors.js';
 import { MappingIndex } from './mapping-index.js';
 import type { SecretVersions } from './secret-versions.js';
 import { SqsPoller } from './sqs-poller.js';
@@ -135,3 +135,94 @@ test('while a mapping still resolves its secret, a message for an unknown secret
   assert.deepEqual(r.signalled, ['ns/new'], 'routed once the mapping resolved');
   assert.deepEqual(r.deleted, ['early']);
 });
+
+/** A queue that always has 10 more messages for a mapped secret, and records what became of them. */
+function endlessQueue() {
+  const asked: number[] = [];
+  const released: string[] = [];
+  const deleted: string[] = [];
+  let n = 0;
+  const sqs = {
+    send: (cmd: object) => {
+      if (cmd instanceof GetQueueAttributesCommand)
+        return Promise.resolve({ Attributes: { VisibilityTimeout: '30', RedrivePolicy: '{}' } });
+      if (cmd instanceof ReceiveMessageCommand) {
+        const max = cmd.input.MaxNumberOfMessages ?? 1;
+        asked.push(max);
+        return Promise.resolve({
+          Messages: Array.from({ length: max }, () => msg(String(n++), putSecretValue)),
+        });
+      }
+      if (cmd instanceof ChangeMessageVisibilityCommand && cmd.input.VisibilityTimeout === 0)
+        released.push(cmd.input.ReceiptHandle ?? '');
+      if (cmd instanceof DeleteMessageBatchCommand)
+        deleted.push(...(cmd.input.Entries ?? []).map((e) => e.ReceiptHandle ?? ''));
+      return Promise.resolve({});
+    },
+  } as unknown as SQSClient;
+  return { sqs, asked, released, deleted, received: () => n };
+}
+
+function pollerOver(
+  sqs: SQSClient,
+  signal: () => Promise<void>,
+  limits: { maxInFlight?: number; maxHoldMs?: number },
+): SqsPoller {
+  const index = new MappingIndex();
+  index.set('ns/m', ARN);
+  const versions = {
+    resolve: () => Promise.resolve({ arn: ARN, name: 'n', currentVersionId: 'v2', fetchedAt: Date.now() }),
+  } as unknown as SecretVersions;
+  return new SqsPoller({
+    sqs,
+    queueUrl: 'q',
+    versions,
+    index,
+    signal,
+    logger: silent,
+    metrics: new Metrics(),
+    waitTimeSeconds: 0,
+    ...limits,
+  });
+}
+
+const until = async (cond: () => boolean): Promise<void> => {
+  while (!cond()) await new Promise((r) => setTimeout(r, 1));
+};
+
+test(
+  'backpressure: receiving pauses at MAX_MESSAGES_IN_FLIGHT; a term that ends releases what it held at once',
+  { timeout: 5000 },
+  async () => {
+    const q = endlessQueue();
+    const waiting: ((err: Error) => void)[] = [];
+    const poller = pollerOver(q.sqs, () => new Promise((_, reject) => waiting.push(reject)), {
+      maxInFlight: 25,
+    });
+    poller.start();
+    await until(() => waiting.length === 25);
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(q.received(), 25, 'no message received past the cap while passes stall');
+    assert.deepEqual(q.asked, [10, 10, 5]);
+    poller.stopReceiving();
+    for (const reject of waiting) reject(new TermEndedError());
+    await poller.stop(1000);
+    assert.equal(q.released.length, 25, 'every held message visible again at once for the next leader');
+    assert.deepEqual(q.deleted, []);
+  },
+);
+
+test(
+  'a message whose signal never settles is released after MESSAGE_MAX_HOLD, not hidden for good',
+  { timeout: 5000 },
+  async () => {
+    const q = endlessQueue();
+    const poller = pollerOver(q.sqs, () => new Promise(() => {}), { maxInFlight: 1, maxHoldMs: 20 });
+    poller.start();
+    await until(() => q.released.length >= 2);
+    poller.stopReceiving();
+    await poller.stop(1000);
+    assert.deepEqual(q.released.slice(0, 2), ['0', '1'], 'released in turn, each after its hold');
+    assert.deepEqual(q.deleted, []);
+  },
+);

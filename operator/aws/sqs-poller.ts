@@ -7,7 +7,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { describe } from '../runtime/errors.js';
-import { SecretNotFoundError, AccessDeniedError } from '../runtime/errors.js';
+import { SecretNotFoundError, AccessDeniedError, TermEndedError } from '../runtime/errors.js';
 import { metricEventLabel, parseMessage, type ParsedMessage } from './event-parser.js';
 import type { Logger } from '../runtime/logger.js';
 import type { MappingIndex } from './mapping-index.js';
@@ -25,11 +25,20 @@ export interface PollerDeps {
   logger: Logger;
   metrics: Metrics;
   waitTimeSeconds: number;
+  /** Messages handled at once; receiving pauses at the cap (backpressure while passes stall). */
+  maxInFlight?: number;
+  /** A message whose signals are not settled after this long goes back to SQS (see keepInvisible). */
+  maxHoldMs?: number;
   minBackoffMs?: number;
   maxBackoffMs?: number;
 }
 
-type Outcome = 'ack' | 'leave' | 'dead-letter';
+/**
+ * What becomes of a message: deleted; left to reappear after its visibility timeout (the retry
+ * backoff for a transient failure); or released — visible again at once (malformed: on its way to the
+ * dead-letter queue; for the next leader; held too long).
+ */
+type Outcome = 'ack' | 'leave' | 'release';
 
 const BODY_LOG_LIMIT = 256;
 
@@ -59,6 +68,8 @@ export function freshAfter(parsed: { occurredAt?: number }, receivedAt: number):
 export class SqsPoller {
   private running = false;
   private readonly inflight = new Set<Promise<void>>();
+  /** Resolves when a message in flight is done (backpressure waits on it). */
+  private slotFreed: () => void = () => {};
   private loopDone: Promise<void> = Promise.resolve();
   /** Ends the backoff sleep early (stop()). */
   private wake: () => void = () => {};
@@ -79,15 +90,22 @@ export class SqsPoller {
   }
 
   /**
-   * Stops receiving and waits up to `graceMs` for the messages being handled (the rest is
-   * redelivered later). The long poll in flight is not aborted: SQS would still hand it messages
-   * after the connection closed, and they would stay invisible for the whole visibility timeout
-   * (measured: a leader change delayed a rotation by 30 s). It returns by itself within
-   * waitTimeSeconds and releases what it got (see `closed`).
+   * Stops receiving. The long poll in flight is not aborted: SQS would still hand it messages after
+   * the connection closed, and they would stay invisible for the whole visibility timeout (measured: a
+   * leader change delayed a rotation by 30 s). It returns by itself within waitTimeSeconds and
+   * releases what it got (see `closed`).
    */
-  async stop(graceMs = 10_000): Promise<void> {
+  stopReceiving(): void {
     this.running = false;
     this.wake();
+  }
+
+  /**
+   * Stops receiving and waits up to `graceMs` for the messages being handled (once the term's loop
+   * stopped, their signals are rejected and they are released at once), then sends pending deletes.
+   */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.stopReceiving();
     const timeout = new Promise((r) => setTimeout(r, graceMs).unref());
     await Promise.race([Promise.all(this.inflight), timeout]);
     await this.flushAcks();
@@ -105,6 +123,8 @@ export class SqsPoller {
     while (this.running) {
       try {
         if (!attributesKnown) attributesKnown = await this.readQueueAttributes();
+        await this.belowCap();
+        if (!this.running) break;
         await this.receiveOnce();
         backoff = min;
       } catch (err) {
@@ -123,12 +143,35 @@ export class SqsPoller {
     }
   }
 
+  private get maxInFlight(): number {
+    return this.deps.maxInFlight ?? 100;
+  }
+
+  /**
+   * Waits while the cap of messages in flight is reached: when passes stall (an API server outage),
+   * messages stay in SQS instead of piling up in memory.
+   */
+  private async belowCap(): Promise<void> {
+    let logged = false;
+    while (this.running && this.inflight.size >= this.maxInFlight) {
+      if (!logged)
+        this.deps.logger.info('messages in flight at the cap; receiving pauses until one is done', {
+          inFlight: this.inflight.size,
+        });
+      logged = true;
+      await new Promise<void>((r) => {
+        this.slotFreed = r;
+        this.wake = r;
+      });
+    }
+  }
+
   /** One long poll; its messages are handled, or released at once when the poller stopped meanwhile. */
   private async receiveOnce(): Promise<void> {
     const out = await this.deps.sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: this.deps.queueUrl,
-        MaxNumberOfMessages: 10,
+        MaxNumberOfMessages: Math.min(10, this.maxInFlight - this.inflight.size),
         WaitTimeSeconds: this.deps.waitTimeSeconds,
         MessageSystemAttributeNames: ['ApproximateReceiveCount'],
       }),
@@ -162,7 +205,12 @@ export class SqsPoller {
 
   private track(p: Promise<void>): void {
     this.inflight.add(p);
-    void p.finally(() => this.inflight.delete(p));
+    this.deps.metrics.messagesInFlight.set(this.inflight.size);
+    void p.finally(() => {
+      this.inflight.delete(p);
+      this.deps.metrics.messagesInFlight.set(this.inflight.size);
+      this.slotFreed();
+    });
   }
 
   private async handle(m: Message, receivedAt: number): Promise<void> {
@@ -173,12 +221,19 @@ export class SqsPoller {
       const parsed = parseMessage(m.Body ?? '');
       outcome = await this.decide(parsed, m, receivedAt, log);
     } catch (err) {
-      // Never crash, never drop: an unexpected failure leaves the message for redelivery.
-      log.error('handling message failed; it will be redelivered', { error: describe(err) });
-      outcome = 'leave';
+      if (err instanceof TermEndedError) {
+        log.info('leadership ended before the message was recorded; released for the next leader');
+        outcome = 'release';
+      } else {
+        // Never crash, never drop: an unexpected failure leaves the message for redelivery.
+        log.error('handling message failed; it will be redelivered', { error: describe(err) });
+        outcome = 'leave';
+      }
     }
+    // A term that ended hands every message it did not finish to the next leader at once.
+    if (outcome === 'leave' && !this.running) outcome = 'release';
     if (outcome === 'ack') this.ack(m);
-    else if (outcome === 'dead-letter') await this.releaseNow(m);
+    else if (outcome === 'release') await this.releaseNow(m);
   }
 
   private async decide(parsed: ParsedMessage, m: Message, receivedAt: number, log: Logger): Promise<Outcome> {
@@ -188,7 +243,7 @@ export class SqsPoller {
       if (this.hasRedrive) {
         this.deps.metrics.messagesDeadLettered.inc();
         log.warn('malformed message left for the dead-letter queue', { reason: parsed.reason, body });
-        return 'dead-letter';
+        return 'release';
       }
       log.warn('malformed message deleted (the queue has no redrive policy)', {
         reason: parsed.reason,
@@ -252,9 +307,22 @@ export class SqsPoller {
       mappings: keys,
     });
     const signal: RotationSignal = { observedAt: secret.fetchedAt };
-    await this.keepInvisible(m, Promise.all(keys.map((k) => this.deps.signal(k, signal))));
+    const recorded = await this.keepInvisible(m, Promise.all(keys.map((k) => this.deps.signal(k, signal))));
+    if (!recorded) {
+      log.warn('message held too long without being recorded; released for redelivery', {
+        secret: secret.arn,
+        mappings: keys,
+        heldMs: this.maxHoldMs,
+        receiveCount: m.Attributes?.ApproximateReceiveCount,
+      });
+      return 'release';
+    }
     this.deps.metrics.eventToRestart.observe((Date.now() - receivedAt) / 1000);
     return 'ack';
+  }
+
+  private get maxHoldMs(): number {
+    return this.deps.maxHoldMs ?? 15 * 60_000;
   }
 
   /**
@@ -270,8 +338,13 @@ export class SqsPoller {
     return after.length > 0 || done ? after : undefined;
   }
 
-  /** Extends the message's visibility while the reconcile loop works on it, so it is not redelivered meanwhile. */
-  private async keepInvisible(m: Message, work: Promise<unknown>): Promise<void> {
+  /**
+   * Extends the message's visibility while the reconcile loop works on it, so it is not redelivered
+   * meanwhile — for at most maxHoldMs: a message that never settles (a mapping that fails for good)
+   * is then released, so it is redelivered and, past maxReceiveCount, reaches the dead-letter queue
+   * instead of hiding for SQS's 12-hour cap. False when it was held that long.
+   */
+  private async keepInvisible(m: Message, work: Promise<unknown>): Promise<boolean> {
     const every = Math.max(1, this.visibilityTimeout / 2) * 1000;
     const timer = setInterval(() => {
       void this.deps.sqs
@@ -289,10 +362,13 @@ export class SqsPoller {
           }),
         );
     }, every);
+    let giveUp: NodeJS.Timeout | undefined;
+    const held = new Promise<false>((r) => (giveUp = setTimeout(() => r(false), this.maxHoldMs)));
     try {
-      await work;
+      return await Promise.race([work.then(() => true), held]);
     } finally {
       clearInterval(timer);
+      clearTimeout(giveUp);
     }
   }
 

@@ -1,14 +1,37 @@
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig, type RequestContext } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
 import https from 'node:https';
 
 type CreateAgent = (cluster: unknown, options: https.AgentOptions) => https.Agent;
 
-/** The kubeconfig (in-cluster or $KUBECONFIG) with connection reuse (see withSharedAgents). */
-export function loadKubeConfig(): KubeConfig {
+/**
+ * The kubeconfig (in-cluster or $KUBECONFIG) with connection reuse (see withSharedAgents) and a
+ * timeout on every request made through API clients (see withRequestTimeout).
+ */
+export function loadKubeConfig(requestTimeoutMs: number): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromDefault();
-  return withSharedAgents(kc);
+  return withRequestTimeout(withSharedAgents(kc), requestTimeoutMs);
+}
+
+type Authenticate = (context: RequestContext) => Promise<void>;
+
+/**
+ * Gives every request of the API clients made from `kc` a timeout: without one, a request to an API
+ * server that stopped answering (rather than refusing) hangs forever — a Lease renewal that never
+ * returns never reaches the renew-deadline check, and the deposed leader keeps its term. Watches do
+ * not pass here (they are long requests by design; the informer restarts them).
+ */
+export function withRequestTimeout(kc: KubeConfig, ms: number): KubeConfig {
+  const target = kc as unknown as { applySecurityAuthentication: Authenticate };
+  const original = target.applySecurityAuthentication.bind(kc);
+  target.applySecurityAuthentication = async (context) => {
+    await original(context);
+    const own = context.getSignal();
+    const timeout = AbortSignal.timeout(ms);
+    context.setSignal(own ? AbortSignal.any([own, timeout]) : timeout);
+  };
+  return kc;
 }
 
 /**

@@ -108,13 +108,18 @@ export class LeaderElector {
     }
   }
 
+  /**
+   * Renews every retryPeriod; returns once renewDeadline passed without a renewal. A round that does
+   * not answer counts as failed when the deadline comes (it never holds the term past it).
+   */
   private async renewWhileLeading(): Promise<void> {
     let lastRenew = Date.now();
     while (!this.stopped) {
       await sleep(this.cfg.retryPeriodMs);
       if (this.stopped) return;
-      if (await this.tryAcquireOrRenew()) lastRenew = Date.now();
-      else if (Date.now() - lastRenew > this.cfg.renewDeadlineMs) return;
+      const left = lastRenew + this.cfg.renewDeadlineMs - Date.now();
+      if (await withinMs(this.tryAcquireOrRenew(), left)) lastRenew = Date.now();
+      else if (Date.now() - lastRenew >= this.cfg.renewDeadlineMs) return;
     }
   }
 
@@ -196,5 +201,16 @@ export class LeaderElector {
   private failed(what: string, err: unknown): boolean {
     this.logger.warn(what, { lease: `${this.cfg.namespace}/${this.cfg.name}`, error: describe(err) });
     return false;
+  }
+}
+
+/** `round`'s answer, or false when it has not answered within `ms`. */
+async function withinMs(round: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((r) => (timer = setTimeout(() => r(false), Math.max(0, ms))));
+  try {
+    return await Promise.race([round, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }

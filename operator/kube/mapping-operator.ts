@@ -156,18 +156,23 @@ export class MappingOperator extends Operator {
   startLoop(): void {
     const queue = new WorkQueue();
     const hooks = this.opts.hooks ?? {};
-    const controller = new Controller(queue, (key) => reconcile(key, this.deps), this.opts.logger, {
-      onResult: (result, seconds) => {
-        hooks.onResult?.(result, seconds);
-        hooks.queueDepth?.(queue.length);
+    const controller = new Controller(
+      queue,
+      (key, aborted) => reconcile(key, { ...this.deps, aborted }),
+      this.opts.logger,
+      {
+        onResult: (result, seconds) => {
+          hooks.onResult?.(result, seconds);
+          hooks.queueDepth?.(queue.length);
+        },
       },
-    });
+    );
     controller.start(this.opts.concurrency);
     this.loop = { queue, controller };
     for (const key of this.keys()) controller.enqueue(key);
   }
 
-  /** Stops handing out keys and waits for the passes in flight. */
+  /** Ends the term's loop: passes in flight stop before their next write, pending signals are rejected. */
   async stopLoop(): Promise<void> {
     const loop = this.loop;
     this.loop = undefined;

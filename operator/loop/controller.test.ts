@@ -76,3 +76,27 @@ test('a mapping gone settles its signals and forgets its delayed adds', async ()
   assert.equal(queue.delayed, 0, 'the delayed add was dropped');
   await c.stop();
 });
+
+test('stop() rejects pending signals at once and aborts the pass in flight', async () => {
+  const queue = new WorkQueue();
+  let seen: AbortSignal | undefined;
+  let release: () => void = () => {};
+  const c = new Controller(
+    queue,
+    async (_key, aborted) => {
+      seen = aborted;
+      await new Promise<void>((r) => (release = r));
+      aborted.throwIfAborted();
+      return { observedAt: Date.now() };
+    },
+    silent,
+  );
+  c.start(1);
+  const settled = c.signal('ns/a', { observedAt: Date.now() });
+  await until(() => seen !== undefined);
+  const stopped = c.stop();
+  await assert.rejects(settled, { name: 'TermEndedError' }, 'rejected before the pass ends');
+  assert.equal(seen?.aborted, true);
+  release();
+  await stopped;
+});

@@ -1,4 +1,4 @@
-import { describe } from '../runtime/errors.js';
+import { TermEndedError, describe } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
 import type { WorkQueue } from './queue.js';
 import type { ReconcileResult } from './reconcile.js';
@@ -18,10 +18,12 @@ export class Controller {
   private workers: Promise<void>[] = [];
   /** Signals waiting for a pass of their mapping; settled here, in the one place outcomes are judged. */
   private readonly pending = new PendingSignals();
+  /** Aborted when the loop stops: passes give up before their next write (see reconcile.ts). */
+  private readonly term = new AbortController();
 
   constructor(
     private readonly queue: WorkQueue,
-    private readonly reconcile: (key: string) => Promise<ReconcileResult>,
+    private readonly reconcile: (key: string, aborted: AbortSignal) => Promise<ReconcileResult>,
     private readonly logger: Logger,
     private readonly hooks: ControllerHooks = {},
   ) {}
@@ -45,9 +47,15 @@ export class Controller {
     this.workers = Array.from({ length: concurrency }, () => this.work());
   }
 
-  /** Stops handing out keys and waits for in-flight passes to finish. */
+  /**
+   * Ends the loop (leadership lost or shutdown): passes in flight are abandoned before their next
+   * write — another replica may lead already — and pending signals are rejected at once, so their
+   * messages go back to SQS for the next leader instead of staying hidden. Resolves once no pass runs.
+   */
   async stop(): Promise<void> {
+    this.term.abort(new TermEndedError());
     this.queue.shutDown();
+    this.pending.rejectAll(new TermEndedError());
     await Promise.all(this.workers);
   }
 
@@ -70,7 +78,7 @@ export class Controller {
     const started = process.hrtime.bigint();
     const seconds = (): number => Number(process.hrtime.bigint() - started) / 1e9;
     try {
-      const result = await this.reconcile(key);
+      const result = await this.reconcile(key, this.term.signal);
       this.queue.forget(key);
       if (result.gone) {
         this.queue.remove(key);
@@ -82,6 +90,10 @@ export class Controller {
       if (result.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);
       this.hooks.onResult?.(result.requeueAfterMs !== undefined ? 'requeue' : 'success', seconds());
     } catch (err) {
+      if (err instanceof TermEndedError) {
+        this.logger.debug('pass abandoned: the leadership term ended', { mapping: key });
+        return;
+      }
       const delay = this.queue.addRateLimited(key);
       this.logger.warn('reconcile failed; will retry', {
         mapping: key,

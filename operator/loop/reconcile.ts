@@ -55,6 +55,8 @@ export interface ReconcileDeps {
   dryRun?: boolean;
   /** Cap on rollouts in progress across mappings. */
   rolloutSlots?: RolloutSlots;
+  /** Set when the leadership term ends: the pass stops before its next write. */
+  aborted?: AbortSignal;
   /** A StatefulSet or DaemonSet rollout not finished this long after our restart has failed. */
   rolloutDeadlineMs?: number;
 }
@@ -130,6 +132,7 @@ async function forget(
 /** Adds or removes our finalizer if needed; returns the mapping as it now is (the cache sees it too). */
 async function withFinalizer(mapping: Mapping, deps: ReconcileDeps, present: boolean): Promise<Mapping> {
   if ((mapping.metadata.finalizers ?? []).includes(FINALIZER) === present) return mapping;
+  deps.aborted?.throwIfAborted();
   const written = await deps.mappingWriter.setFinalizer(mapping, present);
   if (!written) return mapping;
   deps.mappings.observe(written);
@@ -164,6 +167,7 @@ class Pass {
   /** Sends the Events collected so far: after the restarts (never delaying a patch), before the status. */
   private async flushEvents(): Promise<void> {
     const events = this.events.splice(0);
+    if (this.deps.aborted?.aborted) return;
     await Promise.all(
       events.map(([type, reason, message]) => this.deps.recorder.record(this.m, type, reason, message)),
     );
@@ -280,6 +284,7 @@ class Pass {
     await this.announce(p);
     if (p.action !== 'restart') return entryFor(p, secret.currentVersionId, this.nowIso);
     if (this.deps.dryRun) return this.wouldRestart(p, secret);
+    this.deps.aborted?.throwIfAborted();
     return this.held(p, secret) ?? this.restartOne(p, secret, stamp);
   }
 
@@ -444,6 +449,7 @@ class Pass {
     await this.flushEvents();
     const owned = ownedStatus(status);
     if (sameStatus(ownedStatus(this.m.status ?? {}), owned)) return;
+    this.deps.aborted?.throwIfAborted();
     this.deps.mappings.observe(await this.deps.mappingWriter.applyStatus(this.m, owned));
   }
 

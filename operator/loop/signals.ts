@@ -10,6 +10,7 @@ export interface RotationSignal {
 interface Waiter {
   signal: RotationSignal;
   resolve: () => void;
+  reject: (err: Error) => void;
 }
 
 /**
@@ -21,9 +22,9 @@ export class PendingSignals {
   private readonly byKey = new Map<string, Waiter[]>();
 
   add(key: string, signal: RotationSignal): Promise<void> {
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       const list = this.byKey.get(key) ?? [];
-      list.push({ signal, resolve });
+      list.push({ signal, resolve, reject });
       this.byKey.set(key, list);
     });
   }
@@ -42,6 +43,12 @@ export class PendingSignals {
   /** The mapping is gone: nothing is left to do for its signals. */
   forget(key: string): void {
     this.settle(key, Number.POSITIVE_INFINITY);
+  }
+
+  /** The loop ends (leadership term over): no pass will record these; their messages go back to SQS. */
+  rejectAll(err: Error): void {
+    for (const list of this.byKey.values()) for (const w of list) w.reject(err);
+    this.byKey.clear();
   }
 
   get size(): number {

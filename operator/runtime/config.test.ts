@@ -54,3 +54,14 @@ test('a duration longer than a timer can wait is refused, naming the variable', 
     /RESYNC_INTERVAL="600h" is longer than the 24 days a timer can wait/,
   );
 });
+
+test('failure-semantics settings: defaults, and a zero timeout or deadline is refused', () => {
+  const c = loadConfig(base);
+  assert.deepEqual(
+    [c.rolloutDeadlineMs, c.maxMessagesInFlight, c.messageMaxHoldMs, c.kubeRequestTimeoutMs],
+    [600_000, 100, 900_000, 30_000],
+  );
+  for (const name of ['ROLLOUT_DEADLINE', 'MESSAGE_MAX_HOLD', 'KUBE_REQUEST_TIMEOUT'])
+    assert.throws(() => loadConfig({ ...base, [name]: '0s' }), new RegExp(`${name} must be longer than 0s`));
+  assert.throws(() => loadConfig({ ...base, MAX_MESSAGES_IN_FLIGHT: '0' }), /MAX_MESSAGES_IN_FLIGHT/);
+});

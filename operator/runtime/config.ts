@@ -27,6 +27,12 @@ export interface Config {
   readonly maxConcurrentRollouts: number;
   /** A StatefulSet or DaemonSet rollout not finished this long after our restart has failed. */
   readonly rolloutDeadlineMs: number;
+  /** SQS messages handled at once; receiving pauses at the cap. */
+  readonly maxMessagesInFlight: number;
+  /** Longest a message is kept invisible while its signals wait; then it is released for redelivery. */
+  readonly messageMaxHoldMs: number;
+  /** Timeout of every Kubernetes API request but watches (the Lease's: at most RENEW_DEADLINE). */
+  readonly kubeRequestTimeoutMs: number;
   /** Leader election; undefined when LEADER_ELECT=false (a single replica). */
   readonly leaderElection: LeaderElectionConfig | undefined;
 }
@@ -47,6 +53,13 @@ function integer(env: Env, name: string, fallback: number, [min, max]: [number, 
     throw new ConfigError(`${name}="${raw}" must be an integer between ${min} and ${max}`);
   }
   return n;
+}
+
+/** A duration that must be above zero (a zero timeout or deadline would fail everything at once). */
+function positive(env: Env, name: string, fallback: string): number {
+  const ms = duration(env, name, fallback);
+  if (ms <= 0) throw new ConfigError(`${name} must be longer than 0s`);
+  return ms;
 }
 
 function duration(env: Env, name: string, fallback: string): number {
@@ -157,6 +170,9 @@ export function loadConfig(env: Env = process.env): Config {
     ),
     dryRun: bool(env, 'DRY_RUN', false),
     maxConcurrentRollouts: integer(env, 'MAX_CONCURRENT_ROLLOUTS', 50, [1, 100_000]),
-    rolloutDeadlineMs: duration(env, 'ROLLOUT_DEADLINE', '10m'),
+    rolloutDeadlineMs: positive(env, 'ROLLOUT_DEADLINE', '10m'),
+    maxMessagesInFlight: integer(env, 'MAX_MESSAGES_IN_FLIGHT', 100, [1, 10_000]),
+    messageMaxHoldMs: positive(env, 'MESSAGE_MAX_HOLD', '15m'),
+    kubeRequestTimeoutMs: positive(env, 'KUBE_REQUEST_TIMEOUT', '30s'),
   });
 }

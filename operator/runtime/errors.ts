@@ -41,3 +41,11 @@ function safeMessage(body: string): string | undefined {
     return undefined;
   }
 }
+
+/** The leadership term ended: the work is abandoned (not failed) and left to the next leader. */
+export class TermEndedError extends Error {
+  override name = 'TermEndedError';
+  constructor() {
+    super('the leadership term ended; left to the next leader');
+  }
+}

@@ -40,6 +40,11 @@ export class Metrics {
     help: 'Mapping keys waiting in the reconcile queue',
     registers: [this.registry],
   });
+  readonly messagesInFlight = new Gauge({
+    name: 'secrets_rotation_sqs_messages_in_flight',
+    help: 'SQS messages received and not yet deleted or released (capped by MAX_MESSAGES_IN_FLIGHT)',
+    registers: [this.registry],
+  });
   readonly leader = new Gauge({
     name: 'secrets_rotation_leader',
     help: '1 when this process holds the leader Lease (or runs without leader election)',
