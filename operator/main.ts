@@ -114,11 +114,11 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
       // Receiving stops first; the loop's end then rejects pending signals (their messages are
       // released at once for the next leader) and abandons passes before their next write.
       stop: async () => {
+        metrics.leader.set(0);
         resync.stop();
         poller.stopReceiving();
         await operator.stopLoop();
         await poller.stop();
-        metrics.leader.set(0);
         const closed = poller.closed.finally(() => closing.delete(closed));
         closing.add(closed);
       },
