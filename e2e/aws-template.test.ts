@@ -29,6 +29,34 @@ test('least privilege in the template: no GetSecretValue, queue policy condition
   assert.doesNotMatch(JSON.stringify(t.Resources.OperatorRole), /"Resource":"\*"/);
 });
 
+test('the template guards the queues: TLS only, an alarm on the dead-letter queue, a trust policy bound to the cluster', () => {
+  const t = loadTemplate();
+  for (const [policy, queue] of [
+    ['RotationQueuePolicy', 'RotationQueue'],
+    ['DeadLetterQueuePolicy', 'DeadLetterQueue'],
+  ]) {
+    const statements = (
+      t.Resources[policy].Properties.PolicyDocument as {
+        Statement: { Effect: string; Resource: unknown; Condition?: unknown }[];
+      }
+    ).Statement;
+    const deny = statements.find((st) => st.Effect === 'Deny');
+    assert.deepEqual(deny?.Condition, { Bool: { 'aws:SecureTransport': 'false' } }, policy);
+    assert.deepEqual(deny?.Resource, { 'Fn::GetAtt': `${queue}.Arn` }, policy);
+  }
+  const alarm = t.Resources.DeadLetterQueueAlarm.Properties;
+  assert.equal(alarm.MetricName, 'ApproximateNumberOfMessagesVisible');
+  assert.deepEqual(alarm.Dimensions, [
+    { Name: 'QueueName', Value: { 'Fn::GetAtt': 'DeadLetterQueue.QueueName' } },
+  ]);
+  assert.equal(alarm.ComparisonOperator, 'GreaterThanThreshold');
+  assert.equal(alarm.Threshold, 0);
+  assert.match(
+    JSON.stringify(t.Resources.OperatorRole.Properties.AssumeRolePolicyDocument),
+    /"aws:RequestTag\/eks-cluster-name":\{"Ref":"ClusterName"\}/,
+  );
+});
+
 e2eTest(
   'every event the operator acts on matches the template’s EventBridge rules (delivered by moto)',
   async (scope) => {

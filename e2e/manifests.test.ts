@@ -20,6 +20,8 @@ test(
       'ClusterRoleBinding',
       'Deployment',
       'Service',
+      'PodDisruptionBudget',
+      'NetworkPolicy',
     ]) {
       assert.match(rendered, new RegExp(`^kind: ${kind}$`, 'm'), `${kind} rendered`);
     }
@@ -52,6 +54,27 @@ test(
       readOnlyRootFilesystem: true,
       capabilities: { drop: ['ALL'] },
     });
+    // Accepted by the API server as written: the PDB and the NetworkPolicy select the operator's pods.
+    const selects = async (kind: string, field: string): Promise<string> =>
+      kc([
+        '-n',
+        'secrets-rotation-operator',
+        'get',
+        kind,
+        'secrets-rotation-operator',
+        '-o',
+        `jsonpath=${field}`,
+      ]);
+    assert.equal(await selects('pdb', '{.spec.maxUnavailable}'), '1');
+    assert.equal(
+      await selects('pdb', '{.spec.selector.matchLabels.app\\.kubernetes\\.io/name}'),
+      'secrets-rotation-operator',
+    );
+    assert.equal(
+      await selects('networkpolicy', '{.spec.podSelector.matchLabels.app\\.kubernetes\\.io/name}'),
+      'secrets-rotation-operator',
+    );
+    assert.equal(await selects('networkpolicy', '{.spec.ingress[0].ports[0].port}'), 'metrics');
     // Mappings other suites left behind (their operators are gone) would hold the CRD's deletion.
     const namespaces = (await kc(['get', 'srm', '-A', '-o', 'jsonpath={.items[*].metadata.namespace}']))
       .split(' ')

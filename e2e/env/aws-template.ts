@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { parse, type ScalarTag } from 'yaml';
+import { parse, type CollectionTag, type ScalarTag, type YAMLSeq } from 'yaml';
 import { repoRoot } from './paths.js';
 
 export const templatePath = path.join(repoRoot, 'manifests', 'aws', 'template.yaml');
@@ -10,14 +10,27 @@ const intrinsic = (tag: string, fn: string): ScalarTag => ({
   resolve: (value: string) => ({ [fn]: value }),
 });
 
+const intrinsicList = (tag: string, fn: string): CollectionTag => ({
+  tag,
+  collection: 'seq',
+  resolve: (value) => ({ [fn]: (value as YAMLSeq).toJSON() as unknown }),
+});
+
 interface Template {
   Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
 }
 
-/** The CloudFormation template, with its short-form intrinsics (!Ref, !GetAtt, !Sub) kept as objects. */
+/** The CloudFormation template, with its short-form intrinsics (!Ref, !GetAtt, !If…) kept as objects. */
 export function loadTemplate(): Template {
   return parse(fs.readFileSync(templatePath, 'utf8'), {
-    customTags: [intrinsic('!Ref', 'Ref'), intrinsic('!GetAtt', 'Fn::GetAtt'), intrinsic('!Sub', 'Fn::Sub')],
+    customTags: [
+      intrinsic('!Ref', 'Ref'),
+      intrinsic('!GetAtt', 'Fn::GetAtt'),
+      intrinsic('!Sub', 'Fn::Sub'),
+      intrinsicList('!If', 'Fn::If'),
+      intrinsicList('!Not', 'Fn::Not'),
+      intrinsicList('!Equals', 'Fn::Equals'),
+    ],
   }) as Template;
 }
 
