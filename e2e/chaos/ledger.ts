@@ -1,0 +1,98 @@
+/**
+ * The chaos run's accounting, from what the cluster showed: every template change of every workload
+ * (seen through a watch) and the secrets' versions in the order they became current. Pure, so the
+ * rules that decide "missing" and "duplicated" are tested on their own (ledger.test.ts).
+ */
+export class Ledger {
+  /** workload key → stamp (secret@version) → the distinct restartedAt values it was applied with. */
+  private readonly restarts = new Map<string, Map<string, Set<string>>>();
+  /** workload key → the last stamp seen, to spot a workload taken back to an older version. */
+  private readonly lastStamp = new Map<string, string>();
+  /** secret name → versions in the order they became AWSCURRENT. */
+  private readonly versions = new Map<string, string[]>();
+  private outOfOrder = 0;
+
+  /** A version became current (PutSecretValue returned). */
+  rotated(secret: string, version: string): void {
+    const list = this.versions.get(secret) ?? [];
+    list.push(version);
+    this.versions.set(secret, list);
+  }
+
+  versionsOf(secret: string): string[] {
+    return this.versions.get(secret) ?? [];
+  }
+
+  current(secret: string): string | undefined {
+    return this.versions.get(secret)?.at(-1);
+  }
+
+  rotations(): number {
+    let n = 0;
+    for (const list of this.versions.values()) n += list.length;
+    return n;
+  }
+
+  /** A workload's pod template as a watch event showed it; repeated sightings of one restart count once. */
+  saw(workload: string, stamp: string | undefined, restartedAt: string | undefined): void {
+    if (!stamp || !restartedAt) return;
+    const byStamp = this.restarts.get(workload) ?? new Map<string, Set<string>>();
+    this.restarts.set(workload, byStamp);
+    const times = byStamp.get(stamp) ?? new Set<string>();
+    byStamp.set(stamp, times);
+    if (times.has(restartedAt)) return;
+    times.add(restartedAt);
+    const previous = this.lastStamp.get(workload);
+    if (previous && this.isOlder(stamp, previous)) this.outOfOrder++;
+    this.lastStamp.set(workload, stamp);
+  }
+
+  /**
+   * The verdict for the workloads that stayed targeted all run (`tracked`: key → secret name) given
+   * their final stamps: each must run its secret's current version (if the secret ever rotated); no
+   * (workload, version) may have been restarted twice, in any workload, tracked or not.
+   */
+  verdict(tracked: Map<string, string>, finalStamps: Map<string, string | undefined>): Verdict {
+    let expected = 0;
+    const missing: string[] = [];
+    for (const [workload, secret] of tracked) {
+      const current = this.current(secret);
+      if (!current || this.versions.get(secret)?.length === 1) continue;
+      expected++;
+      if (finalStamps.get(workload) !== `${secret}@${current}`) missing.push(workload);
+    }
+    let made = 0;
+    const duplicated: string[] = [];
+    for (const [workload, byStamp] of this.restarts)
+      for (const [stamp, times] of byStamp) {
+        made += times.size;
+        if (times.size > 1) duplicated.push(`${workload} ${stamp} ×${times.size}`);
+      }
+    return { expected, made, missing, duplicated, outOfOrder: this.outOfOrder };
+  }
+
+  /** True when `stamp` names an older version of the same secret than `than`. */
+  private isOlder(stamp: string, than: string): boolean {
+    const [secret, version] = split(stamp);
+    const [otherSecret, otherVersion] = split(than);
+    if (secret !== otherSecret) return false;
+    const order = this.versions.get(secret) ?? [];
+    return order.indexOf(version) < order.indexOf(otherVersion);
+  }
+}
+
+export interface Verdict {
+  /** Tracked workloads whose secret rotated during the run: each must end on the current version. */
+  expected: number;
+  /** Restarts seen (distinct restartedAt values), in every workload. */
+  made: number;
+  missing: string[];
+  duplicated: string[];
+  /** Restarts that took a workload back to an older version than one it had. */
+  outOfOrder: number;
+}
+
+const split = (stamp: string): [string, string] => {
+  const at = stamp.lastIndexOf('@');
+  return [stamp.slice(0, at), stamp.slice(at + 1)];
+};
