@@ -11,10 +11,10 @@ test(
   async () => {
     const report = await runChaos({
       seed: 1,
-      durationMs: 80_000,
+      durationMs: 60_000,
       secrets: 3,
       rotateEveryMs: 1000,
-      faultEveryMs: 7000,
+      faultEveryMs: 5000,
     });
     console.log(formatReport(report));
     for (const kind of FAULT_KINDS) assert.ok((report.faults[kind] ?? 0) >= 1, `fault ${kind} injected`);

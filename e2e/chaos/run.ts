@@ -147,7 +147,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     }
   const faults = new Map<string, number>();
   const endAt = Date.now() + o.durationMs;
-  await Promise.all([rotations(ctx, o, endAt), injectFaults(ctx, o, endAt, faults)]);
+  const faulting = { done: false };
+  await Promise.all([
+    rotations(ctx, o, faulting),
+    injectFaults(ctx, o, endAt, faults).finally(() => (faulting.done = true)),
+  ]);
 
   log('faults over; waiting for every tracked workload to run its secret’s current version');
   const settleFrom = Date.now();
@@ -199,9 +203,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   return report;
 }
 
-/** A rotation of a random secret every ~rotateEveryMs: PutSecretValue, then the event AWS would deliver. */
-async function rotations(ctx: FaultContext, o: ChaosOptions, endAt: number): Promise<void> {
-  while (Date.now() < endAt) {
+/** A rotation of a random secret every ~rotateEveryMs (PutSecretValue, then its event) while faults run. */
+async function rotations(ctx: FaultContext, o: ChaosOptions, faulting: { done: boolean }): Promise<void> {
+  while (!faulting.done) {
     const s = ctx.rng.pick(ctx.secrets);
     const v = await rotate(s.name, s.arn, { sendEvent: false });
     ctx.ledger.rotated(s.name, v);
@@ -210,26 +214,34 @@ async function rotations(ctx: FaultContext, o: ChaosOptions, endAt: number): Pro
   }
 }
 
-/** Every fault kind in a seeded order, then again, one every ~faultEveryMs, until the end. */
+/**
+ * Every fault kind in a seeded order, then again, one every ~faultEveryMs, until the end — and past
+ * it until each kind was injected once, so even a short run meets them all.
+ */
 async function injectFaults(
   ctx: FaultContext,
   o: ChaosOptions,
   endAt: number,
   count: Map<string, number>,
 ): Promise<void> {
-  let order: FaultKind[] = [];
-  while (Date.now() < endAt) {
+  let order: FaultKind[] = ctx.rng.shuffle(FAULT_KINDS);
+  let firstRound = true;
+  while (Date.now() < endAt || firstRound) {
     await new Promise((r) => setTimeout(r, ctx.rng.int(o.faultEveryMs / 2, (o.faultEveryMs * 3) / 2)));
-    if (Date.now() >= endAt) return;
-    if (!order.length) order = ctx.rng.shuffle(FAULT_KINDS);
     const kind = order.shift() as FaultKind;
+    if (!order.length) {
+      order = ctx.rng.shuffle(FAULT_KINDS);
+      firstRound = false;
+    }
     let detail = '';
     const started = Date.now();
-    await FAULTS[kind]({ ...ctx, note: (s) => (detail = s) }).catch((err: unknown) =>
-      log(`fault ${kind} could not be injected: ${String(err)}`),
-    );
-    count.set(kind, (count.get(kind) ?? 0) + 1);
-    log(`fault ${kind} ${detail} (${Date.now() - started} ms)`);
+    try {
+      await FAULTS[kind]({ ...ctx, note: (s) => (detail = s) });
+      count.set(kind, (count.get(kind) ?? 0) + 1);
+      log(`fault ${kind} ${detail} (${Date.now() - started} ms)`);
+    } catch (err) {
+      log(`fault ${kind} could not be injected: ${String(err)}`);
+    }
   }
 }
 
