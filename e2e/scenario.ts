@@ -29,6 +29,18 @@ export async function scenario(
   scope: Scope,
   opts: { secretRef?: (arn: string, name: string) => string; env?: Record<string, string> } = {},
 ): Promise<Scenario> {
+  const sc = await scenarioWithout(scope, opts);
+  const kubeconfig = await operatorKubeconfig(scope);
+  const operator = await startOperator(scope, { kubeconfig, queueUrl: sc.queue.queueUrl, env: opts.env });
+  await waitReason(scope.namespace, 'm', 'WatchingSecret');
+  return { ...sc, kubeconfig, operator };
+}
+
+/** The same, without an operator: for tests that run the operator another way (e.g. as a container). */
+export async function scenarioWithout(
+  scope: Scope,
+  opts: { secretRef?: (arn: string, name: string) => string } = {},
+): Promise<Omit<Scenario, 'operator' | 'kubeconfig'>> {
   await installCrd();
   const name = uniqueName('sec');
   const secret = await createSecret(name);
@@ -38,13 +50,11 @@ export async function scenario(
     selector: { matchLabels: { app: 'web' } },
   });
   const queue = await testQueue(scope, { withRules: true });
-  const kubeconfig = await operatorKubeconfig(scope);
-  const operator = await startOperator(scope, { kubeconfig, queueUrl: queue.queueUrl, env: opts.env });
-  await waitReason(scope.namespace, 'm', 'WatchingSecret');
+  // A mapping's first pass adopts the current version without touching the workload.
   const g0 = (await templateState('Deployment', scope.namespace, 'web')).generation;
   const restarts = async (): Promise<number> =>
     (await templateState('Deployment', scope.namespace, 'web')).generation - g0;
   const stamp = async (): Promise<string | undefined> =>
     (await templateState('Deployment', scope.namespace, 'web')).stamp;
-  return { name, secret, queue, kubeconfig, operator, restarts, stamp };
+  return { name, secret, queue, restarts, stamp };
 }
