@@ -40,3 +40,31 @@ test('the manifests probe the endpoints the operator serves', () => {
   assert.match(dep, /readinessProbe:\s+httpGet: \{path: \/readyz/);
   assert.match(read('operator/runtime/health.ts'), /'\/healthz'[\s\S]*'\/readyz'[\s\S]*'\/metrics'/);
 });
+
+test('Node support: the tests run on the Node the image ships, and the unit suite on the oldest engines allows', () => {
+  const pkg = JSON.parse(read('package.json')) as {
+    engines: { node: string };
+    devDependencies: Record<string, string>;
+    scripts: Record<string, string>;
+  };
+  const image = /^FROM node:(\d+\.\d+\.\d+)/m.exec(read('Dockerfile'))?.[1];
+  assert.equal(
+    pkg.devDependencies.node,
+    image,
+    'the npm `node` package pins the image’s Node (npm scripts run on it)',
+  );
+  assert.equal(
+    process.versions.node,
+    image,
+    `this suite runs on Node ${image}, not ${process.versions.node}`,
+  );
+  const oldest = /^>=(\d+)$/.exec(pkg.engines.node)?.[1];
+  assert.ok(oldest && Number(oldest) >= 22, `engines ${pkg.engines.node}: no end-of-life Node line`);
+  assert.match(
+    pkg.devDependencies.node22 ?? '',
+    new RegExp(`^npm:node@${oldest}\\.`),
+    'the oldest allowed line is installed',
+  );
+  assert.match(pkg.scripts.test, /test:unit:oldest/);
+  assert.match(pkg.scripts['test:unit:oldest'], /node_modules\/node22\/bin\/node --test/);
+});

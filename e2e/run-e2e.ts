@@ -1,7 +1,17 @@
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { down, runningEnv, up } from './env/env.js';
 import { repoRoot } from './env/paths.js';
+
+/** Every compiled test file under `dir` (node --test takes files or globs, not folders, since Node 21). */
+function testFiles(dir: string): string[] {
+  return fs
+    .readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.test.js'))
+    .sort()
+    .map((f) => path.join(dir, f));
+}
 
 /**
  * Runs the real-environment suites: reuses an environment that `npm run env:up` started (and leaves
@@ -19,7 +29,7 @@ async function main(): Promise<void> {
         '--test',
         '--test-concurrency=1',
         '--test-reporter=spec',
-        ...(files.length ? files : [path.join(repoRoot, 'dist', 'e2e')]),
+        ...(files.length ? files : testFiles(path.join(repoRoot, 'dist', 'e2e'))),
       ],
       {
         stdio: 'inherit',

@@ -63,7 +63,8 @@ test('requeue-after runs the key again; a signal settles once a pass saw recent 
   assert.equal(settled, false, 'a pass with older information does not settle the signal');
   c.enqueue('ns/a');
   await until(() => settled);
-  assert.deepEqual(results, ['requeue', 'success']);
+  // The delayed add and the enqueue may each run a pass: what matters is the order of the first two.
+  assert.deepEqual(results.slice(0, 2), ['requeue', 'success']);
   await c.stop();
 });
 
