@@ -128,6 +128,26 @@ export async function nodesHealthy(heartbeatAfter = 0): Promise<boolean> {
   return nodes.length > 0 && nodes.every((n) => ready(n) && untainted(n));
 }
 
+/**
+ * Waits until a pod created now in `namespace` is scheduled and Running: after an API server restart
+ * the scheduler's and kwok's watches reconnect with a backoff (measured: kwok ran a new pod 25 s after
+ * its creation), and the next test that needs pods to roll must not pay for it.
+ */
+export async function podsRunAgain(namespace: string): Promise<void> {
+  const name = uniqueName('canary');
+  const { core } = await adminClients();
+  await core.createNamespacedPod({
+    namespace,
+    body: { metadata: { name }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] } },
+  });
+  await waitFor(
+    'a new pod Running (scheduler and kwok caught up)',
+    async () => (await core.readNamespacedPod({ namespace, name })).status?.phase === 'Running',
+    120_000,
+  );
+  await core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds: 0 });
+}
+
 /** What a test gets: its own namespace, its own queue, cleanup registered, logs printed on failure. */
 export interface Scope {
   t: TestContext;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { freezeComponent, restartComponent } from './env/env.js';
-import { e2eTest, kc, nodesHealthy, rotate, waitFor } from './harness.js';
+import { e2eTest, kc, nodesHealthy, podsRunAgain, rotate, waitFor } from './harness.js';
 import { scenario } from './scenario.js';
 
 /** CPU seconds (user + system) the process has used so far. */
@@ -53,6 +53,7 @@ e2eTest(
     // lifecycle controller marks the kwok Nodes Unknown (and taints them) some seconds later. Wait for a
     // heartbeat newer than the outage and no taint, so the next test's pods can roll.
     await waitFor('Nodes heartbeating and untainted again', () => nodesHealthy(apiBackAt + 1000), 120_000);
+    await podsRunAgain(scope.namespace);
     console.log(
       `operator CPU during 20 s outages: kube-apiserver ${apiCpu.toFixed(2)} s, AWS ${awsCpu.toFixed(2)} s`,
     );

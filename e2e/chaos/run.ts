@@ -5,6 +5,7 @@ import {
   installCrd,
   nodesHealthy,
   operatorKubeconfig,
+  podsRunAgain,
   putEvent,
   putSecretValueEvent,
   queueCounts,
@@ -197,9 +198,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   };
   observer.stop();
   await replicas.stop();
-  await teardown(scope, []);
-  // The next user of the shared environment expects Nodes heartbeating after an API server restart.
+  // The next user of the shared environment expects Nodes heartbeating and pods running after an API
+  // server restart.
   await waitFor('Nodes healthy', () => nodesHealthy(), 120_000);
+  await podsRunAgain(ns);
+  await teardown(scope, []);
   return report;
 }
 
