@@ -136,7 +136,8 @@ test(
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sro-env-'));
     const cli = (cmd: string): Promise<{ stderr: string }> =>
       run(process.execPath, [path.join(repoRoot, 'dist', 'e2e', 'env', 'cli.js'), cmd], {
-        env: { ...process.env, SRO_E2E_DIR: dir },
+        // One real node per machine (its bridge and ports): the second environment runs without one.
+        env: { ...process.env, SRO_E2E_DIR: dir, ENV_REAL_NODE: '0' },
       });
     const state = (): EnvState =>
       JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8')) as EnvState;

@@ -112,7 +112,7 @@ export const uniqueName = (prefix: string): string => `${slug(prefix)}-${randomB
  */
 export async function nodesHealthy(heartbeatAfter = 0): Promise<boolean> {
   type Node = {
-    spec?: { taints?: { effect: string }[] };
+    spec?: { taints?: { key: string; effect: string }[] };
     status?: { conditions?: { type: string; status: string; lastHeartbeatTime?: string }[] };
   };
   const nodes = (JSON.parse(await kc(['get', 'nodes', '-o', 'json'])) as { items: Node[] }).items;
@@ -123,8 +123,12 @@ export async function nodesHealthy(heartbeatAfter = 0): Promise<boolean> {
           c.type === 'Ready' && c.status === 'True' && Date.parse(c.lastHeartbeatTime ?? '') > heartbeatAfter,
       ),
     );
+  // The node lifecycle controller's taints (node.kubernetes.io/…), not the real node's own.
   const untainted = (n: Node): boolean =>
-    !(n.spec?.taints ?? []).some((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute');
+    !(n.spec?.taints ?? []).some(
+      (t) =>
+        t.key.startsWith('node.kubernetes.io/') && (t.effect === 'NoSchedule' || t.effect === 'NoExecute'),
+    );
   return nodes.length > 0 && nodes.every((n) => ready(n) && untainted(n));
 }
 

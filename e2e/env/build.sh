@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds (once) the binaries of the local test environment and caches them outside the repository:
-# etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok (+ its Stage files),
+# etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kubelet, kwok (+ its Stage files),
 # and moto[server] in a Python venv. Prints the cache folder on its last line of stdout.
 #
 # KUBEBUILDER_ASSETS, when it names a folder holding etcd, kube-apiserver and kubectl, is used for
@@ -39,7 +39,7 @@ build_etcd() {
 
 build_kubernetes() {
   local c missing=()
-  for c in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+  for c in kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet; do
     [ -x "$BIN/$c" ] || missing+=("$c")
   done
   [ ${#missing[@]} -eq 0 ] && return

@@ -11,6 +11,7 @@ import {
 } from './cluster.js';
 import { envFile, logDir, repoRoot, stateDir, stateFile } from './paths.js';
 import { isAlive, startDetached, stopProcess, waitUntil, type Started } from './processes.js';
+import { POD_SUBNET, cleanRealNode, drainRealNode, realNodeUnavailable, startRealNode } from './real-node.js';
 
 /** What env:up started; written to .e2e/state.json so env:down and the test harness can find it. */
 export interface EnvState {
@@ -23,6 +24,8 @@ export interface EnvState {
   caCert: string;
   queueUrl: string;
   dlqUrl: string;
+  /** Why no real node runs (e.g. ENV_REAL_NODE=0), or undefined when `real-node` is up. */
+  noRealNode?: string;
 }
 
 export function readState(): EnvState | undefined {
@@ -83,13 +86,16 @@ export async function up(opts: { quiet?: boolean } = {}): Promise<EnvState> {
     started.push(...cp.processes);
     log('starting kwok with 2 fake Nodes…');
     started.push(await startKwok(tools, cp, 2));
+    const noRealNode = realNodeUnavailable(tools);
+    if (noRealNode) log(`no real node: ${noRealNode}`);
+    else {
+      log(`starting the real node (containerd + kubelet, pod network ${POD_SUBNET})…`);
+      started.push(...(await startRealNode(tools, cp)));
+    }
     log('starting moto…');
     const moto = await startMoto(tools);
     started.push(moto.proc);
     const queue = await createRotationQueue(moto.url, 'secrets-rotation', { maxReceiveCount: 3 });
-    // The CRD, as an install would have it, so `npm start` finds its API (the operator never creates it).
-    const crd = path.join(repoRoot, 'resources', 'secretsrotationmapping.crd.yaml');
-    kubectl(tools.binDir, cp.kubeconfig, ['apply', '--server-side', '-f', crd]);
     // The CRD, as an install would have it, so `npm start` finds its API (the operator never creates it).
     kubectl(tools.binDir, cp.kubeconfig, [
       'apply',
@@ -107,8 +113,10 @@ export async function up(opts: { quiet?: boolean } = {}): Promise<EnvState> {
       caCert: cp.pki.caCert,
       queueUrl: queue.queueUrl,
       dlqUrl: queue.dlqUrl,
+      noRealNode,
     };
     fs.writeFileSync(stateFile, JSON.stringify(state, null, 2));
+    writeLocalOverlayEnv(state);
     fs.writeFileSync(envFile, `${envLines(state)}\n`);
     log(
       `up in ${((Date.now() - t0) / 1000).toFixed(1)} s; run: source ${path.relative(process.cwd(), envFile)}`,
@@ -152,14 +160,43 @@ export async function freezeComponent(name: string, ms: number): Promise<void> {
   }
 }
 
+/** The local overlay's patch with this environment's addresses (manifests/local, skaffold -p local). */
+const localOverlayEnv = path.join(repoRoot, 'manifests', 'local', 'generated', 'local-env.yaml');
+
+function writeLocalOverlayEnv(state: EnvState): void {
+  fs.mkdirSync(path.dirname(localOverlayEnv), { recursive: true });
+  fs.writeFileSync(
+    localOverlayEnv,
+    `# Written by npm run env:up for the environment now running; removed by env:down.
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: secrets-rotation-operator
+  namespace: secrets-rotation-operator
+spec:
+  template:
+    spec:
+      containers:
+        - name: operator
+          env:
+            - {name: KUBERNETES_SERVICE_PORT, value: '${new URL(state.apiserverUrl).port}'}
+            - {name: SQS_QUEUE_URL, value: '${state.queueUrl}'}
+            - {name: AWS_ENDPOINT_URL, value: '${state.awsEndpoint}'}
+`,
+  );
+}
+
 /** Stops every process env:up started and removes .e2e/env (logs stay for post-mortems). */
 export async function down(opts: { quiet?: boolean } = {}): Promise<void> {
   const state = readState();
   if (state) {
+    await drainRealNode();
     // Reverse order: clients before the apiserver, the apiserver before etcd.
     for (const p of [...state.processes].reverse()) await stopProcess(p.pid);
     if (!opts.quiet) console.error(`[env] stopped ${state.processes.map((p) => p.name).join(', ')}`);
   }
+  cleanRealNode();
+  fs.rmSync(localOverlayEnv, { force: true });
   fs.rmSync(stateFile, { force: true });
   fs.rmSync(envFile, { force: true });
   fs.rmSync(path.join(stateDir, 'etcd'), { recursive: true, force: true });
