@@ -18,17 +18,28 @@ import { awsClients, e2eTest, environment, kc, putEvent, testQueue, waitFor } fr
 
 const run = promisify(execFile);
 
-test('the environment is ready: API server, two kwok Nodes, moto, the shared queue and its rules', async () => {
+test('the environment is ready: API server, two kwok Nodes (and the real node), moto, the shared queue and its rules', async () => {
   const s = await environment();
   assert.equal((await kc(['get', '--raw', '/readyz'])).trim(), 'ok');
   assert.match(await kc(['version']), /Server Version: v1\.34\.\d+/, 'real version strings, not v0.0.0');
   const nodes = await kc([
     'get',
     'nodes',
+    '-l',
+    'type=kwok',
     '-o',
     'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{" "}{end}',
   ]);
   assert.deepEqual(nodes.trim().split(' '), ['True', 'True']);
+  if (!s.noRealNode) {
+    const real = JSON.parse(await kc(['get', 'node', 'real-node', '-o', 'json'])) as {
+      spec: { taints?: { key: string; effect: string }[] };
+      status: { nodeInfo: { containerRuntimeVersion: string; kubeletVersion: string } };
+    };
+    assert.match(real.status.nodeInfo.containerRuntimeVersion, /^containerd:\/\//);
+    assert.match(real.status.nodeInfo.kubeletVersion, /^v1\.34\./);
+    assert.deepEqual(real.spec.taints, [{ key: 'secretsrotation.io/real-node', effect: 'NoSchedule' }]);
+  }
   await assert.rejects(
     kc(['auth', 'can-i', 'list', 'secrets', '--as=system:serviceaccount:default:default']),
     (err: { stdout?: string }) => {

@@ -37,6 +37,13 @@ test('skaffold renders the kustomize manifests offline; the local profile points
   for (const kind of ['CustomResourceDefinition', 'ClusterRole', 'Deployment', 'Service'])
     assert.match(base, new RegExp(`^kind: ${kind}$`, 'm'));
   assert.doesNotMatch(base, /AWS_ENDPOINT_URL/);
+  const s = await environment();
+  if (s.noRealNode) return; // the local overlay targets the real node; env:up wrote its addresses only then
   const local = await skaffold('render', '--offline', '--digest-source=none', '-p', 'local');
-  assert.match(local, /name: AWS_ENDPOINT_URL/);
+  assert.match(
+    local,
+    new RegExp(`value: ${s.awsEndpoint.replace(/[.]/g, '\\.')}`),
+    'the environment’s AWS endpoint',
+  );
+  assert.match(local, /hostNetwork: true/);
 });

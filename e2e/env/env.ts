@@ -26,6 +26,8 @@ export interface EnvState {
   dlqUrl: string;
   /** Why no real node runs (e.g. ENV_REAL_NODE=0), or undefined when `real-node` is up. */
   noRealNode?: string;
+  /** host:port of the local registry real-node pulls from (skaffold's default repo). */
+  registry?: string;
 }
 
 export function readState(): EnvState | undefined {
@@ -56,6 +58,7 @@ function envLines(s: EnvState): string {
     // `npm start` runs the operator outside any install: its Lease goes to a namespace that exists.
     LEADER_ELECTION_NAMESPACE: 'default',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...(s.registry ? { SKAFFOLD_DEFAULT_REPO: s.registry, SKAFFOLD_INSECURE_REGISTRY: s.registry } : {}),
   };
   return Object.entries(lines)
     .map(([k, v]) => `export ${k}="${v}"`)
@@ -87,10 +90,13 @@ export async function up(opts: { quiet?: boolean } = {}): Promise<EnvState> {
     log('starting kwok with 2 fake Nodes…');
     started.push(await startKwok(tools, cp, 2));
     const noRealNode = realNodeUnavailable(tools);
+    let registry: string | undefined;
     if (noRealNode) log(`no real node: ${noRealNode}`);
     else {
       log(`starting the real node (containerd + kubelet, pod network ${POD_SUBNET})…`);
-      started.push(...(await startRealNode(tools, cp)));
+      const node = await startRealNode(tools, cp);
+      started.push(...node.processes);
+      registry = node.registry;
     }
     log('starting moto…');
     const moto = await startMoto(tools);
@@ -114,9 +120,10 @@ export async function up(opts: { quiet?: boolean } = {}): Promise<EnvState> {
       queueUrl: queue.queueUrl,
       dlqUrl: queue.dlqUrl,
       noRealNode,
+      registry,
     };
     fs.writeFileSync(stateFile, JSON.stringify(state, null, 2));
-    writeLocalOverlayEnv(state);
+    if (state.registry) writeLocalOverlayEnv(state);
     fs.writeFileSync(envFile, `${envLines(state)}\n`);
     log(
       `up in ${((Date.now() - t0) / 1000).toFixed(1)} s; run: source ${path.relative(process.cwd(), envFile)}`,
@@ -160,7 +167,10 @@ export async function freezeComponent(name: string, ms: number): Promise<void> {
   }
 }
 
-/** The local overlay's patch with this environment's addresses (manifests/local, skaffold -p local). */
+/**
+ * The local overlay's patch with this environment's addresses (manifests/local, skaffold -p local),
+ * written when the environment runs the real node the overlay deploys to.
+ */
 const localOverlayEnv = path.join(repoRoot, 'manifests', 'local', 'generated', 'local-env.yaml');
 
 function writeLocalOverlayEnv(state: EnvState): void {
@@ -195,8 +205,9 @@ export async function down(opts: { quiet?: boolean } = {}): Promise<void> {
     for (const p of [...state.processes].reverse()) await stopProcess(p.pid);
     if (!opts.quiet) console.error(`[env] stopped ${state.processes.map((p) => p.name).join(', ')}`);
   }
+  // Only the environment that runs the real node wrote it (another one, e.g. in a test's own folder, did not).
+  if (state?.registry) fs.rmSync(localOverlayEnv, { force: true });
   cleanRealNode();
-  fs.rmSync(localOverlayEnv, { force: true });
   fs.rmSync(stateFile, { force: true });
   fs.rmSync(envFile, { force: true });
   fs.rmSync(path.join(stateDir, 'etcd'), { recursive: true, force: true });

@@ -129,12 +129,17 @@ export interface BuiltImage {
 }
 
 /** Builds the image from the unmodified Dockerfile with buildah; returns its layers and size. */
-export function buildImage(): BuiltImage {
+export function buildImage(tag = IMAGE, context = repoRoot): BuiltImage {
   for (const base of dockerfileBases())
     if (!hasImage(`docker.io/library/${base}`) && !hasImage(base)) assembleNodeBase(base);
-  log(`buildah bud -t ${IMAGE} (Dockerfile, --pull=never)…`);
-  buildah(['bud', '--pull=never', '--network', 'host', '--layers', '-t', IMAGE, repoRoot]);
-  return inspectImage(IMAGE);
+  log(`buildah bud -t ${tag} (Dockerfile, --pull=never)…`);
+  buildah(['bud', '--pull=never', '--network', 'host', '--layers', '-t', tag, context]);
+  return inspectImage(tag);
+}
+
+/** Pushes to a registry (the local one speaks plain HTTP). */
+export function pushImage(ref: string): void {
+  buildah(['push', '--quiet', '--tls-verify=false', ref, `docker://${ref}`]);
 }
 
 export function inspectImage(ref: string): BuiltImage {

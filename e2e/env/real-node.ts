@@ -20,8 +20,9 @@ const socket = path.join(dir, 'containerd.sock');
 export function realNodeUnavailable(tools: Toolchain): string | undefined {
   if (process.env.ENV_REAL_NODE === '0') return 'ENV_REAL_NODE=0';
   if (process.getuid?.() !== 0) return 'kubelet and containerd need root';
-  for (const bin of ['containerd', 'runc', 'buildah', 'ip'])
-    if (!onPath(bin)) return `${bin} is not installed (apt-get install containerd runc buildah iproute2)`;
+  for (const bin of ['containerd', 'runc', 'buildah', 'ip', 'docker-registry'])
+    if (!onPath(bin))
+      return `${bin} is not installed (apt-get install containerd runc buildah iproute2 docker-registry)`;
   if (!fs.existsSync('/usr/lib/cni/bridge'))
     return 'CNI plugins missing (apt-get install containernetworking-plugins)';
   if (!fs.existsSync(path.join(tools.binDir, 'kubelet'))) return 'kubelet not built (e2e/env/build.sh)';
@@ -35,7 +36,37 @@ function onPath(bin: string): boolean {
     .some((d) => fs.existsSync(path.join(d, bin)));
 }
 
-function containerdConfig(): string {
+/**
+ * A local image registry (Debian's docker-registry) on loopback: skaffold pushes there and the
+ * node's containerd pulls from it over plain HTTP.
+ */
+async function startRegistry(): Promise<{ proc: Started; address: string }> {
+  const port = await freePort();
+  const address = `127.0.0.1:${port}`;
+  const config = path.join(dir, 'registry.yml');
+  fs.writeFileSync(
+    config,
+    `version: 0.1
+log: {level: warn}
+storage:
+  filesystem: {rootdirectory: ${path.join(dir, 'registry')}}
+  delete: {enabled: true}
+http: {addr: '${address}'}
+`,
+  );
+  const proc = startDetached('registry', 'docker-registry', ['serve', config]);
+  await waitUntil(
+    'registry',
+    () =>
+      fetch(`http://${address}/v2/`)
+        .then((r) => r.ok)
+        .catch(() => false),
+    { pid: proc.pid, log: proc.log },
+  );
+  return { proc, address };
+}
+
+function containerdConfig(registry: string): string {
   return `version = 2
 root = "${path.join(dir, 'containerd')}"
 state = "${path.join(dir, 'containerd-state')}"
@@ -57,6 +88,8 @@ state = "${path.join(dir, 'containerd-state')}"
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "${path.join(dir, 'net.d')}"
+  [plugins."io.containerd.grpc.v1.cri".registry.mirrors."${registry}"]
+    endpoint = ["http://${registry}"]
 `;
 }
 
@@ -148,11 +181,16 @@ export function loadImage(archive: string): void {
 /**
  * A real Node: containerd (CRI, runc, a CNI bridge) and a kubelet built from the same Kubernetes
  * module, registered as `real-node` with a NoSchedule taint, authenticated as system:node:real-node
- * (the Node authorizer). Returns its processes, to be stopped with the rest.
+ * (the Node authorizer), pulling from a local registry. Returns its processes (to be stopped with the
+ * rest) and the registry's address.
  */
-export async function startRealNode(tools: Toolchain, cp: ControlPlane): Promise<Started[]> {
+export async function startRealNode(
+  tools: Toolchain,
+  cp: ControlPlane,
+): Promise<{ processes: Started[]; registry: string }> {
   fs.mkdirSync(path.join(dir, 'net.d'), { recursive: true });
-  fs.writeFileSync(path.join(dir, 'containerd.toml'), containerdConfig());
+  const registry = await startRegistry();
+  fs.writeFileSync(path.join(dir, 'containerd.toml'), containerdConfig(registry.address));
   fs.writeFileSync(path.join(dir, 'net.d', '10-sro.conflist'), cniConfig());
   const containerd = startDetached('containerd', 'containerd', [
     '--config',
@@ -197,7 +235,7 @@ export async function startRealNode(tools: Toolchain, cp: ControlPlane): Promise
     },
     { pid: kubelet.pid, log: kubelet.log, timeoutMs: 60_000 },
   );
-  return [containerd, kubelet];
+  return { processes: [registry.proc, containerd, kubelet], registry: registry.address };
 }
 
 /** A client certificate for system:node:real-node (group system:nodes), signed by the env's CA. */
