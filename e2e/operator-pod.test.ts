@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from './env/paths.js';
-import { REAL_NODE } from './env/real-node.js';
+import { REAL_NODE, REAL_NODE_TAINT, STATIC_WEB } from './env/real-node.js';
 import { e2eTest, environment, kc, rotate, waitFor, type Scope } from './harness.js';
 import { waitReason } from './mapping-helpers.js';
 import { scenarioWithout } from './scenario.js';
@@ -35,6 +35,41 @@ async function readyOperatorPod(): Promise<PodView | undefined> {
       p.status?.phase === 'Running' &&
       p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
   );
+}
+
+/** A Deployment of the locally built static web server, on the real node. */
+const realSite = (): object => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: 'site', labels: { app: 'web' } },
+  spec: {
+    replicas: 1,
+    selector: { matchLabels: { app: 'site' } },
+    template: {
+      metadata: { labels: { app: 'site' } },
+      spec: {
+        nodeSelector: { 'kubernetes.io/hostname': REAL_NODE },
+        tolerations: [{ key: REAL_NODE_TAINT, operator: 'Exists', effect: 'NoSchedule' }],
+        containers: [
+          { name: 'web', image: STATIC_WEB.tag, imagePullPolicy: 'Never', ports: [{ containerPort: 8080 }] },
+        ],
+      },
+    },
+  },
+});
+
+/** The site's only Running pod and what it answers on its pod IP (from the host, over the bridge). */
+async function siteServing(namespace: string): Promise<{ pod: string; body: string } | undefined> {
+  const list = JSON.parse(await kc(['-n', namespace, 'get', 'pods', '-l', 'app=site', '-o', 'json'])) as {
+    items: {
+      metadata: { name: string; deletionTimestamp?: string };
+      status?: { phase?: string; podIP?: string };
+    }[];
+  };
+  const live = list.items.filter((p) => !p.metadata.deletionTimestamp && p.status?.phase === 'Running');
+  if (live.length !== 1 || !live[0].status?.podIP) return undefined;
+  const res = await fetch(`http://${live[0].status.podIP}:8080/`).catch(() => undefined);
+  return res?.ok ? { pod: live[0].metadata.name, body: await res.text() } : undefined;
 }
 
 const deployedImage = async (): Promise<string> =>
@@ -71,10 +106,13 @@ async function needsRealNode(scope: Scope): Promise<boolean> {
 }
 
 e2eTest(
-  'npm run deploy (skaffold run -p local): built with buildah, pushed to the local registry, the operator pod Running and Ready on the real node restarts on a rotation',
+  'npm run deploy (skaffold run -p local): the operator pod from the local registry, Running and Ready on the real node, replaces real containers on a rotation',
   async (scope) => {
     if (!(await needsRealNode(scope))) return;
     const sc = await scenarioWithout(scope);
+    // Beside the kwok `web`, a workload of real containers on the real node, selected by the same mapping.
+    await kc(['-n', scope.namespace, 'apply', '-f', '-'], JSON.stringify(realSite()));
+    const before = await waitFor('the real site serving', () => siteServing(scope.namespace), 120_000);
     const deploy = spawnSync(process.execPath, [path.join(repoRoot, 'dist', 'e2e', 'env', 'deploy.js')], {
       cwd: repoRoot,
       encoding: 'utf8',
@@ -97,6 +135,19 @@ e2eTest(
       60_000,
     );
     assert.equal(await sc.restarts(), 1);
+    const after = await waitFor(
+      'the real site served by a new container',
+      async () => {
+        const now = await siteServing(scope.namespace);
+        return now && now.pod !== before.pod ? now : undefined;
+      },
+      120_000,
+    );
+    assert.match(
+      after.body,
+      new RegExp(`^hello from ${after.pod}`),
+      'a real container answers on its pod IP',
+    );
   },
   { timeout: 900_000 },
 );

@@ -141,26 +141,64 @@ evictionHard: {}
 `;
 }
 
-/** A pause image of our own (a static Go binary that waits for a signal), for the pod sandboxes. */
-function pauseArchive(tools: Toolchain): string {
-  const archive = path.join(tools.cacheDir, 'pause-3.10.tar');
+/** The pause image of the pod sandboxes: a static Go binary that waits for a signal. */
+const PAUSE = {
+  tag: 'localhost/pause:3.10',
+  source: `package main
+
+import (
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, syscall.SIGINT, syscall.SIGTERM)
+	<-c
+}
+`,
+};
+
+/**
+ * The sample workload's image on the real node (the "nginx" of the samples, built here): a static Go
+ * HTTP server on :8080 that answers with its pod's name, non-root.
+ */
+export const STATIC_WEB = {
+  tag: 'localhost/static-web:1',
+  source: `package main
+
+import (
+	"net/http"
+	"os"
+)
+
+func main() {
+	name, _ := os.Hostname()
+	http.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("hello from " + name + "\\n")) })
+	_ = http.ListenAndServe(":8080", nil)
+}
+`,
+};
+
+/** An image of one static Go binary on an empty base, built once and cached as an OCI archive. */
+function goImage(tools: Toolchain, image: { tag: string; source: string }): string {
+  const name = image.tag.replace(/^localhost\//, '').replace(/[:/]/g, '-');
+  const archive = path.join(tools.cacheDir, `${name}.tar`);
   if (fs.existsSync(archive)) return archive;
-  const work = fs.mkdtempSync(path.join(tools.cacheDir, 'tmp', 'pause-'));
-  fs.writeFileSync(
-    path.join(work, 'main.go'),
-    'package main\n\nimport (\n\t"os"\n\t"os/signal"\n\t"syscall"\n)\n\nfunc main() {\n\tc := make(chan os.Signal, 1)\n\tsignal.Notify(c, syscall.SIGINT, syscall.SIGTERM)\n\t<-c\n}\n',
-  );
-  execFileSync('go', ['mod', 'init', 'pause'], { cwd: work, stdio: 'ignore' });
-  execFileSync('go', ['build', '-ldflags', '-s -w', '-o', 'pause', '.'], {
+  const work = fs.mkdtempSync(path.join(tools.cacheDir, 'tmp', `${name}-`));
+  fs.writeFileSync(path.join(work, 'main.go'), image.source);
+  execFileSync('go', ['mod', 'init', 'app'], { cwd: work, stdio: 'ignore' });
+  execFileSync('go', ['build', '-ldflags', '-s -w', '-o', 'app', '.'], {
     cwd: work,
     env: { ...process.env, CGO_ENABLED: '0', GOFLAGS: '' },
   });
   const env = { ...process.env, STORAGE_DRIVER: 'vfs', BUILDAH_ISOLATION: 'chroot' };
   const c = execFileSync('buildah', ['from', 'scratch'], { env, encoding: 'utf8' }).trim();
-  execFileSync('buildah', ['copy', c, path.join(work, 'pause'), '/pause'], { env, stdio: 'ignore' });
-  execFileSync('buildah', ['config', '--entrypoint', '["/pause"]', c], { env });
-  execFileSync('buildah', ['commit', '--quiet', '--rm', c, 'localhost/pause:3.10'], { env, stdio: 'ignore' });
-  exportImage('localhost/pause:3.10', archive);
+  execFileSync('buildah', ['copy', c, path.join(work, 'app'), '/app'], { env, stdio: 'ignore' });
+  execFileSync('buildah', ['config', '--entrypoint', '["/app"]', '--user', '65532:65532', c], { env });
+  execFileSync('buildah', ['commit', '--quiet', '--rm', c, image.tag], { env, stdio: 'ignore' });
+  exportImage(image.tag, archive);
   fs.rmSync(work, { recursive: true, force: true });
   return archive;
 }
@@ -208,7 +246,8 @@ export async function startRealNode(
     },
     { pid: containerd.pid, log: containerd.log },
   );
-  loadImage(pauseArchive(tools));
+  loadImage(goImage(tools, PAUSE));
+  loadImage(goImage(tools, STATIC_WEB));
   const ports = { port: await freePort(), healthz: await freePort() };
   fs.writeFileSync(path.join(dir, 'kubelet.yaml'), kubeletConfig(ports));
   const kubelet = startDetached('kubelet', path.join(tools.binDir, 'kubelet'), [
