@@ -5,7 +5,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { awsClientConfig, localAwsEnv } from './env/aws-setup.js';
@@ -14,10 +14,11 @@ import { up, type EnvState } from './env/env.js';
 import { operatorIdentity } from './env/identity.js';
 import { logDir, operatorEntry, repoRoot } from './env/paths.js';
 import { delay, tail } from './env/processes.js';
+import { REAL_NODE, REAL_NODE_TAINT, STATIC_WEB } from './env/real-node.js';
 
 /**
  * `npm run demo`: the product end to end on the local environment. Starts (or reuses) the environment,
- * runs the operator under its ServiceAccount, applies manifests/samples, rotates the secret the way AWS
+ * runs the operator (as a pod on the real node when there is one, else as a process) under its ServiceAccount, applies manifests/samples, rotates the secret the way AWS
  * would (PutSecretValue, then the EventBridge event) and shows the pods rolling and the mapping's status.
  */
 const NS = 'demo';
@@ -40,12 +41,25 @@ async function main(): Promise<void> {
   const sm = new SecretsManagerClient(awsClientConfig(env.awsEndpoint));
   const arn = await ensureSecret(sm);
 
-  say('Starting the operator as its own ServiceAccount (ClusterRole from manifests/base)');
-  const id = await operatorIdentity(k, env, NS);
-  const stopOperator = startOperator(env, id.kubeconfig);
+  let stopOperator = (): void => {};
+  if (env.noRealNode) {
+    say(`Starting the operator as its own ServiceAccount (no real node here: ${env.noRealNode})`);
+    const id = await operatorIdentity(k, env, NS);
+    stopOperator = startOperator(env, id.kubeconfig);
+  } else {
+    say(
+      'Deploying the operator as a pod on real-node: npm run deploy (skaffold run -p local, buildah, local registry)',
+    );
+    deployOperatorPod();
+    console.log(k(['-n', 'secrets-rotation-operator', 'get', 'pods', '-o', 'wide']));
+  }
 
   say('Applying manifests/samples: nginx (3 replicas, environment=operatortest) and the mapping');
   k(['-n', NS, 'apply', '-k', path.join(repoRoot, 'manifests', 'samples')]);
+  if (!env.noRealNode) {
+    say(`…with nginx played by real containers on real-node (${STATIC_WEB.tag}, built locally)`);
+    k(['-n', NS, 'patch', 'deployment', 'nginx', '--type=strategic', '-p', JSON.stringify(onRealNode())]);
+  }
   k(['-n', NS, 'rollout', 'status', 'deployment/nginx', '--timeout=60s']);
   k(['-n', NS, 'wait', '--for=condition=Ready', 'srm/nginx-db', '--timeout=60s']);
   console.log(k(['-n', NS, 'get', 'srm,pods', '-o', 'wide']));
@@ -63,10 +77,33 @@ async function main(): Promise<void> {
   stopOperator();
 
   say('Done. The environment is still running:');
-  console.log(`  source .e2e/env && kubectl -n ${NS} get srm,pods    # explore
+  console.log(`  source .e2e/env && kubectl -n ${NS} get srm,pods -o wide    # explore
+  kubectl -n secrets-rotation-operator get pods -o wide              # the operator pod (with a real node)
   npm start                                          # run the operator yourself (see README)
   npm run env:down                                   # clean up: stops every process, removes .e2e/env`);
 }
+
+/** skaffold run -p local, as `npm run deploy` does; the pod keeps running after the demo. */
+function deployOperatorPod(): void {
+  const result = spawnSync(process.execPath, [path.join(repoRoot, 'dist', 'e2e', 'env', 'deploy.js')], {
+    cwd: repoRoot,
+    stdio: 'inherit',
+  });
+  if (result.status !== 0) throw new Error(`npm run deploy failed (exit ${result.status ?? '?'})`);
+}
+
+/** The samples' nginx as containers of the locally built web server, on the real node. */
+const onRealNode = (): object => ({
+  spec: {
+    template: {
+      spec: {
+        nodeSelector: { 'kubernetes.io/hostname': REAL_NODE },
+        tolerations: [{ key: REAL_NODE_TAINT, operator: 'Exists', effect: 'NoSchedule' }],
+        containers: [{ name: 'nginx', image: STATIC_WEB.tag, imagePullPolicy: 'Never' }],
+      },
+    },
+  },
+});
 
 async function ensureSecret(sm: SecretsManagerClient): Promise<string> {
   try {
