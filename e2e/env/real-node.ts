@@ -138,6 +138,10 @@ localStorageCapacityIsolation: false
 resolvConf: /etc/resolv.conf
 imageGCHighThresholdPercent: 100
 evictionHard: {}
+# Report the Node's status (its Ready heartbeat) every 10 s, not every 5 min: tests wait for a fresh
+# heartbeat after an API server restart, as they do for the kwok Nodes.
+nodeStatusReportFrequency: 10s
+nodeStatusUpdateFrequency: 10s
 `;
 }
 
