@@ -18,15 +18,12 @@ import {
   testQueue,
   uniqueName,
   waitFor,
-  type RunningOperator,
   type Scope,
+  FAST_LEASE,
+  leads,
 } from './harness.js';
 import { applyMapping, waitReason } from './mapping-helpers.js';
 import { createWorkload, templateState } from './workloads-fixtures.js';
-
-const LEASE = { LEASE_DURATION: '6s', RENEW_DEADLINE: '4s', RETRY_PERIOD: '1s' };
-const leads = async (op: RunningOperator): Promise<boolean> =>
-  /^secrets_rotation_leader 1$/m.test(await op.metrics().catch(() => ''));
 
 /** A relay to the test API server that the test can freeze; closed afterwards. */
 async function apiserverProxy(scope: Scope): Promise<FreezableProxy> {
@@ -58,7 +55,7 @@ e2eTest(
     const queue = await testQueue(scope, { withRules: true, visibilityTimeout: 120 });
     const kubeconfig = await operatorKubeconfig(scope);
     const proxy = await apiserverProxy(scope);
-    const env = { ...LEASE, RESYNC_INTERVAL: '0s' };
+    const env = { ...FAST_LEASE, RESYNC_INTERVAL: '0s' };
     const cut = await startOperator(scope, {
       kubeconfig: proxy.kubeconfigThrough(kubeconfig),
       queueUrl: queue.queueUrl,

@@ -10,14 +10,11 @@ import {
   testQueue,
   uniqueName,
   waitFor,
-  type RunningOperator,
+  FAST_LEASE,
+  leads,
 } from './harness.js';
 import { applyMapping, waitReason } from './mapping-helpers.js';
 import { createWorkload, templateState } from './workloads-fixtures.js';
-
-const LEASE = { LEASE_DURATION: '6s', RENEW_DEADLINE: '4s', RETRY_PERIOD: '1s' };
-const leads = async (op: RunningOperator): Promise<boolean> =>
-  op.process.exitCode === null && /^secrets_rotation_leader 1$/m.test(await op.metrics().catch(() => ''));
 
 e2eTest(
   'two replicas: one leads; SIGKILL of the leader mid-rotation → the other takes over and restarts each workload once',
@@ -32,8 +29,8 @@ e2eTest(
     await applyMapping(ns, 'm', { secretId: name, selector: { matchLabels: { tier: 'ha' } } });
     const queue = await testQueue(scope, { withRules: true, visibilityTimeout: 5, maxReceiveCount: 10 });
     const kubeconfig = await operatorKubeconfig(scope);
-    const first = await startOperator(scope, { kubeconfig, queueUrl: queue.queueUrl, env: LEASE });
-    const second = await startOperator(scope, { kubeconfig, queueUrl: queue.queueUrl, env: LEASE });
+    const first = await startOperator(scope, { kubeconfig, queueUrl: queue.queueUrl, env: FAST_LEASE });
+    const second = await startOperator(scope, { kubeconfig, queueUrl: queue.queueUrl, env: FAST_LEASE });
     await waitReason(ns, 'm', 'WatchingSecret');
     const [leader, follower] = (await leads(first)) ? [first, second] : [second, first];
     assert.equal(await leads(leader), true);
@@ -75,7 +72,7 @@ e2eTest(
     const third = await startOperator(scope, {
       kubeconfig,
       queueUrl: queue.queueUrl,
-      env: { ...LEASE, LEASE_DURATION: '30s', RENEW_DEADLINE: '20s' },
+      env: { ...FAST_LEASE, LEASE_DURATION: '30s', RENEW_DEADLINE: '20s' },
     });
     await follower.kill('SIGTERM');
     const releasedAt = Date.now();

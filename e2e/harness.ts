@@ -288,6 +288,13 @@ function httpGet(port: number, p: string): Promise<{ status: number; body: strin
   });
 }
 
+/** Leader election fast enough for tests (client-go's defaults are 15s / 10s / 2s). */
+export const FAST_LEASE = { LEASE_DURATION: '6s', RENEW_DEADLINE: '4s', RETRY_PERIOD: '1s' };
+
+/** True while `op` reports holding the Lease (its leader gauge). */
+export const leads = async (op: RunningOperator): Promise<boolean> =>
+  /^secrets_rotation_leader 1$/m.test(await op.metrics().catch(() => ''));
+
 /** Starts the operator (its bundle, as the image runs it) as the ServiceAccount; resolves once /readyz says ready. */
 export async function startOperator(
   scope: Scope,

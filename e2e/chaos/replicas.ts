@@ -1,6 +1,6 @@
 import { FreezableProxy } from '../freezable-proxy.js';
 import { rss } from '../bench/measure.js';
-import { environment, startOperator, type RunningOperator, type Scope } from '../harness.js';
+import { environment, leads, startOperator, type RunningOperator, type Scope } from '../harness.js';
 
 /**
  * Operator replicas as a Deployment would keep them: each restarted a second after it exits (killed by
@@ -38,8 +38,7 @@ export class Replicas {
   /** The replica that holds the Lease now, if one does. */
   async leader(): Promise<number | undefined> {
     for (const [i, op] of this.running.entries()) {
-      const text = await op?.metrics().catch(() => '');
-      if (text && /^secrets_rotation_leader 1$/m.test(text)) return i;
+      if (op && (await leads(op))) return i;
     }
     return undefined;
   }
