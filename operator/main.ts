@@ -6,9 +6,11 @@ import { Resync } from './aws/resync.js';
 import { SecretVersions } from './aws/secret-versions.js';
 import { SqsPoller } from './aws/sqs-poller.js';
 import { EventRecorder } from './kube/events.js';
+import { ExternalSecrets } from './kube/external-secrets.js';
 import { loadKubeConfig } from './kube/kube.js';
 import { LeaderElector } from './kube/leader-election.js';
 import { MappingOperator } from './kube/mapping-operator.js';
+import { servedApis } from './kube/optional-apis.js';
 import { Workloads } from './kube/workloads.js';
 import { TokenBucket } from './loop/rate-limit.js';
 import { RolloutSlots } from './loop/rollout-slots.js';
@@ -50,6 +52,7 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
   const sqs = new SQSClient(aws);
   const bucket = new TokenBucket(config.restartRatePerSecond, config.restartBurst);
   const api = kc.makeApiClient(CustomObjectsApi);
+  const served = await servedApis(api, logger);
   const operator: MappingOperator = new MappingOperator({
     kubeConfig: kc,
     api,
@@ -57,10 +60,12 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
     fieldManager: COMPONENT,
     logger,
     versions,
+    served,
     concurrency: config.maxConcurrentReconciles,
     pass: {
       versions,
       workloads: new Workloads(api, COMPONENT),
+      externalSecrets: served.externalSecrets ? new ExternalSecrets(api, COMPONENT) : undefined,
       recorder: new EventRecorder(kc.makeApiClient(CoreV1Api), COMPONENT, logger),
       logger,
       secretRetryMs: 60_000,

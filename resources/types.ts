@@ -8,8 +8,22 @@ export const PLURAL = 'secretsrotationmappings';
 export const KIND = 'SecretsRotationMapping';
 export const API_VERSION = `${GROUP}/${VERSION}`;
 
-export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet'] as const;
+/** Every kind a mapping can target: the apps/v1 three and Argo Rollouts' Rollout. */
+export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'Rollout'] as const;
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
+
+/** The kinds spec.selector applies to when spec.kinds is not set (the CRD's default). */
+export const DEFAULT_SELECTOR_KINDS: readonly WorkloadKind[] = ['Deployment', 'StatefulSet', 'DaemonSet'];
+
+export type OnSyncTimeout = 'Restart' | 'Wait';
+
+/** How a rotation waits for External Secrets Operator to copy the new value into the Secret pods read. */
+export interface ExternalSecretSync {
+  /** Go-style duration; default 2m. */
+  timeout?: string;
+  /** Past the timeout: restart with whatever the Secret holds (Restart), or keep waiting (Wait, the default). */
+  onTimeout?: OnSyncTimeout;
+}
 
 export interface LabelSelectorRequirement {
   key: string;
@@ -34,11 +48,24 @@ export interface MappingSpec {
   kinds?: WorkloadKind[];
   minRestartInterval?: string;
   suspend?: boolean;
+  /** Also target the workloads that consume the secret through a SecretProviderClass or an ExternalSecret. */
+  discover?: boolean;
+  externalSecretSync?: ExternalSecretSync;
 }
 
 /** Where one target stands; see the CRD's description of status.workloads[].state. */
 export type WorkloadState =
-  'Current' | 'Restarted' | 'Pending' | 'Suspended' | 'Paused' | 'OnDelete' | 'Missing' | 'Failed' | 'DryRun';
+  | 'Current'
+  | 'Restarted'
+  | 'Pending'
+  | 'Suspended'
+  | 'Paused'
+  | 'OnDelete'
+  | 'Missing'
+  | 'Failed'
+  | 'DryRun'
+  | 'WaitingForSync'
+  | 'SyncTimedOut';
 
 export type RolloutState = 'InProgress' | 'Complete' | 'Failed';
 
@@ -50,6 +77,10 @@ export interface WorkloadStatus {
   state?: WorkloadState;
   message?: string;
   rollout?: RolloutState;
+  /** How the workload consumes the secret besides the spec's selector and list (e.g. ExternalSecret/db). */
+  via?: string[];
+  /** The force-sync this workload's restart waits on (or waited on), for the version it names. */
+  sync?: { versionId: string; requestedAt: string };
 }
 
 export interface Condition {
@@ -96,6 +127,8 @@ export const specFields = {
   kinds: true,
   minRestartInterval: true,
   suspend: true,
+  discover: true,
+  externalSecretSync: true,
 } satisfies Record<keyof MappingSpec, true>;
 
 export const statusFields = {
@@ -116,4 +149,6 @@ export const workloadStatusFields = {
   state: true,
   message: true,
   rollout: true,
+  via: true,
+  sync: true,
 } satisfies Record<keyof WorkloadStatus, true>;

@@ -17,6 +17,8 @@ export const EventReason = {
   WouldRestart: 'WouldRestart',
   RolloutComplete: 'RolloutComplete',
   RolloutFailed: 'RolloutFailed',
+  SyncRequested: 'SyncRequested',
+  SyncTimedOut: 'SyncTimedOut',
 } as const;
 export type EventReason = (typeof EventReason)[keyof typeof EventReason];
 

@@ -9,9 +9,12 @@ import { baselineFloor, reconcile, type ReconcileDeps } from '../loop/reconcile.
 import type { RotationSignal } from '../loop/signals.js';
 import { AccessDeniedError, SecretNotFoundError, describe } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
+import { ConsumerCache } from './consumer-cache.js';
 import { Informer, listPage, watchPath, type Cached } from './informer.js';
 import { MappingClient } from './mappings.js';
+import type { ServedApis } from './optional-apis.js';
 import { kindsOf, targets, WorkloadCache, type WorkloadInfo } from './workload-cache.js';
+import { DEFAULT_SELECTOR_KINDS, type WorkloadKind } from '../../resources/types.js';
 
 const Operator = operatorModule.default;
 type KubeObject = ResourceEvent['object'];
@@ -22,7 +25,10 @@ interface CachedMapping extends Cached {
 }
 
 /** What a pass needs besides the caches, which the operator owns. */
-export type PassDeps = Omit<ReconcileDeps, 'mappings' | 'mappingWriter' | 'workloadCache' | 'index'>;
+export type PassDeps = Omit<
+  ReconcileDeps,
+  'mappings' | 'mappingWriter' | 'workloadCache' | 'index' | 'consumers'
+>;
 
 export interface MappingOperatorOptions {
   kubeConfig: KubeConfig;
@@ -32,6 +38,8 @@ export interface MappingOperatorOptions {
   fieldManager: string;
   logger: Logger;
   versions: SecretVersions;
+  /** Which optional APIs the cluster serves (see optional-apis.ts). */
+  served: ServedApis;
   pass: PassDeps;
   concurrency: number;
   hooks?: ControllerHooks & { queueDepth?: (n: number) => void };
@@ -84,6 +92,16 @@ export function pruneMapping(m: Mapping): Mapping {
   };
 }
 
+/** Whether a workload's change concerns a mapping: it targets it, or it may consume secrets the mapping discovers. Pure. */
+export function concerns(spec: Mapping['spec'], w: WorkloadInfo): boolean {
+  if (targets(spec, w)) return true;
+  return Boolean(spec.discover) && (w.uses.secrets.length > 0 || w.uses.providerClasses.length > 0);
+}
+
+/** Whether a mapping cares about SecretProviderClass and ExternalSecret changes. Pure. */
+const followsConsumers = (m: Mapping): boolean =>
+  Boolean(m.spec.discover) || (m.status?.workloads ?? []).some((w) => (w.via ?? []).length > 0);
+
 /** How soon a secret that could not be resolved (transient AWS error) is tried again. */
 const RESOLVE_RETRY_MS = 5000;
 
@@ -103,6 +121,7 @@ export class MappingOperator extends Operator {
    */
   private readonly keysIn = new Map<string, Set<string>>();
   private readonly workloads: WorkloadCache;
+  private readonly consumers: ConsumerCache | undefined;
   private mappings: Informer<CachedMapping> | undefined;
   private loop: { queue: WorkQueue; controller: Controller } | undefined;
   private readonly deps: ReconcileDeps;
@@ -114,13 +133,28 @@ export class MappingOperator extends Operator {
       warn: (m) => opts.logger.warn(m),
       error: (m) => opts.logger.error(m),
     });
+    const served = new Set<WorkloadKind>([
+      ...DEFAULT_SELECTOR_KINDS,
+      ...(opts.served.rollouts ? ['Rollout' as const] : []),
+    ]);
     this.workloads = new WorkloadCache({
       kubeConfig: opts.kubeConfig,
       api: opts.api,
       namespace: opts.namespace,
+      served,
       logger: opts.logger,
       onChange: (old, w) => this.onWorkloadChange(old, w),
     });
+    if (opts.served.externalSecrets || opts.served.providerClasses) {
+      this.consumers = new ConsumerCache({
+        kubeConfig: opts.kubeConfig,
+        api: opts.api,
+        namespace: opts.namespace,
+        served: opts.served,
+        logger: opts.logger,
+        onChange: (namespace) => this.onConsumerChange(namespace),
+      });
+    }
     this.deps = {
       ...opts.pass,
       mappings: {
@@ -129,6 +163,7 @@ export class MappingOperator extends Operator {
       },
       mappingWriter: new MappingClient(opts.api, opts.fieldManager),
       workloadCache: this.workloads,
+      consumers: this.consumers,
       index: this.index,
     };
   }
@@ -144,12 +179,16 @@ export class MappingOperator extends Operator {
   }
 
   protected async init(): Promise<void> {
-    await this.watchResource(GROUP, VERSION, PLURAL, (e) => this.onMappingEvent(e), this.opts.namespace);
+    await Promise.all([
+      this.watchResource(GROUP, VERSION, PLURAL, (e) => this.onMappingEvent(e), this.opts.namespace),
+      this.consumers?.start(),
+    ]);
   }
 
   override stop(): void {
     this.mappings?.stop();
     this.workloads.stop();
+    this.consumers?.stop();
   }
 
   /** Starts the reconcile queue and its workers (this process leads); every cached mapping is visited. */
@@ -279,13 +318,28 @@ export class MappingOperator extends Operator {
     );
   }
 
-  /** A workload changed in a way decisions see: enqueue the mappings that target it (before or after). */
+  /**
+   * A workload changed in a way decisions see: enqueue the mappings that target it (before or after),
+   * and the discovering mappings of its namespace when it consumes any Secret or SecretProviderClass.
+   */
   private onWorkloadChange(old: WorkloadInfo | undefined, w: WorkloadInfo | undefined): void {
     if (!this.loop || !this.mappings) return;
     const ref = (w ?? old) as WorkloadInfo;
     for (const key of this.keysIn.get(ref.namespace) ?? []) {
       const spec = this.mappings.get(key)?.mapping.spec;
-      if (spec && [old, w].some((x) => x && targets(spec, x))) this.enqueue(key);
+      if (spec && [old, w].some((x) => x && concerns(spec, x))) this.enqueue(key);
+    }
+  }
+
+  /**
+   * A SecretProviderClass or ExternalSecret of `namespace` changed (an ExternalSecret's sync too):
+   * enqueue the mappings there that discover, or whose targets consume the secret through one.
+   */
+  private onConsumerChange(namespace: string): void {
+    if (!this.loop || !this.mappings) return;
+    for (const key of this.keysIn.get(namespace) ?? []) {
+      const m = this.mappings.get(key)?.mapping;
+      if (m && followsConsumers(m)) this.enqueue(key);
     }
   }
 }

@@ -1,24 +1,37 @@
 import type { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import { WORKLOAD_KINDS, type MappingSpec, type WorkloadKind } from '../../resources/types.js';
+import {
+  DEFAULT_SELECTOR_KINDS,
+  WORKLOAD_KINDS,
+  type MappingSpec,
+  type WorkloadKind,
+} from '../../resources/types.js';
 import type { Target } from '../loop/restart-plan.js';
 import { rolloutState, type RolloutObject } from '../loop/rollout.js';
 import type { Logger } from '../runtime/logger.js';
-import { Informer, listPage, watchPath, type Cached, type RawObject } from './informer.js';
+import {
+  podTemplateUses,
+  type Consumption,
+  type PodTemplateUses,
+  type RawPodTemplate,
+} from './consumption.js';
+import { Informer, listPage, watchPath, type Cached, type RawObject, type ResourceRef } from './informer.js';
 import { isEmptySelector, matchesSelector } from './label-selector.js';
 
 export const RESTARTED_AT_ANNOTATION = 'secretsrotation.io/restartedAt';
 export const SECRET_VERSION_ANNOTATION = 'secretsrotation.io/secret-version';
 
-/** Plural resource of each kind in apps/v1. */
-export const PLURALS: Record<WorkloadKind, string> = {
-  Deployment: 'deployments',
-  StatefulSet: 'statefulsets',
-  DaemonSet: 'daemonsets',
+/** Where each kind is served. */
+export const RESOURCES: Record<WorkloadKind, Omit<ResourceRef, 'namespace'>> = {
+  Deployment: { group: 'apps', version: 'v1', plural: 'deployments' },
+  StatefulSet: { group: 'apps', version: 'v1', plural: 'statefulsets' },
+  DaemonSet: { group: 'apps', version: 'v1', plural: 'daemonsets' },
+  Rollout: { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts' },
 };
 
 /**
- * What the operator keeps of a Deployment, StatefulSet or DaemonSet: only what its decisions read
- * (labels, our pod-template stamp, rollout fields, paused, update strategy) — never the pod template.
+ * What the operator keeps of a workload: only what its decisions read (labels, our version stamp,
+ * rollout fields, paused, update strategy, the Secrets and SecretProviderClasses its pods use) —
+ * never the pod template itself.
  */
 export interface WorkloadInfo extends Cached {
   kind: WorkloadKind;
@@ -28,15 +41,21 @@ export interface WorkloadInfo extends Cached {
   stamp?: string;
   blocked?: 'Paused' | 'OnDelete';
   rollout: RolloutObject;
+  uses: PodTemplateUses;
 }
 
 interface RawWorkload extends RawObject, RolloutObject {
-  metadata?: RawObject['metadata'] & { labels?: Record<string, string>; generation?: number };
+  metadata?: RawObject['metadata'] & {
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    generation?: number;
+  };
   spec?: {
     replicas?: number;
     paused?: boolean;
+    restartAt?: string;
     updateStrategy?: { type?: string };
-    template?: { metadata?: { annotations?: Record<string, string> } };
+    template?: RawPodTemplate & { metadata?: { annotations?: Record<string, string> } };
   };
 }
 
@@ -55,10 +74,21 @@ export function projectWorkload(kind: WorkloadKind, raw: RawWorkload): WorkloadI
     namespace,
     name,
     labels: m.labels ?? {},
-    stamp: raw.spec?.template?.metadata?.annotations?.[SECRET_VERSION_ANNOTATION],
+    stamp: stampOf(kind, raw),
     blocked: blockedBy(raw.spec),
     rollout: projectRollout(raw),
+    uses: podTemplateUses(raw.spec?.template),
   };
+}
+
+/**
+ * Our version stamp. A Rollout restarts through spec.restartAt, not its template (a template change
+ * would start a canary or blue-green release): its stamp lives on its own metadata.
+ */
+function stampOf(kind: WorkloadKind, raw: RawWorkload): string | undefined {
+  const annotations =
+    kind === 'Rollout' ? raw.metadata?.annotations : raw.spec?.template?.metadata?.annotations;
+  return annotations?.[SECRET_VERSION_ANNOTATION];
 }
 
 /** Why a template change will not roll the workload by itself, if it will not. */
@@ -72,8 +102,10 @@ function projectRollout(raw: RawWorkload): RolloutObject {
   const s = raw.status ?? {};
   return {
     metadata: { generation: raw.metadata?.generation },
-    spec: { replicas: raw.spec?.replicas },
+    spec: { replicas: raw.spec?.replicas, restartAt: raw.spec?.restartAt },
     status: {
+      phase: s.phase,
+      restartedAt: s.restartedAt,
       observedGeneration: s.observedGeneration,
       replicas: s.replicas,
       updatedReplicas: s.updatedReplicas,
@@ -93,10 +125,10 @@ function projectRollout(raw: RawWorkload): RolloutObject {
 export function targets(spec: MappingSpec, w: Pick<WorkloadInfo, 'kind' | 'name' | 'labels'>): boolean {
   if ((spec.workloads ?? []).some((r) => r.kind === w.kind && r.name === w.name)) return true;
   if (!spec.selector || isEmptySelector(spec.selector)) return false;
-  return (spec.kinds ?? WORKLOAD_KINDS).includes(w.kind) && matchesSelector(spec.selector, w.labels);
+  return (spec.kinds ?? DEFAULT_SELECTOR_KINDS).includes(w.kind) && matchesSelector(spec.selector, w.labels);
 }
 
-function toTarget(w: WorkloadInfo): Target {
+function toTarget(w: WorkloadInfo, consumption: Consumption | undefined): Target {
   return {
     kind: w.kind,
     name: w.name,
@@ -105,16 +137,27 @@ function toTarget(w: WorkloadInfo): Target {
     resourceVersion: w.resourceVersion,
     blocked: w.blocked,
     rollout: rolloutState(w.kind, w.rollout),
+    ...(consumption ?? {}),
   };
 }
 
 /**
- * The targets of a mapping among the workloads of its namespace: selector matches plus explicit
- * workloads; an explicit one that does not exist is `exists: false`. Sorted by kind/name. Pure.
+ * The targets of a mapping among the workloads of its namespace: selector matches, explicit
+ * workloads, and with spec.discover the consumers found (consumersOf); every target says how it
+ * consumes the secret when `consumption` knows. An explicit one that does not exist is
+ * `exists: false`. Sorted by kind/name. Pure.
  */
-export function selectTargets(spec: MappingSpec, workloads: Iterable<WorkloadInfo>): Target[] {
+export function selectTargets(
+  spec: MappingSpec,
+  workloads: Iterable<WorkloadInfo>,
+  consumption: Map<string, Consumption> = new Map(),
+): Target[] {
   const found = new Map<string, Target>();
-  for (const w of workloads) if (targets(spec, w)) found.set(`${w.kind}/${w.name}`, toTarget(w));
+  for (const w of workloads) {
+    const id = `${w.kind}/${w.name}`;
+    const consumes = consumption.get(id);
+    if (targets(spec, w) || (spec.discover && consumes)) found.set(id, toTarget(w, consumes));
+  }
   for (const r of spec.workloads ?? []) {
     const id = `${r.kind}/${r.name}`;
     if (!found.has(id)) found.set(id, { kind: r.kind, name: r.name, exists: false });
@@ -122,11 +165,12 @@ export function selectTargets(spec: MappingSpec, workloads: Iterable<WorkloadInf
   return [...found.values()].sort((a, b) => `${a.kind}/${a.name}`.localeCompare(`${b.kind}/${b.name}`));
 }
 
-/** The kinds a mapping may target: those its selector covers and those it lists. */
+/** The kinds a mapping may target: those its selector covers and those it lists; every kind to discover. */
 export function kindsOf(spec: MappingSpec): WorkloadKind[] {
+  if (spec.discover) return [...WORKLOAD_KINDS];
   const kinds = new Set<WorkloadKind>((spec.workloads ?? []).map((r) => r.kind));
   if (spec.selector && !isEmptySelector(spec.selector))
-    for (const k of spec.kinds ?? WORKLOAD_KINDS) kinds.add(k);
+    for (const k of spec.kinds ?? DEFAULT_SELECTOR_KINDS) kinds.add(k);
   return [...kinds];
 }
 
@@ -136,6 +180,8 @@ export interface WorkloadCacheOptions {
   api: CustomObjectsApi;
   /** Watch one namespace only (WATCH_NAMESPACE), or all. */
   namespace: string | undefined;
+  /** Kinds whose API the cluster serves (Rollout only with Argo Rollouts' CRD installed). */
+  served: ReadonlySet<WorkloadKind>;
   logger: Logger;
   /** A workload appeared, changed in a way decisions see, or disappeared (old and new projections). */
   onChange(old: WorkloadInfo | undefined, obj: WorkloadInfo | undefined): void;
@@ -151,9 +197,18 @@ export class WorkloadCache {
 
   constructor(private readonly opts: WorkloadCacheOptions) {}
 
-  /** Starts the informers of `kinds` not yet started and waits until each has listed once. */
+  /**
+   * Starts the informers of `kinds` not yet started and waits until each has listed once. A kind the
+   * cluster does not serve is skipped: its targets are simply not found.
+   */
   async ensure(kinds: WorkloadKind[]): Promise<void> {
-    await Promise.all(kinds.map((k) => (this.informers.get(k) ?? this.start(k)).waitSynced()));
+    const served = kinds.filter((k) => this.opts.served.has(k));
+    await Promise.all(served.map((k) => (this.informers.get(k) ?? this.start(k)).waitSynced()));
+  }
+
+  /** Whether the cluster serves this kind's API. */
+  serves(kind: WorkloadKind): boolean {
+    return this.opts.served.has(kind);
   }
 
   /**
@@ -175,7 +230,7 @@ export class WorkloadCache {
   }
 
   private start(kind: WorkloadKind): Informer<WorkloadInfo> {
-    const res = { group: 'apps', version: 'v1', plural: PLURALS[kind], namespace: this.opts.namespace };
+    const res = { ...RESOURCES[kind], namespace: this.opts.namespace };
     const informer = new Informer<WorkloadInfo>({
       what: `${kind}s`,
       kubeConfig: this.opts.kubeConfig,
@@ -244,6 +299,7 @@ class NamespaceIndex {
   }
 
   candidates(spec: MappingSpec): WorkloadInfo[] {
+    if (spec.discover) return [...this.all.values()];
     const explicit = (spec.workloads ?? []).flatMap((r) => this.all.get(`${r.kind}/${r.name}`) ?? []);
     if (!spec.selector || isEmptySelector(spec.selector)) return explicit;
     const first = Object.entries(spec.selector.matchLabels ?? {})[0];

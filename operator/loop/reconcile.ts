@@ -1,4 +1,7 @@
 import type { Mapping, MappingStatus, WorkloadStatus } from '../../resources/types.js';
+import type { ConsumerCache } from '../kube/consumer-cache.js';
+import { consumersOf, type Consumption, type ExternalSecretInfo } from '../kube/consumption.js';
+import type { ExternalSecrets } from '../kube/external-secrets.js';
 import { MAX_RESTART_INTERVAL_MS, parseDuration } from '../runtime/duration.js';
 import {
   AccessDeniedError,
@@ -17,9 +20,10 @@ import { entryFor, planRestarts, versionStamp, type Planned } from './restart-pl
 import type { SecretVersion, SecretVersions } from '../aws/secret-versions.js';
 import { Reason, desiredStatus, failedStatus, ownedStatus, readyCondition, sameStatus } from './status.js';
 import type { Workloads } from '../kube/workloads.js';
-import { kindsOf, selectTargets, type WorkloadCache } from '../kube/workload-cache.js';
+import { kindsOf, selectTargets, type WorkloadCache, type WorkloadInfo } from '../kube/workload-cache.js';
 import { nextRollout, untilDeadline } from './rollout.js';
 import type { RolloutSlots } from './rollout-slots.js';
+import { syncGate, type SyncGate, type SyncRequest } from './sync-gate.js';
 
 /** What one pass concluded; the controller turns it into queue actions (see controller.ts). */
 export interface ReconcileResult {
@@ -59,7 +63,18 @@ export interface ReconcileDeps {
   aborted?: AbortSignal;
   /** A StatefulSet or DaemonSet rollout not finished this long after our restart has failed. */
   rolloutDeadlineMs?: number;
+  /** SecretProviderClasses and ExternalSecrets, when their APIs are served. */
+  consumers?: ConsumerCache;
+  /** Sets ESO's force-sync annotation (needed with `consumers` serving ExternalSecrets). */
+  externalSecrets?: ExternalSecrets;
 }
+
+/** See MappingSpec.externalSecretSync. */
+const DEFAULT_SYNC_TIMEOUT = '2m';
+const MAX_SYNC_TIMEOUT_MS = 24 * 3_600_000;
+
+/** Entry states of a restart waiting for an ExternalSecret: its RotationDetected Event was sent already. */
+const WAITING_FOR_SYNC: WorkloadStatus['state'][] = ['WaitingForSync', 'SyncTimedOut'];
 
 /**
  * How soon to look again at a rollout in progress if no workload event came first: rollout progress
@@ -94,15 +109,32 @@ export function specProblems(m: Mapping): string[] {
   const problems = selectorProblems(spec.selector);
   if (spec.selector && isEmptySelector(spec.selector))
     problems.push('spec.selector is empty: it would select every workload');
-  if (isEmptySelector(spec.selector) && !(spec.workloads ?? []).length)
-    problems.push('no target: set spec.selector or spec.workloads');
-  try {
-    if (parseDuration(spec.minRestartInterval ?? '0s') > MAX_RESTART_INTERVAL_MS)
-      problems.push('spec.minRestartInterval may be at most 168h');
-  } catch (err) {
-    problems.push(`spec.minRestartInterval: ${(err as Error).message}`);
-  }
+  if (isEmptySelector(spec.selector) && !(spec.workloads ?? []).length && !spec.discover)
+    problems.push('no target: set spec.selector, spec.workloads or spec.discover');
+  problems.push(
+    ...durationProblem(
+      'spec.minRestartInterval',
+      spec.minRestartInterval ?? '0s',
+      MAX_RESTART_INTERVAL_MS,
+      '168h',
+    ),
+    ...durationProblem(
+      'spec.externalSecretSync.timeout',
+      spec.externalSecretSync?.timeout ?? DEFAULT_SYNC_TIMEOUT,
+      MAX_SYNC_TIMEOUT_MS,
+      '24h',
+    ),
+  );
   return problems;
+}
+
+/** A duration field that does not parse or exceeds its bound (the CRD's rule, for servers without CEL). */
+function durationProblem(field: string, value: string, maxMs: number, max: string): string[] {
+  try {
+    return parseDuration(value) > maxMs ? [`${field} may be at most ${max}`] : [];
+  } catch (err) {
+    return [`${field}: ${(err as Error).message}`];
+  }
 }
 
 /**
@@ -143,8 +175,10 @@ class Pass {
   private readonly now = new Date();
   private readonly nowIso = this.now.toISOString();
   private readonly prev: MappingStatus;
-  /** Set when a restart waited for a safety valve: requeue after this many ms. */
-  private rateLimitedMs: number | undefined;
+  /** Set when a restart waits (a safety valve, a sync, a conflict): requeue after this many ms. */
+  private wakeInMs: number | undefined;
+  /** The force-sync request each waiting or just restarted target (kind/name) goes by. */
+  private readonly syncs = new Map<string, SyncRequest>();
   /** Events are sent after the restarts, so they never delay a patch. */
   private readonly events: [type: 'Normal' | 'Warning', reason: EventReason, message: string][] = [];
 
@@ -189,10 +223,8 @@ class Pass {
     }
     this.deps.index.set(this.key, secret.arn);
     await this.deps.workloadCache.ensure(kindsOf(this.m.spec));
-    const targets = selectTargets(
-      this.m.spec,
-      this.deps.workloadCache.candidates(this.m.metadata.namespace, this.m.spec),
-    );
+    const candidates = [...this.deps.workloadCache.candidates(this.m.metadata.namespace, this.m.spec)];
+    const targets = selectTargets(this.m.spec, candidates, await this.consumption(secret, candidates));
     const plan = planRestarts({
       secretName: secret.name,
       currentVersionId: secret.currentVersionId,
@@ -203,7 +235,9 @@ class Pass {
       minRestartIntervalMs: parseDuration(this.m.spec.minRestartInterval ?? '0s'),
       suspend: this.m.spec.suspend ?? false,
     });
-    const entries = await this.trackRollouts(plan, await this.execute(plan, secret));
+    const entries = (await this.trackRollouts(plan, await this.execute(plan, secret))).map((e, i) =>
+      this.withConsumption(e, plan[i]),
+    );
     await this.writeStatus(secret, plan, entries);
     const failed = entries.filter((e) => e.state === 'Failed');
     if (failed.length) {
@@ -212,7 +246,7 @@ class Pass {
       );
     }
     const waits = plan.flatMap((p) => (p.action === 'pending' && p.waitMs ? [p.waitMs] : []));
-    if (this.rateLimitedMs !== undefined) waits.push(this.rateLimitedMs);
+    if (this.wakeInMs !== undefined) waits.push(this.wakeInMs);
     waits.push(...this.rolloutWaits(plan, entries));
     return { observedAt: secret.fetchedAt, requeueAfterMs: waits.length ? Math.min(...waits) : undefined };
   }
@@ -224,6 +258,36 @@ class Pass {
         ? [Math.min(ROLLOUT_RECHECK_MS, untilDeadline(plan[i], e, this.deadline) ?? Infinity)]
         : [],
     );
+  }
+
+  /** How the namespace's workloads consume the secret through SecretProviderClasses and ExternalSecrets. */
+  private async consumption(
+    secret: SecretVersion,
+    candidates: WorkloadInfo[],
+  ): Promise<Map<string, Consumption>> {
+    const cache = this.deps.consumers;
+    if (!cache) return new Map();
+    await cache.waitSynced();
+    const ns = this.m.metadata.namespace;
+    return consumersOf(secret, candidates, cache.providerClassesIn(ns), cache.externalSecretsIn(ns));
+  }
+
+  /**
+   * The entry with how the workload consumes the secret, and the force-sync its restart went by (kept
+   * from the previous status while it still reads an ExternalSecret); a Rollout target in a cluster
+   * without Argo Rollouts says so.
+   */
+  private withConsumption(e: WorkloadStatus, p: Planned): WorkloadStatus {
+    const id = `${p.target.kind}/${p.target.name}`;
+    const sync = this.syncs.get(id) ?? (p.target.externalSecrets?.length ? p.previous?.sync : undefined);
+    const out = { ...e, ...(p.target.via ? { via: p.target.via } : {}), ...(sync ? { sync } : {}) };
+    if (e.state === 'Missing' && !this.deps.workloadCache.serves(p.target.kind))
+      out.message = `${id}: the ${p.target.kind} API (Argo Rollouts) is not served in this cluster`;
+    return out;
+  }
+
+  private wakeIn(ms: number): void {
+    this.wakeInMs = Math.min(this.wakeInMs ?? ms, ms);
   }
 
   private get deadline(): { ms: number; now: number } {
@@ -260,7 +324,7 @@ class Pass {
     const stamp = versionStamp(secret.name, secret.currentVersionId);
     const detected = plan.some(
       (p) =>
-        p.action === 'restart' ||
+        (p.action === 'restart' && !WAITING_FOR_SYNC.includes(p.previous?.state)) ||
         ((p.action === 'pending' || p.action === 'suspended') &&
           p.previous?.state !== (p.action === 'pending' ? 'Pending' : 'Suspended')),
     );
@@ -285,7 +349,121 @@ class Pass {
     if (p.action !== 'restart') return entryFor(p, secret.currentVersionId, this.nowIso);
     if (this.deps.dryRun) return this.wouldRestart(p, secret);
     this.deps.aborted?.throwIfAborted();
-    return this.held(p, secret) ?? this.restartOne(p, secret, stamp);
+    return (await this.awaitSync(p, secret)) ?? this.held(p, secret) ?? this.restartOne(p, secret, stamp);
+  }
+
+  /**
+   * A workload reading an ExternalSecret's Secret restarts only once ESO has copied the new value:
+   * ask for a sync (force-sync), and return the waiting entry until every ExternalSecret has synced
+   * — or, past the timeout, go ahead if the spec says Restart. Undefined: restart now.
+   */
+  private async awaitSync(p: Planned, secret: SecretVersion): Promise<WorkloadStatus | undefined> {
+    const cache = this.deps.consumers;
+    const names = p.target.externalSecrets ?? [];
+    if (!cache || !names.length) return undefined;
+    const ns = this.m.metadata.namespace;
+    const spec = this.m.spec.externalSecretSync ?? {};
+    const externalSecrets = names.flatMap((n) => cache.externalSecret(ns, n) ?? []);
+    const gate = syncGate({
+      versionId: secret.currentVersionId,
+      previous: p.previous?.sync,
+      externalSecrets,
+      now: Date.now(),
+      timeoutMs: parseDuration(this.syncTimeout),
+      onTimeout: spec.onTimeout ?? 'Wait',
+    });
+    this.syncs.set(`${p.target.kind}/${p.target.name}`, gate.request);
+    const failed = await this.requestSync(p, gate.annotate, gate.forceSyncValue);
+    if (failed) return failed;
+    await this.announceSync(p, gate, secret.currentVersionId);
+    if (gate.restart) return undefined;
+    if (gate.waitMs !== undefined) this.wakeIn(gate.waitMs);
+    return this.waitingEntry(p, gate, externalSecrets, secret.currentVersionId);
+  }
+
+  /** The entry of a restart that waits for ExternalSecrets to sync. */
+  private waitingEntry(
+    p: Planned,
+    gate: SyncGate,
+    externalSecrets: ExternalSecretInfo[],
+    version: string,
+  ): WorkloadStatus {
+    const unsynced = gate.unsynced.map((n) => `ExternalSecret/${n}`).join(', ');
+    const { kind, name } = p.target;
+    return {
+      kind,
+      name,
+      versionId: p.previous?.versionId,
+      restartedAt: p.previous?.restartedAt,
+      state: gate.timedOut ? 'SyncTimedOut' : 'WaitingForSync',
+      message: [
+        gate.timedOut
+          ? `${unsynced} did not sync version ${version} within ${this.syncTimeout}; restarts when it does`
+          : `restart for version ${version} waits for ${unsynced} to sync`,
+        ...externalSecrets.flatMap((es) =>
+          es.noRefresh ? [`ExternalSecret/${es.name}: ${es.noRefresh}`] : [],
+        ),
+      ].join('; '),
+    };
+  }
+
+  private get syncTimeout(): string {
+    return this.m.spec.externalSecretSync?.timeout ?? DEFAULT_SYNC_TIMEOUT;
+  }
+
+  /** Events for a new sync request and for a timeout, each once. */
+  private async announceSync(p: Planned, gate: SyncGate, version: string): Promise<void> {
+    const workload = `${p.target.kind}/${p.target.name}`;
+    const unsynced = gate.unsynced.map((n) => `ExternalSecret/${n}`).join(', ');
+    if (gate.request !== p.previous?.sync && !gate.restart) {
+      this.log.info('restart waits for ExternalSecret sync', { workload, externalSecrets: gate.unsynced });
+      await this.event(
+        'Normal',
+        EventReason.SyncRequested,
+        `${workload} restarts for version ${version} once ${unsynced} synced (force-sync requested)`,
+      );
+    }
+    if (gate.timedOut && p.previous?.state !== 'SyncTimedOut') {
+      const next = gate.restart ? `restarting ${workload} anyway` : `${workload} keeps waiting`;
+      this.log.warn('ExternalSecret sync timed out', { workload, externalSecrets: gate.unsynced, next });
+      await this.event(
+        'Warning',
+        EventReason.SyncTimedOut,
+        `${unsynced} did not sync version ${version} within ${this.syncTimeout}: ${next}`,
+      );
+    }
+  }
+
+  /** Annotates the ExternalSecrets with force-sync; a Failed entry when that is refused. */
+  private async requestSync(p: Planned, names: string[], value: number): Promise<WorkloadStatus | undefined> {
+    const ns = this.m.metadata.namespace;
+    for (const es of names) {
+      this.deps.aborted?.throwIfAborted();
+      try {
+        const written = await this.deps.externalSecrets?.forceSync(ns, es, value);
+        if (written) this.deps.consumers?.observeExternalSecret(written);
+        this.log.info('force-sync requested', { externalSecret: es, value });
+      } catch (err) {
+        if (isNotFound(err)) continue;
+        const message = `force-sync of ExternalSecret/${es} failed: ${describe(err)}`;
+        this.log.error('force-sync failed', { externalSecret: es, error: describe(err) });
+        await this.event(
+          'Warning',
+          EventReason.RestartFailed,
+          `${p.target.kind}/${p.target.name}: ${message}`,
+        );
+        const { kind, name } = p.target;
+        return {
+          kind,
+          name,
+          versionId: p.previous?.versionId,
+          restartedAt: p.previous?.restartedAt,
+          state: 'Failed',
+          message,
+        };
+      }
+    }
+    return undefined;
   }
 
   /** Events for targets that newly went missing or newly wait for minRestartInterval. */
@@ -312,7 +490,7 @@ class Pass {
   /** The safety valves: a Pending entry when no rollout slot or no rate-limit token is free now. */
   private held(p: Planned, secret: SecretVersion): WorkloadStatus | undefined {
     const pending = (why: string, retryMs: number): WorkloadStatus => {
-      this.rateLimitedMs = Math.min(this.rateLimitedMs ?? retryMs, retryMs);
+      this.wakeIn(retryMs);
       return {
         ...entryFor({ ...p, action: 'pending' }, secret.currentVersionId, this.nowIso),
         message: `restart for version ${secret.currentVersionId} waits for ${why}`,
@@ -360,7 +538,7 @@ class Pass {
    * workload's watch event enqueues this mapping, the requeue is the fallback.
    */
   private changedMeanwhile(p: Planned, secret: SecretVersion): WorkloadStatus {
-    this.rateLimitedMs = Math.min(this.rateLimitedMs ?? CONFLICT_RETRY_MS, CONFLICT_RETRY_MS);
+    this.wakeIn(CONFLICT_RETRY_MS);
     this.deps.rolloutSlots?.release(this.workloadKey(p));
     return {
       ...entryFor({ ...p, action: 'pending' }, secret.currentVersionId, this.nowIso),

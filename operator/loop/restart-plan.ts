@@ -13,6 +13,10 @@ export interface Target {
   blocked?: 'Paused' | 'OnDelete';
   /** How its current rollout stands (see rollout.ts). */
   rollout?: RolloutState;
+  /** How it consumes the secret through other projects' resources (see consumption.ts). */
+  via?: string[];
+  /** ExternalSecrets whose Secret it reads: a restart waits for their sync (see sync-gate.ts). */
+  externalSecrets?: string[];
 }
 
 export interface PlanInput {
@@ -98,7 +102,7 @@ function intervalWait(input: PlanInput, restartedAt: string | undefined): number
 /** What a workload that will not roll by itself reports; otherwise Restarted or Current. */
 function blockedState(p: Planned): { state: WorkloadState; message?: string } {
   if (p.target.blocked === 'Paused')
-    return { state: 'Paused', message: 'Deployment is paused: it rolls when resumed' };
+    return { state: 'Paused', message: `${p.target.kind} is paused: it rolls when resumed` };
   if (p.target.blocked === 'OnDelete')
     return {
       state: 'OnDelete',

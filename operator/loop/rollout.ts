@@ -1,11 +1,15 @@
 import type { RolloutState, WorkloadKind, WorkloadStatus } from '../../resources/types.js';
 import type { Planned } from './restart-plan.js';
 
-/** The status fields of Deployments, StatefulSets and DaemonSets that tell how a rollout is going. */
+/** The status fields of Deployments, StatefulSets, DaemonSets and Rollouts that tell how a rollout is going. */
 export interface RolloutObject {
   metadata?: { generation?: number };
-  spec?: { replicas?: number };
+  spec?: { replicas?: number; restartAt?: string };
   status?: {
+    /** Argo Rollouts: Healthy, Progressing, Paused, Degraded. */
+    phase?: string;
+    /** Argo Rollouts: the spec.restartAt whose restart has finished. */
+    restartedAt?: string;
     observedGeneration?: number;
     replicas?: number;
     updatedReplicas?: number;
@@ -27,7 +31,12 @@ export interface RolloutObject {
  */
 export function rolloutState(kind: WorkloadKind, w: RolloutObject): RolloutState {
   const s = w.status ?? {};
-  if ((s.observedGeneration ?? 0) < (w.metadata?.generation ?? 0)) return 'InProgress';
+  if (kind === 'Rollout') return argoRollout(w);
+  return (s.observedGeneration ?? 0) < (w.metadata?.generation ?? 0) ? 'InProgress' : appsRollout(kind, w);
+}
+
+function appsRollout(kind: Exclude<WorkloadKind, 'Rollout'>, w: RolloutObject): RolloutState {
+  const s = w.status ?? {};
   const want = w.spec?.replicas ?? 1;
   if (kind === 'Deployment') return deploymentRollout(s, want);
   if (kind === 'StatefulSet') return statefulSetRollout(s, want);
@@ -35,6 +44,18 @@ export function rolloutState(kind: WorkloadKind, w: RolloutObject): RolloutState
 }
 
 type Status = NonNullable<RolloutObject['status']>;
+
+/**
+ * An Argo Rollout's restart: its controller recreates the pods one by one and, once every pod is
+ * newer than spec.restartAt, copies that time to status.restartedAt. A Degraded rollout has failed
+ * (progress deadline, aborted). Argo's observedGeneration is not a generation number: not compared.
+ */
+function argoRollout(w: RolloutObject): RolloutState {
+  if (w.status?.phase === 'Degraded') return 'Failed';
+  const asked = Date.parse(w.spec?.restartAt ?? '');
+  const done = Date.parse(w.status?.restartedAt ?? '');
+  return Number.isNaN(asked) || done >= asked ? 'Complete' : 'InProgress';
+}
 const n = (v: number | undefined): number => v ?? 0;
 
 function deploymentRollout(s: Status, want: number): RolloutState {

@@ -14,6 +14,7 @@ export const Reason = {
   AwsError: 'AwsError',
   RestartFailed: 'RestartFailed',
   Suspended: 'Suspended',
+  SyncTimedOut: 'SyncTimedOut',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 
@@ -93,6 +94,16 @@ export function readyFor(input: StatusInput): Ready {
   const existing = entries.filter((e) => e.state !== 'Missing').length;
   if (failed > 0)
     return ready(m, 'False', Reason.RestartFailed, `${failed} workload(s) could not be restarted; retrying`);
+  const unsynced = entries.filter((e) => e.state === 'SyncTimedOut');
+  if (unsynced.length > 0) {
+    const names = unsynced.map((e) => `${e.kind}/${e.name}`).join(', ');
+    return ready(
+      m,
+      'False',
+      Reason.SyncTimedOut,
+      `waiting past the sync timeout for the ExternalSecrets of ${names}`,
+    );
+  }
   if (existing === 0) {
     const kinds = (m.spec.kinds ?? ['workload']).join('/');
     return ready(
