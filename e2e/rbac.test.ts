@@ -34,7 +34,7 @@ async function can(namespace: string, ...args: string[]): Promise<boolean> {
 }
 
 e2eTest(
-  'the ClusterRole grants exactly what the operator needs: no Secrets, no pods, no CRDs',
+  'the ClusterRole grants exactly what the operator needs: no Secrets, no pods, no CRDs, no ESO stores',
   async (scope) => {
     const ns = scope.namespace;
     await operatorKubeconfig(scope);
@@ -50,6 +50,14 @@ e2eTest(
       // Reads come from watch caches: no GET of mappings or workloads is needed, so none is granted.
       ['get', 'secretsrotationmappings.secretsrotation.io'],
       ['get', 'deployments.apps'],
+      // Consumers: read through watch caches; the one write is ESO's force-sync annotation.
+      ['update', 'externalsecrets.external-secrets.io'],
+      ['delete', 'externalsecrets.external-secrets.io'],
+      ['create', 'externalsecrets.external-secrets.io'],
+      ['list', 'secretstores.external-secrets.io'],
+      ['patch', 'secretproviderclasses.secrets-store.csi.x-k8s.io'],
+      ['update', 'rollouts.argoproj.io'],
+      ['delete', 'rollouts.argoproj.io'],
     ]) {
       assert.equal(await can(ns, ...denied, '-A'), false, `may not ${denied.join(' ')}`);
     }
@@ -60,6 +68,11 @@ e2eTest(
       ['list', 'daemonsets.apps'],
       ['watch', 'statefulsets.apps'],
       ['create', 'events'],
+      ['watch', 'externalsecrets.external-secrets.io'],
+      ['patch', 'externalsecrets.external-secrets.io'],
+      ['list', 'secretproviderclasses.secrets-store.csi.x-k8s.io'],
+      ['watch', 'rollouts.argoproj.io'],
+      ['patch', 'rollouts.argoproj.io'],
     ]) {
       assert.equal(await can(ns, ...allowed, '-A'), true, `may ${allowed.join(' ')}`);
     }

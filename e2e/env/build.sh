@@ -107,6 +107,38 @@ build_skaffold() {
   mv "$BIN/skaffold.partial" "$BIN/skaffold"; rm -rf "$w"
 }
 
+# External Secrets Operator (its controller, built from its Go module: a real peer for the tests) and
+# the CRDs of the three projects the operator works with, as their modules ship them.
+ESO_VERSION="${ESO_VERSION:-v0.16.2}"
+CSI_DRIVER_VERSION="${CSI_DRIVER_VERSION:-v1.4.8}"
+ARGO_ROLLOUTS_VERSION="${ARGO_ROLLOUTS_VERSION:-v1.8.3}"
+
+module_dir() { go mod download -json "$1" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p'; }
+
+build_peers() {
+  [ -x "$BIN/external-secrets" ] && [ -d "$CACHE/crds" ] && return
+  need_go
+  local eso csi argo w
+  eso=$(module_dir "github.com/external-secrets/external-secrets@$ESO_VERSION")
+  csi=$(module_dir "sigs.k8s.io/secrets-store-csi-driver@$CSI_DRIVER_VERSION")
+  argo=$(module_dir "github.com/argoproj/argo-rollouts@$ARGO_ROLLOUTS_VERSION")
+  [ -d "$eso" ] && [ -d "$csi" ] && [ -d "$argo" ] || die "could not download the ESO, CSI driver or Argo Rollouts module"
+  rm -rf "$CACHE/crds.partial"; mkdir -p "$CACHE/crds.partial"
+  cp "$eso"/config/crds/bases/*.io_*.yaml "$CACHE/crds.partial/"
+  cp "$csi/config/crd/bases/secrets-store.csi.x-k8s.io_secretproviderclasses.yaml" "$CACHE/crds.partial/"
+  cp "$argo/manifests/crds/rollout-crd.yaml" "$CACHE/crds.partial/argoproj.io_rollouts.yaml"
+  chmod -R u+w "$CACHE/crds.partial"
+  rm -rf "$CACHE/crds"; mv "$CACHE/crds.partial" "$CACHE/crds"
+  if [ ! -x "$BIN/external-secrets" ]; then
+    say "building External Secrets Operator $ESO_VERSION (about 5 minutes on 2 cores the first time)…"
+    # Its go.mod has replace directives, which `go install pkg@version` refuses: built in a copy.
+    w=$(mktemp -d "$CACHE/tmp/eso.XXXX")
+    cp -r "$eso/." "$w/"; chmod -R u+w "$w"
+    ( cd "$w" && go build -ldflags "-s -w" -o "$BIN/external-secrets.partial" . ) >&2
+    mv "$BIN/external-secrets.partial" "$BIN/external-secrets"; rm -rf "$w"
+  fi
+}
+
 use_kubebuilder_assets() {
   local a="${KUBEBUILDER_ASSETS:-}" c
   [ -n "$a" ] || return 0
@@ -124,5 +156,6 @@ build_etcd
 build_kwok
 build_kubernetes
 build_skaffold
+build_peers
 say "binaries ready in $BIN"
 echo "$CACHE"

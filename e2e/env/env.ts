@@ -10,6 +10,7 @@ import {
   type Toolchain,
 } from './cluster.js';
 import { envFile, logDir, repoRoot, stateDir, stateFile } from './paths.js';
+import { installPeerCrds, startEso } from './peers.js';
 import { isAlive, startDetached, stopProcess, waitUntil, type Started } from './processes.js';
 import { POD_SUBNET, cleanRealNode, drainRealNode, realNodeUnavailable, startRealNode } from './real-node.js';
 
@@ -109,6 +110,11 @@ export async function up(opts: { quiet?: boolean } = {}): Promise<EnvState> {
       '-f',
       path.join(repoRoot, 'resources', 'secretsrotationmapping.crd.yaml'),
     ]);
+    log(
+      'installing the ExternalSecret, SecretProviderClass and Rollout CRDs; starting External Secrets Operator…',
+    );
+    installPeerCrds(tools, cp);
+    started.push(await startEso(tools, cp, moto.url));
     const state: EnvState = {
       processes: started,
       kubeconfig: cp.kubeconfig,

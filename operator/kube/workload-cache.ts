@@ -137,6 +137,7 @@ function toTarget(w: WorkloadInfo, consumption: Consumption | undefined): Target
     resourceVersion: w.resourceVersion,
     blocked: w.blocked,
     rollout: rolloutState(w.kind, w.rollout),
+    restartAt: w.rollout.spec?.restartAt,
     ...(consumption ?? {}),
   };
 }

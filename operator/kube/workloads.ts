@@ -45,10 +45,15 @@ export function restartPatch(restartedAt: string, stamp: string, resourceVersion
 /**
  * An Argo Rollout's restart time, in whole seconds: its controller restarts the pods created before
  * it, and pod creation times have no fraction. Rounded up, so a pod created earlier in the same
- * second still counts as older (rounding down would leave it running with the old value).
+ * second still counts as older (rounding down would leave it running with the old value); and
+ * always later than the restart before (two rotations in one second would otherwise write the same
+ * value, which Argo takes as done).
  */
-export const argoRestartAt = (restartedAt: string): string =>
-  new Date(Math.ceil(Date.parse(restartedAt) / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+export function argoRestartAt(restartedAt: string, previous?: string): string {
+  const prev = Date.parse(previous ?? '');
+  const at = Math.max(Math.ceil(Date.parse(restartedAt) / 1000) * 1000, Number.isNaN(prev) ? 0 : prev + 1000);
+  return new Date(at).toISOString().replace('.000Z', 'Z');
+}
 
 /**
  * An Argo Rollout is restarted through spec.restartAt (a template change would start a new canary or
@@ -58,9 +63,9 @@ export const argoRestartAt = (restartedAt: string): string =>
 export function rolloutRestartPatch(
   restartedAt: string,
   stamp: string,
-  previous: { stamp?: string; resourceVersion?: string },
+  previous: { stamp?: string; resourceVersion?: string; restartAt?: string },
 ): { body: object; json: boolean } {
-  const restartAt = argoRestartAt(restartedAt);
+  const restartAt = argoRestartAt(restartedAt, previous.restartAt);
   if (previous.stamp) {
     return {
       json: true,
@@ -108,6 +113,7 @@ export class Workloads {
       const { body, json } = rolloutRestartPatch(restartedAt, stamp, {
         stamp: target.templateVersion,
         resourceVersion: target.resourceVersion,
+        restartAt: target.restartAt,
       });
       return (await this.api.patchNamespacedCustomObject(
         { ...request, body },

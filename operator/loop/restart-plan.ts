@@ -17,6 +17,8 @@ export interface Target {
   via?: string[];
   /** ExternalSecrets whose Secret it reads: a restart waits for their sync (see sync-gate.ts). */
   externalSecrets?: string[];
+  /** A Rollout's spec.restartAt now: the next one must be later. */
+  restartAt?: string;
 }
 
 export interface PlanInput {

@@ -20,7 +20,7 @@ export interface SyncGateInput {
 
 export interface SyncGate {
   request: SyncRequest;
-  /** ExternalSecrets to annotate with force-sync = `forceSyncValue` (not yet asked for this request). */
+  /** ExternalSecrets to annotate now with force-sync = `forceSyncValue`. */
   annotate: string[];
   forceSyncValue: number;
   /** ExternalSecrets that have not synced since the request. */
@@ -28,27 +28,29 @@ export interface SyncGate {
   /** Restart now: every ExternalSecret synced, or the timeout passed and onTimeout says Restart. */
   restart: boolean;
   timedOut: boolean;
-  /** Until the timeout, while waiting. */
+  /** While waiting: when to look again (the next second, to annotate; else the timeout). */
   waitMs?: number;
 }
 
 const second = (ms: number): number => Math.floor(ms / 1000);
 
 /**
- * Whether an ExternalSecret has synced since the request: Ready, with a refresh not older than the
- * request's second. ESO records refreshTime in whole seconds (the start of its sync), so a sync in
- * the request's own second counts: the AWS change it must carry happened before the rotation was
- * detected (EventBridge delivers CloudTrail events seconds to minutes after the call).
+ * Whether an ExternalSecret has synced since the request: Ready, with a refresh that started in a
+ * later second than the request. ESO records refreshTime in whole seconds, so a sync in the
+ * request's own second may have read AWS just before the change: it does not count.
  */
 export function syncedSince(es: ExternalSecretInfo, requestedAtMs: number): boolean {
   const refreshed = Date.parse(es.refreshTime ?? '');
-  return es.ready && !Number.isNaN(refreshed) && second(refreshed) >= second(requestedAtMs);
+  return es.ready && !Number.isNaN(refreshed) && second(refreshed) > second(requestedAtMs);
 }
 
 /**
  * What a restart due for `versionId` does about the ExternalSecrets its workload reads: ask them to
- * sync (once per request), wait until each has, and past the timeout restart anyway or keep
- * waiting as the mapping says. Pure.
+ * sync, wait until each has, and past the timeout restart anyway or keep waiting as the mapping
+ * says. The force-sync is written from the second after the request on (ESO syncs within
+ * milliseconds of it, and only a refresh in a later second is told apart from one before the
+ * change), once per request: a value already past the request's second — ours or a user's — is
+ * not written again. Pure.
  */
 export function syncGate(input: SyncGateInput): SyncGate {
   const request =
@@ -56,21 +58,23 @@ export function syncGate(input: SyncGateInput): SyncGate {
       ? input.previous
       : { versionId: input.versionId, requestedAt: new Date(input.now).toISOString() };
   const at = Date.parse(request.requestedAt);
-  const forceSyncValue = second(at);
   const unsynced = input.externalSecrets.filter((es) => !syncedSince(es, at)).map((es) => es.name);
-  // A user's own force-sync set later than ours asks for the same thing: not overwritten.
-  const annotate = input.externalSecrets
-    .filter((es) => unsynced.includes(es.name) && !(Number(es.forceSync) >= forceSyncValue))
-    .map((es) => es.name);
+  const mayAsk = second(input.now) > second(at);
+  const annotate = mayAsk
+    ? input.externalSecrets
+        .filter((es) => unsynced.includes(es.name) && !(Number(es.forceSync) > second(at)))
+        .map((es) => es.name)
+    : [];
   const left = at + input.timeoutMs - input.now;
   const timedOut = unsynced.length > 0 && left <= 0;
+  const untilAsk = mayAsk ? Infinity : 1000 - (input.now % 1000);
   return {
     request,
     annotate,
-    forceSyncValue,
+    forceSyncValue: second(input.now),
     unsynced,
     timedOut,
     restart: unsynced.length === 0 || (timedOut && input.onTimeout === 'Restart'),
-    waitMs: unsynced.length > 0 && !timedOut ? left : undefined,
+    waitMs: unsynced.length > 0 && !timedOut ? Math.min(left, untilAsk) : undefined,
   };
 }
