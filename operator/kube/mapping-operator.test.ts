@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Mapping } from '../../resources/types.js';
-import { needsPass, pruneMapping } from './mapping-operator.js';
+import { concerns, needsPass, pruneMapping } from './mapping-operator.js';
+import { projectWorkload } from './workload-cache.js';
 
 const m = (
   generation: number,
@@ -58,4 +59,28 @@ test('the cache keeps spec, status and the metadata passes read, not managedFiel
   });
   assert.equal(p.status?.currentVersionId, 'v1');
   assert.doesNotMatch(JSON.stringify(p), /managedFields|last-applied/);
+});
+
+test('a workload change concerns the mappings that target it, and discovering ones when it reads any secret', () => {
+  const w = (uses: object) =>
+    projectWorkload('Deployment', {
+      metadata: { name: 'web', namespace: 'ns', labels: { app: 'web' } },
+      spec: { template: { spec: uses } },
+    });
+  const plain = w({ containers: [{ name: 'c' }] });
+  const reader = w({ containers: [{ name: 'c', envFrom: [{ secretRef: { name: 'db' } }] }] });
+  const mounter = w({
+    volumes: [
+      {
+        name: 'v',
+        csi: { driver: 'secrets-store.csi.k8s.io', volumeAttributes: { secretProviderClass: 'x' } },
+      },
+    ],
+  });
+  const discover = { secretId: 's', discover: true };
+  assert.equal(concerns(discover, plain), false);
+  assert.equal(concerns(discover, reader), true);
+  assert.equal(concerns(discover, mounter), true);
+  assert.equal(concerns({ secretId: 's', selector: { matchLabels: { app: 'other' } } }, reader), false);
+  assert.equal(concerns({ secretId: 's', selector: { matchLabels: { app: 'web' } } }, plain), true);
 });

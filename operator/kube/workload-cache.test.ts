@@ -90,7 +90,39 @@ test('selectTargets: matches plus explicit ones, a missing explicit one reported
   );
 });
 
+test('selectTargets with discover: consumers join the targets, every target says how it consumes', () => {
+  const consumption = new Map([
+    ['Rollout/app', { via: ['ExternalSecret/db'], externalSecrets: ['db'] }],
+    ['Deployment/web', { via: ['SecretProviderClass/db'], externalSecrets: [] }],
+  ]);
+  const workloads = [
+    info('Deployment', 'web', { app: 'web' }),
+    info('Rollout', 'app', {}),
+    info('DaemonSet', 'agent', {}),
+  ];
+  const bySelector: MappingSpec = { secretId: 's', selector: { matchLabels: { app: 'web' } } };
+  assert.deepEqual(
+    selectTargets(bySelector, workloads, consumption).map((t) => [`${t.kind}/${t.name}`, t.via]),
+    [['Deployment/web', ['SecretProviderClass/db']]],
+    'without discover, consumers are only annotated',
+  );
+  const found = selectTargets({ ...bySelector, discover: true }, workloads, consumption);
+  assert.deepEqual(
+    found.map((t) => [`${t.kind}/${t.name}`, t.via, t.externalSecrets]),
+    [
+      ['Deployment/web', ['SecretProviderClass/db'], []],
+      ['Rollout/app', ['ExternalSecret/db'], ['db']],
+    ],
+  );
+});
+
 test('kindsOf: the kinds to watch for a mapping', () => {
+  assert.deepEqual(kindsOf({ secretId: 's', discover: true }), [
+    'Deployment',
+    'StatefulSet',
+    'DaemonSet',
+    'Rollout',
+  ]);
   assert.deepEqual(kindsOf({ secretId: 's', workloads: [{ kind: 'StatefulSet', name: 'a' }] }), [
     'StatefulSet',
   ]);

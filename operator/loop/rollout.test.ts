@@ -172,3 +172,31 @@ test('nextRollout: a StatefulSet or DaemonSet rollout past the deadline has fail
     why: 'progress deadline exceeded',
   });
 });
+
+test('Argo Rollouts: a restart is in progress until status.restartedAt reaches spec.restartAt; Degraded has failed', () => {
+  const r = (restartAt: string | undefined, status: object): object => ({ spec: { restartAt }, status });
+  assert.equal(rolloutState('Rollout', r(undefined, { phase: 'Healthy' })), 'Complete', 'never restarted');
+  assert.equal(rolloutState('Rollout', r('2026-11-29T10:00:01Z', { phase: 'Healthy' })), 'InProgress');
+  assert.equal(
+    rolloutState('Rollout', r('2026-11-29T10:00:01Z', { restartedAt: '2026-11-29T09:00:00Z' })),
+    'InProgress',
+    'an older restart finished',
+  );
+  assert.equal(
+    rolloutState(
+      'Rollout',
+      r('2026-11-29T10:00:01Z', { restartedAt: '2026-11-29T10:00:01Z', phase: 'Healthy' }),
+    ),
+    'Complete',
+  );
+  assert.equal(rolloutState('Rollout', r('2026-11-29T10:00:01Z', { phase: 'Degraded' })), 'Failed');
+  // Argo's observedGeneration is a hash, not a number: it must not hold the rollout in progress.
+  assert.equal(
+    rolloutState('Rollout', {
+      metadata: { generation: 5 },
+      spec: { restartAt: '2026-11-29T10:00:01Z' },
+      status: { observedGeneration: 'abc123', restartedAt: '2026-11-29T10:00:01Z' },
+    } as object),
+    'Complete',
+  );
+});

@@ -91,6 +91,24 @@ test('desiredStatus: a table of pass outcomes', () => {
       version: 'v2',
     },
     {
+      name: 'one restart waits for its ExternalSecret, another timed out waiting',
+      in: input({
+        mapping: mapping({}, { currentVersionId: 'v1' }),
+        entries: [entry('a', 'WaitingForSync', 'v1'), entry('b', 'SyncTimedOut', 'v1')],
+      }),
+      ready: ['False', 'SyncTimedOut'],
+      version: 'v1',
+    },
+    {
+      name: 'waiting for a sync, not yet timed out',
+      in: input({
+        mapping: mapping({}, { currentVersionId: 'v1' }),
+        entries: [entry('a', 'WaitingForSync', 'v1')],
+      }),
+      ready: ['True', 'WatchingSecret'],
+      version: 'v1',
+    },
+    {
       name: 'rollouts complete',
       in: input({ entries: [entry('a', 'Restarted', 'v2', 'Complete')] }),
       ready: ['True', 'WatchingSecret'],

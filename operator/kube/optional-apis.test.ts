@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { CustomObjectsApi } from '@kubernetes/client-node';
+import type { Logger } from '../runtime/logger.js';
+import { servedApis } from './optional-apis.js';
+
+/** A logger that keeps its lines. */
+function recording(): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const keep = (m: string): void => void lines.push(m);
+  const logger = { debug: keep, info: keep, warn: keep, error: keep } as unknown as Logger;
+  return { logger, lines };
+}
+
+/** API discovery as the API server answers it: a resource list per served group/version, else 404. */
+function discovery(served: Record<string, string[]>, failFirst = 0): CustomObjectsApi {
+  let failures = failFirst;
+  return {
+    getAPIResources: ({ group, version }: { group: string; version: string }) => {
+      if (failures-- > 0)
+        return Promise.reject(Object.assign(new Error('connection refused'), { code: 503 }));
+      const plurals = served[`${group}/${version}`];
+      if (!plurals) return Promise.reject(Object.assign(new Error('not found'), { code: 404 }));
+      return Promise.resolve({ resources: plurals.map((name) => ({ name })) });
+    },
+  } as unknown as CustomObjectsApi;
+}
+
+test('an API not served turns its path off, and the operator says so once', async () => {
+  const { logger, lines } = recording();
+  const served = await servedApis(
+    discovery({
+      'external-secrets.io/v1': ['externalsecrets', 'secretstores'],
+      'argoproj.io/v1alpha1': ['workflows'],
+    }),
+    logger,
+  );
+  assert.deepEqual(served, { externalSecrets: true, providerClasses: false, rollouts: false });
+  assert.equal(lines.length, 3);
+  assert.match(lines[0], /ExternalSecret \(external-secrets.io\/v1\) is served: .* on/);
+  assert.match(lines[1], /SecretProviderClass .* is not served in this cluster: .* off \(install its CRD/);
+  // argoproj.io/v1alpha1 is served (Argo Workflows) but has no rollouts resource: off.
+  assert.match(lines[2], /Rollout .* is not served/);
+});
+
+test('a discovery error other than 404 is retried, never taken for an absent API', async () => {
+  const { logger, lines } = recording();
+  const served = await servedApis(
+    discovery(
+      {
+        'external-secrets.io/v1': ['externalsecrets'],
+        'secrets-store.csi.x-k8s.io/v1': ['secretproviderclasses'],
+        'argoproj.io/v1alpha1': ['rollouts'],
+      },
+      1,
+    ),
+    logger,
+  );
+  assert.deepEqual(served, { externalSecrets: true, providerClasses: true, rollouts: true });
+  assert.match(lines[0], /API discovery failed; will retry/);
+});
