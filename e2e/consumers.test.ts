@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import path from 'node:path';
+import { repoRoot } from './env/paths.js';
 import type { Mapping, WorkloadStatus } from '../resources/types.js';
 import {
   adminClients,
@@ -431,4 +433,21 @@ e2eTest(
     assert.equal(third.metadata.generation, first.metadata.generation + 1, 'one restart for v3');
   },
   { timeout: 180_000 },
+);
+
+e2eTest(
+  'the consumption sample is accepted by the API server with the three CRDs installed',
+  async (scope) => {
+    await installCrd();
+    const out = await kc([
+      '-n',
+      scope.namespace,
+      'apply',
+      '--dry-run=server',
+      '-f',
+      path.join(repoRoot, 'manifests', 'samples', 'consumers', 'consumers.yaml'),
+    ]);
+    for (const kind of ['secretsrotationmapping', 'secretproviderclass', 'externalsecret', 'rollout'])
+      assert.match(out, new RegExp(`${kind}\\.[a-z0-9.-]+/\\S+ created \\(server dry run\\)`));
+  },
 );

@@ -155,7 +155,15 @@ test(
     try {
       await cli('up');
       const first = state();
-      assert.equal(first.processes.length, 6);
+      assert.deepEqual(first.processes.map((p) => p.name).sort(), [
+        'etcd',
+        'external-secrets',
+        'kube-apiserver',
+        'kube-controller-manager',
+        'kube-scheduler',
+        'kwok',
+        'moto',
+      ]);
       assert.ok(first.processes.every((p) => isAlive(p.pid)));
       const again = await cli('up');
       assert.match(again.stderr, /already up/);
