@@ -16,7 +16,7 @@ import { isEmptySelector, selectorProblems } from '../kube/label-selector.js';
 import type { Logger } from '../runtime/logger.js';
 import type { MappingIndex } from '../aws/mapping-index.js';
 import { FINALIZER, type MappingClient } from '../kube/mappings.js';
-import { entryFor, planRestarts, versionStamp, type Planned } from './restart-plan.js';
+import { entryFor, keptEntry, planRestarts, versionStamp, type Planned } from './restart-plan.js';
 import type { SecretVersion, SecretVersions } from '../aws/secret-versions.js';
 import { Reason, desiredStatus, failedStatus, ownedStatus, readyCondition, sameStatus } from './status.js';
 import type { Workloads } from '../kube/workloads.js';
@@ -389,12 +389,8 @@ class Pass {
     version: string,
   ): WorkloadStatus {
     const unsynced = gate.unsynced.map((n) => `ExternalSecret/${n}`).join(', ');
-    const { kind, name } = p.target;
     return {
-      kind,
-      name,
-      versionId: p.previous?.versionId,
-      restartedAt: p.previous?.restartedAt,
+      ...keptEntry(p),
       state: gate.timedOut ? 'SyncTimedOut' : 'WaitingForSync',
       message: [
         gate.timedOut
@@ -452,15 +448,7 @@ class Pass {
           EventReason.RestartFailed,
           `${p.target.kind}/${p.target.name}: ${message}`,
         );
-        const { kind, name } = p.target;
-        return {
-          kind,
-          name,
-          versionId: p.previous?.versionId,
-          restartedAt: p.previous?.restartedAt,
-          state: 'Failed',
-          message,
-        };
+        return { ...keptEntry(p), state: 'Failed', message };
       }
     }
     return undefined;
@@ -520,8 +508,7 @@ class Pass {
       this.deps.onRestart?.(kind, 'failure');
       this.log.error('restart failed', { workload, version: secret.currentVersionId, error: describe(err) });
       await this.event('Warning', EventReason.RestartFailed, `${workload}: ${describe(err)}`);
-      const { versionId, restartedAt } = p.previous ?? {};
-      return { kind, name, versionId, restartedAt, state: 'Failed', message: describe(err) };
+      return { ...keptEntry(p), state: 'Failed', message: describe(err) };
     }
     this.deps.onRestart?.(kind, 'success');
     this.log.info('workload restarted', { workload, version: secret.currentVersionId });
@@ -584,12 +571,8 @@ class Pass {
         `dry run: ${workload} would restart for version ${secret.currentVersionId}`,
       );
     }
-    const { kind, name } = p.target;
     return {
-      kind,
-      name,
-      versionId: p.previous?.versionId,
-      restartedAt: p.previous?.restartedAt,
+      ...keptEntry(p),
       state: 'DryRun',
       message: `dry run: would restart for version ${secret.currentVersionId}`,
     };

@@ -113,8 +113,8 @@ function blockedState(p: Planned): { state: WorkloadState; message?: string } {
   return { state: p.previous?.restartedAt ? 'Restarted' : 'Current' };
 }
 
-/** The entry with what the previous status said of the workload's version and restart. */
-function keptEntry(p: Planned): WorkloadStatus {
+/** The entry with what the previous status said of the workload's version and restart. Pure. */
+export function keptEntry(p: Planned): WorkloadStatus {
   const { kind, name } = p.target;
   return { kind, name, versionId: p.previous?.versionId, restartedAt: p.previous?.restartedAt };
 }
