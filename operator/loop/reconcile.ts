@@ -1,8 +1,9 @@
 import type { Mapping, MappingStatus, WorkloadStatus } from '../../resources/types.js';
 import type { ConsumerCache } from '../kube/consumer-cache.js';
-import { consumersOf, type Consumption, type ExternalSecretInfo } from '../kube/consumption.js';
+import { consumersOf, type Consumption } from '../kube/consumption.js';
 import type { ExternalSecrets } from '../kube/external-secrets.js';
 import { MAX_RESTART_INTERVAL_MS, parseDuration } from '../runtime/duration.js';
+import { DEFAULT_SYNC_TIMEOUT } from './external-secret-sync.js';
 import {
   AccessDeniedError,
   SecretNotFoundError,
@@ -23,7 +24,7 @@ import type { Workloads } from '../kube/workloads.js';
 import { kindsOf, selectTargets, type WorkloadCache, type WorkloadInfo } from '../kube/workload-cache.js';
 import { nextRollout, untilDeadline } from './rollout.js';
 import type { RolloutSlots } from './rollout-slots.js';
-import { syncGate, type SyncGate, type SyncRequest } from './sync-gate.js';
+import { ExternalSecretSync } from './external-secret-sync.js';
 
 /** What one pass concluded; the controller turns it into queue actions (see controller.ts). */
 export interface ReconcileResult {
@@ -69,8 +70,6 @@ export interface ReconcileDeps {
   externalSecrets?: ExternalSecrets;
 }
 
-/** See MappingSpec.externalSecretSync. */
-const DEFAULT_SYNC_TIMEOUT = '2m';
 const MAX_SYNC_TIMEOUT_MS = 24 * 3_600_000;
 
 /** Entry states of a restart waiting for an ExternalSecret: its RotationDetected Event was sent already. */
@@ -177,8 +176,8 @@ class Pass {
   private readonly prev: MappingStatus;
   /** Set when a restart waits (a safety valve, a sync, a conflict): requeue after this many ms. */
   private wakeInMs: number | undefined;
-  /** The force-sync request each waiting or just restarted target (kind/name) goes by. */
-  private readonly syncs = new Map<string, SyncRequest>();
+  /** The ExternalSecret sync each restart of an ESO consumer waits for. */
+  private readonly sync: ExternalSecretSync;
   /** Events are sent after the restarts, so they never delay a patch. */
   private readonly events: [type: 'Normal' | 'Warning', reason: EventReason, message: string][] = [];
 
@@ -188,6 +187,13 @@ class Pass {
     private readonly log: Logger,
   ) {
     this.prev = m.status ?? {};
+    this.sync = new ExternalSecretSync({
+      mapping: m,
+      deps,
+      log,
+      event: (type, reason, message) => this.event(type, reason, message),
+      wakeIn: (ms) => this.wakeIn(ms),
+    });
   }
 
   async run(): Promise<ReconcileResult> {
@@ -279,7 +285,8 @@ class Pass {
    */
   private withConsumption(e: WorkloadStatus, p: Planned): WorkloadStatus {
     const id = `${p.target.kind}/${p.target.name}`;
-    const sync = this.syncs.get(id) ?? (p.target.externalSecrets?.length ? p.previous?.sync : undefined);
+    const sync =
+      this.sync.requests.get(id) ?? (p.target.externalSecrets?.length ? p.previous?.sync : undefined);
     const out = { ...e, ...(p.target.via ? { via: p.target.via } : {}), ...(sync ? { sync } : {}) };
     if (e.state === 'Missing' && !this.deps.workloadCache.serves(p.target.kind))
       out.message = `${id}: the ${p.target.kind} API (Argo Rollouts) is not served in this cluster`;
@@ -349,109 +356,7 @@ class Pass {
     if (p.action !== 'restart') return entryFor(p, secret.currentVersionId, this.nowIso);
     if (this.deps.dryRun) return this.wouldRestart(p, secret);
     this.deps.aborted?.throwIfAborted();
-    return (await this.awaitSync(p, secret)) ?? this.held(p, secret) ?? this.restartOne(p, secret, stamp);
-  }
-
-  /**
-   * A workload reading an ExternalSecret's Secret restarts only once ESO has copied the new value:
-   * ask for a sync (force-sync), and return the waiting entry until every ExternalSecret has synced
-   * — or, past the timeout, go ahead if the spec says Restart. Undefined: restart now.
-   */
-  private async awaitSync(p: Planned, secret: SecretVersion): Promise<WorkloadStatus | undefined> {
-    const cache = this.deps.consumers;
-    const names = p.target.externalSecrets ?? [];
-    if (!cache || !names.length) return undefined;
-    const ns = this.m.metadata.namespace;
-    const spec = this.m.spec.externalSecretSync ?? {};
-    const externalSecrets = names.flatMap((n) => cache.externalSecret(ns, n) ?? []);
-    const gate = syncGate({
-      versionId: secret.currentVersionId,
-      previous: p.previous?.sync,
-      externalSecrets,
-      now: Date.now(),
-      timeoutMs: parseDuration(this.syncTimeout),
-      onTimeout: spec.onTimeout ?? 'Wait',
-    });
-    this.syncs.set(`${p.target.kind}/${p.target.name}`, gate.request);
-    const failed = await this.requestSync(p, gate.annotate, gate.forceSyncValue);
-    if (failed) return failed;
-    await this.announceSync(p, gate, secret.currentVersionId);
-    if (gate.restart) return undefined;
-    if (gate.waitMs !== undefined) this.wakeIn(gate.waitMs);
-    return this.waitingEntry(p, gate, externalSecrets, secret.currentVersionId);
-  }
-
-  /** The entry of a restart that waits for ExternalSecrets to sync. */
-  private waitingEntry(
-    p: Planned,
-    gate: SyncGate,
-    externalSecrets: ExternalSecretInfo[],
-    version: string,
-  ): WorkloadStatus {
-    const unsynced = gate.unsynced.map((n) => `ExternalSecret/${n}`).join(', ');
-    return {
-      ...keptEntry(p),
-      state: gate.timedOut ? 'SyncTimedOut' : 'WaitingForSync',
-      message: [
-        gate.timedOut
-          ? `${unsynced} did not sync version ${version} within ${this.syncTimeout}; restarts when it does`
-          : `restart for version ${version} waits for ${unsynced} to sync`,
-        ...externalSecrets.flatMap((es) =>
-          es.noRefresh ? [`ExternalSecret/${es.name}: ${es.noRefresh}`] : [],
-        ),
-      ].join('; '),
-    };
-  }
-
-  private get syncTimeout(): string {
-    return this.m.spec.externalSecretSync?.timeout ?? DEFAULT_SYNC_TIMEOUT;
-  }
-
-  /** Events for a new sync request and for a timeout, each once. */
-  private async announceSync(p: Planned, gate: SyncGate, version: string): Promise<void> {
-    const workload = `${p.target.kind}/${p.target.name}`;
-    const unsynced = gate.unsynced.map((n) => `ExternalSecret/${n}`).join(', ');
-    if (gate.request !== p.previous?.sync && !gate.restart) {
-      this.log.info('restart waits for ExternalSecret sync', { workload, externalSecrets: gate.unsynced });
-      await this.event(
-        'Normal',
-        EventReason.SyncRequested,
-        `${workload} restarts for version ${version} once ${unsynced} synced (force-sync requested)`,
-      );
-    }
-    if (gate.timedOut && p.previous?.state !== 'SyncTimedOut') {
-      const next = gate.restart ? `restarting ${workload} anyway` : `${workload} keeps waiting`;
-      this.log.warn('ExternalSecret sync timed out', { workload, externalSecrets: gate.unsynced, next });
-      await this.event(
-        'Warning',
-        EventReason.SyncTimedOut,
-        `${unsynced} did not sync version ${version} within ${this.syncTimeout}: ${next}`,
-      );
-    }
-  }
-
-  /** Annotates the ExternalSecrets with force-sync; a Failed entry when that is refused. */
-  private async requestSync(p: Planned, names: string[], value: number): Promise<WorkloadStatus | undefined> {
-    const ns = this.m.metadata.namespace;
-    for (const es of names) {
-      this.deps.aborted?.throwIfAborted();
-      try {
-        const written = await this.deps.externalSecrets?.forceSync(ns, es, value);
-        if (written) this.deps.consumers?.observeExternalSecret(written);
-        this.log.info('force-sync requested', { externalSecret: es, value });
-      } catch (err) {
-        if (isNotFound(err)) continue;
-        const message = `force-sync of ExternalSecret/${es} failed: ${describe(err)}`;
-        this.log.error('force-sync failed', { externalSecret: es, error: describe(err) });
-        await this.event(
-          'Warning',
-          EventReason.RestartFailed,
-          `${p.target.kind}/${p.target.name}: ${message}`,
-        );
-        return { ...keptEntry(p), state: 'Failed', message };
-      }
-    }
-    return undefined;
+    return (await this.sync.beforeRestart(p, secret)) ?? this.held(p, secret) ?? this.restartOne(p, secret, stamp);
   }
 
   /** Events for targets that newly went missing or newly wait for minRestartInterval. */
