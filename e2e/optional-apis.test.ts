@@ -1,0 +1,111 @@
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import type { Mapping } from '../resources/types.js';
+import { awsClientConfig, localAwsEnv } from './env/aws-setup.js';
+import type { EnvState } from './env/env.js';
+import { operatorIdentity } from './env/identity.js';
+import { operatorEntry, repoRoot } from './env/paths.js';
+import { freePort, tail } from './env/processes.js';
+import { waitFor } from './harness.js';
+
+const run = promisify(execFile);
+
+/**
+ * A cluster without External Secrets Operator, the CSI driver or Argo Rollouts: a second environment
+ * (ENV_PEERS=0) whose API server serves none of their APIs. The operator, under its ServiceAccount,
+ * says once per path that it is off, and its mappings work as before.
+ */
+test(
+  'without the ExternalSecret, SecretProviderClass and Rollout CRDs each path is off, said once at start; mappings still work',
+  { timeout: 240_000 },
+  async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sro-no-peers-'));
+    const cli = (cmd: string): Promise<unknown> =>
+      run(process.execPath, [path.join(repoRoot, 'dist', 'e2e', 'env', 'cli.js'), cmd], {
+        env: { ...process.env, SRO_E2E_DIR: dir, ENV_REAL_NODE: '0', ENV_PEERS: '0' },
+      });
+    let operator: ReturnType<typeof spawn> | undefined;
+    try {
+      await cli('up');
+      const s = JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8')) as EnvState;
+      assert.ok(!s.processes.some((p) => p.name === 'external-secrets'), 'no ESO in this environment');
+      const kubectl = async (args: string[], input?: string): Promise<string> => {
+        const child = run(path.join(s.binDir, 'kubectl'), [`--kubeconfig=${s.kubeconfig}`, ...args]);
+        if (input !== undefined) child.child.stdin?.end(input);
+        return (await child).stdout;
+      };
+      const ns = 'no-peers';
+      await kubectl(['create', 'namespace', ns]);
+      await waitFor('default ServiceAccount', () => kubectl(['-n', ns, 'get', 'serviceaccount', 'default']));
+      const id = await operatorIdentity(kubectl, s, ns);
+      const sm = new SecretsManagerClient(awsClientConfig(s.awsEndpoint));
+      await sm.send(new CreateSecretCommand({ Name: 'no-peers-db', SecretString: 'initial' }));
+      await kubectl(['-n', ns, 'create', 'deployment', 'web', '--image=nginx:1.27']);
+      const mapping = {
+        apiVersion: 'secretsrotation.io/v1alpha1',
+        kind: 'SecretsRotationMapping',
+        metadata: { name: 'm', namespace: ns },
+        spec: {
+          secretId: 'no-peers-db',
+          discover: true,
+          workloads: [
+            { kind: 'Deployment', name: 'web' },
+            { kind: 'Rollout', name: 'api' },
+          ],
+        },
+      };
+      await kubectl(['apply', '-f', '-'], JSON.stringify(mapping));
+
+      const log = path.join(dir, 'operator.log');
+      const fd = fs.openSync(log, 'a');
+      operator = spawn(process.execPath, [operatorEntry], {
+        stdio: ['ignore', fd, fd],
+        env: {
+          PATH: process.env.PATH,
+          KUBECONFIG: id.kubeconfig,
+          WATCH_NAMESPACE: ns,
+          LEADER_ELECTION_NAMESPACE: ns,
+          SQS_QUEUE_URL: s.queueUrl,
+          SQS_WAIT_TIME_SECONDS: '2',
+          METRICS_PORT: String(await freePort()),
+          METRICS_BIND_ADDRESS: '127.0.0.1',
+          ...localAwsEnv(s.awsEndpoint),
+        },
+      });
+      fs.closeSync(fd);
+      const m = await waitFor(
+        'the mapping reconciled',
+        async () => {
+          if (operator?.exitCode !== null) throw new Error(`operator exited\n${tail(log)}`);
+          const got = JSON.parse(await kubectl(['-n', ns, 'get', 'srm', 'm', '-o', 'json'])) as Mapping;
+          return got.status?.conditions?.some((c) => c.reason === 'WatchingSecret') ? got : undefined;
+        },
+        60_000,
+      );
+      assertPathsOff(m, log);
+    } finally {
+      operator?.kill('SIGKILL');
+      await cli('down').catch(() => undefined);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+/** The Rollout target reported as not served, the Deployment served as ever, each path said off once. */
+function assertPathsOff(m: Mapping, log: string): void {
+  const rollout = m.status?.workloads?.find((w) => w.kind === 'Rollout');
+  assert.equal(rollout?.state, 'Missing');
+  assert.match(rollout?.message ?? '', /Rollout API \(Argo Rollouts\) is not served in this cluster/);
+  assert.equal(m.status?.workloads?.find((w) => w.kind === 'Deployment')?.state, 'Current');
+  const lines = fs.readFileSync(log, 'utf8');
+  for (const kind of ['ExternalSecret', 'SecretProviderClass', 'Rollout']) {
+    const off = lines.split('\n').filter((l) => l.includes(`"${kind} (`) && l.includes('is not served'));
+    assert.equal(off.length, 1, `${kind}: said once that its path is off\n${tail(log)}`);
+  }
+}
