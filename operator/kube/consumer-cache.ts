@@ -6,7 +6,7 @@ import {
   type ExternalSecretInfo,
   type ProviderClassInfo,
 } from './consumption.js';
-import { Informer, listPage, watchPath, type Cached, type RawObject } from './informer.js';
+import { Informer, listPage, sameProjection, watchPath, type Cached, type RawObject } from './informer.js';
 import { OPTIONAL_APIS, type ServedApis } from './optional-apis.js';
 
 export interface ConsumerCacheOptions {
@@ -126,10 +126,7 @@ export class ConsumerCache {
       },
       onUpdate: (old, obj) => {
         index.put(obj);
-        if (
-          JSON.stringify({ ...old, resourceVersion: '' }) !== JSON.stringify({ ...obj, resourceVersion: '' })
-        )
-          changed(obj);
+        if (!sameProjection(old, obj)) changed(obj);
       },
       onDelete: (old) => {
         index.remove(old);

@@ -82,6 +82,11 @@ export interface InformerOptions<T extends Cached> extends InformerHandlers<T> {
   notServedHint?: string;
 }
 
+/** Equal apart from resourceVersion: a change no decision can see (e.g. a field the projection drops). */
+export function sameProjection<T extends Cached>(a: T, b: T): boolean {
+  return JSON.stringify({ ...a, resourceVersion: '' }) === JSON.stringify({ ...b, resourceVersion: '' });
+}
+
 /**
  * True when resourceVersion `a` is older than `b`. Resource versions are opaque by contract, but the
  * kube-apiserver's are etcd revisions (integers, increasing): comparing them is how a write's answer

@@ -14,7 +14,15 @@ import {
   type PodTemplateUses,
   type RawPodTemplate,
 } from './consumption.js';
-import { Informer, listPage, watchPath, type Cached, type RawObject, type ResourceRef } from './informer.js';
+import {
+  Informer,
+  listPage,
+  sameProjection,
+  watchPath,
+  type Cached,
+  type RawObject,
+  type ResourceRef,
+} from './informer.js';
 import { isEmptySelector, matchesSelector } from './label-selector.js';
 
 export const RESTARTED_AT_ANNOTATION = 'secretsrotation.io/restartedAt';
@@ -307,9 +315,4 @@ class NamespaceIndex {
     if (!first) return [...this.all.values()];
     return [...explicit, ...(this.byLabel.get(labelTerm(...first)) ?? [])];
   }
-}
-
-/** Equal apart from resourceVersion: a change no decision can see (e.g. a field we do not keep). */
-function sameProjection(a: WorkloadInfo, b: WorkloadInfo): boolean {
-  return JSON.stringify({ ...a, resourceVersion: '' }) === JSON.stringify({ ...b, resourceVersion: '' });
 }

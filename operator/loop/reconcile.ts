@@ -356,7 +356,9 @@ class Pass {
     if (p.action !== 'restart') return entryFor(p, secret.currentVersionId, this.nowIso);
     if (this.deps.dryRun) return this.wouldRestart(p, secret);
     this.deps.aborted?.throwIfAborted();
-    return (await this.sync.beforeRestart(p, secret)) ?? this.held(p, secret) ?? this.restartOne(p, secret, stamp);
+    return (
+      (await this.sync.beforeRestart(p, secret)) ?? this.held(p, secret) ?? this.restartOne(p, secret, stamp)
+    );
   }
 
   /** Events for targets that newly went missing or newly wait for minRestartInterval. */
