@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds (once) the binaries of the local test environment and caches them outside the repository:
 # etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kubelet, kwok (+ its Stage files),
-# and moto[server] in a Python venv. Prints the cache folder on its last line of stdout.
+# moto[server] in a Python venv, skaffold, the External Secrets Operator controller, and the CRDs of
+# ESO, the Secrets Store CSI driver and Argo Rollouts. Prints the cache folder on its last line of stdout.
 #
 # KUBEBUILDER_ASSETS, when it names a folder holding etcd, kube-apiserver and kubectl, is used for
 # those instead of building them (the envtest convention).
