@@ -18,6 +18,8 @@ import {
   startOperator,
   testQueue,
   waitFor,
+  FAST_LEASE,
+  leads,
   type RunningOperator,
   type Scope,
 } from './harness.js';
@@ -146,6 +148,15 @@ async function externalSecret(
       dataFrom: opts.extract ? [{ extract: { key: opts.extract } }] : undefined,
     },
   });
+}
+
+async function getExternalSecret(
+  namespace: string,
+  name: string,
+): Promise<{ metadata: { annotations?: Record<string, string> } }> {
+  return JSON.parse(await kc(['-n', namespace, 'get', 'externalsecret', name, '-o', 'json'])) as {
+    metadata: { annotations?: Record<string, string> };
+  };
 }
 
 /** The value ESO wrote into a Secret (read as admin: the operator never reads Secrets). */
@@ -313,12 +324,11 @@ e2eTest(
       assert.equal(waiting.sync?.versionId, v2);
       assert.match(waiting.message ?? '', /waits for ExternalSecret\/db to sync/);
       const requested = Math.floor(Date.parse(waiting.sync?.requestedAt ?? '') / 1000);
-      await waitFor('force-sync written (from the second after the request)', async () => {
-        const es = JSON.parse(await kc(['-n', ns, 'get', 'externalsecret', 'db', '-o', 'json'])) as {
-          metadata: { annotations?: Record<string, string> };
-        };
-        return Number(es.metadata.annotations?.['force-sync']) > requested;
-      });
+      await waitFor(
+        'force-sync written (from the second after the request)',
+        async () =>
+          Number((await getExternalSecret(ns, 'db')).metadata.annotations?.['force-sync']) > requested,
+      );
       assert.ok((await eventReasons(ns, 'm')).includes('SyncRequested'));
       assert.equal(await stampOf(ns, 'Deployment', 'web'), undefined, 'no restart before the sync');
       assert.equal(await secretValue(ns, 'db-creds'), 'initial');
@@ -342,6 +352,63 @@ e2eTest(
     assert.equal(w.sync?.versionId, v2);
   },
   { timeout: 240_000 },
+);
+
+e2eTest(
+  'a leader killed while a restart waits for ESO: the new leader keeps the request and restarts once, after the sync',
+  async (scope) => {
+    const ns = scope.namespace;
+    const state = await environment();
+    await installCrd();
+    const secret = await createSecret(`${ns}-db`);
+    await secretStore(ns);
+    await externalSecret(ns, 'db', { key: `${ns}-db`, target: 'db-creds' });
+    await waitFor('ESO synced', async () => (await secretValue(ns, 'db-creds')) === 'initial');
+    await createConsumer(ns, 'StatefulSet', 'db-client', { env: ['db-creds'] });
+    await applyMapping(ns, 'm', { secretId: `${ns}-db`, discover: true });
+    const queue = await testQueue(scope, { withRules: true, visibilityTimeout: 5, maxReceiveCount: 10 });
+    const kubeconfig = await operatorKubeconfig(scope);
+    const replicas = [
+      await startOperator(scope, { kubeconfig, queueUrl: queue.queueUrl, env: FAST_LEASE }),
+      await startOperator(scope, { kubeconfig, queueUrl: queue.queueUrl, env: FAST_LEASE }),
+    ];
+    await waitReason(ns, 'm', 'WatchingSecret');
+    const [leader, follower] = (await leads(replicas[0])) ? replicas : [replicas[1], replicas[0]];
+    const generation = (await getObject(ns, 'StatefulSet', 'db-client')).metadata.generation;
+
+    const pid = esoPid(state);
+    process.kill(pid, 'SIGSTOP');
+    let v2: string;
+    try {
+      v2 = await rotate(`${ns}-db`, secret.arn);
+      const waiting = await waitFor('WaitingForSync with the force-sync written', async () => {
+        const w = (await entries(ns, 'm')).get('StatefulSet/db-client');
+        const asked = Number((await getExternalSecret(ns, 'db')).metadata.annotations?.['force-sync'] ?? 0);
+        return w?.state === 'WaitingForSync' && w.sync && asked > 0 ? w.sync : undefined;
+      });
+      await leader.kill('SIGKILL');
+      await waitFor('the follower leads', () => leads(follower), 15_000);
+      // The new leader's passes see the same request (from status) and keep waiting.
+      await waitFor('the new leader reconciled the mapping', async () =>
+        /^secrets_rotation_reconcile_duration_seconds_count\{result="(success|requeue)"\} [1-9]/m.test(
+          await follower.metrics(),
+        ),
+      );
+      const after = (await entries(ns, 'm')).get('StatefulSet/db-client');
+      assert.equal(after?.state, 'WaitingForSync');
+      assert.deepEqual(after?.sync, waiting, 'the request carried over, not made anew');
+      assert.equal(await stampOf(ns, 'StatefulSet', 'db-client'), undefined, 'no restart before the sync');
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await waitFor(
+      'restarted after the sync',
+      async () => (await stampOf(ns, 'StatefulSet', 'db-client')) === `${ns}-db@${v2}`,
+    );
+    assert.match((await secretValue(ns, 'db-creds')) ?? '', /^value-/);
+    assert.equal((await getObject(ns, 'StatefulSet', 'db-client')).metadata.generation, generation + 1);
+  },
+  { timeout: 180_000 },
 );
 
 e2eTest(
