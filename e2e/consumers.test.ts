@@ -301,7 +301,7 @@ e2eTest(
   async (scope) => {
     const ns = scope.namespace;
     const state = await environment();
-    await operatorFor(scope);
+    const { op } = await operatorFor(scope);
     const secret = await createSecret(`${ns}-db`);
     await secretStore(ns);
     await externalSecret(ns, 'db', { key: `${ns}-db`, target: 'db-creds' });
@@ -350,6 +350,10 @@ e2eTest(
       return e?.state === 'Restarted' && e.versionId === v2 ? e : undefined;
     });
     assert.equal(w.sync?.versionId, v2);
+    assert.match(
+      await op.metrics(),
+      /^secrets_rotation_external_secret_sync_wait_seconds_count\{outcome="synced"\} 1$/m,
+    );
   },
   { timeout: 240_000 },
 );
@@ -415,7 +419,7 @@ e2eTest(
   'a sync that never comes: SyncTimedOut reported, no restart under Wait; Restart restarts anyway',
   async (scope) => {
     const ns = scope.namespace;
-    await operatorFor(scope);
+    const { op } = await operatorFor(scope);
     const secret = await createSecret(`${ns}-db`);
     await secretStore(ns);
     // refreshInterval 0: ESO syncs once at creation and ignores force-sync afterwards.
@@ -444,6 +448,10 @@ e2eTest(
       async () => (await stampOf(ns, 'Deployment', 'web')) === `${ns}-db@${v2}`,
     );
     await waitReason(ns, 'm', 'WatchingSecret');
+    assert.match(
+      await op.metrics(),
+      /^secrets_rotation_external_secret_sync_wait_seconds_count\{outcome="timed_out"\} 1$/m,
+    );
   },
   { timeout: 180_000 },
 );

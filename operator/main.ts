@@ -70,6 +70,7 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
       logger,
       secretRetryMs: 60_000,
       onRestart: (kind, result) => metrics.restarts.inc({ kind, result }),
+      onSyncWait: (outcome, seconds) => metrics.externalSecretSyncWait.observe({ outcome }, seconds),
       takeRestartToken: () => bucket.take(),
       dryRun: config.dryRun,
       rolloutSlots: new RolloutSlots(config.maxConcurrentRollouts, (keys) =>

@@ -14,7 +14,7 @@ export const DEFAULT_SYNC_TIMEOUT = '2m';
 
 export interface ExternalSecretSyncOptions {
   mapping: Mapping;
-  deps: Pick<ReconcileDeps, 'consumers' | 'externalSecrets' | 'aborted'>;
+  deps: Pick<ReconcileDeps, 'consumers' | 'externalSecrets' | 'aborted' | 'onSyncWait'>;
   log: Logger;
   /** The pass's Event queue (sent after its restarts). */
   event(type: 'Normal' | 'Warning', reason: EventReason, message: string): Promise<void>;
@@ -56,6 +56,7 @@ export class ExternalSecretSync {
     const failed = await this.requestSync(p, gate.annotate, gate.forceSyncValue);
     if (failed) return failed;
     await this.announceSync(p, gate, secret.currentVersionId);
+    this.measure(p, gate);
     if (gate.restart) return undefined;
     if (gate.waitMs !== undefined) this.opts.wakeIn(gate.waitMs);
     return this.waitingEntry(p, gate, externalSecrets, secret.currentVersionId);
@@ -85,6 +86,15 @@ export class ExternalSecretSync {
 
   private get syncTimeout(): string {
     return this.opts.mapping.spec.externalSecretSync?.timeout ?? DEFAULT_SYNC_TIMEOUT;
+  }
+
+  /** Reports how long a wait lasted when it ends: synced (the restart goes), or past its timeout (once). */
+  private measure(p: Planned, gate: SyncGate): void {
+    const report = this.opts.deps.onSyncWait;
+    if (!report) return;
+    const waited = (Date.now() - Date.parse(gate.request.requestedAt)) / 1000;
+    if (gate.timedOut && p.previous?.state !== 'SyncTimedOut') report('timed_out', waited);
+    else if (gate.restart && !gate.timedOut && gate.request === p.previous?.sync) report('synced', waited);
   }
 
   /** Events for a new sync request and for a timeout, each once. */

@@ -68,6 +68,8 @@ export interface ReconcileDeps {
   consumers?: ConsumerCache;
   /** Sets ESO's force-sync annotation (needed with `consumers` serving ExternalSecrets). */
   externalSecrets?: ExternalSecrets;
+  /** A wait for an ExternalSecret sync ended: synced, or past its timeout. */
+  onSyncWait?: (outcome: 'synced' | 'timed_out', seconds: number) => void;
 }
 
 const MAX_SYNC_TIMEOUT_MS = 24 * 3_600_000;

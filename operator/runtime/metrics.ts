@@ -35,6 +35,13 @@ export class Metrics {
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [this.registry],
   });
+  readonly externalSecretSyncWait = new Histogram({
+    name: 'secrets_rotation_external_secret_sync_wait_seconds',
+    help: 'How long a restart waited for External Secrets Operator to sync the new value, by outcome (synced, timed_out)',
+    labelNames: ['outcome'],
+    buckets: [0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 3600],
+    registers: [this.registry],
+  });
   readonly queueDepth = new Gauge({
     name: 'secrets_rotation_queue_depth',
     help: 'Mapping keys waiting in the reconcile queue',
