@@ -15,6 +15,7 @@ import { operatorIdentity } from './env/identity.js';
 import { logDir, operatorEntry, repoRoot } from './env/paths.js';
 import { delay, tail } from './env/processes.js';
 import { REAL_NODE, REAL_NODE_TAINT, STATIC_WEB } from './env/real-node.js';
+import type { Mapping, WorkloadStatus } from '../resources/types.js';
 
 /**
  * `npm run demo`: the product end to end on the local environment. Starts (or reuses) the environment,
@@ -63,6 +64,8 @@ async function main(): Promise<void> {
   k(['-n', NS, 'rollout', 'status', 'deployment/nginx', '--timeout=60s']);
   k(['-n', NS, 'wait', '--for=condition=Ready', 'srm/nginx-db', '--timeout=60s']);
   console.log(k(['-n', NS, 'get', 'srm,pods', '-o', 'wide']));
+  const consumers = env.processes.some((p) => p.name === 'external-secrets');
+  if (consumers) setUpConsumers(k);
 
   say(
     'Rotating the secret as AWS would: PutSecretValue, then the EventBridge event (CloudTrail PutSecretValue)',
@@ -74,6 +77,7 @@ async function main(): Promise<void> {
   await watchRollout(k, versionId);
   k(['-n', NS, 'wait', '--for=condition=RolloutComplete', 'srm/nginx-db', '--timeout=60s']);
   console.log(k(['-n', NS, 'describe', 'srm', 'nginx-db']).split('\n').slice(-8).join('\n'));
+  if (consumers) await watchConsumers(k, versionId);
   stopOperator();
 
   say('Done. The environment is still running:');
@@ -81,6 +85,118 @@ async function main(): Promise<void> {
   kubectl -n secrets-rotation-operator get pods -o wide              # the operator pod (with a real node)
   npm start                                          # run the operator yourself (see README)
   npm run env:down                                   # clean up: stops every process, removes .e2e/env`);
+}
+
+/**
+ * Consumers that never read the secret themselves: `api` reads the Secret External Secrets Operator
+ * fills from it (an ExternalSecret, dataFrom.extract of its JSON), `worker` mounts it through the
+ * CSI driver (a SecretProviderClass). One mapping discovers both (both on kwok).
+ */
+function setUpConsumers(k: (args: string[], input?: string) => string): void {
+  say('Consumption-aware restarts: an ExternalSecret consumer and a CSI consumer, found by spec.discover');
+  const objects = [
+    {
+      apiVersion: 'external-secrets.io/v1',
+      kind: 'SecretStore',
+      metadata: { name: 'aws' },
+      spec: { provider: { aws: { service: 'SecretsManager', region: 'us-east-1' } } },
+    },
+    {
+      apiVersion: 'external-secrets.io/v1',
+      kind: 'ExternalSecret',
+      metadata: { name: 'db' },
+      spec: {
+        refreshInterval: '1h',
+        secretStoreRef: { name: 'aws', kind: 'SecretStore' },
+        target: { name: 'db-creds' },
+        dataFrom: [{ extract: { key: SECRET } }],
+      },
+    },
+    {
+      apiVersion: 'secrets-store.csi.x-k8s.io/v1',
+      kind: 'SecretProviderClass',
+      metadata: { name: 'db-csi' },
+      spec: {
+        provider: 'aws',
+        parameters: { objects: `- objectName: ${SECRET}\n  objectType: secretsmanager` },
+      },
+    },
+    consumer('api', {
+      containers: [{ name: 'api', image: 'nginx:1.27', envFrom: [{ secretRef: { name: 'db-creds' } }] }],
+    }),
+    consumer('worker', {
+      containers: [
+        { name: 'worker', image: 'nginx:1.27', volumeMounts: [{ name: 'db', mountPath: '/mnt/db' }] },
+      ],
+      volumes: [
+        {
+          name: 'db',
+          csi: {
+            driver: 'secrets-store.csi.k8s.io',
+            readOnly: true,
+            volumeAttributes: { secretProviderClass: 'db-csi' },
+          },
+        },
+      ],
+    }),
+    {
+      apiVersion: 'secretsrotation.io/v1alpha1',
+      kind: 'SecretsRotationMapping',
+      metadata: { name: 'db-consumers' },
+      spec: { secretId: SECRET, discover: true },
+    },
+  ];
+  k(['-n', NS, 'apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
+  k(['-n', NS, 'wait', '--for=condition=Ready', 'externalsecret/db', '--timeout=60s']);
+  k(['-n', NS, 'wait', '--for=condition=Ready', 'srm/db-consumers', '--timeout=60s']);
+  console.log(
+    k([
+      '-n',
+      NS,
+      'get',
+      'srm',
+      'db-consumers',
+      '-o',
+      'jsonpath={range .status.workloads[*]}{.kind}/{.name} via {.via}{"\\n"}{end}',
+    ]),
+  );
+}
+
+const consumer = (name: string, podSpec: object): object => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name },
+  spec: {
+    replicas: 1,
+    selector: { matchLabels: { app: name } },
+    template: { metadata: { labels: { app: name } }, spec: podSpec },
+  },
+});
+
+/**
+ * The same rotation as the consumers saw it: the CSI one restarted at once, the ESO one only after
+ * ESO had synced the new value (the times from the mapping's status and the ExternalSecret's).
+ */
+async function watchConsumers(k: (args: string[]) => string, versionId: string): Promise<void> {
+  say('The same rotation for the consumers: the CSI one restarted at once, the ESO one after ESO synced');
+  const started = Date.now();
+  while (Date.now() - started < 60_000) {
+    const m = JSON.parse(k(['-n', NS, 'get', 'srm', 'db-consumers', '-o', 'json'])) as Mapping;
+    const entry = (name: string): WorkloadStatus | undefined =>
+      m.status?.workloads?.find((w) => w.name === name);
+    const [api, worker] = [entry('api'), entry('worker')];
+    if (api?.versionId === versionId && worker?.versionId === versionId) {
+      const refreshed = k(['-n', NS, 'get', 'externalsecret', 'db', '-o', 'jsonpath={.status.refreshTime}']);
+      console.log(`  rotation detected, worker restarted   ${worker.restartedAt ?? '?'}  (CSI: nothing to wait for)
+  force-sync of ExternalSecret db asked  ${api.sync?.requestedAt ?? '?'}
+  ESO refreshed db-creds                 ${refreshed}
+  api restarted                          ${api.restartedAt ?? '?'}  (after the refresh: its new pods read the new value)`);
+      console.log(k(['-n', NS, 'describe', 'srm', 'db-consumers']).split('\n').slice(-6).join('\n'));
+      return;
+    }
+    await delay(200);
+  }
+  throw new Error('the consumers were not restarted within 60 s');
 }
 
 /** skaffold run -p local, as `npm run deploy` does; the pod keeps running after the demo. */
@@ -175,6 +291,8 @@ async function watchRollout(k: (args: string[]) => string, versionId: string): P
       '--no-headers',
       '-o',
       'custom-columns=POD:.metadata.name,STATUS:.status.phase,READY:.status.containerStatuses[0].ready',
+      '-l',
+      'app=nginx',
     ]);
     const srm = k(['-n', NS, 'get', 'srm', 'nginx-db', '--no-headers', '-o', 'wide']);
     const frame = `${pods.trim()}\n${srm.trim()}`;
