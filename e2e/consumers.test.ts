@@ -1,3 +1,4 @@
+import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -5,6 +6,7 @@ import { repoRoot } from './env/paths.js';
 import type { Mapping, WorkloadStatus } from '../resources/types.js';
 import {
   adminClients,
+  awsClients,
   createSecret,
   drained,
   e2eTest,
@@ -134,7 +136,7 @@ async function secretStore(namespace: string): Promise<void> {
 async function externalSecret(
   namespace: string,
   name: string,
-  opts: { key?: string; extract?: string; target?: string; refreshInterval?: string },
+  opts: { key?: string; property?: string; extract?: string; target?: string; refreshInterval?: string },
 ): Promise<void> {
   await apply(namespace, {
     apiVersion: 'external-secrets.io/v1',
@@ -144,7 +146,9 @@ async function externalSecret(
       refreshInterval: opts.refreshInterval ?? '1h',
       secretStoreRef: { name: 'aws', kind: 'SecretStore' },
       target: opts.target ? { name: opts.target } : undefined,
-      data: opts.key ? [{ secretKey: 'password', remoteRef: { key: opts.key } }] : undefined,
+      data: opts.key
+        ? [{ secretKey: 'password', remoteRef: { key: opts.key, property: opts.property } }]
+        : undefined,
       dataFrom: opts.extract ? [{ extract: { key: opts.extract } }] : undefined,
     },
   });
@@ -193,7 +197,9 @@ async function syncsRecorded(ns: string, v2: string): Promise<void> {
   });
   assert.equal(final.get('Deployment/both')?.sync?.versionId, v2);
   assert.equal(final.get('Deployment/csi')?.sync, undefined);
-  assert.notEqual(await secretValue(ns, 'db-creds'), 'initial', 'ESO holds the new value');
+  assert.match((await secretValue(ns, 'db-creds')) ?? '', /^value-/, 'ESO holds the new value');
+  assert.match((await secretValue(ns, 'bulk')) ?? '', /^value-/, 'extracted too');
+  assert.equal(final.get('DaemonSet/bulk')?.sync?.versionId, v2, 'the dataFrom consumer waited for its sync');
 }
 
 function viaByWorkload(m: Mapping): Record<string, string[] | undefined> {
@@ -223,20 +229,31 @@ async function operatorFor(scope: Scope): Promise<{ op: RunningOperator; queueUr
 
 const rotateNow = (name: string, arn: string): Promise<string> => rotate(name, arn);
 
+/** A new version holding {"password": value}; returns its id (no event: the caller sends one if needed). */
+async function putJson(name: string, password: string): Promise<string> {
+  const { sm } = await awsClients();
+  const out = await sm.send(
+    new PutSecretValueCommand({ SecretId: name, SecretString: JSON.stringify({ password }) }),
+  );
+  return out.VersionId ?? '';
+}
+
 e2eTest(
   'discover: the consumers of a secret through a SecretProviderClass and an ExternalSecret are found, said how, and restarted once',
   async (scope) => {
     const ns = scope.namespace;
     const { op } = await operatorFor(scope);
     const secret = await createSecret(`${ns}-db`);
+    // A JSON value, as dataFrom.extract needs (one Secret key per JSON field).
+    await putJson(`${ns}-db`, 'initial');
     await createSecret(`${ns}-other`);
     await secretStore(ns);
     // By partial ARN (no suffix) and by name: both resolve to the secret.
     await secretProviderClass(ns, 'db-csi', [secret.arn.replace(/-[A-Za-z0-9]{6}$/, '')]);
     await secretProviderClass(ns, 'other-csi', [`${ns}-other`]);
-    await externalSecret(ns, 'db', { key: `${ns}-db`, target: 'db-creds' });
-    // By full ARN (dataFrom.extract needs a JSON secret: it is covered by the unit tests).
-    await externalSecret(ns, 'bulk', { key: secret.arn });
+    await externalSecret(ns, 'db', { key: `${ns}-db`, property: 'password', target: 'db-creds' });
+    // dataFrom.extract, by full ARN.
+    await externalSecret(ns, 'bulk', { extract: secret.arn });
     await externalSecret(ns, 'other', { key: `${ns}-other` });
     await waitFor('ESO synced the three ExternalSecrets', async () =>
       (await Promise.all(['db-creds', 'bulk', 'other'].map((s) => secretValue(ns, s)))).every(
@@ -262,7 +279,8 @@ e2eTest(
     assert.equal(m.status?.matchedWorkloads, 5);
     const before = await getObject(ns, 'Deployment', 'both');
 
-    const v2 = await rotateNow(`${ns}-db`, secret.arn);
+    const v2 = await putJson(`${ns}-db`, `value-${Date.now()}`);
+    await putEvent('AWS API Call via CloudTrail', putSecretValueEvent(`${ns}-db`, secret.arn, v2));
     const stamp = `${ns}-db@${v2}`;
     for (const [kind, name] of [
       ['Deployment', 'csi'],
