@@ -306,6 +306,18 @@ e2eTest(
     assert.equal(after.metadata.generation, before.metadata.generation + 1);
     assert.equal(await stampOf(ns, 'Deployment', 'unrelated'), undefined);
     await syncsRecorded(ns, v2);
+    // A consumer created later is discovered from its watch event (no rotation, no resync needed);
+    // one that stops reading the secret leaves the list.
+    await createConsumer(ns, 'Deployment', 'late', { envFrom: ['db-creds'] });
+    await waitFor('the new consumer listed', async () => {
+      const e = (await entries(ns, 'm')).get('Deployment/late');
+      return e?.via?.join() === 'ExternalSecret/db' && e.versionId === v2;
+    });
+    await createConsumer(ns, 'Deployment', 'csi', {});
+    await waitFor(
+      'the former consumer unlisted',
+      async () => !(await entries(ns, 'm')).has('Deployment/csi'),
+    );
     // Each optional path announced once, at start.
     const log = fs.readFileSync(op.log, 'utf8');
     for (const kind of ['ExternalSecret', 'SecretProviderClass', 'Rollout'])

@@ -2,11 +2,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   awsSecretObjects,
+  carriedNames,
+  carriersOf,
   consumersOf,
   namesSecret,
   podTemplateUses,
   projectExternalSecret,
   projectProviderClass,
+  usesAny,
 } from './consumption.js';
 
 const secret = {
@@ -156,18 +159,20 @@ test('consumers are the workloads mounting a matching class or reading a matchin
     spec: { target: { name: 'db-creds' }, data: [{ remoteRef: { key: 'prod/db' } }] },
   });
   const uses = (secrets: string[], providerClasses: string[] = []) => ({ secrets, providerClasses });
-  const found = consumersOf(
-    secret,
-    [
-      { kind: 'Deployment', name: 'both', uses: uses(['db-creds'], ['db-csi']) },
-      { kind: 'Deployment', name: 'csi', uses: uses([], ['db-csi']) },
-      { kind: 'StatefulSet', name: 'env', uses: uses(['db-creds']) },
-      { kind: 'DaemonSet', name: 'synced', uses: uses(['csi-synced']) },
-      { kind: 'Rollout', name: 'unrelated', uses: uses(['db-es'], ['other-csi']) },
-    ],
-    [spc, otherSpc],
-    [es],
-  );
+  const carriers = carriersOf(secret, [spc, otherSpc], [es]);
+  assert.deepEqual(carriedNames(carriers), {
+    secrets: ['csi-synced', 'db-creds'],
+    providerClasses: ['db-csi'],
+  });
+  assert.ok(usesAny(uses(['x', 'db-creds']), carriedNames(carriers)));
+  assert.ok(!usesAny(uses(['db-es'], ['other-csi']), carriedNames(carriers)));
+  const found = consumersOf(carriers, [
+    { kind: 'Deployment', name: 'both', uses: uses(['db-creds'], ['db-csi']) },
+    { kind: 'Deployment', name: 'csi', uses: uses([], ['db-csi']) },
+    { kind: 'StatefulSet', name: 'env', uses: uses(['db-creds']) },
+    { kind: 'DaemonSet', name: 'synced', uses: uses(['csi-synced']) },
+    { kind: 'Rollout', name: 'unrelated', uses: uses(['db-es'], ['other-csi']) },
+  ]);
   assert.deepEqual(Object.fromEntries(found), {
     'Deployment/both': {
       via: ['ExternalSecret/db-es', 'SecretProviderClass/db-csi'],

@@ -238,26 +238,49 @@ export interface Consumer {
   uses: PodTemplateUses;
 }
 
-/**
- * Which workloads of a namespace consume `secret` through its SecretProviderClasses and
- * ExternalSecrets, and how; keyed `kind/name`. Pure.
- */
-export function consumersOf(
+/** The SecretProviderClasses and ExternalSecrets of a namespace that carry the secret. */
+export interface Carriers {
+  providerClasses: ProviderClassInfo[];
+  externalSecrets: ExternalSecretInfo[];
+}
+
+/** Which SecretProviderClasses and ExternalSecrets name `secret`. Pure. */
+export function carriersOf(
   secret: SecretNames,
-  workloads: Iterable<Consumer>,
   providerClasses: Iterable<ProviderClassInfo>,
   externalSecrets: Iterable<ExternalSecretInfo>,
-): Map<string, Consumption> {
-  const spcs = [...providerClasses].filter((p) => p.objects.some((o) => namesSecret(o, secret)));
-  const ess = [...externalSecrets].filter((e) => e.keys.some((k) => namesSecret(k, secret)));
+): Carriers {
+  return {
+    providerClasses: [...providerClasses].filter((p) => p.objects.some((o) => namesSecret(o, secret))),
+    externalSecrets: [...externalSecrets].filter((e) => e.keys.some((k) => namesSecret(k, secret))),
+  };
+}
+
+/** What a pod template must use to consume the secret through its carriers. Pure. */
+export function carriedNames(c: Carriers): PodTemplateUses {
+  return {
+    secrets: sortedUnique([
+      ...c.externalSecrets.map((e) => e.target),
+      ...c.providerClasses.flatMap((p) => p.syncedSecrets),
+    ]),
+    providerClasses: sortedUnique(c.providerClasses.map((p) => p.name)),
+  };
+}
+
+/** Whether a pod template uses any of these names. Pure. */
+export const usesAny = (uses: PodTemplateUses, names: PodTemplateUses): boolean =>
+  uses.secrets.some((s) => names.secrets.includes(s)) ||
+  uses.providerClasses.some((p) => names.providerClasses.includes(p));
+
+/** Which of `workloads` consume the secret through its carriers, and how; keyed `kind/name`. Pure. */
+export function consumersOf(c: Carriers, workloads: Iterable<Consumer>): Map<string, Consumption> {
   const out = new Map<string, Consumption>();
-  if (!spcs.length && !ess.length) return out;
   for (const w of workloads) {
-    const viaSpc = spcs.filter(
+    const viaSpc = c.providerClasses.filter(
       (p) =>
         w.uses.providerClasses.includes(p.name) || p.syncedSecrets.some((s) => w.uses.secrets.includes(s)),
     );
-    const viaEs = ess.filter((e) => w.uses.secrets.includes(e.target));
+    const viaEs = c.externalSecrets.filter((e) => w.uses.secrets.includes(e.target));
     if (!viaSpc.length && !viaEs.length) continue;
     out.set(`${w.kind}/${w.name}`, {
       via: [

@@ -83,4 +83,17 @@ test('a workload change concerns the mappings that target it, and discovering on
   assert.equal(concerns(discover, mounter), true);
   assert.equal(concerns({ secretId: 's', selector: { matchLabels: { app: 'other' } } }, reader), false);
   assert.equal(concerns({ secretId: 's', selector: { matchLabels: { app: 'web' } } }, plain), true);
+  // Once a pass found what carries the secret, only workloads using those names wake the mapping.
+  const carried = { secrets: ['db-creds'], providerClasses: [] };
+  assert.equal(concerns(discover, reader, carried), false, 'reads db, not db-creds');
+  assert.equal(concerns(discover, mounter, carried), false);
+  assert.equal(
+    concerns(
+      discover,
+      w({ containers: [{ name: 'c', envFrom: [{ secretRef: { name: 'db-creds' } }] }] }),
+      carried,
+    ),
+    true,
+  );
+  assert.equal(concerns(discover, mounter, { secrets: [], providerClasses: ['x'] }), true);
 });

@@ -10,6 +10,7 @@ import type { RotationSignal } from '../loop/signals.js';
 import { AccessDeniedError, SecretNotFoundError, describe } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
 import { ConsumerCache } from './consumer-cache.js';
+import { usesAny, type PodTemplateUses } from './consumption.js';
 import { Informer, listPage, watchPath, type Cached } from './informer.js';
 import { MappingClient } from './mappings.js';
 import type { ServedApis } from './optional-apis.js';
@@ -27,7 +28,7 @@ interface CachedMapping extends Cached {
 /** What a pass needs besides the caches, which the operator owns. */
 export type PassDeps = Omit<
   ReconcileDeps,
-  'mappings' | 'mappingWriter' | 'workloadCache' | 'index' | 'consumers'
+  'mappings' | 'mappingWriter' | 'workloadCache' | 'index' | 'consumers' | 'onCarriedNames'
 >;
 
 export interface MappingOperatorOptions {
@@ -92,10 +93,15 @@ export function pruneMapping(m: Mapping): Mapping {
   };
 }
 
-/** Whether a workload's change concerns a mapping: it targets it, or it may consume secrets the mapping discovers. Pure. */
-export function concerns(spec: Mapping['spec'], w: WorkloadInfo): boolean {
+/**
+ * Whether a workload's change concerns a mapping: it targets it by selector or list, or — with
+ * discover — it uses a Secret or SecretProviderClass that carries the mapping's secret (`carried`, as
+ * the mapping's last pass found them; before any pass, any Secret or class it uses). Pure.
+ */
+export function concerns(spec: Mapping['spec'], w: WorkloadInfo, carried?: PodTemplateUses): boolean {
   if (targets(spec, w)) return true;
-  return Boolean(spec.discover) && (w.uses.secrets.length > 0 || w.uses.providerClasses.length > 0);
+  if (!spec.discover) return false;
+  return carried ? usesAny(w.uses, carried) : w.uses.secrets.length > 0 || w.uses.providerClasses.length > 0;
 }
 
 /** Whether a mapping cares about SecretProviderClass and ExternalSecret changes. Pure. */
@@ -122,6 +128,8 @@ export class MappingOperator extends Operator {
   private readonly keysIn = new Map<string, Set<string>>();
   private readonly workloads: WorkloadCache;
   private readonly consumers: ConsumerCache | undefined;
+  /** Per mapping key: the names that carry its secret (see concerns), from its last pass. */
+  private readonly carried = new Map<string, PodTemplateUses>();
   private mappings: Informer<CachedMapping> | undefined;
   private loop: { queue: WorkQueue; controller: Controller } | undefined;
   private readonly deps: ReconcileDeps;
@@ -164,6 +172,7 @@ export class MappingOperator extends Operator {
       mappingWriter: new MappingClient(opts.api, opts.fieldManager),
       workloadCache: this.workloads,
       consumers: this.consumers,
+      onCarriedNames: (key, names) => this.carried.set(key, names),
       index: this.index,
     };
   }
@@ -275,6 +284,7 @@ export class MappingOperator extends Operator {
     const namespace = mapping.metadata.namespace;
     if (event.type === ResourceEventType.Deleted) {
       this.index.delete(key);
+      this.carried.delete(key);
       this.keysIn.get(namespace)?.delete(key);
       if (this.keysIn.get(namespace)?.size === 0) this.keysIn.delete(namespace);
     } else {
@@ -319,15 +329,15 @@ export class MappingOperator extends Operator {
   }
 
   /**
-   * A workload changed in a way decisions see: enqueue the mappings that target it (before or after),
-   * and the discovering mappings of its namespace when it consumes any Secret or SecretProviderClass.
+   * A workload changed in a way decisions see: enqueue the mappings it concerns, before or after the
+   * change (a workload that stopped consuming the secret leaves the mapping's status too).
    */
   private onWorkloadChange(old: WorkloadInfo | undefined, w: WorkloadInfo | undefined): void {
     if (!this.loop || !this.mappings) return;
     const ref = (w ?? old) as WorkloadInfo;
     for (const key of this.keysIn.get(ref.namespace) ?? []) {
       const spec = this.mappings.get(key)?.mapping.spec;
-      if (spec && [old, w].some((x) => x && concerns(spec, x))) this.enqueue(key);
+      if (spec && [old, w].some((x) => x && concerns(spec, x, this.carried.get(key)))) this.enqueue(key);
     }
   }
 

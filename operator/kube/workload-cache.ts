@@ -221,12 +221,18 @@ export class WorkloadCache {
   }
 
   /**
-   * The cached workloads of a namespace that `spec` may target (a superset: selectTargets decides).
-   * With matchLabels, only the workloads carrying its first label are looked at, so thousands of
-   * mappings over thousands of workloads do not cost mappings × workloads selector matches.
+   * The cached workloads of a namespace that `spec` may target by selector or list (a superset:
+   * selectTargets decides). With matchLabels, only the workloads carrying its first label are looked
+   * at, so thousands of mappings over thousands of workloads do not cost mappings × workloads
+   * selector matches. Discovered consumers come from `using`.
    */
   candidates(namespace: string, spec: MappingSpec): Iterable<WorkloadInfo> {
     return this.byNamespace.get(namespace)?.candidates(spec) ?? [];
+  }
+
+  /** The cached workloads of a namespace whose pod template uses any of these Secrets or classes. */
+  using(namespace: string, names: PodTemplateUses): WorkloadInfo[] {
+    return this.byNamespace.get(namespace)?.using(names) ?? [];
   }
 
   /** Read-your-writes: the object a patch of ours returned. */
@@ -273,12 +279,21 @@ export class WorkloadCache {
   }
 }
 
-const labelTerm = (k: string, v: string): string => `${k}=${v}`;
+/** Index terms: a label (key=value), a Secret the pod template uses, a SecretProviderClass it mounts. */
+const labelTerm = (k: string, v: string): string => `L:${k}=${v}`;
+const secretTerm = (name: string): string => `S:${name}`;
+const providerClassTerm = (name: string): string => `P:${name}`;
 
-/** One namespace's workloads, by key and by label (key=value). */
+const termsOf = (w: WorkloadInfo): string[] => [
+  ...Object.entries(w.labels).map(([k, v]) => labelTerm(k, v)),
+  ...w.uses.secrets.map(secretTerm),
+  ...w.uses.providerClasses.map(providerClassTerm),
+];
+
+/** One namespace's workloads, by key and by term (label, Secret used, SecretProviderClass mounted). */
 class NamespaceIndex {
   private readonly all = new Map<string, WorkloadInfo>();
-  private readonly byLabel = new Map<string, Set<WorkloadInfo>>();
+  private readonly byTerm = new Map<string, Set<WorkloadInfo>>();
 
   get size(): number {
     return this.all.size;
@@ -286,10 +301,9 @@ class NamespaceIndex {
 
   add(w: WorkloadInfo): void {
     this.all.set(`${w.kind}/${w.name}`, w);
-    for (const [k, v] of Object.entries(w.labels)) {
-      const term = labelTerm(k, v);
-      let set = this.byLabel.get(term);
-      if (!set) this.byLabel.set(term, (set = new Set()));
+    for (const term of termsOf(w)) {
+      let set = this.byTerm.get(term);
+      if (!set) this.byTerm.set(term, (set = new Set()));
       set.add(w);
     }
   }
@@ -299,20 +313,25 @@ class NamespaceIndex {
     const current = this.all.get(id);
     if (!current) return;
     this.all.delete(id);
-    for (const [k, v] of Object.entries(current.labels)) {
-      const term = labelTerm(k, v);
-      const set = this.byLabel.get(term);
+    for (const term of termsOf(current)) {
+      const set = this.byTerm.get(term);
       set?.delete(current);
-      if (set?.size === 0) this.byLabel.delete(term);
+      if (set?.size === 0) this.byTerm.delete(term);
     }
   }
 
   candidates(spec: MappingSpec): WorkloadInfo[] {
-    if (spec.discover) return [...this.all.values()];
     const explicit = (spec.workloads ?? []).flatMap((r) => this.all.get(`${r.kind}/${r.name}`) ?? []);
     if (!spec.selector || isEmptySelector(spec.selector)) return explicit;
     const first = Object.entries(spec.selector.matchLabels ?? {})[0];
     if (!first) return [...this.all.values()];
-    return [...explicit, ...(this.byLabel.get(labelTerm(...first)) ?? [])];
+    return [...explicit, ...(this.byTerm.get(labelTerm(...first)) ?? [])];
+  }
+
+  using(names: PodTemplateUses): WorkloadInfo[] {
+    const found = new Set<WorkloadInfo>();
+    const terms = [...names.secrets.map(secretTerm), ...names.providerClasses.map(providerClassTerm)];
+    for (const term of terms) for (const w of this.byTerm.get(term) ?? []) found.add(w);
+    return [...found];
   }
 }

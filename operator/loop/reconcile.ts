@@ -1,6 +1,6 @@
 import type { Mapping, MappingStatus, WorkloadStatus } from '../../resources/types.js';
 import type { ConsumerCache } from '../kube/consumer-cache.js';
-import { consumersOf, type Consumption } from '../kube/consumption.js';
+import { carriedNames, carriersOf, consumersOf, type PodTemplateUses } from '../kube/consumption.js';
 import type { ExternalSecrets } from '../kube/external-secrets.js';
 import { MAX_RESTART_INTERVAL_MS, parseDuration } from '../runtime/duration.js';
 import { DEFAULT_SYNC_TIMEOUT } from './external-secret-sync.js';
@@ -17,11 +17,18 @@ import { isEmptySelector, selectorProblems } from '../kube/label-selector.js';
 import type { Logger } from '../runtime/logger.js';
 import type { MappingIndex } from '../aws/mapping-index.js';
 import { FINALIZER, type MappingClient } from '../kube/mappings.js';
-import { entryFor, keptEntry, planRestarts, versionStamp, type Planned } from './restart-plan.js';
+import {
+  entryFor,
+  keptEntry,
+  planRestarts,
+  versionStamp,
+  type Planned,
+  type Target,
+} from './restart-plan.js';
 import type { SecretVersion, SecretVersions } from '../aws/secret-versions.js';
 import { Reason, desiredStatus, failedStatus, ownedStatus, readyCondition, sameStatus } from './status.js';
 import type { Workloads } from '../kube/workloads.js';
-import { kindsOf, selectTargets, type WorkloadCache, type WorkloadInfo } from '../kube/workload-cache.js';
+import { kindsOf, selectTargets, type WorkloadCache } from '../kube/workload-cache.js';
 import { nextRollout, untilDeadline } from './rollout.js';
 import type { RolloutSlots } from './rollout-slots.js';
 import { ExternalSecretSync } from './external-secret-sync.js';
@@ -68,6 +75,8 @@ export interface ReconcileDeps {
   consumers?: ConsumerCache;
   /** Sets ESO's force-sync annotation (needed with `consumers` serving ExternalSecrets). */
   externalSecrets?: ExternalSecrets;
+  /** The Secret and SecretProviderClass names that carry a mapping's secret in its namespace, as a pass found them. */
+  onCarriedNames?: (key: string, names: PodTemplateUses) => void;
   /** A wait for an ExternalSecret sync ended: synced, or past its timeout. */
   onSyncWait?: (outcome: 'synced' | 'timed_out', seconds: number) => void;
 }
@@ -231,8 +240,7 @@ class Pass {
     }
     this.deps.index.set(this.key, secret.arn);
     await this.deps.workloadCache.ensure(kindsOf(this.m.spec));
-    const candidates = [...this.deps.workloadCache.candidates(this.m.metadata.namespace, this.m.spec)];
-    const targets = selectTargets(this.m.spec, candidates, await this.consumption(secret, candidates));
+    const targets = await this.targets(secret);
     const plan = planRestarts({
       secretName: secret.name,
       currentVersionId: secret.currentVersionId,
@@ -268,16 +276,23 @@ class Pass {
     );
   }
 
-  /** How the namespace's workloads consume the secret through SecretProviderClasses and ExternalSecrets. */
-  private async consumption(
-    secret: SecretVersion,
-    candidates: WorkloadInfo[],
-  ): Promise<Map<string, Consumption>> {
-    const cache = this.deps.consumers;
-    if (!cache) return new Map();
-    await cache.waitSynced();
+  /**
+   * The mapping's targets: what its selector and list name and, with discover, the workloads using
+   * the SecretProviderClasses and ExternalSecrets that carry the secret (found through the cache's
+   * index, not by scanning the namespace); every target says how it consumes the secret.
+   */
+  private async targets(secret: SecretVersion): Promise<Target[]> {
     const ns = this.m.metadata.namespace;
-    return consumersOf(secret, candidates, cache.providerClassesIn(ns), cache.externalSecretsIn(ns));
+    const candidates = [...this.deps.workloadCache.candidates(ns, this.m.spec)];
+    const cache = this.deps.consumers;
+    if (!cache) return selectTargets(this.m.spec, candidates);
+    await cache.waitSynced();
+    const carriers = carriersOf(secret, cache.providerClassesIn(ns), cache.externalSecretsIn(ns));
+    const names = carriedNames(carriers);
+    this.deps.onCarriedNames?.(this.key, names);
+    const users = this.deps.workloadCache.using(ns, names);
+    const pool = this.m.spec.discover ? [...candidates, ...users] : candidates;
+    return selectTargets(this.m.spec, pool, consumersOf(carriers, users));
   }
 
   /**
