@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { down, runningEnv, up } from './env/env.js';
+import { kubectl } from './env/cluster.js';
+import { down, runningEnv, up, type EnvState } from './env/env.js';
 import { repoRoot } from './env/paths.js';
 
 /** Every compiled test file under `dir` (node --test takes files or globs, not folders, since Node 21). */
@@ -19,7 +20,8 @@ function testFiles(dir: string): string[] {
  */
 async function main(): Promise<void> {
   const reuse = runningEnv() !== undefined;
-  await up();
+  const env = await up();
+  if (reuse) removeDeployedOperator(env);
   let status = 1;
   try {
     const files = process.argv.slice(2);
@@ -41,6 +43,28 @@ async function main(): Promise<void> {
     if (!reuse) await down();
   }
   process.exitCode = status;
+}
+
+/**
+ * An operator left running in a reused environment by `npm run demo` or `npm run deploy` watches every
+ * namespace: it would act on the tests' mappings beside the operators the tests start. Removed first.
+ */
+function removeDeployedOperator(env: EnvState): void {
+  const k = (args: string[]): string => kubectl(env.binDir, env.kubeconfig, args);
+  const found = k([
+    '-n',
+    'secrets-rotation-operator',
+    'get',
+    'deployments',
+    '-o',
+    'name',
+    '--ignore-not-found',
+  ]);
+  if (!found.trim()) return;
+  console.error(
+    '[e2e] removing the operator that npm run demo/deploy left running (it would act on the tests’ mappings)',
+  );
+  k(['-n', 'secrets-rotation-operator', 'delete', 'deployments', '--all', '--wait=true', '--timeout=60s']);
 }
 
 main().catch((err: unknown) => {
