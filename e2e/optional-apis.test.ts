@@ -12,7 +12,20 @@ import type { EnvState } from './env/env.js';
 import { operatorIdentity } from './env/identity.js';
 import { operatorEntry, repoRoot } from './env/paths.js';
 import { freePort, tail } from './env/processes.js';
-import { waitFor } from './harness.js';
+import { parse } from 'yaml';
+import {
+  createSecret,
+  e2eTest,
+  installCrd,
+  kc,
+  operatorKubeconfig,
+  rotate,
+  startOperator,
+  testQueue,
+  waitFor,
+} from './harness.js';
+import { applyMapping, waitReason } from './mapping-helpers.js';
+import { createWorkload, templateState } from './workloads-fixtures.js';
 
 const run = promisify(execFile);
 
@@ -109,3 +122,61 @@ function assertPathsOff(m: Mapping, log: string): void {
     assert.equal(off.length, 1, `${kind}: said once that its path is off\n${tail(log)}`);
   }
 }
+
+const OPTIONAL_GROUPS = ['argoproj.io', 'external-secrets.io', 'secrets-store.csi.x-k8s.io'];
+
+e2eTest(
+  'an operator whose role predates these paths turns each off with an error at start, and keeps restarting',
+  async (scope) => {
+    const ns = scope.namespace;
+    await installCrd();
+    const kubeconfig = await operatorKubeconfig(scope);
+    // The previous release's ClusterRole: the same rules without the three optional APIs.
+    const current = parse(
+      fs.readFileSync(path.join(repoRoot, 'manifests', 'base', 'clusterrole.yaml'), 'utf8'),
+    ) as { rules: { apiGroups: string[] }[] };
+    const role = `sro-previous-${ns}`.slice(0, 63);
+    const rules = current.rules.filter((r) => !r.apiGroups.some((g) => OPTIONAL_GROUPS.includes(g)));
+    await kc(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRole',
+        metadata: { name: role },
+        rules,
+      }),
+    );
+    scope.cleanups.push(() => kc(['delete', 'clusterrole', role, '--ignore-not-found']));
+    const binding = `sro-${ns}`.slice(0, 63);
+    await kc(['delete', 'clusterrolebinding', binding]);
+    await kc([
+      'create',
+      'clusterrolebinding',
+      binding,
+      `--clusterrole=${role}`,
+      `--serviceaccount=${ns}:secrets-rotation-operator`,
+    ]);
+    const name = `${ns}-db`;
+    const secret = await createSecret(name);
+    await createWorkload({ kind: 'Deployment', namespace: ns, name: 'web' }, { app: 'web' });
+    await applyMapping(ns, 'm', {
+      secretId: name,
+      discover: true,
+      selector: { matchLabels: { app: 'web' } },
+    });
+    const queue = await testQueue(scope, { withRules: true });
+    const op = await startOperator(scope, { kubeconfig, queueUrl: queue.queueUrl });
+    await waitReason(ns, 'm', 'WatchingSecret');
+    const v2 = await rotate(name, secret.arn);
+    await waitFor(
+      'restarted',
+      async () => (await templateState('Deployment', ns, 'web')).stamp === `${name}@${v2}`,
+    );
+    const lines = fs.readFileSync(op.log, 'utf8').split('\n');
+    for (const plural of ['externalsecrets', 'secretproviderclasses', 'rollouts']) {
+      const said = lines.filter((l) => l.includes(`may not list ${plural} in namespace ${ns}`));
+      assert.equal(said.length, 1, `${plural}: said once`);
+      assert.match(said[0], /"level":"error"/);
+    }
+  },
+);

@@ -52,7 +52,7 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
   const sqs = new SQSClient(aws);
   const bucket = new TokenBucket(config.restartRatePerSecond, config.restartBurst);
   const api = kc.makeApiClient(CustomObjectsApi);
-  const served = await servedApis(api, logger);
+  const served = await servedApis(api, logger, config.watchNamespace);
   const operator: MappingOperator = new MappingOperator({
     kubeConfig: kc,
     api,

@@ -13,9 +13,19 @@ function recording(): { logger: Logger; lines: string[] } {
 }
 
 /** API discovery as the API server answers it: a resource list per served group/version, else 404. */
-function discovery(served: Record<string, string[]>, failFirst = 0): CustomObjectsApi {
+function discovery(
+  served: Record<string, string[]>,
+  failFirst = 0,
+  forbidden: string[] = [],
+): CustomObjectsApi {
   let failures = failFirst;
+  const list = ({ plural }: { plural: string }) =>
+    forbidden.includes(plural)
+      ? Promise.reject(Object.assign(new Error('forbidden'), { code: 403 }))
+      : Promise.resolve({ items: [] });
   return {
+    listClusterCustomObject: list,
+    listNamespacedCustomObject: list,
     getAPIResources: ({ group, version }: { group: string; version: string }) => {
       if (failures-- > 0)
         return Promise.reject(Object.assign(new Error('connection refused'), { code: 503 }));
@@ -58,4 +68,27 @@ test('a discovery error other than 404 is retried, never taken for an absent API
   );
   assert.deepEqual(served, { externalSecrets: true, providerClasses: true, rollouts: true });
   assert.match(lines[0], /API discovery failed; will retry/);
+});
+
+test('an API served but not readable by the operator turns its path off with an error, never a pass that waits forever', async () => {
+  const { logger, lines } = recording();
+  const served = await servedApis(
+    discovery(
+      {
+        'external-secrets.io/v1': ['externalsecrets'],
+        'secrets-store.csi.x-k8s.io/v1': ['secretproviderclasses'],
+        'argoproj.io/v1alpha1': ['rollouts'],
+      },
+      0,
+      ['externalsecrets', 'rollouts'],
+    ),
+    logger,
+    'team-a',
+  );
+  assert.deepEqual(served, { externalSecrets: false, providerClasses: true, rollouts: false });
+  assert.match(
+    lines[0],
+    /ExternalSecret .* is served but the operator may not list externalsecrets in namespace team-a: grant list\/watch/,
+  );
+  assert.match(lines[2], /Rollout .* may not list rollouts in namespace team-a/);
 });

@@ -29,43 +29,74 @@ const PATHS: Record<OptionalApi, string> = {
   rollouts: 'Argo Rollouts as targets',
 };
 
+/** Why a path is off, or undefined when it is on. */
+type Verdict = { on: true } | { on: false; why: string };
+
 /**
- * Which optional APIs the cluster serves, from API discovery (allowed to every authenticated
- * client: no RBAC of ours). Checked once at start: a CRD installed later takes a restart, as with
- * controller-runtime's informers. Only a 404 means "absent": any other error is retried with
- * backoff, so the operator never starts with a path silently off.
+ * Which optional APIs the operator can use: served by the cluster (API discovery, allowed to every
+ * authenticated client) and readable by the operator (one LIST of a single item, in the watched
+ * namespace or the cluster — an informer that may not list would never sync, and the passes waiting
+ * on it would wait forever). Checked once at start, one log line per path: a CRD installed or a role
+ * granted later takes a restart, as with controller-runtime's informers. Only a 404 means "absent"
+ * and a 403 "not allowed": any other error is retried with backoff, so the operator never starts
+ * with a path silently off.
  */
-export async function servedApis(api: CustomObjectsApi, logger: Logger): Promise<ServedApis> {
+export async function servedApis(
+  api: CustomObjectsApi,
+  logger: Logger,
+  namespace?: string,
+): Promise<ServedApis> {
   const served = {} as ServedApis;
   for (const name of Object.keys(OPTIONAL_APIS) as OptionalApi[]) {
-    served[name] = await serves(api, OPTIONAL_APIS[name], logger);
-    const { group, version, kind } = OPTIONAL_APIS[name];
-    const what = `${kind} (${group}/${version})`;
-    if (served[name]) logger.info(`${what} is served: ${PATHS[name]} on`);
-    else
+    const ref = OPTIONAL_APIS[name];
+    const verdict = await retrying(logger, `${ref.group}/${ref.version}`, () => check(api, ref, namespace));
+    served[name] = verdict.on;
+    const what = `${ref.kind} (${ref.group}/${ref.version})`;
+    if (verdict.on) logger.info(`${what} is served: ${PATHS[name]} on`);
+    else if (verdict.why === 'not served')
       logger.info(
         `${what} is not served in this cluster: ${PATHS[name]} off (install its CRD and restart the operator to turn it on)`,
       );
+    else logger.error(`${what} is served but ${verdict.why}: ${PATHS[name]} off`);
   }
   return served;
 }
 
-async function serves(
+async function check(
   api: CustomObjectsApi,
   ref: { group: string; version: string; plural: string },
-  logger: Logger,
-): Promise<boolean> {
+  namespace: string | undefined,
+): Promise<Verdict> {
+  try {
+    const list = await api.getAPIResources({ group: ref.group, version: ref.version });
+    if (!list.resources.some((r) => r.name === ref.plural)) return { on: false, why: 'not served' };
+  } catch (err) {
+    if (statusCode(err) === 404) return { on: false, why: 'not served' };
+    throw err;
+  }
+  try {
+    const common = { group: ref.group, version: ref.version, plural: ref.plural, limit: 1 };
+    await (namespace
+      ? api.listNamespacedCustomObject({ ...common, namespace })
+      : api.listClusterCustomObject(common));
+    return { on: true };
+  } catch (err) {
+    if (statusCode(err) !== 403) throw err;
+    const where = namespace ? `in namespace ${namespace}` : 'cluster-wide';
+    return {
+      on: false,
+      why: `the operator may not list ${ref.plural} ${where}: grant list/watch as in manifests/base/clusterrole.yaml and restart`,
+    };
+  }
+}
+
+/** Runs `attempt` until it answers, retrying errors with backoff (1 s doubling to 30 s). */
+async function retrying<T>(logger: Logger, api: string, attempt: () => Promise<T>): Promise<T> {
   for (let backoff = 1000; ; backoff = Math.min(backoff * 2, 30_000)) {
     try {
-      const list = await api.getAPIResources({ group: ref.group, version: ref.version });
-      return list.resources.some((r) => r.name === ref.plural);
+      return await attempt();
     } catch (err) {
-      if (statusCode(err) === 404) return false;
-      logger.warn('API discovery failed; will retry', {
-        api: `${ref.group}/${ref.version}`,
-        error: describe(err),
-        retryInMs: backoff,
-      });
+      logger.warn('API discovery failed; will retry', { api, error: describe(err), retryInMs: backoff });
       await new Promise((r) => setTimeout(r, backoff));
     }
   }
