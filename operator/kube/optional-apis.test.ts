@@ -36,6 +36,13 @@ function discovery(
   } as unknown as CustomObjectsApi;
 }
 
+/** A cluster with the three projects' CRDs. */
+const ALL_SERVED = {
+  'external-secrets.io/v1': ['externalsecrets'],
+  'secrets-store.csi.x-k8s.io/v1': ['secretproviderclasses'],
+  'argoproj.io/v1alpha1': ['rollouts'],
+};
+
 test('an API not served turns its path off, and the operator says so once', async () => {
   const { logger, lines } = recording();
   const served = await servedApis(
@@ -55,17 +62,7 @@ test('an API not served turns its path off, and the operator says so once', asyn
 
 test('a discovery error other than 404 is retried, never taken for an absent API', async () => {
   const { logger, lines } = recording();
-  const served = await servedApis(
-    discovery(
-      {
-        'external-secrets.io/v1': ['externalsecrets'],
-        'secrets-store.csi.x-k8s.io/v1': ['secretproviderclasses'],
-        'argoproj.io/v1alpha1': ['rollouts'],
-      },
-      1,
-    ),
-    logger,
-  );
+  const served = await servedApis(discovery(ALL_SERVED, 1), logger);
   assert.deepEqual(served, { externalSecrets: true, providerClasses: true, rollouts: true });
   assert.match(lines[0], /API discovery failed; will retry/);
 });
@@ -73,15 +70,7 @@ test('a discovery error other than 404 is retried, never taken for an absent API
 test('an API served but not readable by the operator turns its path off with an error, never a pass that waits forever', async () => {
   const { logger, lines } = recording();
   const served = await servedApis(
-    discovery(
-      {
-        'external-secrets.io/v1': ['externalsecrets'],
-        'secrets-store.csi.x-k8s.io/v1': ['secretproviderclasses'],
-        'argoproj.io/v1alpha1': ['rollouts'],
-      },
-      0,
-      ['externalsecrets', 'rollouts'],
-    ),
+    discovery(ALL_SERVED, 0, ['externalsecrets', 'rollouts']),
     logger,
     'team-a',
   );
