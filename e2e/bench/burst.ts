@@ -45,7 +45,7 @@ export async function burst(
   const ns = sc.namespace;
   const secrets = await createSecrets('burst', size.secrets);
   const names = Array.from({ length: size.workloads }, (_, i) => `w-${i}`);
-  await createDeployments(ns, names, (i) => ({ secret: `s${i % size.secrets}` }), 1);
+  await createDeployments(ns, names, (i) => ({ secret: `s${i % size.secrets}` }), { replicas: 1 });
   await createMappings(
     ns,
     secrets.map((s, i) => ({ secretId: s.name, selector: { matchLabels: { secret: `s${i}` } } })),

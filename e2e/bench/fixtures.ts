@@ -1,4 +1,4 @@
-import type { V1Deployment } from '@kubernetes/client-node';
+import type { V1Deployment, V1PodSpec } from '@kubernetes/client-node';
 import type { MappingSpec } from '../../resources/types.js';
 import {
   adminClients,
@@ -49,7 +49,7 @@ export async function createDeployments(
   namespace: string,
   names: string[],
   labels: (i: number) => Record<string, string>,
-  replicas: number,
+  { replicas, podSpec = () => ({}) }: { replicas: number; podSpec?: (i: number) => Partial<V1PodSpec> },
 ): Promise<void> {
   const { apps } = await adminClients();
   await forEachLimit(names, 8, (name, i) => {
@@ -60,7 +60,7 @@ export async function createDeployments(
         selector: { matchLabels: { app: name } },
         template: {
           metadata: { labels: { app: name } },
-          spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] },
+          spec: { containers: [{ name: 'c', image: 'nginx:1.27' }], ...podSpec(i) },
         },
       },
     };

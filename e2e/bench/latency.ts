@@ -147,7 +147,7 @@ async function setup(sc: Scope, n: number, prefix: string): Promise<BenchSecret[
     sc.namespace,
     secrets.map((s) => `d-${s.name}`),
     () => ({}),
-    0,
+    { replicas: 0 },
   );
   return secrets;
 }

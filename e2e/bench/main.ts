@@ -93,7 +93,7 @@ function burstRows(b: BurstResult): string[][] {
 }
 
 function scaleRows(s: ScaleResult): string[][] {
-  const name = `scale: ${s.mappings} mappings, ${s.workloads} Deployments, ${s.secrets} secrets`;
+  const name = `scale: ${s.mappings} ${s.discover ? 'discovering ' : ''}mappings, ${s.workloads} Deployments, ${s.secrets} secrets`;
   return [
     [name, `all Ready from cold ${(s.coldReadyMs / 1000).toFixed(1)} s, RSS ${s.coldRssMiB.toFixed(0)} MiB`],
     ['  cold start API requests', verbs(s.coldRequests)],
@@ -152,7 +152,12 @@ async function main(): Promise<void> {
       await burst('opened', SIZES.burst),
     ]);
     results.scale = await phase('scale', () =>
-      scale(SIZES.scale.mappings, SIZES.scale.secrets, SIZES.scale.idleSeconds),
+      scale(
+        SIZES.scale.mappings,
+        SIZES.scale.secrets,
+        SIZES.scale.idleSeconds,
+        process.env.BENCH_SCALE_DISCOVER === '1',
+      ),
     );
   } finally {
     if (!reuse) await down();

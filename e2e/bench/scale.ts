@@ -1,6 +1,6 @@
 import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { Watch } from '@kubernetes/client-node';
+import { Watch, type V1PodSpec } from '@kubernetes/client-node';
 import type { Mapping } from '../../resources/types.js';
 import { readState } from '../env/env.js';
 import {
@@ -19,6 +19,7 @@ import {
   createMappings,
   createSecrets,
   eventBody,
+  type BenchSecret,
 } from './fixtures.js';
 import {
   apiRequests,
@@ -33,6 +34,8 @@ import {
 } from './measure.js';
 
 export interface ScaleResult {
+  /** Mappings discover their consumers (SecretProviderClass mounts) instead of selecting by label. */
+  discover?: boolean;
   mappings: number;
   secrets: number;
   workloads: number;
@@ -76,21 +79,18 @@ const reconciles = async (op: RunningOperator): Promise<number> =>
 /**
  * `n` mappings over `n` Deployments (no pods) and `secrets` secrets: time to every mapping Ready from
  * cold; then a second replica takes over from the first and a rotation is sent the moment it leads.
+ * With `discover`, Deployment i mounts the SecretProviderClass of secret i mod `secrets` and every
+ * mapping discovers its consumers (n / secrets each) instead of selecting one Deployment by label.
  */
-export async function scale(n: number, secretsCount: number, idleSeconds: number): Promise<ScaleResult> {
+export async function scale(
+  n: number,
+  secretsCount: number,
+  idleSeconds: number,
+  discover = false,
+): Promise<ScaleResult> {
   const sc = await benchScope('bench-scale');
   const ns = sc.namespace;
-  progress(`scale: creating ${secretsCount} secrets, ${n} Deployments, ${n} mappings`);
-  const secrets = await createSecrets('scale', secretsCount);
-  const names = Array.from({ length: n }, (_, i) => `d-${i}`);
-  await createDeployments(ns, names, () => ({}), 0);
-  await createMappings(
-    ns,
-    names.map((name, i) => ({
-      secretId: secrets[i % secretsCount].name,
-      selector: { matchLabels: { w: name } },
-    })),
-  );
+  const secrets = await createFixtures(ns, n, secretsCount, discover);
   const q = await testQueue(sc);
   const watch = await readyWatch(ns);
   const env = { LEADER_ELECTION_NAMESPACE: ns, RESYNC_INTERVAL: '0s' };
@@ -160,6 +160,7 @@ export async function scale(n: number, secretsCount: number, idleSeconds: number
   for (const c of sc.cleanups.reverse()) await c().catch(() => undefined);
   await kc(['delete', 'namespace', ns, '--wait=false']);
   return {
+    discover,
     mappings: n,
     secrets: secretsCount,
     workloads: n,
@@ -186,6 +187,73 @@ function componentCpu(): { used(operatorPid: number): Record<string, number> } {
     }),
   };
 }
+
+/** The secrets, Deployments `d-<i>` and mappings of the scale phase (see scale()). */
+async function createFixtures(
+  ns: string,
+  n: number,
+  secretsCount: number,
+  discover: boolean,
+): Promise<BenchSecret[]> {
+  const kind = discover ? 'discovering ' : '';
+  progress(`scale: creating ${secretsCount} secrets, ${n} Deployments, ${n} ${kind}mappings`);
+  const secrets = await createSecrets('scale', secretsCount);
+  const names = Array.from({ length: n }, (_, i) => `d-${i}`);
+  if (discover)
+    await createProviderClasses(
+      ns,
+      secrets.map((s) => s.name),
+    );
+  await createDeployments(ns, names, () => ({}), {
+    replicas: 0,
+    podSpec: (i) => (discover ? mountsClass(i % secretsCount) : {}),
+  });
+  const secretOf = (i: number): string => secrets[i % secretsCount].name;
+  await createMappings(
+    ns,
+    names.map((name, i) =>
+      discover
+        ? { secretId: secretOf(i), discover: true }
+        : { secretId: secretOf(i), selector: { matchLabels: { w: name } } },
+    ),
+  );
+  return secrets;
+}
+
+/** One SecretProviderClass (provider aws) per secret, named `spc-<index>`. */
+async function createProviderClasses(namespace: string, secretNames: string[]): Promise<void> {
+  const { custom } = await adminClients();
+  for (const [i, name] of secretNames.entries()) {
+    await custom.createNamespacedCustomObject({
+      group: 'secrets-store.csi.x-k8s.io',
+      version: 'v1',
+      namespace,
+      plural: 'secretproviderclasses',
+      body: {
+        apiVersion: 'secrets-store.csi.x-k8s.io/v1',
+        kind: 'SecretProviderClass',
+        metadata: { name: `spc-${i}` },
+        spec: {
+          provider: 'aws',
+          parameters: { objects: `- objectName: ${name}\n  objectType: secretsmanager` },
+        },
+      },
+    });
+  }
+}
+
+const mountsClass = (i: number): Partial<V1PodSpec> => ({
+  volumes: [
+    {
+      name: 'secrets',
+      csi: {
+        driver: 'secrets-store.csi.k8s.io',
+        readOnly: true,
+        volumeAttributes: { secretProviderClass: `spc-${i}` },
+      },
+    },
+  ],
+});
 
 /** Removes the finalizer of every mapping of the namespace (no operator runs any more). */
 async function stripAll(namespace: string): Promise<void> {
