@@ -56,21 +56,22 @@ export class ConsumerCache {
   constructor(private readonly opts: ConsumerCacheOptions) {
     if (opts.served.providerClasses) {
       this.informers.push(
-        this.informer(
-          'SecretProviderClasses',
-          OPTIONAL_APIS.providerClasses,
-          projectProviderClass,
-          this.providerClasses,
-        ),
+        this.informer({
+          what: 'SecretProviderClasses',
+          ref: OPTIONAL_APIS.providerClasses,
+          project: projectProviderClass,
+          index: this.providerClasses,
+          problemOf: (p) => p.problem,
+        }),
       );
     }
     if (opts.served.externalSecrets) {
-      this.esInformer = this.informer(
-        'ExternalSecrets',
-        OPTIONAL_APIS.externalSecrets,
-        projectExternalSecret,
-        this.externalSecrets,
-      );
+      this.esInformer = this.informer({
+        what: 'ExternalSecrets',
+        ref: OPTIONAL_APIS.externalSecrets,
+        project: projectExternalSecret,
+        index: this.externalSecrets,
+      });
       this.informers.push(this.esInformer);
     }
   }
@@ -105,14 +106,33 @@ export class ConsumerCache {
     this.esInformer?.observe(raw);
   }
 
-  private informer<T extends Cached & { namespace: string; name: string }>(
-    what: string,
-    ref: { group: string; version: string; plural: string },
-    project: (raw: RawObject) => T,
-    index: ByNamespace<T>,
-  ): Informer<T> {
+  /**
+   * An informer into `index` that tells the operator of each change. An object the projection could
+   * not read (`problemOf`) is skipped by discovery: said once per new problem, so a user can tell why.
+   */
+  private informer<T extends Cached & { namespace: string; name: string }>({
+    what,
+    ref,
+    project,
+    index,
+    problemOf,
+  }: {
+    what: string;
+    ref: { group: string; version: string; plural: string; kind: string };
+    project: (raw: RawObject) => T;
+    index: ByNamespace<T>;
+    problemOf?: (obj: T) => string | undefined;
+  }): Informer<T> {
     const res = { ...ref, namespace: this.opts.namespace };
-    const changed = (obj: T): void => this.opts.onChange(obj.namespace);
+    const changed = (old: T | undefined, obj: T): void => {
+      const problem = problemOf?.(obj);
+      if (problem && problem !== (old && problemOf?.(old)))
+        this.opts.logger.warn(`${ref.kind} could not be read; its mounts are not discovered`, {
+          [ref.kind]: obj.key,
+          problem,
+        });
+      this.opts.onChange(obj.namespace);
+    };
     return new Informer<T>({
       what,
       kubeConfig: this.opts.kubeConfig,
@@ -122,15 +142,15 @@ export class ConsumerCache {
       logger: this.opts.logger,
       onAdd: (obj) => {
         index.put(obj);
-        changed(obj);
+        changed(undefined, obj);
       },
       onUpdate: (old, obj) => {
         index.put(obj);
-        if (!sameProjection(old, obj)) changed(obj);
+        if (!sameProjection(old, obj)) changed(old, obj);
       },
       onDelete: (old) => {
         index.remove(old);
-        changed(old);
+        this.opts.onChange(old.namespace);
       },
     });
   }
