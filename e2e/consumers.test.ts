@@ -217,10 +217,31 @@ async function entries(namespace: string, mapping: string): Promise<Map<string, 
   return new Map((m.status?.workloads ?? []).map((w) => [`${w.kind}/${w.name}`, w]));
 }
 
-function esoPid(state: { processes: { name: string; pid: number }[] }): number {
-  const p = state.processes.find((x) => x.name === 'external-secrets');
-  if (!p) throw new Error('External Secrets Operator is not running in the environment');
-  return p.pid;
+/** Runs `fn` with the environment's External Secrets Operator stopped (SIGSTOP), resumed after. */
+async function whileEsoStopped<T>(
+  state: { processes: { name: string; pid: number }[] },
+  fn: () => Promise<T>,
+): Promise<T> {
+  const eso = state.processes.find((x) => x.name === 'external-secrets');
+  if (!eso) throw new Error('External Secrets Operator is not running in the environment');
+  process.kill(eso.pid, 'SIGSTOP');
+  try {
+    return await fn();
+  } finally {
+    process.kill(eso.pid, 'SIGCONT');
+  }
+}
+
+/**
+ * A secret `<ns>-db` copied by ESO into the Secret `db-creds` (ExternalSecret `db`, SecretStore `aws`),
+ * returned once ESO has synced it.
+ */
+async function esoBackedSecret(ns: string, refreshInterval?: string): Promise<{ arn: string }> {
+  const secret = await createSecret(`${ns}-db`);
+  await secretStore(ns);
+  await externalSecret(ns, 'db', { key: `${ns}-db`, target: 'db-creds', refreshInterval });
+  await waitFor('ESO synced', async () => (await secretValue(ns, 'db-creds')) === 'initial');
+  return secret;
 }
 
 async function operatorFor(scope: Scope): Promise<{ op: RunningOperator; queueUrl: string }> {
@@ -232,8 +253,6 @@ async function operatorFor(scope: Scope): Promise<{ op: RunningOperator; queueUr
     queueUrl: queue.queueUrl,
   };
 }
-
-const rotateNow = (name: string, arn: string): Promise<string> => rotate(name, arn);
 
 /** A new version holding {"password": value}; returns its id (no event: the caller sends one if needed). */
 async function putJson(name: string, password: string): Promise<string> {
@@ -257,6 +276,13 @@ e2eTest(
     // By partial ARN (no suffix) and by name: both resolve to the secret.
     await secretProviderClass(ns, 'db-csi', [secret.arn.replace(/-[A-Za-z0-9]{6}$/, '')]);
     await secretProviderClass(ns, 'other-csi', [`${ns}-other`]);
+    // Objects that are not a YAML list: skipped by discovery, and the operator says why.
+    await apply(ns, {
+      apiVersion: 'secrets-store.csi.x-k8s.io/v1',
+      kind: 'SecretProviderClass',
+      metadata: { name: 'broken-csi' },
+      spec: { provider: 'aws', parameters: { objects: '- objectName: [unclosed' } },
+    });
     await externalSecret(ns, 'db', { key: `${ns}-db`, property: 'password', target: 'db-creds' });
     // dataFrom.extract, by full ARN.
     await externalSecret(ns, 'bulk', { extract: secret.arn });
@@ -328,6 +354,9 @@ e2eTest(
     const log = fs.readFileSync(op.log, 'utf8');
     for (const kind of ['ExternalSecret', 'SecretProviderClass', 'Rollout'])
       assert.equal(log.split(`"${kind} (`).length - 1, 1, `${kind} path announced once`);
+    const unreadable = log.split('\n').filter((l) => l.includes('could not be read'));
+    assert.equal(unreadable.length, 1, 'the unreadable SecretProviderClass said once');
+    assert.match(unreadable[0], new RegExp(`"SecretProviderClass":"${ns}/broken-csi"`));
   },
   { timeout: 240_000 },
 );
@@ -338,21 +367,15 @@ e2eTest(
     const ns = scope.namespace;
     const state = await environment();
     const { op } = await operatorFor(scope);
-    const secret = await createSecret(`${ns}-db`);
-    await secretStore(ns);
-    await externalSecret(ns, 'db', { key: `${ns}-db`, target: 'db-creds' });
-    await waitFor('ESO synced', async () => (await secretValue(ns, 'db-creds')) === 'initial');
+    const secret = await esoBackedSecret(ns);
     await createConsumer(ns, 'Deployment', 'web', { env: ['db-creds'] });
     await applyMapping(ns, 'm', { secretId: `${ns}-db`, workloads: [{ kind: 'Deployment', name: 'web' }] });
     await waitReason(ns, 'm', 'WatchingSecret');
     const generation = (await getObject(ns, 'Deployment', 'web')).metadata.generation;
 
     // ESO is held still, so the sync can only come when the test lets it.
-    const pid = esoPid(state);
-    process.kill(pid, 'SIGSTOP');
-    let v2: string;
-    try {
-      v2 = await rotateNow(`${ns}-db`, secret.arn);
+    const v2 = await whileEsoStopped(state, async () => {
+      const v2 = await rotate(`${ns}-db`, secret.arn);
       const waiting = await waitFor('WaitingForSync', async () => {
         const w = (await entries(ns, 'm')).get('Deployment/web');
         return w?.state === 'WaitingForSync' ? w : undefined;
@@ -368,9 +391,8 @@ e2eTest(
       assert.ok((await eventReasons(ns, 'm')).includes('SyncRequested'));
       assert.equal(await stampOf(ns, 'Deployment', 'web'), undefined, 'no restart before the sync');
       assert.equal(await secretValue(ns, 'db-creds'), 'initial');
-    } finally {
-      process.kill(pid, 'SIGCONT');
-    }
+      return v2;
+    });
     await waitFor(
       'restarted after the sync',
       async () => (await stampOf(ns, 'Deployment', 'web')) === `${ns}-db@${v2}`,
@@ -397,10 +419,7 @@ e2eTest(
     const ns = scope.namespace;
     const state = await environment();
     await installCrd();
-    const secret = await createSecret(`${ns}-db`);
-    await secretStore(ns);
-    await externalSecret(ns, 'db', { key: `${ns}-db`, target: 'db-creds' });
-    await waitFor('ESO synced', async () => (await secretValue(ns, 'db-creds')) === 'initial');
+    const secret = await esoBackedSecret(ns);
     await createConsumer(ns, 'StatefulSet', 'db-client', { env: ['db-creds'] });
     await applyMapping(ns, 'm', { secretId: `${ns}-db`, discover: true });
     const queue = await testQueue(scope, { withRules: true, visibilityTimeout: 5, maxReceiveCount: 10 });
@@ -413,11 +432,8 @@ e2eTest(
     const [leader, follower] = (await leads(replicas[0])) ? replicas : [replicas[1], replicas[0]];
     const generation = (await getObject(ns, 'StatefulSet', 'db-client')).metadata.generation;
 
-    const pid = esoPid(state);
-    process.kill(pid, 'SIGSTOP');
-    let v2: string;
-    try {
-      v2 = await rotate(`${ns}-db`, secret.arn);
+    const v2 = await whileEsoStopped(state, async () => {
+      const v2 = await rotate(`${ns}-db`, secret.arn);
       const waiting = await waitFor('WaitingForSync with the force-sync written', async () => {
         const w = (await entries(ns, 'm')).get('StatefulSet/db-client');
         const asked = Number((await getExternalSecret(ns, 'db')).metadata.annotations?.['force-sync'] ?? 0);
@@ -435,9 +451,8 @@ e2eTest(
       assert.equal(after?.state, 'WaitingForSync');
       assert.deepEqual(after?.sync, waiting, 'the request carried over, not made anew');
       assert.equal(await stampOf(ns, 'StatefulSet', 'db-client'), undefined, 'no restart before the sync');
-    } finally {
-      process.kill(pid, 'SIGCONT');
-    }
+      return v2;
+    });
     await waitFor(
       'restarted after the sync',
       async () => (await stampOf(ns, 'StatefulSet', 'db-client')) === `${ns}-db@${v2}`,
@@ -453,11 +468,8 @@ e2eTest(
   async (scope) => {
     const ns = scope.namespace;
     const { op } = await operatorFor(scope);
-    const secret = await createSecret(`${ns}-db`);
-    await secretStore(ns);
     // refreshInterval 0: ESO syncs once at creation and ignores force-sync afterwards.
-    await externalSecret(ns, 'db', { key: `${ns}-db`, target: 'db-creds', refreshInterval: '0s' });
-    await waitFor('ESO synced once', async () => (await secretValue(ns, 'db-creds')) === 'initial');
+    const secret = await esoBackedSecret(ns, '0s');
     await createConsumer(ns, 'Deployment', 'web', { envFrom: ['db-creds'] });
     const spec = {
       secretId: `${ns}-db`,
@@ -466,7 +478,7 @@ e2eTest(
     };
     await applyMapping(ns, 'm', spec);
     await waitReason(ns, 'm', 'WatchingSecret');
-    const v2 = await rotateNow(`${ns}-db`, secret.arn);
+    const v2 = await rotate(`${ns}-db`, secret.arn);
     const m = await waitReason(ns, 'm', 'SyncTimedOut');
     const w = m.status?.workloads?.find((e) => e.name === 'web');
     assert.equal(w?.state, 'SyncTimedOut');
@@ -497,7 +509,7 @@ e2eTest(
     await applyMapping(ns, 'm', { secretId: name, workloads: [{ kind: 'Rollout', name: 'web' }] });
     await waitReason(ns, 'm', 'WatchingSecret');
 
-    const v2 = await rotateNow(name, secret.arn);
+    const v2 = await rotate(name, secret.arn);
     await waitFor('Rollout stamped', async () => (await stampOf(ns, 'Rollout', 'web')) === `${name}@${v2}`);
     const first = await getObject(ns, 'Rollout', 'web');
     const restartAt = String(first.spec.restartAt);
@@ -531,7 +543,7 @@ e2eTest(
     );
     assert.ok((await eventReasons(ns, 'm')).includes('RolloutComplete'));
 
-    const v3 = await rotateNow(name, secret.arn);
+    const v3 = await rotate(name, secret.arn);
     await waitFor('restarted for v3', async () => (await stampOf(ns, 'Rollout', 'web')) === `${name}@${v3}`);
     const third = await getObject(ns, 'Rollout', 'web');
     assert.ok(Date.parse(String(third.spec.restartAt)) > Date.parse(restartAt), 'a later restartAt');
