@@ -304,9 +304,11 @@ export async function startOperator(
     watchNamespace?: string;
     env?: Record<string, string>;
     waitReady?: boolean;
+    /** Another environment's AWS endpoint (default: the shared environment's). */
+    awsEndpoint?: string;
   },
 ): Promise<RunningOperator> {
-  const s = await environment();
+  const awsEndpoint = opts.awsEndpoint ?? (await environment()).awsEndpoint;
   const metricsPort = await freePort();
   fs.mkdirSync(logDir, { recursive: true });
   const log = path.join(logDir, `operator-${scope.namespace}-${metricsPort}.log`);
@@ -318,7 +320,7 @@ export async function startOperator(
       KUBECONFIG: opts.kubeconfig,
       WATCH_NAMESPACE: opts.watchNamespace ?? scope.namespace,
       SQS_QUEUE_URL: opts.queueUrl,
-      ...localAwsEnv(s.awsEndpoint),
+      ...localAwsEnv(awsEndpoint),
       METRICS_PORT: String(metricsPort),
       METRICS_BIND_ADDRESS: '127.0.0.1',
       SQS_WAIT_TIME_SECONDS: '2',

@@ -1,17 +1,17 @@
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import type { Mapping } from '../resources/types.js';
-import { awsClientConfig, localAwsEnv } from './env/aws-setup.js';
+import { awsClientConfig } from './env/aws-setup.js';
 import type { EnvState } from './env/env.js';
 import { operatorIdentity } from './env/identity.js';
-import { operatorEntry, repoRoot } from './env/paths.js';
-import { freePort, tail } from './env/processes.js';
+import { repoRoot } from './env/paths.js';
+import { tail } from './env/processes.js';
 import { parse } from 'yaml';
 import {
   createSecret,
@@ -23,6 +23,7 @@ import {
   startOperator,
   testQueue,
   waitFor,
+  type Scope,
 } from './harness.js';
 import { applyMapping, waitReason } from './mapping-helpers.js';
 import { createWorkload, templateState } from './workloads-fixtures.js';
@@ -37,13 +38,13 @@ const run = promisify(execFile);
 test(
   'without the ExternalSecret, SecretProviderClass and Rollout CRDs each path is off, said once at start; mappings still work',
   { timeout: 240_000 },
-  async () => {
+  async (t) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sro-no-peers-'));
     const cli = (cmd: string): Promise<unknown> =>
       run(process.execPath, [path.join(repoRoot, 'dist', 'e2e', 'env', 'cli.js'), cmd], {
         env: { ...process.env, SRO_E2E_DIR: dir, ENV_REAL_NODE: '0', ENV_PEERS: '0' },
       });
-    let operator: ReturnType<typeof spawn> | undefined;
+    const scope: Scope = { t, namespace: 'no-peers', cleanups: [], logs: [] };
     try {
       await cli('up');
       const s = JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8')) as EnvState;
@@ -53,7 +54,7 @@ test(
         if (input !== undefined) child.child.stdin?.end(input);
         return (await child).stdout;
       };
-      const ns = 'no-peers';
+      const ns = scope.namespace;
       await kubectl(['create', 'namespace', ns]);
       await waitFor('default ServiceAccount', () => kubectl(['-n', ns, 'get', 'serviceaccount', 'default']));
       const id = await operatorIdentity(kubectl, s, ns);
@@ -74,36 +75,18 @@ test(
         },
       };
       await kubectl(['apply', '-f', '-'], JSON.stringify(mapping));
-
-      const log = path.join(dir, 'operator.log');
-      const fd = fs.openSync(log, 'a');
-      operator = spawn(process.execPath, [operatorEntry], {
-        stdio: ['ignore', fd, fd],
-        env: {
-          PATH: process.env.PATH,
-          KUBECONFIG: id.kubeconfig,
-          WATCH_NAMESPACE: ns,
-          LEADER_ELECTION_NAMESPACE: ns,
-          SQS_QUEUE_URL: s.queueUrl,
-          SQS_WAIT_TIME_SECONDS: '2',
-          METRICS_PORT: String(await freePort()),
-          METRICS_BIND_ADDRESS: '127.0.0.1',
-          ...localAwsEnv(s.awsEndpoint),
-        },
+      const op = await startOperator(scope, {
+        kubeconfig: id.kubeconfig,
+        queueUrl: s.queueUrl,
+        awsEndpoint: s.awsEndpoint,
       });
-      fs.closeSync(fd);
-      const m = await waitFor(
-        'the mapping reconciled',
-        async () => {
-          if (operator?.exitCode !== null) throw new Error(`operator exited\n${tail(log)}`);
-          const got = JSON.parse(await kubectl(['-n', ns, 'get', 'srm', 'm', '-o', 'json'])) as Mapping;
-          return got.status?.conditions?.some((c) => c.reason === 'WatchingSecret') ? got : undefined;
-        },
-        60_000,
-      );
-      assertPathsOff(m, log);
+      const m = await waitFor('the mapping reconciled', async () => {
+        const got = JSON.parse(await kubectl(['-n', ns, 'get', 'srm', 'm', '-o', 'json'])) as Mapping;
+        return got.status?.conditions?.some((c) => c.reason === 'WatchingSecret') ? got : undefined;
+      });
+      assertPathsOff(m, op.log);
     } finally {
-      operator?.kill('SIGKILL');
+      for (const c of scope.cleanups.reverse()) await c().catch(() => undefined);
       await cli('down').catch(() => undefined);
       fs.rmSync(dir, { recursive: true, force: true });
     }
