@@ -63,3 +63,17 @@ test('a relist replaces the store: missing keys deleted, others added or updated
   assert.deepEqual(store.keys().sort(), ['ns/b', 'ns/c']);
   assert.deepEqual(log, ['add ns/a@1', 'add ns/b@2', 'update ns/b 2→3', 'add ns/c@4', 'delete ns/a']);
 });
+
+test('the answer of our own write never brings back an object whose DELETED event came first', () => {
+  const { store, log } = recording();
+  store.apply('ADDED', raw('a', '5'));
+  // The finalizer-removal PATCH answers with rv 8, but the watch's DELETED (rv 9) arrives first.
+  store.apply('DELETED', raw('a', '9'));
+  store.observe(raw('a', '8'));
+  assert.equal(store.get('ns/a'), undefined, 'no ghost');
+  assert.deepEqual(log, ['add ns/a@5', 'delete ns/a']);
+  // A write answer for a key still held updates it (read-your-writes).
+  store.apply('ADDED', raw('b', '10'));
+  store.observe(raw('b', '11', 'ours'));
+  assert.equal(store.get('ns/b')?.label, 'ours');
+});

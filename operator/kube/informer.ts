@@ -126,10 +126,7 @@ export class Store<T extends Cached> {
     return this.items.size;
   }
 
-  /**
-   * A watch event, or the answer of a write of ours (read-your-writes: a pass that follows at once
-   * sees its own write, without a GET). Anything older than what the store holds is skipped.
-   */
+  /** A watch event. Anything older than what the store holds is skipped. */
   apply(phase: 'ADDED' | 'MODIFIED' | 'DELETED', raw: RawObject): void {
     const obj = this.project(raw);
     if (phase === 'DELETED') {
@@ -138,6 +135,18 @@ export class Store<T extends Cached> {
     }
     const old = this.items.get(obj.key);
     if (old && olderThan(obj.resourceVersion, old.resourceVersion)) return;
+    this.put(obj);
+  }
+
+  /**
+   * The answer of a write of ours (read-your-writes: a pass that follows at once sees its own write,
+   * without a GET). It only updates a key the store holds: the answer may land after the object's
+   * DELETED event (the PATCH that removes our finalizer does), and must not bring it back as a ghost.
+   */
+  observe(raw: RawObject): void {
+    const obj = this.project(raw);
+    const old = this.items.get(obj.key);
+    if (!old || olderThan(obj.resourceVersion, old.resourceVersion)) return;
     this.put(obj);
   }
 
@@ -216,7 +225,7 @@ export class Informer<T extends Cached> {
 
   /** Read-your-writes: the object a write of ours returned (see Store.apply). */
   observe(raw: RawObject): void {
-    this.store.apply('MODIFIED', raw);
+    this.store.observe(raw);
   }
 
   /** Lists every page, replaces the store; returns the list's resourceVersion. */

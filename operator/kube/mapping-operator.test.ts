@@ -33,6 +33,11 @@ test('only spec changes and deletions call for a pass, not our own status writes
     false,
     'already deleting',
   );
+  assert.equal(
+    needsPass(m(1, { uid: 'u1' }), m(1, { uid: 'u2' })),
+    true,
+    'deleted and recreated between two lists: same generation, another object',
+  );
 });
 
 test('the cache keeps spec, status and the metadata passes read, not managedFields or annotations', () => {

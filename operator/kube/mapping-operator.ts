@@ -50,14 +50,19 @@ const keyOf = (m: { metadata?: { namespace?: string; name?: string } }): string 
   `${m.metadata?.namespace ?? ''}/${m.metadata?.name ?? ''}`;
 
 /**
- * Whether a mapping's update calls for a pass: a spec change (generation) or a deletion starting.
+ * Whether a mapping's update calls for a pass: a spec change (generation), a deletion starting, or
+ * another object under the same name (deleted and recreated between two lists: same generation).
  * Our own status writes change neither, and a pass for them would only delay the pass a rotation
  * signal needs. Pure.
  */
 export function needsPass(old: Mapping, m: Mapping): boolean {
   const a = old.metadata;
   const b = m.metadata;
-  return a.generation !== b.generation || Boolean(a.deletionTimestamp) !== Boolean(b.deletionTimestamp);
+  return (
+    a.uid !== b.uid ||
+    a.generation !== b.generation ||
+    Boolean(a.deletionTimestamp) !== Boolean(b.deletionTimestamp)
+  );
 }
 
 /**

@@ -105,3 +105,14 @@ test('a delay longer than a timer can wait is clamped, not turned into a 1 ms bu
   mock.timers.tick(2 ** 31 - 1);
   assert.equal(q.length, 1, 'run after the longest a timer waits');
 });
+
+test('after shutDown, get() hands out nothing more: queued keys are discarded, not run', async () => {
+  const q = new WorkQueue();
+  for (let i = 0; i < 1000; i++) q.add(`ns/m${i}`);
+  assert.equal(await q.get(), 'ns/m0');
+  q.shutDown();
+  assert.equal(await q.get(), undefined, 'a key queued before the end is not handed out');
+  assert.equal(q.length, 0);
+  q.add('ns/late');
+  assert.equal(await q.get(), undefined);
+});

@@ -94,11 +94,14 @@ export class WorkQueue {
     this.waiting.delete(key);
   }
 
-  /** The next key to process, or undefined once shut down. Call done(key) when finished. */
+  /**
+   * The next key to process, or undefined once shut down — keys still queued then are discarded: a
+   * term that ended must not run thousands of passes the next leader runs anyway. Call done(key).
+   */
   get(): Promise<string | undefined> {
+    if (this.shuttingDown) return Promise.resolve(undefined);
     const key = this.queue.shift();
     if (key !== undefined) return Promise.resolve(this.take(key));
-    if (this.shuttingDown) return Promise.resolve(undefined);
     return new Promise((resolve) => this.getters.push(resolve));
   }
 
@@ -121,6 +124,9 @@ export class WorkQueue {
     this.shuttingDown = true;
     for (const w of this.waiting.values()) clearTimeout(w.timer);
     this.waiting.clear();
+    this.queue.length = 0;
+    this.dirty.clear();
+    this.urgent.clear();
     for (const g of this.getters.splice(0)) g(undefined);
   }
 
