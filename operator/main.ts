@@ -2,18 +2,16 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { Server } from 'node:http';
-import { Resync } from './aws/resync.js';
 import { SecretVersions } from './aws/secret-versions.js';
-import { SqsPoller } from './aws/sqs-poller.js';
 import { EventRecorder } from './kube/events.js';
 import { ExternalSecrets } from './kube/external-secrets.js';
 import { loadKubeConfig } from './kube/kube.js';
 import { LeaderElector } from './kube/leader-election.js';
-import { MappingOperator } from './kube/mapping-operator.js';
+import { LeadershipTerms } from './leadership-term.js';
+import { MappingOperator } from './mapping-operator.js';
 import { servedApis } from './kube/optional-apis.js';
 import { Workloads } from './kube/workloads.js';
 import { TokenBucket } from './loop/rate-limit.js';
-import { RolloutSlots } from './loop/rollout-slots.js';
 import { ConfigError, loadConfig, type Config } from './runtime/config.js';
 import { describe } from './runtime/errors.js';
 import { startHealthServer } from './runtime/health.js';
@@ -22,15 +20,9 @@ import { Metrics } from './runtime/metrics.js';
 
 const COMPONENT = 'secrets-rotation-operator';
 
-/** What runs only while this process leads: the reconcile loop, the SQS poller and the resync. */
-interface Term {
-  poller: SqsPoller;
-  stop(): Promise<void>;
-}
-
 /**
- * Wires config and clients: the Operator subclass (caches, queue, reconcile), the SQS poller and the
- * resync for each leadership term, leader election, health and metrics. Returns a stop function.
+ * Wires config and clients: the Operator subclass (caches, router, the loop of each term), the
+ * leadership terms (loop, SQS poller, resync), leader election, health and metrics. Returns a stop function.
  */
 export async function run(config: Config, logger: Logger): Promise<() => Promise<void>> {
   const kc = loadKubeConfig(config.kubeRequestTimeoutMs);
@@ -62,6 +54,7 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
     versions,
     served,
     concurrency: config.maxConcurrentReconciles,
+    maxConcurrentRollouts: config.maxConcurrentRollouts,
     pass: {
       versions,
       workloads: new Workloads(api, COMPONENT),
@@ -73,9 +66,6 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
       onSyncWait: (outcome, seconds) => metrics.externalSecretSyncWait.observe({ outcome }, seconds),
       takeRestartToken: () => bucket.take(),
       dryRun: config.dryRun,
-      rolloutSlots: new RolloutSlots(config.maxConcurrentRollouts, (keys) =>
-        keys.forEach((k) => operator.enqueue(k)),
-      ),
       rolloutDeadlineMs: config.rolloutDeadlineMs,
     },
     hooks: {
@@ -87,58 +77,7 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
     },
   });
 
-  let term: Term | undefined;
-  /** Pollers of ended terms whose last long poll may still return messages to release. */
-  const closing = new Set<Promise<void>>();
-  const startTerm = (): void => {
-    operator.startLoop();
-    const poller = new SqsPoller({
-      sqs,
-      queueUrl: config.sqsQueueUrl,
-      versions,
-      index: operator.index,
-      signal: (key, signal) => operator.signal(key, signal),
-      logger,
-      metrics,
-      waitTimeSeconds: config.sqsWaitTimeSeconds,
-      maxInFlight: config.maxMessagesInFlight,
-      maxHoldMs: config.messageMaxHoldMs,
-    });
-    const resync = new Resync({
-      intervalMs: config.resyncIntervalMs,
-      versions,
-      index: operator.index,
-      keys: () => operator.keys(),
-      enqueue: (key) => operator.enqueue(key),
-      logger,
-    });
-    poller.start();
-    resync.start();
-    metrics.leader.set(1);
-    term = {
-      poller,
-      // Receiving stops first; the loop's end then rejects pending signals (their messages are
-      // released at once for the next leader) and abandons passes before their next write.
-      stop: async () => {
-        metrics.leader.set(0);
-        resync.stop();
-        poller.stopReceiving();
-        await operator.stopLoop();
-        await poller.stop();
-        const closed = poller.closed.finally(() => closing.delete(closed));
-        closing.add(closed);
-      },
-    };
-    logger.info('leading: reconciling mappings and polling SQS', {
-      queue: config.sqsQueueUrl,
-      resyncIntervalMs: config.resyncIntervalMs,
-    });
-  };
-  const endTerm = async (): Promise<void> => {
-    const ending = term;
-    term = undefined;
-    await ending?.stop();
-  };
+  const terms = new LeadershipTerms({ config, operator, sqs, versions, logger, metrics });
 
   const elector = config.leaderElection
     ? new LeaderElector(
@@ -151,10 +90,10 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
   let server: Server | undefined;
   if (config.metricsPort > 0) {
     server = await startHealthServer(config.metricsPort, config.metricsBindAddress, metrics, () => {
-      const polling = term?.poller.isRunning ?? false;
+      const polling = terms.polling;
       return {
-        ok: operator.hasSynced && (term === undefined || polling),
-        detail: `watch synced: ${operator.hasSynced}, leader: ${term !== undefined}, sqs poller running: ${polling}`,
+        ok: operator.hasSynced && (!terms.leading || polling),
+        detail: `watch synced: ${operator.hasSynced}, leader: ${terms.leading}, sqs poller running: ${polling}`,
       };
     });
   }
@@ -164,15 +103,19 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
     namespace: config.watchNamespace ?? '(all)',
     leaderElection: Boolean(elector),
   });
-  if (elector) void elector.run(startTerm, endTerm);
-  else startTerm();
+  if (elector)
+    void elector.run(
+      () => terms.start(),
+      () => terms.end(),
+    );
+  else terms.start();
   return async () => {
-    await endTerm();
+    await terms.end();
     operator.stop();
     // The Lease goes first, so a follower leads while our last long poll returns (≤ its wait time)
     // and hands back what it received.
     await elector?.release();
-    await Promise.all(closing);
+    await terms.closed();
     server?.close();
   };
 }

@@ -14,6 +14,8 @@ export type ParsedMessage =
       occurredAt?: number;
       /** The version the event says became current, when it names one. */
       versionId?: string;
+      /** Every name or ARN the event gives for the secret (routing matches any of them). */
+      aliases?: string[];
     }
   /** A Secrets Manager event that cannot change the current value: acknowledge, restart nothing. */
   | { kind: 'ignored'; eventKind: string; reason: string; secretId?: string }
@@ -101,6 +103,7 @@ function parseLabelUpdated(event: Json): ParsedMessage {
     eventKind: 'SecretLabelUpdated',
     reason: 'AWSCURRENT label moved',
     ...(versionId ? { versionId } : {}),
+    ...aliasesOf(secretId, [...resources, str(detail.arn), str(detail.name)]),
   };
 }
 
@@ -124,6 +127,12 @@ const NO_VALUE_CHANGE = new Set([
   'ListSecrets',
   'ListSecretVersionIds',
 ]);
+
+/** The ids beside `secretId` an event gives for its secret, if any. */
+function aliasesOf(secretId: string, ids: (string | undefined)[]): { aliases?: string[] } {
+  const aliases = [...new Set(ids.filter((id): id is string => id !== undefined && id !== secretId))];
+  return aliases.length ? { aliases } : {};
+}
 
 function apiCallSecretId(detail: Json): string | undefined {
   return (
@@ -162,6 +171,11 @@ function parseApiCall(detail: Json): ParsedMessage {
     eventKind: eventName,
     reason: verdict.reason,
     ...(versionId ? { versionId } : {}),
+    ...aliasesOf(secretId, [
+      str(get(detail, 'responseElements', 'arn')),
+      str(get(detail, 'responseElements', 'aRN')),
+      str(get(detail, 'requestParameters', 'name')),
+    ]),
   };
 }
 

@@ -1,12 +1,12 @@
 import { describe } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
-import type { MappingIndex } from './mapping-index.js';
+import type { SecretRouter } from './secret-router.js';
 import type { SecretVersions } from './secret-versions.js';
 
 export interface ResyncDeps {
   intervalMs: number;
   versions: SecretVersions;
-  index: MappingIndex;
+  router: Pick<SecretRouter, 'arns'>;
   /** Every mapping key the watch knows. */
   keys: () => string[];
   enqueue: (key: string) => void;
@@ -38,7 +38,7 @@ export class Resync {
 
   async run(): Promise<void> {
     const started = Date.now();
-    const arns = [...this.deps.index.arns()];
+    const arns = [...this.deps.router.arns()];
     for (const arn of arns) {
       try {
         await this.deps.versions.resolve(arn, { notBefore: started });

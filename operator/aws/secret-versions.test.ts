@@ -134,3 +134,25 @@ test('AWSCURRENT on two versions: the one the event names wins, for later passes
   assert.equal((await sv.resolve('db')).currentVersionId, 'v2', 'a pass reading the cache sees the same');
   assert.deepEqual(anomalies, [['v1', 'v2']]);
 });
+
+test('answers older than the TTL are dropped as new ones arrive, without a resync (followers, RESYNC_INTERVAL=0s)', async (t) => {
+  t.mock.timers.enable({ apis: ['Date'] });
+  let n = 0;
+  const client = {
+    send: (cmd: DescribeSecretCommand) => {
+      const id = cmd.input.SecretId ?? '';
+      n++;
+      return Promise.resolve({
+        ARN: `arn:aws:secretsmanager:us-east-1:1:secret:${id}-AbCdEf`,
+        Name: id,
+        VersionIdsToStages: { [`v${n}`]: ['AWSCURRENT'] },
+      });
+    },
+  } as unknown as SecretsManagerClient;
+  const sv = new SecretVersions(client, 1000);
+  for (let i = 0; i < 50; i++) await sv.resolve(`s${i}`);
+  assert.equal(sv.size, 50);
+  t.mock.timers.tick(5000);
+  await sv.resolve('fresh');
+  assert.equal(sv.size, 1, 'only the fresh answer is kept');
+});

@@ -89,6 +89,8 @@ export class SecretVersions {
    * over thousands of mappings must not queue a rotation's lookup behind hundreds of its own.
    */
   private readonly background = new Slots(BACKGROUND_CALLS);
+  /** When answers past their TTL were last dropped: at most once per TTL, on every replica. */
+  private prunedAt = 0;
 
   constructor(
     private readonly client: SecretsManagerClient,
@@ -151,8 +153,14 @@ export class SecretVersions {
   }
 
   /** Drops entries older than the TTL, and aliases that point nowhere, so memory stays bounded. */
+  /** How many secrets have a cached answer. */
+  get size(): number {
+    return this.byArn.size;
+  }
+
   prune(): void {
-    const floor = Date.now() - this.ttlMs;
+    this.prunedAt = Date.now();
+    const floor = this.prunedAt - this.ttlMs;
     for (const [arn, v] of this.byArn) if (v.fetchedAt < floor) this.byArn.delete(arn);
     for (const [id, arn] of this.aliases) if (!this.byArn.has(arn)) this.aliases.delete(id);
   }
@@ -173,6 +181,8 @@ export class SecretVersions {
     if (!previous || previous.fetchedAt <= startedAt) this.byArn.set(out.ARN, version);
     this.aliases.set(secretId, out.ARN);
     this.aliases.set(out.ARN, out.ARN);
+    // Bounded on every replica, whether or not it leads or runs a resync.
+    if (Date.now() - this.prunedAt > this.ttlMs) this.prune();
     return version;
   }
 

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Metrics } from '../runtime/metrics.js';
 import { SecretNotFoundError, TermEndedError } from '../runtime/errors.js';
-import { MappingIndex } from './mapping-index.js';
+import { SecretRouter } from './secret-router.js';
 import type { SecretVersions } from './secret-versions.js';
 import { SqsPoller } from './sqs-poller.js';
 import { loadFixture } from './fixtures/index.js';
@@ -32,8 +32,9 @@ async function run(
   messages: Message[],
   opts: {
     redrive?: boolean;
-    index?: MappingIndex;
+    router?: SecretRouter;
     describe?: () => Promise<{ arn: string }>;
+    describeCalls?: { n: number };
   } = {},
 ): Promise<Run> {
   const out: Run = { deleted: [], released: [], signalled: [] };
@@ -58,7 +59,8 @@ async function run(
   } as unknown as SQSClient;
   const versions = {
     resolve: () =>
-      (opts.describe ?? (() => Promise.resolve({ arn: ARN })))().then((v) => ({
+      (opts.describeCalls && opts.describeCalls.n++,
+      opts.describe ?? (() => Promise.resolve({ arn: ARN })))().then((v) => ({
         ...v,
         name: 'eks-controller-test-secret',
         currentVersionId: 'v2',
@@ -69,7 +71,7 @@ async function run(
     sqs,
     queueUrl: 'q',
     versions,
-    index: opts.index ?? new MappingIndex(),
+    router: opts.router ?? routerWith({}),
     signal: (key) => {
       out.signalled.push(key);
       return Promise.resolve();
@@ -89,18 +91,53 @@ const msg = (id: string, body: string): Message => ({ MessageId: id, ReceiptHand
 const putSecretValue = loadFixture('put-secret-value.json');
 const pending = loadFixture('put-secret-value-pending.json');
 
+/** A router following `mappings` (key → secretId), each resolved to ARN unless said otherwise. */
+function routerWith(mappings: Record<string, string>, resolveTo = ARN): SecretRouter {
+  const router = new SecretRouter({
+    resolve: () => new Promise(() => {}),
+    logger: silent,
+  });
+  for (const [key, id] of Object.entries(mappings)) {
+    router.follow(key, id);
+    if (resolveTo) router.confirm(key, id, resolveTo);
+  }
+  return router;
+}
+
 test('a rotation for a mapped secret signals the mapping, then deletes the message', async () => {
-  const index = new MappingIndex();
-  index.set('ns/m', ARN);
-  const r = await run([msg('a', putSecretValue)], { index });
+  const r = await run([msg('a', putSecretValue)], {
+    router: routerWith({ 'ns/m': 'eks-controller-test-secret' }),
+  });
   assert.deepEqual(r.signalled, ['ns/m']);
   assert.deepEqual(r.deleted, ['a']);
 });
 
 test('events that cannot change the value, and secrets no mapping watches, are acknowledged', async () => {
-  const r = await run([msg('pending', pending), msg('unmapped', putSecretValue)]);
+  const describeCalls = { n: 0 };
+  const r = await run([msg('pending', pending), msg('unmapped', putSecretValue)], {
+    router: routerWith(
+      { 'ns/other': 'another-secret' },
+      'arn:aws:secretsmanager:us-east-1:123456789012:secret:another-secret-QwErTy',
+    ),
+    describeCalls,
+  });
   assert.deepEqual(r.signalled, []);
   assert.deepEqual(r.deleted.sort(), ['pending', 'unmapped']);
+  assert.equal(describeCalls.n, 0, 'a secret no mapping can watch costs no DescribeSecret');
+});
+
+test('a secret named like a mapped one but with another ARN (another account) is described, then not routed', async () => {
+  const describeCalls = { n: 0 };
+  const r = await run([msg('a', putSecretValue)], {
+    router: routerWith(
+      { 'ns/m': 'eks-controller-test-secret' },
+      'arn:aws:secretsmanager:us-east-1:999999999999:secret:eks-controller-test-secret-ZzZzZz',
+    ),
+    describeCalls,
+  });
+  assert.equal(describeCalls.n, 1);
+  assert.deepEqual(r.signalled, []);
+  assert.deepEqual(r.deleted, ['a']);
 });
 
 test('malformed: left for the dead-letter queue with a redrive policy, deleted without one', async () => {
@@ -111,7 +148,9 @@ test('malformed: left for the dead-letter queue with a redrive policy, deleted w
 });
 
 test('a transient DescribeSecret failure leaves the message; a missing secret acknowledges it', async () => {
+  const router = routerWith({ 'ns/m': 'eks-controller-test-secret' });
   const transient = await run([msg('t', putSecretValue)], {
+    router,
     describe: () => Promise.reject(new Error('throttled')),
   });
   assert.deepEqual(
@@ -120,19 +159,17 @@ test('a transient DescribeSecret failure leaves the message; a missing secret ac
     'left: redelivered after its visibility',
   );
   const missing = await run([msg('m', putSecretValue)], {
+    router,
     describe: () => Promise.reject(new SecretNotFoundError('gone')),
   });
   assert.deepEqual(missing.deleted, ['m']);
 });
 
-test('while a mapping still resolves its secret, a message for an unknown secret is not acknowledged', async () => {
-  const index = new MappingIndex();
-  index.resolving('ns/new');
-  const waiting = run([msg('early', putSecretValue)], { index });
-  await new Promise((r) => setTimeout(r, 20));
-  index.set('ns/new', ARN);
-  const r = await waiting;
-  assert.deepEqual(r.signalled, ['ns/new'], 'routed once the mapping resolved');
+test('a mapping whose secret is not resolved yet is signalled when the event names its secret', async () => {
+  const r = await run([msg('early', putSecretValue)], {
+    router: routerWith({ 'ns/new': 'eks-controller-test-secret' }, ''),
+  });
+  assert.deepEqual(r.signalled, ['ns/new'], 'its pass decides');
   assert.deepEqual(r.deleted, ['early']);
 });
 
@@ -168,8 +205,7 @@ function pollerOver(
   signal: () => Promise<void>,
   limits: { maxInFlight?: number; maxHoldMs?: number },
 ): SqsPoller {
-  const index = new MappingIndex();
-  index.set('ns/m', ARN);
+  const router = routerWith({ 'ns/m': ARN });
   const versions = {
     resolve: () => Promise.resolve({ arn: ARN, name: 'n', currentVersionId: 'v2', fetchedAt: Date.now() }),
   } as unknown as SecretVersions;
@@ -177,7 +213,7 @@ function pollerOver(
     sqs,
     queueUrl: 'q',
     versions,
-    index,
+    router,
     signal,
     logger: silent,
     metrics: new Metrics(),

@@ -1,25 +1,24 @@
 import {
-  ChangeMessageVisibilityCommand,
-  DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { describe } from '../runtime/errors.js';
-import { SecretNotFoundError, AccessDeniedError, TermEndedError } from '../runtime/errors.js';
-import { metricEventLabel, parseMessage, type ParsedMessage } from './event-parser.js';
+import { AccessDeniedError, SecretNotFoundError, TermEndedError, describe } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
-import type { MappingIndex } from './mapping-index.js';
 import type { Metrics } from '../runtime/metrics.js';
+import { metricEventLabel, parseMessage, type ParsedMessage } from './event-parser.js';
+import type { RotationSignal } from './rotation-signal.js';
+import type { SecretRouter } from './secret-router.js';
 import type { SecretVersions } from './secret-versions.js';
-import type { RotationSignal } from '../loop/signals.js';
+import { MessageActions } from './sqs-messages.js';
 
 export interface PollerDeps {
   sqs: SQSClient;
   queueUrl: string;
-  versions: SecretVersions;
-  index: MappingIndex;
+  versions: Pick<SecretVersions, 'resolve'>;
+  /** Who watches which secret: asked before any AWS call. */
+  router: Pick<SecretRouter, 'candidates' | 'watchers'>;
   /** The reconcile queue's signal entry point; resolves once the signal is recorded. */
   signal: (key: string, signal: RotationSignal) => Promise<void>;
   logger: Logger;
@@ -41,9 +40,6 @@ export interface PollerDeps {
 type Outcome = 'ack' | 'leave' | 'release';
 
 const BODY_LOG_LIMIT = 256;
-
-/** How long a message for an unknown secret waits for mappings still resolving theirs. */
-const RESOLVE_WAIT_MS = 10_000;
 
 /** Allowance for EventBridge's second-precision `time` and for clock skew between AWS and us. */
 const EVENT_TIME_MARGIN_MS = 2000;
@@ -73,12 +69,12 @@ export class SqsPoller {
   private loopDone: Promise<void> = Promise.resolve();
   /** Ends the backoff sleep early (stop()). */
   private wake: () => void = () => {};
-  private visibilityTimeout = 30;
   private hasRedrive = false;
-  private ackBatch: { Id: string; ReceiptHandle: string }[] = [];
-  private ackFlush: Promise<void> | undefined;
+  private readonly messages: MessageActions;
 
-  constructor(private readonly deps: PollerDeps) {}
+  constructor(private readonly deps: PollerDeps) {
+    this.messages = new MessageActions(deps);
+  }
 
   get isRunning(): boolean {
     return this.running;
@@ -108,7 +104,7 @@ export class SqsPoller {
     this.stopReceiving();
     const timeout = new Promise((r) => setTimeout(r, graceMs).unref());
     await Promise.race([Promise.all(this.inflight), timeout]);
-    await this.flushAcks();
+    await this.messages.flushAcks();
   }
 
   /** Resolves once the last long poll returned and its messages, if any, were made visible again. */
@@ -180,7 +176,7 @@ export class SqsPoller {
     const receivedAt = Date.now();
     if (!this.running) {
       // Received after stop(): this term will not handle them; the next leader should, at once.
-      await Promise.all((out.Messages ?? []).map((m) => this.releaseNow(m)));
+      await Promise.all((out.Messages ?? []).map((m) => this.messages.releaseNow(m)));
       return;
     }
     for (const m of out.Messages ?? []) this.track(this.handle(m, receivedAt));
@@ -193,12 +189,12 @@ export class SqsPoller {
         AttributeNames: ['VisibilityTimeout', 'RedrivePolicy'],
       }),
     );
-    this.visibilityTimeout = Number(out.Attributes?.VisibilityTimeout ?? 30) || 30;
+    this.messages.visibilityTimeout = Number(out.Attributes?.VisibilityTimeout ?? 30) || 30;
     this.hasRedrive = Boolean(out.Attributes?.RedrivePolicy);
     this.deps.logger.info('polling SQS', {
       queue: this.deps.queueUrl,
       redrive: this.hasRedrive,
-      visibilityTimeout: this.visibilityTimeout,
+      visibilityTimeout: this.messages.visibilityTimeout,
     });
     return true;
   }
@@ -232,8 +228,8 @@ export class SqsPoller {
     }
     // A term that ended hands every message it did not finish to the next leader at once.
     if (outcome === 'leave' && !this.running) outcome = 'release';
-    if (outcome === 'ack') this.ack(m);
-    else if (outcome === 'release') await this.releaseNow(m);
+    if (outcome === 'ack') this.messages.ack(m);
+    else if (outcome === 'release') await this.messages.releaseNow(m);
   }
 
   private async decide(parsed: ParsedMessage, m: Message, receivedAt: number, log: Logger): Promise<Outcome> {
@@ -268,6 +264,12 @@ export class SqsPoller {
     receivedAt: number,
     log: Logger,
   ): Promise<Outcome> {
+    // Routing by name first: an event for a secret no mapping can be watching costs no AWS call.
+    const candidates = this.deps.router.candidates([parsed.secretId, ...(parsed.aliases ?? [])]);
+    if (candidates.length === 0) {
+      log.debug('no mapping watches this secret; acknowledged', { secret: parsed.secretId });
+      return 'ack';
+    }
     let secret;
     try {
       secret = await this.deps.versions.resolve(parsed.secretId, {
@@ -289,13 +291,7 @@ export class SqsPoller {
       });
       return 'leave';
     }
-    const keys = await this.mappingsOf(secret.arn);
-    if (keys === undefined) {
-      log.info('mappings are still resolving their secrets; the message will be redelivered', {
-        secret: secret.arn,
-      });
-      return 'leave';
-    }
+    const keys = this.deps.router.watchers(secret.arn, candidates);
     if (keys.length === 0) {
       log.debug('no mapping watches this secret; acknowledged', { secret: secret.arn });
       return 'ack';
@@ -307,7 +303,11 @@ export class SqsPoller {
       mappings: keys,
     });
     const signal: RotationSignal = { observedAt: secret.fetchedAt };
-    const recorded = await this.keepInvisible(m, Promise.all(keys.map((k) => this.deps.signal(k, signal))));
+    const recorded = await this.messages.keepInvisible(
+      m,
+      Promise.all(keys.map((k) => this.deps.signal(k, signal))),
+      this.maxHoldMs,
+    );
     if (!recorded) {
       log.warn('message held too long without being recorded; released for redelivery', {
         secret: secret.arn,
@@ -323,111 +323,5 @@ export class SqsPoller {
 
   private get maxHoldMs(): number {
     return this.deps.maxHoldMs ?? 15 * 60_000;
-  }
-
-  /**
-   * The mappings of a secret. When none is known while some mapping's secret is still being resolved
-   * (a new leader, a mapping just created), waits for the resolutions; undefined if they are still
-   * not done, so the message is not acknowledged as irrelevant by mistake.
-   */
-  private async mappingsOf(arn: string): Promise<string[] | undefined> {
-    const keys = this.deps.index.keysFor(arn);
-    if (keys.length > 0 || this.deps.index.unresolved === 0) return keys;
-    const done = await this.deps.index.resolved(RESOLVE_WAIT_MS);
-    const after = this.deps.index.keysFor(arn);
-    return after.length > 0 || done ? after : undefined;
-  }
-
-  /**
-   * Extends the message's visibility while the reconcile loop works on it, so it is not redelivered
-   * meanwhile — for at most maxHoldMs: a message that never settles (a mapping that fails for good)
-   * is then released, so it is redelivered and, past maxReceiveCount, reaches the dead-letter queue
-   * instead of hiding for SQS's 12-hour cap. False when it was held that long.
-   */
-  private async keepInvisible(m: Message, work: Promise<unknown>): Promise<boolean> {
-    const every = Math.max(1, this.visibilityTimeout / 2) * 1000;
-    const timer = setInterval(() => {
-      void this.deps.sqs
-        .send(
-          new ChangeMessageVisibilityCommand({
-            QueueUrl: this.deps.queueUrl,
-            ReceiptHandle: m.ReceiptHandle,
-            VisibilityTimeout: this.visibilityTimeout,
-          }),
-        )
-        .catch((err: unknown) =>
-          this.deps.logger.warn('could not extend message visibility', {
-            messageId: m.MessageId,
-            error: describe(err),
-          }),
-        );
-    }, every);
-    let giveUp: NodeJS.Timeout | undefined;
-    const held = new Promise<false>((r) => (giveUp = setTimeout(() => r(false), this.maxHoldMs)));
-    try {
-      return await Promise.race([work.then(() => true), held]);
-    } finally {
-      clearInterval(timer);
-      clearTimeout(giveUp);
-    }
-  }
-
-  /**
-   * Makes a message visible again at once: a malformed one reaches the redrive limit quickly; one
-   * received after stop() goes to the next leader without waiting for the visibility timeout.
-   */
-  private async releaseNow(m: Message): Promise<void> {
-    try {
-      await this.deps.sqs.send(
-        new ChangeMessageVisibilityCommand({
-          QueueUrl: this.deps.queueUrl,
-          ReceiptHandle: m.ReceiptHandle,
-          VisibilityTimeout: 0,
-        }),
-      );
-    } catch (err) {
-      this.deps.logger.warn('could not release message; it is redelivered after its visibility timeout', {
-        messageId: m.MessageId,
-        error: describe(err),
-      });
-    }
-  }
-
-  private ack(m: Message): void {
-    if (!m.ReceiptHandle) return;
-    this.ackBatch.push({ Id: String(this.ackBatch.length), ReceiptHandle: m.ReceiptHandle });
-    this.ackFlush ??= new Promise<void>((r) => setImmediate(r)).then(() => this.flushAcks());
-  }
-
-  /** DeleteMessageBatch, ten at a time, checking each entry; a failed delete means a harmless redelivery. */
-  private async flushAcks(): Promise<void> {
-    const batch = this.ackBatch;
-    this.ackBatch = [];
-    this.ackFlush = undefined;
-    for (let i = 0; i < batch.length; i += 10) {
-      const entries = batch.slice(i, i + 10).map((e, j) => ({ ...e, Id: String(j) }));
-      try {
-        const out = await this.deps.sqs.send(
-          new DeleteMessageBatchCommand({ QueueUrl: this.deps.queueUrl, Entries: entries }),
-        );
-        this.deps.metrics.messagesAcknowledged.inc(out.Successful?.length ?? 0);
-        this.deps.metrics.awsCalls.inc({
-          operation: 'DeleteMessageBatch',
-          result: out.Failed?.length ? 'partial' : 'success',
-        });
-        for (const f of out.Failed ?? []) {
-          this.deps.logger.warn('message delete failed; it will be redelivered and handled idempotently', {
-            code: f.Code,
-            error: f.Message,
-          });
-        }
-      } catch (err) {
-        this.deps.metrics.awsCalls.inc({ operation: 'DeleteMessageBatch', result: 'error' });
-        this.deps.logger.warn('message delete failed; messages will be redelivered', {
-          error: describe(err),
-          count: entries.length,
-        });
-      }
-    }
   }
 }

@@ -5,8 +5,8 @@ import {
   type MappingSpec,
   type WorkloadKind,
 } from '../../resources/types.js';
-import type { Target } from '../loop/restart-plan.js';
-import { rolloutState, type RolloutObject } from '../loop/rollout.js';
+import type { Target } from './target.js';
+import { rolloutState, type RolloutObject } from './rollout-progress.js';
 import type { Logger } from '../runtime/logger.js';
 import {
   podTemplateUses,

@@ -52,7 +52,8 @@ test('an error backs off and retries; success forgets the backoff', async () => 
 test('requeue-after runs the key again; a signal settles once a pass saw recent enough information', async () => {
   const t = Date.now();
   const { c, results } = scripted([
-    () => ({ requeueAfterMs: 5, observedAt: t - 1000 }),
+    // A long delay: the explicit enqueue below runs the second pass, not a timer racing the assertion.
+    () => ({ requeueAfterMs: 60_000, observedAt: t - 1000 }),
     () => ({ observedAt: t + 1 }),
   ]);
   c.start(1);
@@ -63,7 +64,6 @@ test('requeue-after runs the key again; a signal settles once a pass saw recent 
   assert.equal(settled, false, 'a pass with older information does not settle the signal');
   c.enqueue('ns/a');
   await until(() => settled);
-  // The delayed add and the enqueue may each run a pass: what matters is the order of the first two.
   assert.deepEqual(results.slice(0, 2), ['requeue', 'success']);
   await c.stop();
 });
@@ -100,4 +100,33 @@ test('stop() rejects pending signals at once and aborts the pass in flight', asy
   assert.equal(seen?.aborted, true);
   release();
   await stopped;
+});
+
+test('a pass that observed the secret but failed a step settles its signals, and the queue retries it with backoff', async () => {
+  const t = Date.now();
+  const { c, results, calls } = scripted([
+    () => ({ observedAt: t + 1, failed: 'restart failed for Deployment/web: denied' }),
+    () => ({ observedAt: t + 2, failed: 'restart failed for Deployment/web: denied' }),
+    () => ({ observedAt: t + 3 }),
+  ]);
+  c.start(1);
+  let settled = false;
+  const signalled = c.signal('ns/a', { observedAt: t }).then(() => (settled = true));
+  await until(() => calls() >= 1 && results.length >= 1);
+  await signalled;
+  assert.equal(settled, true, 'the message may be deleted: the mapping recorded what it told');
+  await until(() => results.length === 3);
+  assert.deepEqual(results, ['error', 'error', 'success'], 'the failing step is retried by the queue');
+  await c.stop();
+});
+
+test('stop() is bounded: a pass that never returns does not hold the end of the term', async () => {
+  const queue = new WorkQueue();
+  const c = new Controller(queue, () => new Promise<ReconcileResult>(() => {}), silent, { stopGraceMs: 50 });
+  c.start(1);
+  c.enqueue('ns/stuck');
+  await new Promise((r) => setTimeout(r, 5));
+  const started = Date.now();
+  await c.stop();
+  assert.ok(Date.now() - started < 1000, `stop returned after ${Date.now() - started} ms`);
 });

@@ -1,12 +1,23 @@
 import { TermEndedError, describe } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
 import type { WorkQueue } from './queue.js';
-import type { ReconcileResult } from './reconcile.js';
+import type { ReconcileResult } from './pass.js';
 import { PendingSignals, type RotationSignal } from './signals.js';
 
 export interface ControllerHooks {
   onResult?: (result: 'success' | 'requeue' | 'error', seconds: number) => void;
+  /** What a pass resolved the mapping's secret to (the router takes it). */
+  onRoute?: (key: string, route: NonNullable<ReconcileResult['route']>) => void;
+  /** The mapping is gone. */
+  onGone?: (key: string) => void;
 }
+
+export interface ControllerOptions extends ControllerHooks {
+  /** How long stop() waits for passes in flight before it returns anyway (they write nothing more). */
+  stopGraceMs?: number;
+}
+
+const DEFAULT_STOP_GRACE_MS = 10_000;
 
 /**
  * Runs the reconcile loop over ONE keyed queue with `concurrency` workers. This is the single place
@@ -25,7 +36,7 @@ export class Controller {
     private readonly queue: WorkQueue,
     private readonly reconcile: (key: string, aborted: AbortSignal) => Promise<ReconcileResult>,
     private readonly logger: Logger,
-    private readonly hooks: ControllerHooks = {},
+    private readonly hooks: ControllerOptions = {},
   ) {}
 
   /** A mapping to look at (watch events, resync). */
@@ -50,13 +61,24 @@ export class Controller {
   /**
    * Ends the loop (leadership lost or shutdown): passes in flight are abandoned before their next
    * write — another replica may lead already — and pending signals are rejected at once, so their
-   * messages go back to SQS for the next leader instead of staying hidden. Resolves once no pass runs.
+   * messages go back to SQS for the next leader instead of staying hidden. Keys still queued are
+   * discarded (the next leader visits every mapping). Resolves once no pass runs, or after the grace
+   * period: a pass stuck in I/O can write nothing more, and must not hold the elector or shutdown.
    */
   async stop(): Promise<void> {
     this.term.abort(new TermEndedError());
     this.queue.shutDown();
     this.pending.rejectAll(new TermEndedError());
-    await Promise.all(this.workers);
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<'timeout'>((r) => {
+      timer = setTimeout(() => r('timeout'), this.hooks.stopGraceMs ?? DEFAULT_STOP_GRACE_MS);
+    });
+    const outcome = await Promise.race([Promise.all(this.workers), grace]);
+    clearTimeout(timer);
+    if (outcome === 'timeout')
+      this.logger.warn('passes still running at the end of the term; abandoned (they write nothing more)', {
+        graceMs: this.hooks.stopGraceMs ?? DEFAULT_STOP_GRACE_MS,
+      });
   }
 
   private async work(): Promise<void> {
@@ -78,29 +100,44 @@ export class Controller {
     const started = process.hrtime.bigint();
     const seconds = (): number => Number(process.hrtime.bigint() - started) / 1e9;
     try {
-      const result = await this.reconcile(key, this.term.signal);
-      this.queue.forget(key);
-      if (result.gone) {
-        this.queue.remove(key);
-        this.pending.forget(key);
-        this.hooks.onResult?.('success', seconds());
-        return;
-      }
-      if (result.observedAt !== undefined) this.pending.settle(key, result.observedAt);
-      if (result.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);
-      this.hooks.onResult?.(result.requeueAfterMs !== undefined ? 'requeue' : 'success', seconds());
+      this.conclude(key, await this.reconcile(key, this.term.signal), seconds());
     } catch (err) {
       if (err instanceof TermEndedError) {
         this.logger.debug('pass abandoned: the leadership term ended', { mapping: key });
         return;
       }
-      const delay = this.queue.addRateLimited(key);
-      this.logger.warn('reconcile failed; will retry', {
-        mapping: key,
-        error: describe(err),
-        retryInMs: delay,
-      });
-      this.hooks.onResult?.('error', seconds());
+      this.backOff(key, describe(err), seconds());
     }
+  }
+
+  /** What a pass's result means for the queue, the signals and the router. */
+  private conclude(key: string, result: ReconcileResult, seconds: number): void {
+    if (result.gone) {
+      this.forgetMapping(key, seconds);
+      return;
+    }
+    if (result.route) this.hooks.onRoute?.(key, result.route);
+    // Settled whatever the pass then did: what the signal asked for is recorded in status.
+    if (result.observedAt !== undefined) this.pending.settle(key, result.observedAt);
+    if (result.failed !== undefined) {
+      this.backOff(key, result.failed, seconds);
+      return;
+    }
+    this.queue.forget(key);
+    if (result.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);
+    this.hooks.onResult?.(result.requeueAfterMs !== undefined ? 'requeue' : 'success', seconds);
+  }
+
+  private forgetMapping(key: string, seconds: number): void {
+    this.queue.remove(key);
+    this.pending.forget(key);
+    this.hooks.onGone?.(key);
+    this.hooks.onResult?.('success', seconds);
+  }
+
+  private backOff(key: string, error: string, seconds: number): void {
+    const delay = this.queue.addRateLimited(key);
+    this.logger.warn('reconcile failed; will retry', { mapping: key, error, retryInMs: delay });
+    this.hooks.onResult?.('error', seconds);
   }
 }

@@ -5,7 +5,7 @@ import { parseDuration } from '../runtime/duration.js';
 import { describe, isNotFound } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
 import type { SecretVersion } from '../aws/secret-versions.js';
-import type { ReconcileDeps } from './reconcile.js';
+import type { PassDeps } from './pass.js';
 import { keptEntry, type Planned } from './restart-plan.js';
 import { syncGate, type SyncGate, type SyncRequest } from './sync-gate.js';
 
@@ -14,7 +14,7 @@ export const DEFAULT_SYNC_TIMEOUT = '2m';
 
 export interface ExternalSecretSyncOptions {
   mapping: Mapping;
-  deps: Pick<ReconcileDeps, 'consumers' | 'externalSecrets' | 'aborted' | 'onSyncWait'>;
+  deps: Pick<PassDeps, 'consumers' | 'externalSecrets' | 'aborted' | 'onSyncWait'>;
   log: Logger;
   /** The pass's Event queue (sent after its restarts). */
   event(type: 'Normal' | 'Warning', reason: EventReason, message: string): Promise<void>;

@@ -1,25 +1,7 @@
-import type { RolloutState, WorkloadKind, WorkloadState, WorkloadStatus } from '../../resources/types.js';
+import type { WorkloadState, WorkloadStatus } from '../../resources/types.js';
+import type { Target } from '../kube/target.js';
 
-/** A workload the mapping targets, as found in the cluster. */
-export interface Target {
-  kind: WorkloadKind;
-  name: string;
-  exists: boolean;
-  /** Value of the secretsrotation.io/secret-version annotation on the pod template. */
-  templateVersion?: string;
-  /** The resourceVersion read, so the restart patch fails with 409 if another writer got there first. */
-  resourceVersion?: string;
-  /** A workload that will not roll by itself after a template change. */
-  blocked?: 'Paused' | 'OnDelete';
-  /** How its current rollout stands (see rollout.ts). */
-  rollout?: RolloutState;
-  /** How it consumes the secret through other projects' resources (see consumption.ts). */
-  via?: string[];
-  /** ExternalSecrets whose Secret it reads: a restart waits for their sync (see sync-gate.ts). */
-  externalSecrets?: string[];
-  /** A Rollout's spec.restartAt now: the next one must be later. */
-  restartAt?: string;
-}
+export type { Target };
 
 export interface PlanInput {
   secretName: string;

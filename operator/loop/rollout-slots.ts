@@ -1,7 +1,7 @@
 /**
  * A cap on rollouts in progress across all mappings, so one burst of rotations cannot roll the whole
- * cluster at once. In memory, one instance for the process: a new term re-holds the slots of the
- * rollouts its passes find InProgress in the mappings' status.
+ * cluster at once. Owned by the loop of one leadership term (term.ts): built at term start from
+ * the rollouts the mappings' status shows InProgress, dropped at its end.
  */
 export class RolloutSlots {
   /** workload key (namespace/Kind/name) → mapping key that started its rollout. */

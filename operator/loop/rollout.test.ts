@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { rolloutCondition, rolloutState } from './rollout.js';
+import { rolloutState } from '../kube/rollout-progress.js';
+import { rolloutCondition } from './rollout.js';
 
 test('Deployment rollouts: in progress until every replica is new and available; failed past the deadline', () => {
   const d = (status: object, generation = 2): object => ({

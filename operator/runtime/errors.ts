@@ -10,6 +10,21 @@ export class AccessDeniedError extends Error {
   override name = 'AccessDeniedError';
 }
 
+/** AWS asked us to slow down (ThrottlingException, or the SDK's throttling classification). */
+export function isThrottled(err: unknown): boolean {
+  const e = err as {
+    name?: string;
+    $retryable?: { throttling?: boolean };
+    $metadata?: { httpStatusCode?: number };
+  };
+  return (
+    e?.name === 'ThrottlingException' ||
+    e?.name === 'TooManyRequestsException' ||
+    e?.$retryable?.throttling === true ||
+    e?.$metadata?.httpStatusCode === 429
+  );
+}
+
 /** HTTP status of a Kubernetes API error from client-node 1.x (ApiException.code), if any. */
 export function statusCode(err: unknown): number | undefined {
   const code = (err as { code?: unknown } | null)?.code;
@@ -18,8 +33,31 @@ export function statusCode(err: unknown): number | undefined {
 
 export const isNotFound = (err: unknown): boolean => statusCode(err) === 404;
 export const isConflict = (err: unknown): boolean => statusCode(err) === 409;
-/** A JSON Patch whose `test` failed (the compare-and-swap lost): 422 Unprocessable Entity. */
-export const isUnprocessable = (err: unknown): boolean => statusCode(err) === 422;
+/** The Status object of a Kubernetes API error (client-node 1.x gives its JSON body as a string). */
+function statusBody(err: unknown): {
+  reason?: string;
+  details?: { name?: string; kind?: string; causes?: unknown[] };
+} {
+  const body = (err as { body?: unknown } | null)?.body;
+  if (typeof body !== 'string') return (body as ReturnType<typeof statusBody> | undefined) ?? {};
+  try {
+    return JSON.parse(body) as ReturnType<typeof statusBody>;
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * A JSON Patch whose `test` failed (our compare-and-swap lost). The API server answers that with a
+ * bare 422 (reason Invalid, details naming no object and no cause: the patch handler's generic
+ * response); admission (a ValidatingAdmissionPolicy's default denial) and validation answer 422 too,
+ * but name the object and carry their message as a cause. Those are refusals, not conflicts.
+ */
+export function isTestFailed(err: unknown): boolean {
+  if (statusCode(err) !== 422) return false;
+  const { details } = statusBody(err);
+  return !details?.name && !details?.kind && !(details?.causes ?? []).length;
+}
 
 /** A short, single-line description of an error (no response bodies, which can be large). */
 export function describe(err: unknown): string {

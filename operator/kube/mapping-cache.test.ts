@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Mapping } from '../../resources/types.js';
-import { concerns, needsPass, pruneMapping } from './mapping-operator.js';
+import { needsPass, pruneMapping } from './mapping-cache.js';
+import { concerns } from './wakeups.js';
 import { projectWorkload } from './workload-cache.js';
 
 const m = (

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { SecretNotFoundError } from '../runtime/errors.js';
+import { SecretRouter, secretNames } from './secret-router.js';
+import type { SecretVersion } from './secret-versions.js';
+
+const silent = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent } as never;
+const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:team-a/db-AbCdEf';
+
+const answer = (arn: string): SecretVersion => ({
+  arn,
+  name: 'team-a/db',
+  currentVersionId: 'v1',
+  currentVersionIds: ['v1'],
+  fetchedAt: Date.now(),
+});
+
+test('secretNames: a name is itself; an ARN stands for its tail, with and without the suffix', () => {
+  assert.deepEqual(secretNames('team-a/db'), ['team-a/db']);
+  assert.deepEqual(secretNames(ARN), ['team-a/db-AbCdEf', 'team-a/db']);
+  assert.deepEqual(secretNames('arn:aws:secretsmanager:eu-west-1:123456789012:secret:team-a/db'), [
+    'team-a/db',
+  ]);
+});
+
+test('candidates come from names alone: by name, full ARN or partial ARN, and nothing for other secrets', async () => {
+  const calls: string[] = [];
+  const router = new SecretRouter({
+    resolve: (id) => (calls.push(id), Promise.resolve(answer(ARN))),
+    logger: silent,
+  });
+  router.follow('ns/by-name', 'team-a/db');
+  router.follow('ns/by-arn', ARN);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(router.candidates([ARN]).sort(), ['ns/by-arn', 'ns/by-name']);
+  assert.deepEqual(router.candidates(['team-a/db']).sort(), ['ns/by-arn', 'ns/by-name']);
+  assert.deepEqual(
+    router.candidates(['arn:aws:secretsmanager:eu-west-1:123456789012:secret:team-a/db']).sort(),
+    ['ns/by-arn', 'ns/by-name'],
+  );
+  assert.deepEqual(
+    router.candidates(['team-b/db', 'arn:aws:secretsmanager:eu-west-1:1:secret:other-AbCdEf']),
+    [],
+  );
+  const before = calls.length;
+  router.candidates(['unrelated']);
+  assert.equal(calls.length, before, 'answering candidates makes no AWS call');
+  assert.deepEqual(router.arns(), new Set([ARN]));
+});
+
+test('watchers: exact by ARN once resolved; a mapping naming another secret since is not confirmed', async () => {
+  const router = new SecretRouter({ resolve: () => Promise.resolve(answer(ARN)), logger: silent });
+  router.follow('ns/m', 'team-a/db');
+  await new Promise((r) => setImmediate(r));
+  const other = 'arn:aws:secretsmanager:us-east-1:999999999999:secret:team-a/db-ZzZzZz';
+  assert.deepEqual(router.watchers(ARN, ['ns/m']), ['ns/m']);
+  assert.deepEqual(router.watchers(other, ['ns/m']), [], 'same name in another account');
+  router.follow('ns/m', 'team-b/db');
+  router.confirm('ns/m', 'team-a/db', ARN);
+  assert.deepEqual(router.candidates(['team-a/db']), [], 'stale confirmation ignored');
+  router.forget('ns/m');
+  assert.deepEqual(router.candidates(['team-b/db']), []);
+  assert.deepEqual(router.arns(), new Set());
+});
+
+test('a secret that cannot be described routes by name only; a pass resolving it later confirms the ARN', async () => {
+  const router = new SecretRouter({
+    resolve: () => Promise.reject(new SecretNotFoundError('no such secret')),
+    logger: silent,
+  });
+  router.follow('ns/m', 'team-a/db');
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(
+    router.watchers(ARN, router.candidates(['team-a/db'])),
+    ['ns/m'],
+    'unresolved: its pass decides',
+  );
+  router.confirm('ns/m', 'team-a/db', ARN);
+  assert.deepEqual(router.arns(), new Set([ARN]));
+  router.confirm('ns/m', 'team-a/db', null);
+  assert.deepEqual(router.arns(), new Set());
+});

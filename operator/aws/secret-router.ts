@@ -1,0 +1,161 @@
+import { AccessDeniedError, SecretNotFoundError, describe } from '../runtime/errors.js';
+import type { Logger } from '../runtime/logger.js';
+import type { ResolveOptions, SecretVersion } from './secret-versions.js';
+
+const SECRET_ARN = /^arn:[^:]+:secretsmanager:[^:]*:[^:]*:secret:(.+)$/;
+
+/**
+ * The names a secret id may stand for, without asking AWS: a name is itself; an ARN's tail is the
+ * name, or — for a full ARN — the name plus Secrets Manager's `-XXXXXX` suffix (a partial ARN has
+ * none, and the two cannot be told apart by their form). A superset: matching on it never misses. Pure.
+ */
+export function secretNames(id: string): string[] {
+  const tail = SECRET_ARN.exec(id)?.[1];
+  if (tail === undefined) return [id];
+  const stripped = tail.replace(/-[A-Za-z0-9]{6}$/, '');
+  return stripped === tail ? [tail] : [tail, stripped];
+}
+
+/** What the router knows of one mapping's secret. */
+interface Route {
+  secretId: string;
+  names: string[];
+  /** The ARN DescribeSecret gave; undefined while resolving, or when it cannot be described. */
+  arn?: string;
+}
+
+export interface SecretRouterOptions {
+  resolve(secretId: string, opts: ResolveOptions): Promise<SecretVersion>;
+  logger: Logger;
+  /** How soon a secret that could not be resolved (transient AWS error) is tried again. */
+  retryMs?: number;
+}
+
+/**
+ * The one owner of secret routing: which mappings watch which secret. It follows the mapping cache
+ * (follow/forget), resolves each mapping's secretId to its ARN (retrying transient failures), takes
+ * the ARN a reconcile pass resolved (confirm), and answers the SQS poller — first without any AWS
+ * call (`candidates`: an event for a secret no mapping can be watching costs nothing), then exactly,
+ * by ARN, once the poller described the secret (`watchers`).
+ */
+export class SecretRouter {
+  private readonly routes = new Map<string, Route>();
+  private readonly byName = new Map<string, Set<string>>();
+  private readonly byArn = new Map<string, Set<string>>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(private readonly opts: SecretRouterOptions) {}
+
+  /** A mapping entered the cache or changed: route its secret (resolved in the background). */
+  follow(key: string, secretId: string, notBefore?: number): void {
+    if (this.routes.get(key)?.secretId === secretId) return;
+    this.forget(key);
+    const route: Route = { secretId, names: secretNames(secretId) };
+    this.routes.set(key, route);
+    for (const n of route.names) link(this.byName, n, key);
+    this.resolve(key, secretId, notBefore);
+  }
+
+  /** The mapping is gone. */
+  forget(key: string): void {
+    const route = this.routes.get(key);
+    if (!route) return;
+    this.routes.delete(key);
+    for (const n of route.names) unlink(this.byName, n, key);
+    this.setArn(key, route, undefined);
+  }
+
+  /**
+   * What a reconcile pass resolved for the mapping's `secretId` (null: it routes nothing — missing,
+   * denied, or a spec that cannot be acted on). Ignored when the mapping names another secret since.
+   */
+  confirm(key: string, secretId: string, arn: string | null): void {
+    const route = this.routes.get(key);
+    if (route?.secretId === secretId) this.setArn(key, route, arn ?? undefined);
+  }
+
+  /**
+   * Mappings that may watch a secret an event names by any of `ids` (names or ARNs), decided from
+   * names alone: empty means no mapping can be concerned, and the event needs no AWS call.
+   */
+  candidates(ids: string[]): string[] {
+    const found = new Set<string>();
+    for (const id of ids) {
+      const arnKeys = this.byArn.get(id);
+      for (const k of arnKeys ?? []) found.add(k);
+      for (const n of secretNames(id)) for (const k of this.byName.get(n) ?? []) found.add(k);
+    }
+    return [...found];
+  }
+
+  /**
+   * Among `candidates`, the mappings watching the secret DescribeSecret answered with `arn`: those
+   * resolved to it, and those not resolved yet (their pass decides; a spare pass restarts nothing).
+   */
+  watchers(arn: string, candidates: string[]): string[] {
+    return candidates.filter((k) => {
+      const route = this.routes.get(k);
+      return route !== undefined && (route.arn === undefined || route.arn === arn);
+    });
+  }
+
+  /** Every ARN some mapping watches (the resync's list). */
+  arns(): Set<string> {
+    return new Set(this.byArn.keys());
+  }
+
+  stop(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  private setArn(key: string, route: Route, arn: string | undefined): void {
+    if (route.arn === arn) return;
+    if (route.arn !== undefined) unlink(this.byArn, route.arn, key);
+    route.arn = arn;
+    if (arn !== undefined) link(this.byArn, arn, key);
+  }
+
+  private resolve(key: string, secretId: string, notBefore: number | undefined): void {
+    const current = (): Route | undefined => {
+      const r = this.routes.get(key);
+      return r?.secretId === secretId ? r : undefined;
+    };
+    this.opts.resolve(secretId, { notBefore }).then(
+      (v) => {
+        const r = current();
+        if (r) this.setArn(key, r, v.arn);
+      },
+      (err: unknown) => {
+        if (!current()) return;
+        // A secret that cannot be described routes by name only; its mapping reports why.
+        if (err instanceof SecretNotFoundError || err instanceof AccessDeniedError) return;
+        const retryInMs = this.opts.retryMs ?? 5000;
+        this.opts.logger.warn('could not resolve the secret of a mapping; will retry', {
+          mapping: key,
+          secret: secretId,
+          error: describe(err),
+          retryInMs,
+        });
+        const timer = setTimeout(() => {
+          this.timers.delete(timer);
+          if (current()) this.resolve(key, secretId, notBefore);
+        }, retryInMs);
+        timer.unref();
+        this.timers.add(timer);
+      },
+    );
+  }
+}
+
+function link(index: Map<string, Set<string>>, term: string, key: string): void {
+  let keys = index.get(term);
+  if (!keys) index.set(term, (keys = new Set()));
+  keys.add(key);
+}
+
+function unlink(index: Map<string, Set<string>>, term: string, key: string): void {
+  const keys = index.get(term);
+  keys?.delete(key);
+  if (keys?.size === 0) index.delete(term);
+}

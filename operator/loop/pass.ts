@@ -1,0 +1,161 @@
+import type { Mapping, MappingStatus } from '../../resources/types.js';
+import type { ConsumerCache } from '../kube/consumer-cache.js';
+import type { PodTemplateUses } from '../kube/consumption.js';
+import { EventReason, type EventRecorder } from '../kube/events.js';
+import type { ExternalSecrets } from '../kube/external-secrets.js';
+import type { MappingClient } from '../kube/mappings.js';
+import type { WorkloadCache } from '../kube/workload-cache.js';
+import type { Workloads } from '../kube/workloads.js';
+import type { SecretVersions } from '../aws/secret-versions.js';
+import type { Logger } from '../runtime/logger.js';
+import type { RolloutSlots } from './rollout-slots.js';
+import { Reason, failedStatus, ownedStatus, readyCondition, sameStatus } from './status.js';
+
+/** What one pass concluded; the controller turns it into queue actions (see controller.ts). */
+export interface ReconcileResult {
+  /** Run again after this many ms (a deferred restart, or a secret to look up again). */
+  requeueAfterMs?: number;
+  /** Secret information this pass acted on was fetched at this time: signals up to it are settled. */
+  observedAt?: number;
+  /** The mapping no longer exists: forget everything about it. */
+  gone?: boolean;
+  /**
+   * The pass recorded what it observed but a step failed (a restart refused): the queue retries with
+   * backoff. Its signals are settled all the same (observedAt): the retry is the queue's, not the message's.
+   */
+  failed?: string;
+  /** The ARN the pass resolved `secretId` to; null when the mapping routes nothing (bad spec, secret missing or denied). */
+  route?: { secretId: string; arn: string | null };
+}
+
+/** Where a pass reads mappings: the watch cache, which also takes the answers of our own writes. */
+export interface MappingReader {
+  get(key: string): Mapping | undefined;
+  observe(written: Mapping): void;
+}
+
+/** What every pass of a process shares: caches, clients and settings. */
+export interface ReconcileDeps {
+  mappings: MappingReader;
+  mappingWriter: MappingClient;
+  workloadCache: WorkloadCache;
+  workloads: Workloads;
+  versions: SecretVersions;
+  recorder: EventRecorder;
+  logger: Logger;
+  /** How soon to look again at a mapping whose secret is missing or denied. */
+  secretRetryMs: number;
+  onRestart?: (kind: string, result: 'success' | 'failure') => void;
+  /** Global restart rate limit: returns 0 when a restart may go now, else ms until it may. */
+  takeRestartToken?: () => number;
+  /** Report what would be restarted, restart nothing. */
+  dryRun?: boolean;
+  /** A StatefulSet or DaemonSet rollout not finished this long after our restart has failed. */
+  rolloutDeadlineMs?: number;
+  /** SecretProviderClasses and ExternalSecrets, when their APIs are served. */
+  consumers?: ConsumerCache;
+  /** Sets ESO's force-sync annotation (needed with `consumers` serving ExternalSecrets). */
+  externalSecrets?: ExternalSecrets;
+  /** The Secret and SecretProviderClass names that carry a mapping's secret in its namespace, as a pass found them. */
+  onCarriedNames?: (key: string, names: PodTemplateUses) => void;
+  /** A wait for an ExternalSecret sync ended: synced, or past its timeout. */
+  onSyncWait?: (outcome: 'synced' | 'timed_out', seconds: number) => void;
+}
+
+/** What belongs to the leadership term a pass runs in (see term.ts). */
+export interface TermState {
+  /** Set when the term ends: the pass stops before its next write. */
+  aborted: AbortSignal;
+  /** Cap on rollouts in progress across mappings, for this term. */
+  rolloutSlots?: RolloutSlots;
+}
+
+export type PassDeps = ReconcileDeps & Partial<TermState>;
+
+type EventType = 'Normal' | 'Warning';
+
+/**
+ * One pass over one mapping: what every stage reads (the mapping as cached, the previous status,
+ * the pass's clock) and the pass's outputs (Events, status writes, when to look again). Stages are
+ * functions of this context (see reconcile.ts for their order).
+ */
+export class PassContext {
+  readonly now = new Date();
+  readonly nowIso = this.now.toISOString();
+  readonly prev: MappingStatus;
+  readonly key: string;
+  /** Set when something waits (a safety valve, a sync, a conflict): requeue after this many ms. */
+  wakeInMs: number | undefined;
+  /** Events are sent after the restarts, so they never delay a patch. */
+  private readonly events: [type: EventType, reason: EventReason, message: string][] = [];
+
+  constructor(
+    readonly m: Mapping,
+    readonly deps: PassDeps,
+    readonly log: Logger,
+  ) {
+    this.prev = m.status ?? {};
+    this.key = `${m.metadata.namespace}/${m.metadata.name}`;
+  }
+
+  get namespace(): string {
+    return this.m.metadata.namespace;
+  }
+
+  /** namespace/Kind/name, the rollout slots' key. */
+  workloadKey(t: { kind: string; name: string }): string {
+    return `${this.namespace}/${t.kind}/${t.name}`;
+  }
+
+  wakeIn(ms: number): void {
+    this.wakeInMs = Math.min(this.wakeInMs ?? ms, ms);
+  }
+
+  /** Throws TermEndedError once the term ended: nothing more may be written. */
+  checkTerm(): void {
+    this.deps.aborted?.throwIfAborted();
+  }
+
+  event(type: EventType, reason: EventReason, message: string): Promise<void> {
+    this.events.push([type, reason, message]);
+    return Promise.resolve();
+  }
+
+  /** Sends the Events collected so far: after the restarts (never delaying a patch), before the status. */
+  async flushEvents(): Promise<void> {
+    const events = this.events.splice(0);
+    if (this.deps.aborted?.aborted) return;
+    await Promise.all(
+      events.map(([type, reason, message]) => this.deps.recorder.record(this.m, type, reason, message)),
+    );
+  }
+
+  /** Ready=False with `reason`; an Event only when the reason is new, so retries do not flood. */
+  async fail(reason: Reason, message: string, eventReason?: EventReason): Promise<void> {
+    const before = readyCondition(this.prev.conditions);
+    if (eventReason && (before?.reason !== reason || before.status !== 'False')) {
+      this.log.warn('mapping not ready', { reason, message });
+      await this.event('Warning', eventReason, message);
+    }
+    await this.write(failedStatus(this.m, reason, message, this.nowIso));
+  }
+
+  /** Applies the status this operator owns; conditions of other types stay their writers' own. */
+  async write(status: MappingStatus): Promise<void> {
+    await this.flushEvents();
+    const owned = ownedStatus(status);
+    if (sameStatus(ownedStatus(this.m.status ?? {}), owned)) return;
+    this.checkTerm();
+    this.deps.mappings.observe(await this.deps.mappingWriter.applyStatus(this.m, owned));
+  }
+
+  /**
+   * The mapping follows no rollout any more (it stopped before tracking them: bad spec, secret
+   * unavailable): the slots it held are freed for other mappings.
+   */
+  releaseSlots(): void {
+    this.deps.rolloutSlots?.releaseMapping(this.key);
+  }
+}
+
+export { EventReason, Reason };

@@ -1,0 +1,147 @@
+import type { WorkloadStatus } from '../../../resources/types.js';
+import type { SecretVersion } from '../../aws/secret-versions.js';
+import { describe, isConflict, isNotFound, isTestFailed } from '../../runtime/errors.js';
+import type { ExternalSecretSync } from '../external-secret-sync.js';
+import { EventReason, type PassContext } from '../pass.js';
+import { entryFor, keptEntry, versionStamp, type Planned } from '../restart-plan.js';
+import { throughValves } from './valves.js';
+
+/** Entry states of a restart waiting for an ExternalSecret: its RotationDetected Event was sent already. */
+const WAITING_FOR_SYNC: WorkloadStatus['state'][] = ['WaitingForSync', 'SyncTimedOut'];
+
+/** How soon a pass whose patch lost its compare-and-swap looks again, if no watch event woke it first. */
+const CONFLICT_RETRY_MS = 1000;
+
+/**
+ * Stage: restarts, one workload at a time, in plan order; each goes through the gate (ESO sync) and
+ * the valves (slots, rate limit) first. Returns every target's status entry.
+ */
+export async function restartPlanned(
+  ctx: PassContext,
+  plan: Planned[],
+  secret: SecretVersion,
+  sync: ExternalSecretSync,
+): Promise<WorkloadStatus[]> {
+  await announceRotation(ctx, plan, secret);
+  const stamp = versionStamp(secret.name, secret.currentVersionId);
+  const entries: WorkloadStatus[] = [];
+  for (const p of plan) {
+    await announce(ctx, p);
+    if (p.action !== 'restart') entries.push(entryFor(p, secret.currentVersionId, ctx.nowIso));
+    else if (ctx.deps.dryRun) entries.push(await wouldRestart(ctx, p, secret));
+    else {
+      ctx.checkTerm();
+      entries.push(
+        (await sync.beforeRestart(p, secret)) ??
+          throughValves(ctx, p, secret) ??
+          (await restartOne(ctx, p, secret, stamp)),
+      );
+    }
+  }
+  return entries;
+}
+
+/** One RotationDetected Event when the plan newly restarts, defers or suspends something. */
+async function announceRotation(ctx: PassContext, plan: Planned[], secret: SecretVersion): Promise<void> {
+  const detected = plan.some(
+    (p) =>
+      (p.action === 'restart' && !WAITING_FOR_SYNC.includes(p.previous?.state)) ||
+      ((p.action === 'pending' || p.action === 'suspended') &&
+        p.previous?.state !== (p.action === 'pending' ? 'Pending' : 'Suspended')),
+  );
+  if (!detected) return;
+  ctx.log.info('rotation detected', {
+    version: secret.currentVersionId,
+    previous: ctx.prev.currentVersionId,
+  });
+  await ctx.event(
+    'Normal',
+    EventReason.RotationDetected,
+    `secret ${secret.name}: AWSCURRENT is now ${secret.currentVersionId} (was ${ctx.prev.currentVersionId ?? 'unknown'})`,
+  );
+}
+
+/** Events for targets that newly went missing or newly wait for minRestartInterval. */
+async function announce(ctx: PassContext, p: Planned): Promise<void> {
+  const workload = `${p.target.kind}/${p.target.name}`;
+  if (p.action === 'missing' && p.previous?.state !== 'Missing') {
+    await ctx.event(
+      'Warning',
+      EventReason.WorkloadMissing,
+      `${workload} not found in namespace ${ctx.namespace}`,
+    );
+  }
+  if (p.action === 'pending' && p.previous?.state !== 'Pending') {
+    ctx.log.info('restart deferred', { workload, waitMs: p.waitMs });
+    const seconds = Math.ceil((p.waitMs ?? 0) / 1000);
+    await ctx.event(
+      'Normal',
+      EventReason.RestartDeferred,
+      `${workload}: restart waits ${seconds}s for minRestartInterval`,
+    );
+  }
+}
+
+async function restartOne(
+  ctx: PassContext,
+  p: Planned,
+  secret: SecretVersion,
+  stamp: string,
+): Promise<WorkloadStatus> {
+  const { kind, name } = p.target;
+  const workload = `${kind}/${name}`;
+  // restartedAt is the time of the patch itself, not of the pass (a pass may wait on the rate limit).
+  const at = new Date().toISOString();
+  try {
+    const written = await ctx.deps.workloads.restart(ctx.namespace, p.target, at, stamp);
+    ctx.deps.workloadCache.observe(kind, written);
+  } catch (err) {
+    if (isNotFound(err)) return entryFor({ ...p, action: 'missing' }, secret.currentVersionId, ctx.nowIso);
+    if (isConflict(err) || isTestFailed(err)) return changedMeanwhile(ctx, p, secret);
+    // Refused (403/422 from admission or RBAC, with the server's message) or failed otherwise: the
+    // slot it took is freed, the entry says why, the queue retries the mapping with backoff.
+    ctx.deps.rolloutSlots?.release(ctx.workloadKey(p.target));
+    ctx.deps.onRestart?.(kind, 'failure');
+    ctx.log.error('restart failed', { workload, version: secret.currentVersionId, error: describe(err) });
+    await ctx.event('Warning', EventReason.RestartFailed, `${workload}: ${describe(err)}`);
+    return { ...keptEntry(p), state: 'Failed', message: describe(err) };
+  }
+  ctx.deps.onRestart?.(kind, 'success');
+  ctx.log.info('workload restarted', { workload, version: secret.currentVersionId });
+  await ctx.event('Normal', EventReason.WorkloadRestarted, `${workload} restarted for ${stamp}`);
+  const entry = entryFor(p, secret.currentVersionId, at);
+  if (p.target.blocked)
+    await ctx.event('Warning', EventReason.WorkloadBlocked, `${workload}: ${entry.message ?? ''}`);
+  return entry;
+}
+
+/**
+ * The workload changed between the cache read and the patch (409, or a failed JSON-patch `test`):
+ * another mapping may have stamped it for this very version. Look again once the watch delivered
+ * the change — no GET; the workload's watch event enqueues this mapping, the requeue is the fallback.
+ */
+function changedMeanwhile(ctx: PassContext, p: Planned, secret: SecretVersion): WorkloadStatus {
+  ctx.wakeIn(CONFLICT_RETRY_MS);
+  ctx.deps.rolloutSlots?.release(ctx.workloadKey(p.target));
+  return {
+    ...entryFor({ ...p, action: 'pending' }, secret.currentVersionId, ctx.nowIso),
+    message: `restart for version ${secret.currentVersionId}: the workload changed meanwhile; looking again`,
+  };
+}
+
+async function wouldRestart(ctx: PassContext, p: Planned, secret: SecretVersion): Promise<WorkloadStatus> {
+  const workload = `${p.target.kind}/${p.target.name}`;
+  if (p.previous?.state !== 'DryRun') {
+    ctx.log.info('dry run: would restart workload', { workload, version: secret.currentVersionId });
+    await ctx.event(
+      'Normal',
+      EventReason.WouldRestart,
+      `dry run: ${workload} would restart for version ${secret.currentVersionId}`,
+    );
+  }
+  return {
+    ...keptEntry(p),
+    state: 'DryRun',
+    message: `dry run: would restart for version ${secret.currentVersionId}`,
+  };
+}

@@ -1,0 +1,63 @@
+import type { WorkloadStatus } from '../../../resources/types.js';
+import type { SecretVersion } from '../../aws/secret-versions.js';
+import { carriedNames, carriersOf, consumersOf } from '../../kube/consumption.js';
+import { kindsOf, selectTargets } from '../../kube/workload-cache.js';
+import type { Target } from '../../kube/target.js';
+import type { Planned } from '../restart-plan.js';
+import type { PassContext } from '../pass.js';
+import type { ExternalSecretSync } from '../external-secret-sync.js';
+
+/** Resolves with `work`, or rejects with the term's reason once it ends (a cache that never lists must not hold stop()). */
+function untilTermEnds<T>(ctx: PassContext, work: Promise<T>): Promise<T> {
+  const aborted = ctx.deps.aborted;
+  if (!aborted) return work;
+  aborted.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(aborted.reason as Error);
+    aborted.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => aborted.removeEventListener('abort', onAbort));
+  });
+}
+
+/**
+ * Stage 3, targets: what the selector and list name and, with discover, the workloads using the
+ * SecretProviderClasses and ExternalSecrets that carry the secret (found through the cache's index,
+ * not by scanning the namespace); every target says how it consumes the secret.
+ */
+export async function findTargets(ctx: PassContext, secret: SecretVersion): Promise<Target[]> {
+  const { deps, m } = ctx;
+  await untilTermEnds(ctx, deps.workloadCache.ensure(kindsOf(m.spec)));
+  const candidates = [...deps.workloadCache.candidates(ctx.namespace, m.spec)];
+  const cache = deps.consumers;
+  if (!cache) return selectTargets(m.spec, candidates);
+  await untilTermEnds(ctx, cache.waitSynced());
+  const carriers = carriersOf(
+    secret,
+    cache.providerClassesIn(ctx.namespace),
+    cache.externalSecretsIn(ctx.namespace),
+  );
+  const names = carriedNames(carriers);
+  deps.onCarriedNames?.(ctx.key, names);
+  const users = deps.workloadCache.using(ctx.namespace, names);
+  const pool = m.spec.discover ? [...candidates, ...users] : candidates;
+  return selectTargets(m.spec, pool, consumersOf(carriers, users));
+}
+
+/**
+ * The entry with how the workload consumes the secret, and the force-sync its restart went by (kept
+ * from the previous status while it still reads an ExternalSecret); a Rollout target in a cluster
+ * without Argo Rollouts says so.
+ */
+export function withConsumption(
+  ctx: PassContext,
+  sync: ExternalSecretSync,
+  e: WorkloadStatus,
+  p: Planned,
+): WorkloadStatus {
+  const id = `${p.target.kind}/${p.target.name}`;
+  const request = sync.requests.get(id) ?? (p.target.externalSecrets?.length ? p.previous?.sync : undefined);
+  const out = { ...e, ...(p.target.via ? { via: p.target.via } : {}), ...(request ? { sync: request } : {}) };
+  if (e.state === 'Missing' && !ctx.deps.workloadCache.serves(p.target.kind))
+    out.message = `${id}: the ${p.target.kind} API (Argo Rollouts) is not served in this cluster`;
+  return out;
+}

@@ -1,0 +1,88 @@
+import type { Mapping } from '../../resources/types.js';
+import type { RotationSignal } from '../aws/rotation-signal.js';
+import type { Logger } from '../runtime/logger.js';
+import { Controller, type ControllerHooks } from './controller.js';
+import type { ReconcileResult, TermState } from './pass.js';
+import { WorkQueue } from './queue.js';
+import { RolloutSlots } from './rollout-slots.js';
+
+export interface TermLoopOptions {
+  concurrency: number;
+  maxConcurrentRollouts: number;
+  reconcile(key: string, term: TermState): Promise<ReconcileResult>;
+  /** The cached mappings at term start: every one is visited, and their status rebuilds the slots. */
+  mappings(): Iterable<Mapping>;
+  logger: Logger;
+  hooks?: ControllerHooks & { queueDepth?: (n: number) => void };
+  /** See ControllerOptions.stopGraceMs. */
+  stopGraceMs?: number;
+}
+
+/**
+ * The reconcile loop of ONE leadership term, owner of everything that lives as long as the term:
+ * the keyed queue, its workers, the signals waiting for passes and the rollout slots. Created when
+ * the term starts — slots rebuilt from what the mappings' status says is rolling — and dropped when
+ * it ends: queued keys are discarded, pending signals rejected (their messages go back to SQS), and
+ * stop() returns within its grace period whatever a pass is waiting on.
+ */
+export class TermLoop {
+  private readonly queue = new WorkQueue();
+  private readonly slots: RolloutSlots;
+  private readonly controller: Controller;
+
+  constructor(private readonly opts: TermLoopOptions) {
+    this.slots = new RolloutSlots(opts.maxConcurrentRollouts, (keys) => keys.forEach((k) => this.enqueue(k)));
+    const hooks = opts.hooks ?? {};
+    this.controller = new Controller(
+      this.queue,
+      (key, aborted) => opts.reconcile(key, { aborted, rolloutSlots: this.slots }),
+      opts.logger,
+      {
+        ...hooks,
+        onGone: (key) => {
+          this.slots.releaseMapping(key);
+          hooks.onGone?.(key);
+        },
+        onResult: (result, seconds) => {
+          hooks.onResult?.(result, seconds);
+          hooks.queueDepth?.(this.queue.length);
+        },
+        stopGraceMs: opts.stopGraceMs,
+      },
+    );
+  }
+
+  /** Rebuilds the slots from status, starts the workers and visits every cached mapping. */
+  start(): void {
+    const keys: string[] = [];
+    for (const m of this.opts.mappings()) {
+      const key = `${m.metadata.namespace}/${m.metadata.name}`;
+      keys.push(key);
+      const rolling = (m.status?.workloads ?? [])
+        .filter((w) => w.rollout === 'InProgress')
+        .map((w) => `${m.metadata.namespace}/${w.kind}/${w.name}`);
+      if (rolling.length) this.slots.holdOnly(key, new Set(rolling));
+    }
+    this.controller.start(this.opts.concurrency);
+    for (const key of keys) this.controller.enqueue(key);
+  }
+
+  /** A mapping to look at (watch, resync, a freed rollout slot). */
+  enqueue(key: string): void {
+    this.controller.enqueue(key);
+  }
+
+  /** Resolves once a pass recorded `signal` for mapping `key` (the message may then be deleted). */
+  signal(key: string, signal: RotationSignal): Promise<void> {
+    return this.controller.signal(key, signal);
+  }
+
+  /** Rollout slots held now (for tests and metrics). */
+  get rolloutsInProgress(): number {
+    return this.slots.size;
+  }
+
+  stop(): Promise<void> {
+    return this.controller.stop();
+  }
+}

@@ -1,0 +1,243 @@
+import type { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import operatorModule, { ResourceEventType, ResourceMetaImpl, type ResourceEvent } from '@dot-i/k8s-operator';
+import {
+  DEFAULT_SELECTOR_KINDS,
+  GROUP,
+  PLURAL,
+  VERSION,
+  type Mapping,
+  type WorkloadKind,
+} from '../resources/types.js';
+import type { RotationSignal } from './aws/rotation-signal.js';
+import { SecretRouter } from './aws/secret-router.js';
+import type { SecretVersions } from './aws/secret-versions.js';
+import { ConsumerCache } from './kube/consumer-cache.js';
+import type { PodTemplateUses } from './kube/consumption.js';
+import { MappingCache } from './kube/mapping-cache.js';
+import { MappingClient } from './kube/mappings.js';
+import type { ServedApis } from './kube/optional-apis.js';
+import { concerns, followsConsumers } from './kube/wakeups.js';
+import { kindsOf, WorkloadCache, type WorkloadInfo } from './kube/workload-cache.js';
+import type { ControllerHooks } from './loop/controller.js';
+import { reconcile, type ReconcileDeps } from './loop/reconcile.js';
+import { baselineFloor } from './loop/stages/secret.js';
+import { TermLoop } from './loop/term.js';
+import type { Logger } from './runtime/logger.js';
+
+const Operator = operatorModule.default;
+type KubeObject = ResourceEvent['object'];
+
+/** What a pass needs besides the caches, which the operator owns. */
+export type PassSettings = Omit<
+  ReconcileDeps,
+  'mappings' | 'mappingWriter' | 'workloadCache' | 'consumers' | 'onCarriedNames'
+>;
+
+export interface MappingOperatorOptions {
+  kubeConfig: KubeConfig;
+  /** Plain-JSON access to any resource: mappings and workloads. */
+  api: CustomObjectsApi;
+  namespace: string | undefined;
+  fieldManager: string;
+  logger: Logger;
+  versions: SecretVersions;
+  /** Which optional APIs the cluster serves (see optional-apis.ts). */
+  served: ServedApis;
+  pass: PassSettings;
+  concurrency: number;
+  maxConcurrentRollouts: number;
+  hooks?: ControllerHooks & { queueDepth?: (n: number) => void };
+}
+
+/**
+ * The composition root, as an @dot-i/k8s-operator `Operator`: it registers the reconciler for the
+ * SecretsRotationMapping CRD and wires who owns what — the mapping cache, the workload and consumer
+ * caches, the secret router (all process-long, followers included) and, while this process leads,
+ * the loop of the leadership term (queue, workers, signals, rollout slots). Watch events and SQS
+ * signals only enqueue keys; reconcile (loop/reconcile.ts) adds and removes the finalizer, restarts
+ * and writes status. No pass LISTs or GETs: reads come from the caches.
+ */
+export class MappingOperator extends Operator {
+  readonly router: SecretRouter;
+  private readonly workloads: WorkloadCache;
+  private readonly consumers: ConsumerCache | undefined;
+  /** Per mapping key: the names that carry its secret (see concerns), from its last pass. */
+  private readonly carried = new Map<string, PodTemplateUses>();
+  private cache: MappingCache | undefined;
+  private loop: TermLoop | undefined;
+  private readonly deps: ReconcileDeps;
+
+  constructor(private readonly opts: MappingOperatorOptions) {
+    super({
+      debug: (m) => opts.logger.debug(m),
+      info: (m) => opts.logger.info(m),
+      warn: (m) => opts.logger.warn(m),
+      error: (m) => opts.logger.error(m),
+    });
+    this.router = new SecretRouter({
+      resolve: (id, o) => opts.versions.resolve(id, o),
+      logger: opts.logger,
+    });
+    const served = new Set<WorkloadKind>([
+      ...DEFAULT_SELECTOR_KINDS,
+      ...(opts.served.rollouts ? ['Rollout' as const] : []),
+    ]);
+    const common = {
+      kubeConfig: opts.kubeConfig,
+      api: opts.api,
+      namespace: opts.namespace,
+      logger: opts.logger,
+    };
+    this.workloads = new WorkloadCache({
+      ...common,
+      served,
+      onChange: (old, w) => this.onWorkloadChange(old, w),
+    });
+    if (opts.served.externalSecrets || opts.served.providerClasses) {
+      this.consumers = new ConsumerCache({
+        ...common,
+        served: opts.served,
+        onChange: (namespace) => this.onConsumerChange(namespace),
+      });
+    }
+    this.deps = {
+      ...opts.pass,
+      mappings: { get: (key) => this.cache?.get(key), observe: (written) => this.cache?.observe(written) },
+      mappingWriter: new MappingClient(opts.api, opts.fieldManager),
+      workloadCache: this.workloads,
+      consumers: this.consumers,
+      onCarriedNames: (key, names) => this.carried.set(key, names),
+    };
+  }
+
+  /** True once the mapping cache has listed (the /readyz signal). */
+  get hasSynced(): boolean {
+    return this.cache?.hasSynced ?? false;
+  }
+
+  /** Every mapping key in the cache. */
+  keys(): string[] {
+    return this.cache?.keys() ?? [];
+  }
+
+  protected async init(): Promise<void> {
+    await Promise.all([
+      this.watchResource(GROUP, VERSION, PLURAL, (e) => this.onMappingEvent(e), this.opts.namespace),
+      this.consumers?.start(),
+    ]);
+  }
+
+  override stop(): void {
+    this.cache?.stop();
+    this.workloads.stop();
+    this.consumers?.stop();
+    this.router.stop();
+  }
+
+  /** Starts the loop of a leadership term; every cached mapping is visited. */
+  startLoop(): void {
+    const hooks = this.opts.hooks ?? {};
+    this.loop = new TermLoop({
+      concurrency: this.opts.concurrency,
+      maxConcurrentRollouts: this.opts.maxConcurrentRollouts,
+      reconcile: (key, term) => reconcile(key, { ...this.deps, ...term }),
+      mappings: () => this.cache?.mappings() ?? [],
+      logger: this.opts.logger,
+      hooks: { ...hooks, onRoute: (key, r) => this.router.confirm(key, r.secretId, r.arn) },
+    });
+    this.loop.start();
+  }
+
+  /** Ends the term's loop: passes in flight stop before their next write, pending signals are rejected. */
+  async stopLoop(): Promise<void> {
+    const loop = this.loop;
+    this.loop = undefined;
+    await loop?.stop();
+  }
+
+  /** A mapping to look at (watch, resync). Followers queue nothing. */
+  enqueue(key: string): void {
+    this.loop?.enqueue(key);
+  }
+
+  /**
+   * The SQS pipeline's entry point: resolves once a pass recorded `signal` for mapping `key` (the
+   * message may then be deleted). Signals jump ahead of keys queued by a resync or a relist.
+   */
+  signal(key: string, signal: RotationSignal): Promise<void> {
+    if (!this.loop) return Promise.reject(new Error('not leading: the message will be redelivered'));
+    return this.loop.signal(key, signal);
+  }
+
+  /** The mapping cache replaces the framework's watch, which calls process.exit(1) on any error. */
+  // eslint-disable-next-line max-params -- the framework's signature
+  protected override watchResource(
+    group: string,
+    version: string,
+    plural: string,
+    onEvent: (event: ResourceEvent) => Promise<void>,
+    namespace?: string,
+  ): Promise<void> {
+    const types = {
+      added: ResourceEventType.Added,
+      modified: ResourceEventType.Modified,
+      deleted: ResourceEventType.Deleted,
+    };
+    this.cache = new MappingCache({
+      kubeConfig: this.opts.kubeConfig,
+      api: this.opts.api,
+      resource: { group, version, plural, namespace },
+      logger: this.opts.logger,
+      onChange: (_key, mapping, change) => {
+        const object = mapping as unknown as KubeObject;
+        void onEvent({
+          type: types[change],
+          object,
+          meta: ResourceMetaImpl.createWithPlural(plural, object),
+        });
+      },
+    });
+    return this.cache.start();
+  }
+
+  /** A mapping appeared, changed or went: route its secret, and look at it. */
+  private onMappingEvent(event: ResourceEvent): Promise<void> {
+    const mapping = event.object as unknown as Mapping;
+    const key = `${mapping.metadata.namespace}/${mapping.metadata.name}`;
+    if (event.type === ResourceEventType.Deleted) {
+      this.router.forget(key);
+      this.carried.delete(key);
+    } else {
+      this.router.follow(key, mapping.spec.secretId, baselineFloor(mapping));
+      // Followers too: a new leader's first passes then find the workload caches warm.
+      void this.workloads.ensure(kindsOf(mapping.spec));
+    }
+    this.enqueue(key);
+    return Promise.resolve();
+  }
+
+  /**
+   * A workload changed in a way decisions see: enqueue the mappings it concerns, before or after the
+   * change (a workload that stopped consuming the secret leaves the mapping's status too).
+   */
+  private onWorkloadChange(old: WorkloadInfo | undefined, w: WorkloadInfo | undefined): void {
+    if (!this.loop || !this.cache) return;
+    const ref = (w ?? old) as WorkloadInfo;
+    for (const key of this.cache.keysInNamespace(ref.namespace)) {
+      const spec = this.cache.get(key)?.spec;
+      if (spec && [old, w].some((x) => x && concerns(spec, x, this.carried.get(key)))) this.enqueue(key);
+    }
+  }
+
+  /**
+   * A SecretProviderClass or ExternalSecret of `namespace` changed (an ExternalSecret's sync too):
+   * enqueue the mappings there that discover, or whose targets consume the secret through one.
+   */
+  private onConsumerChange(namespace: string): void {
+    if (!this.loop || !this.cache) return;
+    for (const key of this.cache.keysInNamespace(namespace)) {
+      const m = this.cache.get(key);
+      if (m && followsConsumers(m)) this.enqueue(key);
+    }
+  }
+}
