@@ -80,7 +80,7 @@ test('a candidate carries when the event occurred (EventBridge time), for Descri
   );
   const moved = parseMessage(loadFixture('update-version-stage-current.json'));
   assert.equal(moved.kind === 'candidate' && moved.versionId, 'EXAMPLE1-90ab-cdef-fedc-ba987SECRET1');
-  const { freshAfter } = await import('./sqs-poller.js');
+  const { freshAfter } = await import('./event-parser.js');
   const occurred = Date.parse('2026-11-29T10:00:00Z');
   assert.equal(
     freshAfter({ occurredAt: occurred }, occurred + 60_000),

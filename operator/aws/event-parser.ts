@@ -243,3 +243,17 @@ function parseServiceEvent(detail: Json): ParsedMessage {
   if (!secretId) return malformed('RotationSucceeded without additionalEventData.SecretId');
   return { kind: 'candidate', secretId, eventKind: eventName, reason: 'rotation finished' };
 }
+
+/** Allowance for EventBridge's second-precision `time` and for clock skew between AWS and us. */
+const EVENT_TIME_MARGIN_MS = 2000;
+
+/**
+ * How recent a DescribeSecret answer must be to reflect the change a message reports: started after
+ * the event occurred (plus a margin), and never later than the message's receipt. A burst of
+ * duplicates of one rotation therefore costs one call per secret, not one per message.
+ */
+export function freshAfter(parsed: { occurredAt?: number }, receivedAt: number): number {
+  return parsed.occurredAt === undefined
+    ? receivedAt
+    : Math.min(receivedAt, parsed.occurredAt + EVENT_TIME_MARGIN_MS);
+}

@@ -7,7 +7,7 @@ import {
 import { AccessDeniedError, SecretNotFoundError, TermEndedError, describe } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
 import type { Metrics } from '../runtime/metrics.js';
-import { metricEventLabel, parseMessage, type ParsedMessage } from './event-parser.js';
+import { freshAfter, metricEventLabel, parseMessage, type ParsedMessage } from './event-parser.js';
 import type { RotationSignal } from './rotation-signal.js';
 import type { SecretRouter } from './secret-router.js';
 import type { SecretVersions } from './secret-versions.js';
@@ -40,20 +40,6 @@ export interface PollerDeps {
 type Outcome = 'ack' | 'leave' | 'release';
 
 const BODY_LOG_LIMIT = 256;
-
-/** Allowance for EventBridge's second-precision `time` and for clock skew between AWS and us. */
-const EVENT_TIME_MARGIN_MS = 2000;
-
-/**
- * How recent a DescribeSecret answer must be to reflect the change a message reports: started after
- * the event occurred (plus a margin), and never later than the message's receipt. A burst of
- * duplicates of one rotation therefore costs one call per secret, not one per message.
- */
-export function freshAfter(parsed: { occurredAt?: number }, receivedAt: number): number {
-  return parsed.occurredAt === undefined
-    ? receivedAt
-    : Math.min(receivedAt, parsed.occurredAt + EVENT_TIME_MARGIN_MS);
-}
 
 /**
  * Long-polls the rotation queue and turns messages into rotation signals for the reconcile queue. It

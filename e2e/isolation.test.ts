@@ -1,0 +1,273 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import {
+  createSecret,
+  drained,
+  e2eTest,
+  installCrd,
+  kc,
+  operatorKubeconfig,
+  putEvent,
+  putSecretValueEvent,
+  rotate,
+  startOperator,
+  testQueue,
+  uniqueName,
+  waitFor,
+  type RunningOperator,
+  type Scope,
+} from './harness.js';
+import { applyMapping, eventReasons, getMapping, waitReason } from './mapping-helpers.js';
+import { createWorkload, templateState } from './workloads-fixtures.js';
+
+/** The value of one sample of a Prometheus text exposition (0 when absent). */
+function sample(text: string, series: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : 0;
+}
+
+const describeCalls = async (op: RunningOperator): Promise<number> => {
+  const text = await op.metrics();
+  return ['success', 'not_found', 'access_denied', 'error'].reduce(
+    (n, result) =>
+      n + sample(text, `secrets_rotation_aws_calls_total{operation="DescribeSecret",result="${result}"}`),
+    0,
+  );
+};
+
+/**
+ * A ValidatingAdmissionPolicy that refuses, in `namespace`, every update of a Deployment labelled
+ * `refuse=yes` — with reason Forbidden (HTTP 403), or the default (Invalid, HTTP 422). Waits until
+ * the API server enforces it (its policy informer).
+ */
+async function refusingPolicy(scope: Scope, status: 403 | 422): Promise<string> {
+  const name = `refuse-${scope.namespace}`.slice(0, 60);
+  const message = `restarts of this workload are refused by policy ${name}`;
+  const policy = {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingAdmissionPolicy',
+    metadata: { name },
+    spec: {
+      failurePolicy: 'Fail',
+      matchConstraints: {
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': scope.namespace } },
+        resourceRules: [
+          { apiGroups: ['apps'], apiVersions: ['v1'], operations: ['UPDATE'], resources: ['deployments'] },
+        ],
+      },
+      validations: [
+        {
+          expression: "!has(object.metadata.labels) || !('refuse' in object.metadata.labels)",
+          message,
+          ...(status === 403 ? { reason: 'Forbidden' } : {}),
+        },
+      ],
+    },
+  };
+  const binding = {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingAdmissionPolicyBinding',
+    metadata: { name },
+    spec: { policyName: name, validationActions: ['Deny'] },
+  };
+  await kc(
+    ['apply', '-f', '-'],
+    JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [policy, binding] }),
+  );
+  scope.cleanups.push(() =>
+    kc(['delete', 'validatingadmissionpolicybinding,validatingadmissionpolicy', name, '--ignore-not-found']),
+  );
+  await waitFor(
+    'the admission policy enforced',
+    async () => {
+      const refused = await kc([
+        '-n',
+        scope.namespace,
+        'patch',
+        'deployment',
+        'bad',
+        '--dry-run=server',
+        '-p',
+        `{"spec":{"template":{"metadata":{"annotations":{"probe":"${randomBytes(3).toString('hex')}"}}}}}`,
+      ]).then(
+        () => false,
+        (err: Error) => err.message.includes(message),
+      );
+      return refused;
+    },
+    30_000,
+  );
+  return message;
+}
+
+for (const status of [403, 422] as const) {
+  e2eTest(
+    `a mapping whose restarts an admission policy refuses (HTTP ${status}) does not stall another mapping, and says the policy's message`,
+    async (scope) => {
+      const ns = scope.namespace;
+      await installCrd();
+      const bad = uniqueName('refused');
+      const good = uniqueName('healthy');
+      const badSecret = await createSecret(bad);
+      const goodSecret = await createSecret(good);
+      await createWorkload(
+        { kind: 'Deployment', namespace: ns, name: 'bad' },
+        { refuse: 'yes' },
+        { replicas: 1 },
+      );
+      await createWorkload(
+        { kind: 'Deployment', namespace: ns, name: 'good' },
+        { app: 'good' },
+        { replicas: 1 },
+      );
+      await applyMapping(ns, 'bad', { secretId: bad, workloads: [{ kind: 'Deployment', name: 'bad' }] });
+      await applyMapping(ns, 'good', { secretId: good, workloads: [{ kind: 'Deployment', name: 'good' }] });
+      const message = await refusingPolicy(scope, status);
+      const queue = await testQueue(scope, { withRules: true, visibilityTimeout: 60 });
+      await startOperator(scope, {
+        kubeconfig: await operatorKubeconfig(scope),
+        queueUrl: queue.queueUrl,
+        env: { MAX_MESSAGES_IN_FLIGHT: '4', RESYNC_INTERVAL: '0s' },
+      });
+      await waitReason(ns, 'bad', 'WatchingSecret');
+      await waitReason(ns, 'good', 'WatchingSecret');
+
+      const restartOfGood = async (): Promise<number> => {
+        const started = Date.now();
+        const version = await rotate(good, goodSecret.arn);
+        await waitFor(
+          'good restarted',
+          async () => (await templateState('Deployment', ns, 'good')).stamp === `${good}@${version}`,
+          30_000,
+        );
+        return Date.now() - started;
+      };
+      const alone = await restartOfGood();
+      let lastBad = '';
+      for (let i = 0; i < 8; i++) lastBad = await rotate(bad, badSecret.arn);
+      const beside = await restartOfGood();
+      console.log(`good restarted in ${alone} ms alone, ${beside} ms after 8 refused rotations of bad`);
+      assert.ok(beside <= alone + 1000, `delayed by ${beside - alone} ms`);
+
+      const m = await waitReason(ns, 'bad', 'RestartFailed');
+      assert.equal(m.status?.currentVersionId, lastBad, 'the version the messages told is recorded');
+      const entry = m.status?.workloads?.[0];
+      assert.equal(entry?.state, 'Failed', JSON.stringify(entry));
+      assert.ok(entry?.message?.includes(message), `the policy's message in status: ${entry?.message}`);
+      assert.ok((await eventReasons(ns, 'bad')).includes('RestartFailed'), 'a Warning Event');
+      // Its messages were settled by the passes that recorded them: the queue empties.
+      await drained(queue.queueUrl);
+      assert.notEqual((await templateState('Deployment', ns, 'bad')).stamp, `${bad}@${lastBad}`);
+    },
+    { timeout: 240_000 },
+  );
+}
+
+e2eTest('20 events for secrets no mapping watches cost no DescribeSecret call', async (scope) => {
+  const ns = scope.namespace;
+  await installCrd();
+  const name = uniqueName('watched');
+  await createSecret(name);
+  await createWorkload({ kind: 'Deployment', namespace: ns, name: 'web' }, { app: 'web' }, { replicas: 1 });
+  await applyMapping(ns, 'm', { secretId: name, workloads: [{ kind: 'Deployment', name: 'web' }] });
+  const queue = await testQueue(scope, { withRules: true });
+  const op = await startOperator(scope, {
+    kubeconfig: await operatorKubeconfig(scope),
+    queueUrl: queue.queueUrl,
+    env: { RESYNC_INTERVAL: '0s' },
+  });
+  await waitReason(ns, 'm', 'WatchingSecret');
+  await drained(queue.queueUrl);
+  const before = await describeCalls(op);
+  for (let i = 0; i < 20; i++) {
+    const other = uniqueName(`unwatched-${i}`);
+    const { arn, versionId } = await createSecret(other);
+    await putEvent('AWS API Call via CloudTrail', putSecretValueEvent(other, arn, versionId));
+  }
+  await waitFor(
+    'the 20 messages received',
+    async () => sample(await op.metrics(), 'secrets_rotation_messages_received_total') >= 20,
+    30_000,
+  );
+  await drained(queue.queueUrl);
+  assert.equal((await describeCalls(op)) - before, 0, 'DescribeSecret calls for unwatched secrets');
+});
+
+e2eTest(
+  'a mapping that stops following its rollout (its secretId edited to a missing secret) frees its rollout slot',
+  async (scope) => {
+    const ns = scope.namespace;
+    await installCrd();
+    const s1 = uniqueName('stuck');
+    const s2 = uniqueName('next');
+    const secret1 = await createSecret(s1);
+    const secret2 = await createSecret(s2);
+    await createWorkload(
+      { kind: 'Deployment', namespace: ns, name: 'stuck' },
+      { app: 'stuck' },
+      { unschedulable: true, replicas: 1 },
+    );
+    await createWorkload(
+      { kind: 'Deployment', namespace: ns, name: 'next' },
+      { app: 'next' },
+      { replicas: 1 },
+    );
+    await applyMapping(ns, 'stuck', { secretId: s1, workloads: [{ kind: 'Deployment', name: 'stuck' }] });
+    await applyMapping(ns, 'next', { secretId: s2, workloads: [{ kind: 'Deployment', name: 'next' }] });
+    const queue = await testQueue(scope, { withRules: true });
+    await startOperator(scope, {
+      kubeconfig: await operatorKubeconfig(scope),
+      queueUrl: queue.queueUrl,
+      env: { MAX_CONCURRENT_ROLLOUTS: '1', RESYNC_INTERVAL: '0s' },
+    });
+    await waitReason(ns, 'stuck', 'WatchingSecret');
+    await waitReason(ns, 'next', 'WatchingSecret');
+
+    const v1 = await rotate(s1, secret1.arn);
+    await waitFor(
+      'stuck restarted and rolling',
+      async () => {
+        const e = (await getMapping(ns, 'stuck')).status?.workloads?.[0];
+        return e?.versionId === v1 && e.rollout === 'InProgress';
+      },
+      30_000,
+    );
+    await applyMapping(ns, 'stuck', {
+      secretId: uniqueName('missing'),
+      workloads: [{ kind: 'Deployment', name: 'stuck' }],
+    });
+    await waitReason(ns, 'stuck', 'SecretNotFound');
+    const v2 = await rotate(s2, secret2.arn);
+    await waitFor(
+      'next restarted (the slot was freed)',
+      async () => (await templateState('Deployment', ns, 'next')).stamp === `${s2}@${v2}`,
+      20_000,
+    );
+  },
+);
+
+e2eTest('a selector past its bounds (5,000 expressions, a long value) is refused at apply', async (scope) => {
+  await installCrd();
+  const body = (selector: object): string =>
+    JSON.stringify({
+      apiVersion: 'secretsrotation.io/v1alpha1',
+      kind: 'SecretsRotationMapping',
+      metadata: { name: 'big', namespace: scope.namespace },
+      spec: { secretId: 'db', selector },
+    });
+  const expressions = Array.from({ length: 5000 }, (_, i) => ({ key: `k${i}`, operator: 'Exists' }));
+  const refused = (selector: object): Promise<string> =>
+    kc(['apply', '-f', '-'], body(selector)).then(
+      () => 'accepted',
+      (err: Error) => err.message,
+    );
+  assert.match(
+    await refused({ matchExpressions: expressions }),
+    /matchExpressions: Too many: 5000: must have at most 32 items/,
+  );
+  assert.match(
+    await refused({ matchLabels: { app: 'x'.repeat(64) } }),
+    /Too long: may not be (longer|more) than 63/,
+  );
+  assert.equal(await refused({ matchLabels: { app: 'web' } }), 'accepted');
+});
