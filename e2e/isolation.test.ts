@@ -18,22 +18,29 @@ import {
   type Scope,
 } from './harness.js';
 import { applyMapping, eventReasons, getMapping, waitReason } from './mapping-helpers.js';
+import { metric } from './bench/measure.js';
 import { createWorkload, templateState } from './workloads-fixtures.js';
 
-/** The value of one sample of a Prometheus text exposition (0 when absent). */
-function sample(text: string, series: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line ? Number(line.slice(series.length + 1)) : 0;
-}
+/** DescribeSecret calls the operator made, whatever their result. */
+const describeCalls = async (op: RunningOperator): Promise<number> =>
+  metric(await op.metrics(), 'secrets_rotation_aws_calls_total', 'operation="DescribeSecret"');
 
-const describeCalls = async (op: RunningOperator): Promise<number> => {
-  const text = await op.metrics();
-  return ['success', 'not_found', 'access_denied', 'error'].reduce(
-    (n, result) =>
-      n + sample(text, `secrets_rotation_aws_calls_total{operation="DescribeSecret",result="${result}"}`),
-    0,
-  );
-};
+/**
+ * A fresh secret, a one-replica Deployment `name` labelled `labels`, and mapping `name` listing it;
+ * returns the secret's name and what CreateSecret answered.
+ */
+async function mappedDeployment(
+  namespace: string,
+  name: string,
+  labels: Record<string, string>,
+  opts: { unschedulable?: boolean } = {},
+): Promise<{ secret: string; arn: string; versionId: string }> {
+  const secret = uniqueName(name);
+  const created = await createSecret(secret);
+  await createWorkload({ kind: 'Deployment', namespace, name }, labels, { replicas: 1, ...opts });
+  await applyMapping(namespace, name, { secretId: secret, workloads: [{ kind: 'Deployment', name }] });
+  return { secret, ...created };
+}
 
 /**
  * A ValidatingAdmissionPolicy that refuses, in `namespace`, every update of a Deployment labelled
@@ -106,22 +113,8 @@ for (const status of [403, 422] as const) {
     async (scope) => {
       const ns = scope.namespace;
       await installCrd();
-      const bad = uniqueName('refused');
-      const good = uniqueName('healthy');
-      const badSecret = await createSecret(bad);
-      const goodSecret = await createSecret(good);
-      await createWorkload(
-        { kind: 'Deployment', namespace: ns, name: 'bad' },
-        { refuse: 'yes' },
-        { replicas: 1 },
-      );
-      await createWorkload(
-        { kind: 'Deployment', namespace: ns, name: 'good' },
-        { app: 'good' },
-        { replicas: 1 },
-      );
-      await applyMapping(ns, 'bad', { secretId: bad, workloads: [{ kind: 'Deployment', name: 'bad' }] });
-      await applyMapping(ns, 'good', { secretId: good, workloads: [{ kind: 'Deployment', name: 'good' }] });
+      const { secret: bad, ...badSecret } = await mappedDeployment(ns, 'bad', { refuse: 'yes' });
+      const { secret: good, ...goodSecret } = await mappedDeployment(ns, 'good', { app: 'good' });
       const message = await refusingPolicy(scope, status);
       const queue = await testQueue(scope, { withRules: true, visibilityTimeout: 60 });
       await startOperator(scope, {
@@ -167,10 +160,7 @@ for (const status of [403, 422] as const) {
 e2eTest('20 events for secrets no mapping watches cost no DescribeSecret call', async (scope) => {
   const ns = scope.namespace;
   await installCrd();
-  const name = uniqueName('watched');
-  await createSecret(name);
-  await createWorkload({ kind: 'Deployment', namespace: ns, name: 'web' }, { app: 'web' }, { replicas: 1 });
-  await applyMapping(ns, 'm', { secretId: name, workloads: [{ kind: 'Deployment', name: 'web' }] });
+  await mappedDeployment(ns, 'm', { app: 'web' });
   const queue = await testQueue(scope, { withRules: true });
   const op = await startOperator(scope, {
     kubeconfig: await operatorKubeconfig(scope),
@@ -187,7 +177,7 @@ e2eTest('20 events for secrets no mapping watches cost no DescribeSecret call', 
   }
   await waitFor(
     'the 20 messages received',
-    async () => sample(await op.metrics(), 'secrets_rotation_messages_received_total') >= 20,
+    async () => metric(await op.metrics(), 'secrets_rotation_messages_received_total') >= 20,
     30_000,
   );
   await drained(queue.queueUrl);
@@ -199,22 +189,13 @@ e2eTest(
   async (scope) => {
     const ns = scope.namespace;
     await installCrd();
-    const s1 = uniqueName('stuck');
-    const s2 = uniqueName('next');
-    const secret1 = await createSecret(s1);
-    const secret2 = await createSecret(s2);
-    await createWorkload(
-      { kind: 'Deployment', namespace: ns, name: 'stuck' },
+    const { secret: s1, ...secret1 } = await mappedDeployment(
+      ns,
+      'stuck',
       { app: 'stuck' },
-      { unschedulable: true, replicas: 1 },
+      { unschedulable: true },
     );
-    await createWorkload(
-      { kind: 'Deployment', namespace: ns, name: 'next' },
-      { app: 'next' },
-      { replicas: 1 },
-    );
-    await applyMapping(ns, 'stuck', { secretId: s1, workloads: [{ kind: 'Deployment', name: 'stuck' }] });
-    await applyMapping(ns, 'next', { secretId: s2, workloads: [{ kind: 'Deployment', name: 'next' }] });
+    const { secret: s2, ...secret2 } = await mappedDeployment(ns, 'next', { app: 'next' });
     const queue = await testQueue(scope, { withRules: true });
     await startOperator(scope, {
       kubeconfig: await operatorKubeconfig(scope),

@@ -49,7 +49,6 @@ export class Resync {
         });
       }
     }
-    this.deps.versions.prune();
     const keys = this.deps.keys();
     for (const key of keys) this.deps.enqueue(key);
     this.deps.logger.debug('resync enqueued mappings', {

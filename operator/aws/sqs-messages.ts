@@ -1,6 +1,7 @@
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
@@ -23,10 +24,28 @@ export interface MessageActionsDeps {
 export class MessageActions {
   private ackBatch: { Id: string; ReceiptHandle: string }[] = [];
   private ackFlush: Promise<void> | undefined;
-  /** The queue's visibility timeout in seconds (read by the poller at start). */
+  /** The queue's visibility timeout in seconds (see readQueueAttributes). */
   visibilityTimeout = 30;
 
   constructor(private readonly deps: MessageActionsDeps) {}
+
+  /** Reads the queue's visibility timeout (kept here) and whether it has a redrive policy. */
+  async readQueueAttributes(): Promise<{ redrive: boolean }> {
+    const out = await this.deps.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: this.deps.queueUrl,
+        AttributeNames: ['VisibilityTimeout', 'RedrivePolicy'],
+      }),
+    );
+    this.visibilityTimeout = Number(out.Attributes?.VisibilityTimeout ?? 30) || 30;
+    const redrive = Boolean(out.Attributes?.RedrivePolicy);
+    this.deps.logger.info('polling SQS', {
+      queue: this.deps.queueUrl,
+      redrive,
+      visibilityTimeout: this.visibilityTimeout,
+    });
+    return { redrive };
+  }
 
   /**
    * Extends the message's visibility while `work` runs, so it is not redelivered meanwhile — for at

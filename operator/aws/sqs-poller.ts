@@ -1,9 +1,4 @@
-import {
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  type Message,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { AccessDeniedError, SecretNotFoundError, TermEndedError, describe } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
 import type { Metrics } from '../runtime/metrics.js';
@@ -104,7 +99,10 @@ export class SqsPoller {
     let attributesKnown = false;
     while (this.running) {
       try {
-        if (!attributesKnown) attributesKnown = await this.readQueueAttributes();
+        if (!attributesKnown) {
+          this.hasRedrive = (await this.messages.readQueueAttributes()).redrive;
+          attributesKnown = true;
+        }
         await this.belowCap();
         if (!this.running) break;
         await this.receiveOnce();
@@ -166,23 +164,6 @@ export class SqsPoller {
       return;
     }
     for (const m of out.Messages ?? []) this.track(this.handle(m, receivedAt));
-  }
-
-  private async readQueueAttributes(): Promise<boolean> {
-    const out = await this.deps.sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: this.deps.queueUrl,
-        AttributeNames: ['VisibilityTimeout', 'RedrivePolicy'],
-      }),
-    );
-    this.messages.visibilityTimeout = Number(out.Attributes?.VisibilityTimeout ?? 30) || 30;
-    this.hasRedrive = Boolean(out.Attributes?.RedrivePolicy);
-    this.deps.logger.info('polling SQS', {
-      queue: this.deps.queueUrl,
-      redrive: this.hasRedrive,
-      visibilityTimeout: this.messages.visibilityTimeout,
-    });
-    return true;
   }
 
   private track(p: Promise<void>): void {

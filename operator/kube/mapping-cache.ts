@@ -27,37 +27,24 @@ export function needsPass(old: Mapping, m: Mapping): boolean {
   );
 }
 
+const KEPT_METADATA = [
+  'name',
+  'namespace',
+  'uid',
+  'generation',
+  'resourceVersion',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'finalizers',
+] as const;
+
 /**
  * The mapping as the cache keeps it: spec, status and the metadata passes read — not managedFields
  * or annotations such as kubectl's last-applied-configuration, which are larger than the rest.
  */
 export function pruneMapping(m: Mapping): Mapping {
-  const {
-    name,
-    namespace,
-    uid,
-    generation,
-    resourceVersion,
-    creationTimestamp,
-    deletionTimestamp,
-    finalizers,
-  } = m.metadata;
-  return {
-    apiVersion: API_VERSION,
-    kind: KIND,
-    metadata: {
-      name,
-      namespace,
-      uid,
-      generation,
-      resourceVersion,
-      creationTimestamp,
-      deletionTimestamp,
-      finalizers,
-    },
-    spec: m.spec,
-    status: m.status,
-  };
+  const metadata = Object.fromEntries(KEPT_METADATA.map((k) => [k, m.metadata[k]]));
+  return { apiVersion: API_VERSION, kind: KIND, metadata, spec: m.spec, status: m.status } as Mapping;
 }
 
 export interface MappingCacheOptions {

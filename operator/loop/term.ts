@@ -39,10 +39,6 @@ export class TermLoop {
       opts.logger,
       {
         ...hooks,
-        onGone: (key) => {
-          this.slots.releaseMapping(key);
-          hooks.onGone?.(key);
-        },
         onResult: (result, seconds) => {
           hooks.onResult?.(result, seconds);
           hooks.queueDepth?.(this.queue.length);
