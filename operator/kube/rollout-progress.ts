@@ -1,4 +1,4 @@
-import type { RolloutState, WorkloadKind } from '../../resources/types.js';
+import type { RolloutState } from '../../resources/types.js';
 
 /** The status fields of Deployments, StatefulSets, DaemonSets and Rollouts that tell how a rollout is going. */
 export interface RolloutObject {
@@ -23,59 +23,54 @@ export interface RolloutObject {
   };
 }
 
-/**
- * Where the workload's rollout stands, by the rules `kubectl rollout status` uses: the controller has
- * seen the latest template (observedGeneration), every replica is updated and available, and no old
- * one is left; a Deployment past its progressDeadlineSeconds has failed.
- */
-export function rolloutState(kind: WorkloadKind, w: RolloutObject): RolloutState {
-  const s = w.status ?? {};
-  if (kind === 'Rollout') return argoRollout(w);
-  return (s.observedGeneration ?? 0) < (w.metadata?.generation ?? 0) ? 'InProgress' : appsRollout(kind, w);
-}
-
-function appsRollout(kind: Exclude<WorkloadKind, 'Rollout'>, w: RolloutObject): RolloutState {
-  const s = w.status ?? {};
-  const want = w.spec?.replicas ?? 1;
-  if (kind === 'Deployment') return deploymentRollout(s, want);
-  if (kind === 'StatefulSet') return statefulSetRollout(s, want);
-  return daemonSetRollout(s);
-}
-
 type Status = NonNullable<RolloutObject['status']>;
+
+/**
+ * An apps/v1 kind's rollout, by the rules `kubectl rollout status` uses: the controller has seen the
+ * latest template (observedGeneration), then `counts` decides from the replica counts.
+ */
+const appsProgress =
+  (counts: (s: Status, want: number) => RolloutState) =>
+  (w: RolloutObject): RolloutState => {
+    const s = w.status ?? {};
+    if ((s.observedGeneration ?? 0) < (w.metadata?.generation ?? 0)) return 'InProgress';
+    return counts(s, w.spec?.replicas ?? 1);
+  };
 
 /**
  * An Argo Rollout's restart: its controller recreates the pods one by one and, once every pod is
  * newer than spec.restartAt, copies that time to status.restartedAt. A Degraded rollout has failed
  * (progress deadline, aborted). Argo's observedGeneration is not a generation number: not compared.
  */
-function argoRollout(w: RolloutObject): RolloutState {
+export function argoProgress(w: RolloutObject): RolloutState {
   if (w.status?.phase === 'Degraded') return 'Failed';
   const asked = Date.parse(w.spec?.restartAt ?? '');
   const done = Date.parse(w.status?.restartedAt ?? '');
   return Number.isNaN(asked) || done >= asked ? 'Complete' : 'InProgress';
 }
+
 const n = (v: number | undefined): number => v ?? 0;
 
-function deploymentRollout(s: Status, want: number): RolloutState {
+/** Every replica updated and available, no old one left; past progressDeadlineSeconds it has failed. */
+export const deploymentProgress = appsProgress((s, want) => {
   if (s.conditions?.some((c) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded'))
     return 'Failed';
   const updated = n(s.updatedReplicas);
   return updated >= want && n(s.replicas) <= updated && n(s.availableReplicas) >= want
     ? 'Complete'
     : 'InProgress';
-}
+});
 
-function statefulSetRollout(s: Status, want: number): RolloutState {
+export const statefulSetProgress = appsProgress((s, want) => {
   const updated = s.updatedReplicas ?? want;
   return s.updateRevision === s.currentRevision && n(s.readyReplicas) >= want && updated >= want
     ? 'Complete'
     : 'InProgress';
-}
+});
 
-function daemonSetRollout(s: Status): RolloutState {
+export const daemonSetProgress = appsProgress((s) => {
   const desired = n(s.desiredNumberScheduled);
   return n(s.updatedNumberScheduled) >= desired && n(s.numberAvailable) >= desired
     ? 'Complete'
     : 'InProgress';
-}
+});

@@ -6,7 +6,9 @@ import {
   type WorkloadKind,
 } from '../../resources/types.js';
 import type { Target } from './target.js';
-import { rolloutState, type RolloutObject } from './rollout-progress.js';
+import { SECRET_VERSION_ANNOTATION } from './restart-patches.js';
+import type { RolloutObject } from './rollout-progress.js';
+import { KINDS, rolloutState } from './workload-kinds.js';
 import type { Logger } from '../runtime/logger.js';
 import {
   podTemplateUses,
@@ -14,28 +16,9 @@ import {
   type PodTemplateUses,
   type RawPodTemplate,
 } from './consumption.js';
-import {
-  Informer,
-  listPage,
-  sameProjection,
-  watchPath,
-  type Cached,
-  type RawObject,
-  type ResourceRef,
-} from './informer.js';
+import { Informer, listPage, sameProjection, watchPath, type Cached, type RawObject } from './informer.js';
 import { isEmptySelector, matchesSelector } from './label-selector.js';
 import { NamespaceIndex } from './workload-index.js';
-
-export const RESTARTED_AT_ANNOTATION = 'secretsrotation.io/restartedAt';
-export const SECRET_VERSION_ANNOTATION = 'secretsrotation.io/secret-version';
-
-/** Where each kind is served. */
-export const RESOURCES: Record<WorkloadKind, Omit<ResourceRef, 'namespace'>> = {
-  Deployment: { group: 'apps', version: 'v1', plural: 'deployments' },
-  StatefulSet: { group: 'apps', version: 'v1', plural: 'statefulsets' },
-  DaemonSet: { group: 'apps', version: 'v1', plural: 'daemonsets' },
-  Rollout: { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts' },
-};
 
 /**
  * What the operator keeps of a workload: only what its decisions read (labels, our version stamp,
@@ -96,7 +79,7 @@ export function projectWorkload(kind: WorkloadKind, raw: RawWorkload): WorkloadI
  */
 function stampOf(kind: WorkloadKind, raw: RawWorkload): string | undefined {
   const annotations =
-    kind === 'Rollout' ? raw.metadata?.annotations : raw.spec?.template?.metadata?.annotations;
+    KINDS[kind].stampOn === 'object' ? raw.metadata?.annotations : raw.spec?.template?.metadata?.annotations;
   return annotations?.[SECRET_VERSION_ANNOTATION];
 }
 
@@ -246,7 +229,7 @@ export class WorkloadCache {
   }
 
   private start(kind: WorkloadKind): Informer<WorkloadInfo> {
-    const res = { ...RESOURCES[kind], namespace: this.opts.namespace };
+    const res = { ...KINDS[kind].resource, namespace: this.opts.namespace };
     const informer = new Informer<WorkloadInfo>({
       what: `${kind}s`,
       kubeConfig: this.opts.kubeConfig,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { argoRestartAt, rolloutRestartPatch } from './workloads.js';
+import { argoRestartAt, rolloutRestartPatch } from './restart-patches.js';
 
 test("a Rollout's restartAt is in whole seconds, rounded up, and later than the one before", () => {
   assert.equal(argoRestartAt('2026-11-29T10:00:00.000Z'), '2026-11-29T10:00:00Z');

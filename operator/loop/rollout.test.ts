@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { rolloutState } from '../kube/rollout-progress.js';
+import { rolloutState } from '../kube/workload-kinds.js';
 import { rolloutCondition } from './rollout.js';
 
 test('Deployment rollouts: in progress until every replica is new and available; failed past the deadline', () => {

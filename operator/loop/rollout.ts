@@ -1,4 +1,5 @@
 import type { RolloutState, WorkloadStatus } from '../../resources/types.js';
+import { KINDS } from '../kube/workload-kinds.js';
 import type { Planned } from './restart-plan.js';
 
 /** The mapping-level RolloutComplete condition from its workloads' rollouts; undefined when none was started. */
@@ -63,7 +64,7 @@ export function untilDeadline(
   entry: WorkloadStatus,
   deadline: { ms: number; now: number },
 ): number | undefined {
-  if (entry.rollout !== 'InProgress' || p.target.kind === 'Deployment') return undefined;
+  if (entry.rollout !== 'InProgress' || !KINDS[p.target.kind].ourDeadline) return undefined;
   const started = Date.parse(entry.restartedAt ?? '');
   // 0: the deadline has been reached.
   return Number.isNaN(started) ? undefined : Math.max(0, started + deadline.ms - deadline.now);
