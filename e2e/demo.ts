@@ -1,19 +1,13 @@
-import {
-  CreateSecretCommand,
-  DescribeSecretCommand,
-  PutSecretValueCommand,
-  SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { spawn, spawnSync } from 'node:child_process';
-import fs from 'node:fs';
+import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { awsClientConfig, localAwsEnv } from './env/aws-setup.js';
 import { kubectl } from './env/cluster.js';
-import { up, type EnvState } from './env/env.js';
-import { operatorIdentity } from './env/identity.js';
-import { logDir, operatorEntry, repoRoot } from './env/paths.js';
-import { delay, tail } from './env/processes.js';
+import { up } from './env/env.js';
+import { repoRoot } from './env/paths.js';
+import { delay } from './env/processes.js';
+import { createSecret, rotate } from './kit/aws-actions.js';
+import { awsClients, useEnvironment } from './kit/clients.js';
+import { installCrd, operatorKubeconfig, startOperator, type Owner } from './kit/operator-process.js';
 import { REAL_NODE, REAL_NODE_TAINT, STATIC_WEB } from './env/real-node.js';
 import type { Mapping, WorkloadStatus } from '../resources/types.js';
 
@@ -29,24 +23,29 @@ const say = (msg: string): void => console.log(`\n\x1b[1m▶ ${msg}\x1b[0m`);
 async function main(): Promise<void> {
   say('Starting the local environment (the first run builds Kubernetes from source: ~12 minutes on 2 cores)');
   const env = await up();
+  useEnvironment(env);
   const k = (args: string[], input?: string): string => kubectl(env.binDir, env.kubeconfig, args, input);
 
   say('Installing the CRD and a fresh "demo" namespace');
-  k(['apply', '--server-side', '-f', path.join(repoRoot, 'resources', 'secretsrotationmapping.crd.yaml')]);
-  k(['wait', '--for=condition=Established', 'crd/secretsrotationmappings.secretsrotation.io']);
+  await installCrd();
   k(['delete', 'namespace', NS, '--ignore-not-found', '--timeout=60s']);
   k(['delete', 'clusterrolebinding', `sro-${NS}`, '--ignore-not-found']);
   k(['create', 'namespace', NS]);
 
   say(`Creating the secret "${SECRET}" in the local Secrets Manager`);
-  const sm = new SecretsManagerClient(awsClientConfig(env.awsEndpoint));
-  const arn = await ensureSecret(sm);
+  const arn = await ensureSecret();
 
-  let stopOperator = (): void => {};
+  const owner: Owner = { namespace: NS, cleanups: [], logs: [] };
   if (env.noRealNode) {
     say(`Starting the operator as its own ServiceAccount (no real node here: ${env.noRealNode})`);
-    const id = await operatorIdentity(k, env, NS);
-    stopOperator = startOperator(env, id.kubeconfig);
+    const op = await startOperator(owner, {
+      kubeconfig: await operatorKubeconfig(owner),
+      queueUrl: env.queueUrl,
+      // Every namespace here; its Lease lives where its ServiceAccount may write.
+      watchNamespace: '',
+      env: { LEADER_ELECTION_NAMESPACE: NS, LOG_LEVEL: 'info' },
+    });
+    console.log(`operator pid ${op.process.pid}, logs in ${path.relative(process.cwd(), op.log)}`);
   } else {
     say(
       'Deploying the operator as a pod on real-node: npm run deploy (skaffold run -p local, buildah, local registry)',
@@ -70,7 +69,7 @@ async function main(): Promise<void> {
   say(
     'Rotating the secret as AWS would: PutSecretValue, then the EventBridge event (CloudTrail PutSecretValue)',
   );
-  const versionId = await rotate(env, sm, arn);
+  const versionId = await rotate(SECRET, arn, { value: `{"password":"${Date.now()}"}` });
   console.log(`new AWSCURRENT version: ${versionId}`);
 
   say('Watching the pods roll and the mapping change');
@@ -78,7 +77,7 @@ async function main(): Promise<void> {
   k(['-n', NS, 'wait', '--for=condition=RolloutComplete', 'srm/nginx-db', '--timeout=60s']);
   console.log(k(['-n', NS, 'describe', 'srm', 'nginx-db']).split('\n').slice(-8).join('\n'));
   if (consumers) await watchConsumers(k, versionId);
-  stopOperator();
+  for (const stop of owner.cleanups.reverse()) await stop();
 
   say('Done. The environment is still running:');
   console.log(`  source .e2e/env && kubectl -n ${NS} get srm,pods -o wide    # explore
@@ -221,62 +220,14 @@ const onRealNode = (): object => ({
   },
 });
 
-async function ensureSecret(sm: SecretsManagerClient): Promise<string> {
+/** The demo's secret, created on the first run (JSON: External Secrets Operator extracts its keys). */
+async function ensureSecret(): Promise<string> {
+  const { sm } = await awsClients();
   try {
     return (await sm.send(new DescribeSecretCommand({ SecretId: SECRET }))).ARN ?? '';
   } catch {
-    return (
-      (await sm.send(new CreateSecretCommand({ Name: SECRET, SecretString: '{"password":"initial"}' })))
-        .ARN ?? ''
-    );
+    return (await createSecret(SECRET, '{"password":"initial"}')).arn;
   }
-}
-
-function startOperator(env: EnvState, kubeconfig: string): () => void {
-  const log = path.join(logDir, 'operator-demo.log');
-  const fd = fs.openSync(log, 'w');
-  const child = spawn(process.execPath, [operatorEntry], {
-    stdio: ['ignore', fd, fd],
-    env: {
-      ...process.env,
-      KUBECONFIG: kubeconfig,
-      SQS_QUEUE_URL: env.queueUrl,
-      ...localAwsEnv(env.awsEndpoint),
-      METRICS_PORT: '0',
-      // The operator watches every namespace here; its Lease lives where its ServiceAccount may write.
-      LEADER_ELECTION_NAMESPACE: NS,
-    },
-  });
-  fs.closeSync(fd);
-  child.on('exit', (code) => {
-    if (code) console.error(`operator exited with ${code}\n${tail(log)}`);
-  });
-  console.log(`operator pid ${child.pid}, logs in ${path.relative(process.cwd(), log)}`);
-  return () => child.kill('SIGTERM');
-}
-
-async function rotate(env: EnvState, sm: SecretsManagerClient, arn: string): Promise<string> {
-  const out = await sm.send(
-    new PutSecretValueCommand({ SecretId: SECRET, SecretString: `{"password":"${Date.now()}"}` }),
-  );
-  const events = new EventBridgeClient(awsClientConfig(env.awsEndpoint));
-  await events.send(
-    new PutEventsCommand({
-      Entries: [
-        {
-          Source: 'aws.secretsmanager',
-          DetailType: 'AWS API Call via CloudTrail',
-          Detail: JSON.stringify({
-            eventSource: 'secretsmanager.amazonaws.com',
-            eventName: 'PutSecretValue',
-            requestParameters: { secretId: SECRET },
-            responseElements: { arn, versionId: out.VersionId },
-          }),
-        },
-      ],
-    }),
-  );
-  return out.VersionId ?? '';
 }
 
 async function watchRollout(k: (args: string[]) => string, versionId: string): Promise<void> {

@@ -10,7 +10,7 @@ import {
   startOperator,
   uniqueName,
   type RunningOperator,
-  type Scope,
+  type Owner,
 } from '../harness.js';
 import { forEachLimit } from './measure.js';
 
@@ -28,11 +28,11 @@ export const eventBody = (s: BenchSecret, version: string, at = new Date()): str
     detail: putSecretValueEvent(s.name, s.arn, version),
   });
 
-/** A namespace of its own for one benchmark phase (the harness's Scope without a test context). */
-export async function benchScope(prefix: string): Promise<Scope> {
+/** A namespace of its own for one benchmark phase, owning what the phase starts. */
+export async function benchScope(prefix: string): Promise<Owner> {
   const namespace = uniqueName(prefix);
   await kc(['create', 'namespace', namespace]);
-  return { t: undefined as never, namespace, cleanups: [], logs: [] };
+  return { namespace, cleanups: [], logs: [] };
 }
 
 export async function createSecrets(prefix: string, n: number): Promise<BenchSecret[]> {
@@ -88,7 +88,7 @@ export async function createMappings(namespace: string, specs: MappingSpec[]): P
 
 /** The operator as the tests run it (its ServiceAccount), quieter, with the production long-poll wait. */
 export async function benchOperator(
-  sc: Scope,
+  sc: Owner,
   queueUrl: string,
   env: Record<string, string> = {},
   opts: { waitReady?: boolean; kubeconfig?: string } = {},
@@ -108,7 +108,7 @@ export async function benchOperator(
 }
 
 /** Mappings released while an operator still runs, then everything the phase created removed. */
-export async function teardown(sc: Scope, operators: RunningOperator[]): Promise<void> {
+export async function teardown(sc: Owner, operators: RunningOperator[]): Promise<void> {
   await releaseMappings(sc.namespace);
   for (const op of operators) await op.kill();
   for (const c of sc.cleanups.reverse()) await c().catch(() => undefined);

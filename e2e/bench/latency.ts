@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { AppsV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { withSharedAgents } from '../../operator/kube/kube.js';
-import { awsClients, environment, testQueue, waitFor, type Scope } from '../harness.js';
+import { awsClients, environment, testQueue, waitFor, type Owner } from '../harness.js';
 import { waitReason } from '../mapping-helpers.js';
 import {
   benchOperator,
@@ -141,7 +141,7 @@ async function drive(
   return { samples, missed: all.length - samples.length };
 }
 
-async function setup(sc: Scope, n: number, prefix: string): Promise<BenchSecret[]> {
+async function setup(sc: Owner, n: number, prefix: string): Promise<BenchSecret[]> {
   const secrets = await createSecrets(prefix, n);
   await createDeployments(
     sc.namespace,

@@ -1,6 +1,6 @@
 import { FreezableProxy } from '../freezable-proxy.js';
 import { rss } from '../bench/measure.js';
-import { environment, leads, startOperator, type RunningOperator, type Scope } from '../harness.js';
+import { environment, leads, startOperator, type Owner, type RunningOperator } from '../harness.js';
 
 /**
  * Operator replicas as a Deployment would keep them: each restarted a second after it exits (killed by
@@ -17,7 +17,7 @@ export class Replicas {
   private sampler: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly scope: Scope,
+    private readonly scope: Owner,
     private readonly opts: {
       count: number;
       kubeconfig: string;

@@ -17,3 +17,6 @@ export const stateFile = path.join(stateDir, 'state.json');
 
 /** The operator as it ships: the bundle `npm run build` makes (dist/operator.mjs), which the image runs. */
 export const operatorEntry = path.join(repoRoot, 'dist', 'operator.mjs');
+
+/** The CRD as the operator ships it. */
+export const crdPath = path.join(repoRoot, 'resources', 'secretsrotationmapping.crd.yaml');

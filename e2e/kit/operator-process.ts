@@ -1,0 +1,123 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { localAwsEnv } from '../env/aws-setup.js';
+import { operatorIdentity } from '../env/identity.js';
+import { crdPath, logDir, operatorEntry } from '../env/paths.js';
+import { freePort, tail } from '../env/processes.js';
+import { environment, kc, waitFor } from './clients.js';
+
+/**
+ * Who owns processes and objects the kit starts: a namespace named after it, cleanups run at its
+ * end, and log files to show when it fails (a test's Scope is one; the benchmark and demo make theirs).
+ */
+export interface Owner {
+  namespace: string;
+  cleanups: (() => Promise<unknown>)[];
+  logs: string[];
+}
+
+export async function installCrd(): Promise<void> {
+  await kc(['apply', '--server-side', '--force-conflicts', '-f', crdPath]);
+  await kc([
+    'wait',
+    '--for=condition=Established',
+    'crd/secretsrotationmappings.secretsrotation.io',
+    '--timeout=30s',
+  ]);
+}
+
+/** The operator's ServiceAccount kubeconfig for `scope`'s namespace (see env/identity.ts); removed with its cleanups. */
+export async function operatorKubeconfig(
+  scope: Owner,
+  bind: 'cluster' | 'namespace' = 'cluster',
+): Promise<string> {
+  const id = await operatorIdentity(kc, await environment(), scope.namespace, bind);
+  scope.cleanups.push(id.cleanup);
+  return id.kubeconfig;
+}
+
+export interface RunningOperator {
+  process: ChildProcess;
+  log: string;
+  metricsPort: number;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  metrics(): Promise<string>;
+}
+
+function httpGet(port: number, p: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: p }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      })
+      .on('error', reject);
+  });
+}
+
+/** Leader election fast enough for tests (client-go's defaults are 15s / 10s / 2s). */
+export const FAST_LEASE = { LEASE_DURATION: '6s', RENEW_DEADLINE: '4s', RETRY_PERIOD: '1s' };
+
+/** True while `op` reports holding the Lease (its leader gauge). */
+export const leads = async (op: RunningOperator): Promise<boolean> =>
+  /^secrets_rotation_leader 1$/m.test(await op.metrics().catch(() => ''));
+
+/** Starts the operator (its bundle, as the image runs it) as the ServiceAccount; resolves once /readyz says ready. */
+export async function startOperator(
+  scope: Owner,
+  opts: {
+    kubeconfig: string;
+    queueUrl: string;
+    watchNamespace?: string;
+    env?: Record<string, string>;
+    waitReady?: boolean;
+    /** Another environment's AWS endpoint (default: the shared environment's). */
+    awsEndpoint?: string;
+  },
+): Promise<RunningOperator> {
+  const awsEndpoint = opts.awsEndpoint ?? (await environment()).awsEndpoint;
+  const metricsPort = await freePort();
+  fs.mkdirSync(logDir, { recursive: true });
+  const log = path.join(logDir, `operator-${scope.namespace}-${metricsPort}.log`);
+  const fd = fs.openSync(log, 'a');
+  const child = spawn(process.execPath, [operatorEntry], {
+    stdio: ['ignore', fd, fd],
+    env: {
+      PATH: process.env.PATH,
+      KUBECONFIG: opts.kubeconfig,
+      WATCH_NAMESPACE: opts.watchNamespace ?? scope.namespace,
+      SQS_QUEUE_URL: opts.queueUrl,
+      ...localAwsEnv(awsEndpoint),
+      METRICS_PORT: String(metricsPort),
+      METRICS_BIND_ADDRESS: '127.0.0.1',
+      SQS_WAIT_TIME_SECONDS: '2',
+      LOG_LEVEL: 'debug',
+      ...opts.env,
+    },
+  });
+  fs.closeSync(fd);
+  scope.logs.push(log);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const kill = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    await exited;
+  };
+  scope.cleanups.push(() => kill('SIGKILL'));
+  const op: RunningOperator = {
+    process: child,
+    log,
+    metricsPort,
+    kill,
+    metrics: async () => (await httpGet(metricsPort, '/metrics')).body,
+  };
+  if (opts.waitReady ?? true) {
+    await waitFor('operator /readyz', async () => {
+      if (child.exitCode !== null) throw new Error(`operator exited with ${child.exitCode}\n${tail(log)}`);
+      return (await httpGet(metricsPort, '/readyz')).status === 200;
+    });
+  }
+  return op;
+}
