@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import {
+  adminClients,
   createSecret,
   drained,
   e2eTest,
@@ -18,6 +19,8 @@ import {
   type Scope,
 } from './harness.js';
 import { applyMapping, eventReasons, getMapping, waitReason } from './mapping-helpers.js';
+import { MappingClient } from '../operator/kube/mappings.js';
+import { statusCode } from '../operator/runtime/errors.js';
 import { metric } from './bench/measure.js';
 import { createWorkload, templateState } from './workloads-fixtures.js';
 
@@ -253,3 +256,24 @@ e2eTest('a selector past its bounds (5,000 expressions, a long value) is refused
   );
   assert.equal(await refused({ matchLabels: { app: 'web' } }), 'accepted');
 });
+
+e2eTest(
+  'a status write computed from an older read is refused (409), so a deposed leader cannot overwrite',
+  async (scope) => {
+    const ns = scope.namespace;
+    await installCrd();
+    await applyMapping(ns, 'm', { secretId: 'db', workloads: [{ kind: 'Deployment', name: 'web' }] });
+    const read = await getMapping(ns, 'm');
+    const { custom } = await adminClients();
+    const writer = new MappingClient(custom, 'secrets-rotation-operator');
+    // The new leader writes first…
+    await writer.applyStatus(read, { currentVersionId: 'written-by-the-new-leader' });
+    // …then the old leader's write, computed from the same (now older) read, lands.
+    const stale = await writer.applyStatus(read, { currentVersionId: 'written-by-the-old-leader' }).then(
+      () => 'applied',
+      (err: unknown) => statusCode(err),
+    );
+    assert.equal(stale, 409);
+    assert.equal((await getMapping(ns, 'm')).status?.currentVersionId, 'written-by-the-new-leader');
+  },
+);

@@ -52,7 +52,11 @@ export class MappingClient {
     }
   }
 
-  /** Server-side apply of the status this operator owns (field manager `fieldManager`). */
+  /**
+   * Server-side apply of the status this operator owns (field manager `fieldManager`), conditioned
+   * on the resourceVersion the pass read: a write computed from an older state — a deposed leader's
+   * pass still in flight — is a 409 Conflict (retried from the current state), never an overwrite.
+   */
   async applyStatus(m: Mapping, status: MappingStatus): Promise<Mapping> {
     return (await this.api.patchNamespacedCustomObjectStatus(
       {
@@ -64,7 +68,11 @@ export class MappingClient {
         body: {
           apiVersion: API_VERSION,
           kind: KIND,
-          metadata: { name: m.metadata.name, namespace: m.metadata.namespace },
+          metadata: {
+            name: m.metadata.name,
+            namespace: m.metadata.namespace,
+            resourceVersion: m.metadata.resourceVersion,
+          },
           status,
         },
         fieldManager: this.fieldManager,
