@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import {
   adminClients,
   createSecret,
@@ -275,5 +276,34 @@ e2eTest(
     );
     assert.equal(stale, 409);
     assert.equal((await getMapping(ns, 'm')).status?.currentVersionId, 'written-by-the-new-leader');
+  },
+);
+
+e2eTest(
+  'a resync costs one DescribeSecret per mapped secret: its passes find the answers it fetched',
+  async (scope) => {
+    const ns = scope.namespace;
+    await installCrd();
+    const n = 10;
+    for (let i = 0; i < n; i++) await mappedDeployment(ns, `w${i}`, { app: `w${i}` });
+    const queue = await testQueue(scope, { withRules: true });
+    // Answers expire between two resyncs, as with the defaults (5s TTL, 5m resync).
+    const op = await startOperator(scope, {
+      kubeconfig: await operatorKubeconfig(scope),
+      queueUrl: queue.queueUrl,
+      env: { RESYNC_INTERVAL: '3s', SECRET_CACHE_TTL: '1s' },
+    });
+    for (let i = 0; i < n; i++) await waitReason(ns, `w${i}`, 'WatchingSecret');
+    const resyncs = (): number =>
+      fs.readFileSync(op.log, 'utf8').split('resync enqueued mappings').length - 1;
+    const afterResync = async (count: number): Promise<number> => {
+      await waitFor(`resync ${count} done`, () => Promise.resolve(resyncs() >= count), 20_000);
+      return describeCalls(op);
+    };
+    const first = resyncs() + 1;
+    const before = await afterResync(first);
+    const after = await afterResync(first + 3);
+    console.log(`${after - before} DescribeSecret calls over 3 resyncs of ${n} secrets`);
+    assert.ok(after - before <= 3 * n, `${after - before} calls for 3 resyncs of ${n} secrets`);
   },
 );

@@ -6,7 +6,7 @@ import type { SecretVersions } from './secret-versions.js';
 export interface ResyncDeps {
   intervalMs: number;
   versions: SecretVersions;
-  router: Pick<SecretRouter, 'arns'>;
+  router: Pick<SecretRouter, 'watched'>;
   /** Every mapping key the watch knows. */
   keys: () => string[];
   enqueue: (key: string) => void;
@@ -16,7 +16,9 @@ export interface ResyncDeps {
 /**
  * The safety net: every interval, asks DescribeSecret once per mapped secret (fresh, not cached) and
  * enqueues every mapping, so a change whose event was lost (operator down past the queue's retention,
- * rule misconfigured, message purged) is still applied. Costs one DescribeSecret per secret per interval.
+ * rule misconfigured, message purged) is still applied. Costs one DescribeSecret per secret per
+ * interval: it asks by the id the mappings use and enqueues them as soon as their secret is fresh,
+ * so their passes find the answer in the cache (answers expire long before the next resync).
  */
 export class Resync {
   private timer: NodeJS.Timeout | undefined;
@@ -38,22 +40,24 @@ export class Resync {
 
   async run(): Promise<void> {
     const started = Date.now();
-    const arns = [...this.deps.router.arns()];
-    for (const arn of arns) {
+    const watched = this.deps.router.watched();
+    for (const [arn, { keys, secretIds }] of watched) {
       try {
-        await this.deps.versions.resolve(arn, { notBefore: started });
+        for (const id of secretIds) await this.deps.versions.resolve(id, { notBefore: started });
       } catch (err) {
         this.deps.logger.warn('resync could not describe secret; its mappings will report why', {
           secret: arn,
           error: describe(err),
         });
       }
+      for (const key of keys) this.deps.enqueue(key);
     }
+    // Mappings that route nothing (secret missing, denied, spec invalid) are looked at too.
     const keys = this.deps.keys();
     for (const key of keys) this.deps.enqueue(key);
     this.deps.logger.debug('resync enqueued mappings', {
       mappings: keys.length,
-      secrets: arns.length,
+      secrets: watched.size,
       ms: Date.now() - started,
     });
   }

@@ -45,7 +45,10 @@ test('candidates come from names alone: by name, full ARN or partial ARN, and no
   const before = calls.length;
   router.candidates(['unrelated']);
   assert.equal(calls.length, before, 'answering candidates makes no AWS call');
-  assert.deepEqual(router.arns(), new Set([ARN]));
+  assert.deepEqual(
+    router.watched(),
+    new Map([[ARN, { keys: ['ns/by-name', 'ns/by-arn'], secretIds: ['team-a/db', ARN] }]]),
+  );
 });
 
 test('watchers: exact by ARN once resolved; a mapping naming another secret since is not confirmed', async () => {
@@ -60,7 +63,7 @@ test('watchers: exact by ARN once resolved; a mapping naming another secret sinc
   assert.deepEqual(router.candidates(['team-a/db']), [], 'stale confirmation ignored');
   router.forget('ns/m');
   assert.deepEqual(router.candidates(['team-b/db']), []);
-  assert.deepEqual(router.arns(), new Set());
+  assert.deepEqual(router.watched().size, 0);
 });
 
 test('a secret that cannot be described routes by name only; a pass resolving it later confirms the ARN', async () => {
@@ -76,7 +79,7 @@ test('a secret that cannot be described routes by name only; a pass resolving it
     'unresolved: its pass decides',
   );
   router.confirm('ns/m', 'team-a/db', ARN);
-  assert.deepEqual(router.arns(), new Set([ARN]));
+  assert.deepEqual([...router.watched().keys()], [ARN]);
   router.confirm('ns/m', 'team-a/db', null);
-  assert.deepEqual(router.arns(), new Set());
+  assert.deepEqual(router.watched().size, 0);
 });

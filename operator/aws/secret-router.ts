@@ -99,9 +99,14 @@ export class SecretRouter {
     });
   }
 
-  /** Every ARN some mapping watches (the resync's list). */
-  arns(): Set<string> {
-    return new Set(this.byArn.keys());
+  /** Per watched ARN (the resync's list): the mappings resolved to it and the ids they name it by. */
+  watched(): Map<string, { keys: string[]; secretIds: string[] }> {
+    const out = new Map<string, { keys: string[]; secretIds: string[] }>();
+    for (const [arn, keys] of this.byArn) {
+      const ids = new Set([...keys].map((k) => this.routes.get(k)?.secretId ?? arn));
+      out.set(arn, { keys: [...keys], secretIds: [...ids] });
+    }
+    return out;
   }
 
   stop(): void {

@@ -152,13 +152,13 @@ export class SecretVersions {
     return expected !== undefined && cached.fetchedAt >= now - this.ttlMs ? cached : undefined;
   }
 
-  /** Drops entries older than the TTL, and aliases that point nowhere, so memory stays bounded. */
   /** How many secrets have a cached answer. */
   get size(): number {
     return this.byArn.size;
   }
 
-  prune(): void {
+  /** Drops entries older than the TTL, and aliases that point nowhere, so memory stays bounded. */
+  private prune(): void {
     this.prunedAt = Date.now();
     const floor = this.prunedAt - this.ttlMs;
     for (const [arn, v] of this.byArn) if (v.fetchedAt < floor) this.byArn.delete(arn);
