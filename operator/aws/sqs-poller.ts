@@ -7,6 +7,7 @@ import type { RotationSignal } from './rotation-signal.js';
 import type { SecretRouter } from './secret-router.js';
 import type { SecretVersions } from './secret-versions.js';
 import { MessageActions } from './sqs-messages.js';
+import { DEFAULT_THROTTLE_RETRY, retryThrottled } from './throttle-retry.js';
 
 export interface PollerDeps {
   sqs: SQSClient;
@@ -53,8 +54,13 @@ export class SqsPoller {
   private hasRedrive = false;
   private readonly messages: MessageActions;
 
+  private readonly maxInFlight: number;
+  private readonly maxHoldMs: number;
+
   constructor(private readonly deps: PollerDeps) {
     this.messages = new MessageActions(deps);
+    this.maxInFlight = deps.maxInFlight ?? 100;
+    this.maxHoldMs = deps.maxHoldMs ?? 15 * 60_000;
   }
 
   get isRunning(): boolean {
@@ -121,10 +127,6 @@ export class SqsPoller {
         backoff = Math.min(backoff * 2, this.deps.maxBackoffMs ?? 30_000);
       }
     }
-  }
-
-  private get maxInFlight(): number {
-    return this.deps.maxInFlight ?? 100;
   }
 
   /**
@@ -239,10 +241,17 @@ export class SqsPoller {
     }
     let secret;
     try {
-      secret = await this.deps.versions.resolve(parsed.secretId, {
-        notBefore: freshAfter(parsed, receivedAt),
-        expectedVersionId: parsed.versionId,
-      });
+      const notBefore = freshAfter(parsed, receivedAt);
+      const resolve = (): ReturnType<SecretVersions['resolve']> =>
+        this.deps.versions.resolve(parsed.secretId, { notBefore, expectedVersionId: parsed.versionId });
+      // Invisible meanwhile: a throttled lookup waits here, not in SQS's redelivery.
+      const retrying = retryThrottled(resolve, { ...DEFAULT_THROTTLE_RETRY, keepGoing: () => this.running });
+      await this.messages.keepInvisible(
+        m,
+        retrying.catch(() => undefined),
+        this.maxHoldMs,
+      );
+      secret = await retrying;
     } catch (err) {
       if (err instanceof SecretNotFoundError || err instanceof AccessDeniedError) {
         // No mapping can be matched to a secret we cannot describe; mappings report it themselves.
@@ -286,9 +295,5 @@ export class SqsPoller {
     }
     this.deps.metrics.eventToRestart.observe((Date.now() - receivedAt) / 1000);
     return 'ack';
-  }
-
-  private get maxHoldMs(): number {
-    return this.deps.maxHoldMs ?? 15 * 60_000;
   }
 }

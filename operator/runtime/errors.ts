@@ -10,19 +10,28 @@ export class AccessDeniedError extends Error {
   override name = 'AccessDeniedError';
 }
 
-/** AWS asked us to slow down (ThrottlingException, or the SDK's throttling classification). */
+/**
+ * AWS asked us to slow down (ThrottlingException, or the SDK's throttling classification), here or
+ * in the error's causes (SecretVersions wraps the SDK's error with the secret it was about).
+ */
 export function isThrottled(err: unknown): boolean {
-  const e = err as {
-    name?: string;
-    $retryable?: { throttling?: boolean };
-    $metadata?: { httpStatusCode?: number };
-  };
-  return (
-    e?.name === 'ThrottlingException' ||
-    e?.name === 'TooManyRequestsException' ||
-    e?.$retryable?.throttling === true ||
-    e?.$metadata?.httpStatusCode === 429
-  );
+  for (let e = err as ErrorShape | undefined, depth = 0; e && depth < 5; e = e.cause, depth++) {
+    if (
+      e.name === 'ThrottlingException' ||
+      e.name === 'TooManyRequestsException' ||
+      e.$retryable?.throttling === true ||
+      e.$metadata?.httpStatusCode === 429
+    )
+      return true;
+  }
+  return false;
+}
+
+interface ErrorShape {
+  name?: string;
+  cause?: ErrorShape;
+  $retryable?: { throttling?: boolean };
+  $metadata?: { httpStatusCode?: number };
 }
 
 /** HTTP status of a Kubernetes API error from client-node 1.x (ApiException.code), if any. */
