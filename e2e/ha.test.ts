@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { FreezableProxy } from './freezable-proxy.js';
 import {
   createSecret,
   e2eTest,
+  environment,
   installCrd,
   kc,
   operatorKubeconfig,
@@ -13,7 +15,7 @@ import {
   FAST_LEASE,
   leads,
 } from './harness.js';
-import { applyMapping, waitReason } from './mapping-helpers.js';
+import { applyMapping, getMapping, waitReason } from './mapping-helpers.js';
 import { createWorkload, templateState } from './workloads-fixtures.js';
 
 e2eTest(
@@ -86,4 +88,67 @@ e2eTest(
     );
     assert.deepEqual(g2, g1, 'changing leader restarts nothing by itself');
   },
+);
+
+e2eTest(
+  'a mapping deleted while a replica follows frees the rollout slot it held when that replica leads again',
+  async (scope) => {
+    const ns = scope.namespace;
+    await installCrd();
+    const s1 = uniqueName('stuck');
+    const s2 = uniqueName('next');
+    const secret1 = await createSecret(s1);
+    const secret2 = await createSecret(s2);
+    await createWorkload(
+      { kind: 'Deployment', namespace: ns, name: 'stuck' },
+      { app: 'stuck' },
+      { unschedulable: true, replicas: 1 },
+    );
+    await createWorkload(
+      { kind: 'Deployment', namespace: ns, name: 'next' },
+      { app: 'next' },
+      { replicas: 1 },
+    );
+    await applyMapping(ns, 'stuck', { secretId: s1, workloads: [{ kind: 'Deployment', name: 'stuck' }] });
+    await applyMapping(ns, 'next', { secretId: s2, workloads: [{ kind: 'Deployment', name: 'next' }] });
+    const queue = await testQueue(scope, { withRules: true, visibilityTimeout: 5, maxReceiveCount: 10 });
+    const kubeconfig = await operatorKubeconfig(scope);
+    const url = new URL((await environment()).apiserverUrl);
+    const proxy = await FreezableProxy.start({ host: url.hostname, port: Number(url.port) });
+    scope.cleanups.push(() => proxy.close());
+    const env = { ...FAST_LEASE, MAX_CONCURRENT_ROLLOUTS: '1', RESYNC_INTERVAL: '0s' };
+    const a = await startOperator(scope, {
+      kubeconfig: proxy.kubeconfigThrough(kubeconfig),
+      queueUrl: queue.queueUrl,
+      env,
+    });
+    await waitFor('a leads', () => leads(a), 15_000);
+    const b = await startOperator(scope, { kubeconfig, queueUrl: queue.queueUrl, env });
+    await waitReason(ns, 'stuck', 'WatchingSecret');
+    await waitReason(ns, 'next', 'WatchingSecret');
+
+    // a restarts stuck, whose rollout never ends: the one slot is a's.
+    const v1 = await rotate(s1, secret1.arn);
+    await waitFor(
+      'stuck rolling',
+      async () => (await getMapping(ns, 'stuck')).status?.workloads?.[0]?.rollout === 'InProgress' && v1,
+      30_000,
+    );
+    // a is cut off and steps down; b leads and completes the deletion of stuck's mapping.
+    proxy.freeze();
+    await waitFor('b leads', () => leads(b), 20_000);
+    await kc(['-n', ns, 'delete', 'srm', 'stuck', '--timeout=30s']);
+    proxy.thaw();
+    await waitFor('a follows', async () => !(await leads(a)), 20_000);
+    // b goes: a leads again, with the deletion seen only as a follower.
+    await b.kill('SIGTERM');
+    await waitFor('a leads again', () => leads(a), 20_000);
+    const v2 = await rotate(s2, secret2.arn);
+    await waitFor(
+      'next restarted (no slot held for the deleted mapping)',
+      async () => (await templateState('Deployment', ns, 'next')).stamp === `${s2}@${v2}`,
+      30_000,
+    );
+  },
+  { timeout: 240_000 },
 );
