@@ -1,9 +1,12 @@
 import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
+import { Informer, listPage, watchPath, type Cached, type RawObject } from '../operator/kube/informer.js';
 import { apiRequests, requestDelta, stampWatch } from './bench/measure.js';
 import { createMappings, eventBody } from './bench/fixtures.js';
 import {
+  adminClients,
   awsClients,
   createSecret,
   e2eTest,
@@ -18,6 +21,8 @@ import {
 } from './harness.js';
 import { applyMapping, getMapping, waitReason } from './mapping-helpers.js';
 import { createWorkload } from './workloads-fixtures.js';
+
+const silentLogger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silentLogger } as never;
 
 const ROTATIONS = 50;
 
@@ -154,5 +159,61 @@ e2eTest(
       v2,
       'the mapping recorded the version before the message was deleted',
     );
+  },
+);
+
+e2eTest(
+  'the answer of the PATCH that removes the last finalizer, seen after the DELETED event, brings no ghost back',
+  async (scope) => {
+    const ns = scope.namespace;
+    await installCrd();
+    await applyMapping(ns, 'm', { secretId: 'db', workloads: [{ kind: 'Deployment', name: 'web' }] });
+    await kc([
+      '-n',
+      ns,
+      'patch',
+      'srm',
+      'm',
+      '--type=merge',
+      '-p',
+      '{"metadata":{"finalizers":["test/hold"]}}',
+    ]);
+    const { config, custom } = await adminClients();
+    const res = {
+      group: 'secretsrotation.io',
+      version: 'v1alpha1',
+      plural: 'secretsrotationmappings',
+      namespace: ns,
+    };
+    const added: string[] = [];
+    const cache = new Informer<Cached>({
+      what: 'mapping',
+      kubeConfig: config,
+      watchPath: watchPath(res),
+      list: (token) => listPage(custom, res, token),
+      project: (raw) => ({
+        key: `${raw.metadata?.namespace}/${raw.metadata?.name}`,
+        resourceVersion: raw.metadata?.resourceVersion,
+      }),
+      logger: silentLogger,
+      onAdd: (o) => added.push(o.key),
+    });
+    await cache.start();
+    scope.cleanups.push(() => Promise.resolve(cache.stop()));
+    assert.ok(cache.get(`${ns}/m`));
+    await kc(['-n', ns, 'delete', 'srm', 'm', '--wait=false']);
+    // As the operator does: the PATCH that removes the last finalizer; its answer is the object as it went.
+    const answer = (await custom.patchNamespacedCustomObject(
+      { ...res, name: 'm', body: [{ op: 'remove', path: '/metadata/finalizers' }] },
+      setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+    )) as RawObject;
+    await waitFor(
+      'the DELETED event seen',
+      () => Promise.resolve(cache.get(`${ns}/m`) === undefined),
+      10_000,
+    );
+    cache.observe(answer);
+    assert.equal(cache.get(`${ns}/m`), undefined, 'no ghost in the cache');
+    assert.deepEqual(added, [`${ns}/m`], 'added once, at the list');
   },
 );
