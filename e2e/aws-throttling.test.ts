@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { metric } from './bench/measure.js';
 import {
-  createSecret,
   drained,
   e2eTest,
   environment,
@@ -10,22 +9,25 @@ import {
   rotate,
   startOperator,
   testQueue,
-  uniqueName,
   waitFor,
 } from './harness.js';
-import { applyMapping, eventReasons, getMapping, ready, waitReason } from './mapping-helpers.js';
+import {
+  applyMapping,
+  eventReasons,
+  getMapping,
+  mappedDeployment,
+  ready,
+  waitReason,
+} from './mapping-helpers.js';
 import { ThrottlingProxy } from './throttling-proxy.js';
-import { createWorkload, templateState } from './workloads-fixtures.js';
+import { templateState } from './workloads-fixtures.js';
 
 e2eTest(
   'DescribeSecret throttled: a message is retried with backoff and received once; a pass backs off with Ready untouched',
   async (scope) => {
     const ns = scope.namespace;
     await installCrd();
-    const name = uniqueName('throttled');
-    const { arn } = await createSecret(name);
-    await createWorkload({ kind: 'Deployment', namespace: ns, name: 'web' }, { app: 'web' }, { replicas: 1 });
-    await applyMapping(ns, 'm', { secretId: name, workloads: [{ kind: 'Deployment', name: 'web' }] });
+    const { secret: name, arn } = await mappedDeployment(ns, 'web', { app: 'web' });
     // A short visibility timeout: a message left for redelivery would come back within the test.
     const queue = await testQueue(scope, { withRules: true, visibilityTimeout: 5 });
     const proxy = await ThrottlingProxy.start((await environment()).awsEndpoint);
@@ -36,7 +38,7 @@ e2eTest(
       awsEndpoint: proxy.url,
       env: { RESYNC_INTERVAL: '0s', SECRET_CACHE_TTL: '1s' },
     });
-    await waitReason(ns, 'm', 'WatchingSecret');
+    await waitReason(ns, 'web', 'WatchingSecret');
     const received = (): Promise<number> =>
       op.metrics().then((t) => metric(t, 'secrets_rotation_messages_received_total'));
     const before = await received();
@@ -52,7 +54,7 @@ e2eTest(
     await drained(queue.queueUrl);
     assert.equal(proxy.throttled, 5, 'the throttled answers were given');
     assert.equal((await received()) - before, 1, 'the message was received once: no redelivery');
-    assert.equal(ready(await getMapping(ns, 'm')).status, 'True');
+    assert.equal(ready(await getMapping(ns, 'web')).status, 'True');
 
     // A pass whose own lookup is throttled (its cached answer expired; the spec changed) backs off
     // and keeps Ready as it was: throttling says nothing about the mapping.
@@ -62,21 +64,21 @@ e2eTest(
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
-        const c = ready(await getMapping(ns, 'm'));
+        const c = ready(await getMapping(ns, 'web'));
         seen.add(`${c.status}/${c.reason}`);
         await new Promise((r) => setTimeout(r, 50));
       }
     })();
-    await applyMapping(ns, 'm', {
+    await applyMapping(ns, 'web', {
       secretId: name,
       workloads: [{ kind: 'Deployment', name: 'web' }],
       minRestartInterval: '1s',
     });
     await waitFor('the throttled answers given', () => Promise.resolve(proxy.throttled === 10), 30_000);
-    await waitReason(ns, 'm', 'WatchingSecret');
+    await waitReason(ns, 'web', 'WatchingSecret');
     sampling = false;
     await sampler;
     assert.deepEqual([...seen], ['True/WatchingSecret'], 'Ready never flipped');
-    assert.ok(!(await eventReasons(ns, 'm')).includes('AwsError'));
+    assert.ok(!(await eventReasons(ns, 'web')).includes('AwsError'));
   },
 );

@@ -15,7 +15,7 @@ import {
   FAST_LEASE,
   leads,
 } from './harness.js';
-import { applyMapping, getMapping, waitReason } from './mapping-helpers.js';
+import { applyMapping, getMapping, mappedDeployment, waitReason } from './mapping-helpers.js';
 import { createWorkload, templateState } from './workloads-fixtures.js';
 
 e2eTest(
@@ -95,22 +95,13 @@ e2eTest(
   async (scope) => {
     const ns = scope.namespace;
     await installCrd();
-    const s1 = uniqueName('stuck');
-    const s2 = uniqueName('next');
-    const secret1 = await createSecret(s1);
-    const secret2 = await createSecret(s2);
-    await createWorkload(
-      { kind: 'Deployment', namespace: ns, name: 'stuck' },
+    const { secret: s1, ...secret1 } = await mappedDeployment(
+      ns,
+      'stuck',
       { app: 'stuck' },
-      { unschedulable: true, replicas: 1 },
+      { unschedulable: true },
     );
-    await createWorkload(
-      { kind: 'Deployment', namespace: ns, name: 'next' },
-      { app: 'next' },
-      { replicas: 1 },
-    );
-    await applyMapping(ns, 'stuck', { secretId: s1, workloads: [{ kind: 'Deployment', name: 'stuck' }] });
-    await applyMapping(ns, 'next', { secretId: s2, workloads: [{ kind: 'Deployment', name: 'next' }] });
+    const { secret: s2, ...secret2 } = await mappedDeployment(ns, 'next', { app: 'next' });
     const queue = await testQueue(scope, { withRules: true, visibilityTimeout: 5, maxReceiveCount: 10 });
     const kubeconfig = await operatorKubeconfig(scope);
     const url = new URL((await environment()).apiserverUrl);

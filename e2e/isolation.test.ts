@@ -19,32 +19,15 @@ import {
   type RunningOperator,
   type Scope,
 } from './harness.js';
-import { applyMapping, eventReasons, getMapping, waitReason } from './mapping-helpers.js';
+import { applyMapping, eventReasons, getMapping, mappedDeployment, waitReason } from './mapping-helpers.js';
 import { MappingClient } from '../operator/kube/mappings.js';
 import { statusCode } from '../operator/runtime/errors.js';
 import { metric } from './bench/measure.js';
-import { createWorkload, templateState } from './workloads-fixtures.js';
+import { templateState } from './workloads-fixtures.js';
 
 /** DescribeSecret calls the operator made, whatever their result. */
 const describeCalls = async (op: RunningOperator): Promise<number> =>
   metric(await op.metrics(), 'secrets_rotation_aws_calls_total', 'operation="DescribeSecret"');
-
-/**
- * A fresh secret, a one-replica Deployment `name` labelled `labels`, and mapping `name` listing it;
- * returns the secret's name and what CreateSecret answered.
- */
-async function mappedDeployment(
-  namespace: string,
-  name: string,
-  labels: Record<string, string>,
-  opts: { unschedulable?: boolean } = {},
-): Promise<{ secret: string; arn: string; versionId: string }> {
-  const secret = uniqueName(name);
-  const created = await createSecret(secret);
-  await createWorkload({ kind: 'Deployment', namespace, name }, labels, { replicas: 1, ...opts });
-  await applyMapping(namespace, name, { secretId: secret, workloads: [{ kind: 'Deployment', name }] });
-  return { secret, ...created };
-}
 
 /**
  * A ValidatingAdmissionPolicy that refuses, in `namespace`, every update of a Deployment labelled

@@ -1,5 +1,6 @@
 import type { Mapping, MappingSpec } from '../resources/types.js';
-import { adminClients, kc, waitFor } from './harness.js';
+import { adminClients, createSecret, kc, uniqueName, waitFor } from './harness.js';
+import { createWorkload } from './workloads-fixtures.js';
 
 export async function applyMapping(namespace: string, name: string, spec: MappingSpec): Promise<void> {
   const body = {
@@ -55,4 +56,21 @@ export async function eventReasons(namespace: string, name: string): Promise<str
   return list.items
     .sort((a, b) => String(a.firstTimestamp ?? '').localeCompare(String(b.firstTimestamp ?? '')))
     .map((e) => e.reason ?? '');
+}
+
+/**
+ * A fresh secret, a one-replica Deployment `name` labelled `labels`, and mapping `name` listing it;
+ * returns the secret's name and what CreateSecret answered.
+ */
+export async function mappedDeployment(
+  namespace: string,
+  name: string,
+  labels: Record<string, string>,
+  opts: { unschedulable?: boolean } = {},
+): Promise<{ secret: string; arn: string; versionId: string }> {
+  const secret = uniqueName(name);
+  const created = await createSecret(secret);
+  await createWorkload({ kind: 'Deployment', namespace, name }, labels, { replicas: 1, ...opts });
+  await applyMapping(namespace, name, { secretId: secret, workloads: [{ kind: 'Deployment', name }] });
+  return { secret, ...created };
 }
