@@ -52,6 +52,7 @@ export function e2eTest(
       console.error(
         [...scope.logs.map((f) => tail(f, 60)), ...components.map((f) => tail(f, 15))].join('\n'),
       );
+      console.error(await namespaceState(namespace));
       throw err;
     } finally {
       await releaseMappings(namespace);
@@ -59,6 +60,21 @@ export function e2eTest(
       await kc(['delete', 'namespace', namespace, '--wait=false']).catch(() => undefined);
     }
   });
+}
+
+/**
+ * What a failed test's namespace holds (workloads with their rollout counts, ReplicaSets, pods,
+ * mappings' status): a timeout says what was awaited, this says where the cluster stood.
+ */
+async function namespaceState(namespace: string): Promise<string> {
+  const get = (args: string[]): Promise<string> =>
+    kc(['-n', namespace, 'get', ...args]).catch((err: unknown) => `(${String(err)})`);
+  return [
+    `--- ${namespace}: workloads, ReplicaSets, pods`,
+    await get(['deployments,statefulsets,daemonsets,replicasets,pods', '-o', 'wide']),
+    '--- mappings',
+    await get(['srm', '-o', 'yaml']),
+  ].join('\n');
 }
 
 /**

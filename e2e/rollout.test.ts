@@ -67,10 +67,12 @@ e2eTest(
     );
 
     await rotate(name, secret.arn);
+    // Longer than the operator's 30 s fallback recheck: if the controller-manager lags (seen once in
+    // CI, acting on Deployments of namespaces already deleted), the watch event may be the only one.
     await waitFor(
       'healthy rollout complete',
       async () => (await condition(ns, 'good', 'RolloutComplete')).reason === 'RolloutComplete',
-      30_000,
+      60_000,
     );
     assert.equal((await condition(ns, 'good', 'RolloutComplete')).status, 'True');
     assert.equal((await getMapping(ns, 'good')).status?.workloads?.[0]?.rollout, 'Complete');
