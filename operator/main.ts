@@ -48,6 +48,8 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
   const operator: MappingOperator = new MappingOperator({
     kubeConfig: kc,
     api,
+    core: kc.makeApiClient(CoreV1Api),
+    defaultSecretPolicy: config.defaultSecretPolicy,
     namespace: config.watchNamespace,
     fieldManager: COMPONENT,
     logger,

@@ -1,4 +1,4 @@
-import type { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import type { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import operatorModule, { ResourceEventType, ResourceMetaImpl, type ResourceEvent } from '@dot-i/k8s-operator';
 import {
   DEFAULT_SELECTOR_KINDS,
@@ -15,14 +15,18 @@ import { ConsumerCache } from './kube/consumer-cache.js';
 import type { PodTemplateUses } from './kube/consumption.js';
 import { MappingCache } from './kube/mapping-cache.js';
 import { MappingClient } from './kube/mappings.js';
+import { PolicyClient } from './kube/policies.js';
+import { TenancyCache } from './kube/tenancy-cache.js';
 import type { ServedApis } from './kube/optional-apis.js';
 import { concerns, followsConsumers } from './kube/wakeups.js';
 import { kindsOf, WorkloadCache, type WorkloadInfo } from './kube/workload-cache.js';
 import type { ControllerHooks } from './loop/controller.js';
+import { PolicyStatusWriter } from './loop/policy-status.js';
 import { reconcile, type ReconcileDeps } from './loop/reconcile.js';
 import { baselineFloor } from './loop/stages/secret.js';
 import { TermLoop } from './loop/term.js';
 import type { Logger } from './runtime/logger.js';
+import type { DefaultPolicy } from './tenancy/policy-decision.js';
 
 const Operator = operatorModule.default;
 type KubeObject = ResourceEvent['object'];
@@ -30,13 +34,17 @@ type KubeObject = ResourceEvent['object'];
 /** What a pass needs besides the caches, which the operator owns. */
 export type PassSettings = Omit<
   ReconcileDeps,
-  'mappings' | 'mappingWriter' | 'workloadCache' | 'consumers' | 'onCarriedNames'
+  'mappings' | 'mappingWriter' | 'workloadCache' | 'consumers' | 'onCarriedNames' | 'tenancy'
 >;
 
 export interface MappingOperatorOptions {
   kubeConfig: KubeConfig;
   /** Plain-JSON access to any resource: mappings and workloads. */
   api: CustomObjectsApi;
+  /** Namespaces (their labels, for SecretsRotationPolicies). */
+  core: CoreV1Api;
+  /** What a namespace no SecretsRotationPolicy governs may map. */
+  defaultSecretPolicy: DefaultPolicy;
   namespace: string | undefined;
   fieldManager: string;
   logger: Logger;
@@ -52,8 +60,10 @@ export interface MappingOperatorOptions {
 /**
  * The composition root, as an @dot-i/k8s-operator `Operator`: it registers the reconciler for the
  * SecretsRotationMapping CRD and wires who owns what — the mapping cache, the workload and consumer
- * caches, the secret router (all process-long, followers included) and, while this process leads,
- * the loop of the leadership term (queue, workers, signals, rollout slots). Watch events and SQS
+ * caches, the tenancy cache (policies, namespace labels), the secret router (all process-long,
+ * followers included) and, while this process leads, the loop of the leadership term (queue,
+ * workers, signals, rollout slots) and the policies' status writer. A mapping its policies do not
+ * allow is never routed: no AWS call is made for its secret. Watch events and SQS
  * signals only enqueue keys; reconcile (loop/reconcile.ts) adds and removes the finalizer, restarts
  * and writes status. No pass LISTs or GETs: reads come from the caches.
  */
@@ -61,6 +71,8 @@ export class MappingOperator extends Operator {
   readonly router: SecretRouter;
   private readonly workloads: WorkloadCache;
   private readonly consumers: ConsumerCache | undefined;
+  private readonly tenancy: TenancyCache;
+  private policyStatus: PolicyStatusWriter | undefined;
   /** Per mapping key: the names that carry its secret (see concerns), from its last pass. */
   private readonly carried = new Map<string, PodTemplateUses>();
   private cache: MappingCache | undefined;
@@ -88,6 +100,12 @@ export class MappingOperator extends Operator {
       namespace: opts.namespace,
       logger: opts.logger,
     };
+    this.tenancy = new TenancyCache({
+      ...common,
+      core: opts.core,
+      defaultPolicy: opts.defaultSecretPolicy,
+      onChange: (namespaces) => this.onTenancyChange(namespaces),
+    });
     this.workloads = new WorkloadCache({
       ...common,
       served,
@@ -107,6 +125,7 @@ export class MappingOperator extends Operator {
       workloadCache: this.workloads,
       consumers: this.consumers,
       onCarriedNames: (key, names) => this.carried.set(key, names),
+      tenancy: this.tenancy,
     };
   }
 
@@ -121,6 +140,8 @@ export class MappingOperator extends Operator {
   }
 
   protected async init(): Promise<void> {
+    // Policies first: a mapping is routed (its secret described) only once it is known to be allowed.
+    await this.tenancy.start();
     await Promise.all([
       this.watchResource(GROUP, VERSION, PLURAL, (e) => this.onMappingEvent(e), this.opts.namespace),
       this.consumers?.start(),
@@ -131,6 +152,7 @@ export class MappingOperator extends Operator {
     this.cache?.stop();
     this.workloads.stop();
     this.consumers?.stop();
+    this.tenancy.stop();
     this.router.stop();
   }
 
@@ -146,12 +168,23 @@ export class MappingOperator extends Operator {
       hooks: { ...hooks, onRoute: (key, r) => this.router.confirm(key, r.secretId, r.arn) },
     });
     this.loop.start();
+    const policies = new PolicyClient(this.opts.api, this.opts.fieldManager);
+    this.policyStatus = new PolicyStatusWriter({
+      governance: () => this.tenancy.governance(),
+      secretIdsIn: (ns) => (this.cache?.mappingsIn([ns]) ?? []).map((m) => m.spec.secretId),
+      allowed: (ns, id) => this.tenancy.decide(ns, id)?.allowed,
+      write: async (name, status) => this.tenancy.observePolicy(await policies.applyStatus(name, status)),
+      logger: this.opts.logger,
+    });
+    this.policyStatus.schedule();
   }
 
   /** Ends the term's loop: passes in flight stop before their next write, pending signals are rejected. */
   async stopLoop(): Promise<void> {
     const loop = this.loop;
     this.loop = undefined;
+    this.policyStatus?.stop();
+    this.policyStatus = undefined;
     await loop?.stop();
   }
 
@@ -208,12 +241,30 @@ export class MappingOperator extends Operator {
       this.router.forget(key);
       this.carried.delete(key);
     } else {
-      this.router.follow(key, mapping.spec.secretId, baselineFloor(mapping));
+      this.route(key, mapping);
       // Followers too: a new leader's first passes then find the workload caches warm.
       void this.workloads.ensure(kindsOf(mapping.spec));
     }
     this.enqueue(key);
+    this.policyStatus?.schedule();
     return Promise.resolve();
+  }
+
+  /** Routes the mapping's secret if its policies allow it; else it routes nothing (no AWS call). */
+  private route(key: string, mapping: Mapping): void {
+    if (this.tenancy.decide(mapping.metadata.namespace, mapping.spec.secretId)?.allowed)
+      this.router.follow(key, mapping.spec.secretId, baselineFloor(mapping));
+    else this.router.forget(key);
+  }
+
+  /** Policies or a namespace's labels changed: route again and look at the mappings concerned. */
+  private onTenancyChange(namespaces: string[] | 'all'): void {
+    for (const m of this.cache?.mappingsIn(namespaces) ?? []) {
+      const key = `${m.metadata.namespace}/${m.metadata.name}`;
+      this.route(key, m);
+      this.enqueue(key);
+    }
+    this.policyStatus?.schedule();
   }
 
   /**

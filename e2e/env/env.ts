@@ -9,7 +9,7 @@ import {
   kubectl,
   type Toolchain,
 } from './cluster.js';
-import { crdPath, envFile, logDir, repoRoot, stateDir, stateFile } from './paths.js';
+import { crdDir, envFile, logDir, repoRoot, stateDir, stateFile } from './paths.js';
 import { installPeerCrds, startEso } from './peers.js';
 import { isAlive, startDetached, stopProcess, waitUntil, type Started } from './processes.js';
 import { POD_SUBNET, cleanRealNode, drainRealNode, realNodeUnavailable, startRealNode } from './real-node.js';
@@ -104,7 +104,7 @@ export async function up(opts: { quiet?: boolean } = {}): Promise<EnvState> {
     started.push(moto.proc);
     const queue = await createRotationQueue(moto.url, 'secrets-rotation', { maxReceiveCount: 3 });
     // The CRD, as an install would have it, so `npm start` finds its API (the operator never creates it).
-    kubectl(tools.binDir, cp.kubeconfig, ['apply', '--server-side', '-f', crdPath]);
+    kubectl(tools.binDir, cp.kubeconfig, ['apply', '--server-side', '-k', crdDir]);
     // ENV_PEERS=0: a cluster without the other projects' APIs (the operator turns those paths off).
     if (process.env.ENV_PEERS !== '0') {
       log(

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { parseAllDocuments } from 'yaml';
 import path from 'node:path';
 import { kubeconfigYaml } from './pki.js';
 import { repoRoot, stateDir } from './paths.js';
@@ -17,9 +18,20 @@ export async function operatorIdentity(
   bind: 'cluster' | 'namespace' = 'cluster',
 ): Promise<{ kubeconfig: string; bindingName: string; cleanup: () => Promise<void> }> {
   await kubectl(['apply', '-f', path.join(repoRoot, 'manifests', 'base', 'clusterrole.yaml')]);
+  // The tenancy reads are cluster-wide in both installs (see tenancy-clusterrole.yaml); only the
+  // ClusterRole is taken from that file, its binding is made for this ServiceAccount.
+  await kubectl(['apply', '-f', '-'], tenancyRole());
   await kubectl(['-n', namespace, 'create', 'serviceaccount', 'secrets-rotation-operator']);
   const bindingName = `sro-${namespace}`.slice(0, 63);
+  const tenancyBinding = `sro-tenancy-${namespace}`.slice(0, 63);
   const subject = `--serviceaccount=${namespace}:secrets-rotation-operator`;
+  await kubectl([
+    'create',
+    'clusterrolebinding',
+    tenancyBinding,
+    '--clusterrole=secrets-rotation-operator-tenancy',
+    subject,
+  ]);
   if (bind === 'cluster') {
     await kubectl([
       'create',
@@ -68,8 +80,16 @@ export async function operatorIdentity(
     bindingName,
     cleanup: async () => {
       fs.rmSync(kubeconfig, { force: true });
+      await kubectl(['delete', 'clusterrolebinding', tenancyBinding, '--ignore-not-found']);
       if (bind === 'cluster')
         await kubectl(['delete', 'clusterrolebinding', bindingName, '--ignore-not-found']);
     },
   };
+}
+
+/** The tenancy ClusterRole of manifests/base, as JSON for kubectl apply. */
+function tenancyRole(): string {
+  const file = path.join(repoRoot, 'manifests', 'base', 'tenancy-clusterrole.yaml');
+  const docs = parseAllDocuments(fs.readFileSync(file, 'utf8')).map((d) => d.toJSON() as { kind: string });
+  return JSON.stringify(docs.find((d) => d.kind === 'ClusterRole'));
 }

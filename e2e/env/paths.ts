@@ -19,4 +19,5 @@ export const stateFile = path.join(stateDir, 'state.json');
 export const operatorEntry = path.join(repoRoot, 'dist', 'operator.mjs');
 
 /** The CRD as the operator ships it. */
-export const crdPath = path.join(repoRoot, 'resources', 'secretsrotationmapping.crd.yaml');
+/** The CRDs (mappings and policies), as a kustomization: `kubectl apply -k`. */
+export const crdDir = path.join(repoRoot, 'resources');

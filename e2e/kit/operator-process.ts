@@ -4,7 +4,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { localAwsEnv } from '../env/aws-setup.js';
 import { operatorIdentity } from '../env/identity.js';
-import { crdPath, logDir, operatorEntry } from '../env/paths.js';
+import { crdDir, logDir, operatorEntry } from '../env/paths.js';
 import { freePort, tail } from '../env/processes.js';
 import { environment, kc, waitFor } from './clients.js';
 
@@ -19,11 +19,12 @@ export interface Owner {
 }
 
 export async function installCrd(): Promise<void> {
-  await kc(['apply', '--server-side', '--force-conflicts', '-f', crdPath]);
+  await kc(['apply', '--server-side', '--force-conflicts', '-k', crdDir]);
   await kc([
     'wait',
     '--for=condition=Established',
     'crd/secretsrotationmappings.secretsrotation.io',
+    'crd/secretsrotationpolicies.secretsrotation.io',
     '--timeout=30s',
   ]);
 }

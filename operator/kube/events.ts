@@ -19,6 +19,7 @@ export const EventReason = {
   RolloutFailed: 'RolloutFailed',
   SyncRequested: 'SyncRequested',
   SyncTimedOut: 'SyncTimedOut',
+  NotAllowed: 'NotAllowed',
 } as const;
 export type EventReason = (typeof EventReason)[keyof typeof EventReason];
 

@@ -121,6 +121,13 @@ export class MappingCache {
     return this.keysIn.get(namespace) ?? [];
   }
 
+  /** The mappings of these namespaces (all: every one). */
+  mappingsIn(namespaces: string[] | 'all'): Mapping[] {
+    const keys =
+      namespaces === 'all' ? this.keys() : namespaces.flatMap((ns) => [...this.keysInNamespace(ns)]);
+    return keys.flatMap((k) => this.get(k) ?? []);
+  }
+
   /** Read-your-writes for a write of ours (see Store.observe). */
   observe(written: Mapping): void {
     this.informer.observe(written);

@@ -8,6 +8,7 @@ import type { WorkloadCache } from '../kube/workload-cache.js';
 import type { Workloads } from '../kube/workloads.js';
 import type { SecretVersions } from '../aws/secret-versions.js';
 import type { Logger } from '../runtime/logger.js';
+import type { Verdict } from '../tenancy/policy-decision.js';
 import type { RolloutSlots } from './rollout-slots.js';
 import { Reason, failedStatus, ownedStatus, readyCondition, sameStatus } from './status.js';
 
@@ -60,6 +61,8 @@ export interface ReconcileDeps {
   onCarriedNames?: (key: string, names: PodTemplateUses) => void;
   /** A wait for an ExternalSecret sync ended: synced, or past its timeout. */
   onSyncWait?: (outcome: 'synced' | 'timed_out', seconds: number) => void;
+  /** Which secrets the SecretsRotationPolicies let a namespace map (undefined: not decided yet). */
+  tenancy?: { decide(namespace: string, secretId: string): Verdict | undefined };
 }
 
 /** What belongs to the leadership term a pass runs in (see term.ts). */
@@ -131,13 +134,18 @@ export class PassContext {
   }
 
   /** Ready=False with `reason`; an Event only when the reason is new, so retries do not flood. */
-  async fail(reason: Reason, message: string, eventReason?: EventReason): Promise<void> {
+  async fail(
+    reason: Reason,
+    message: string,
+    eventReason?: EventReason,
+    opts: { forgetSecret?: boolean } = {},
+  ): Promise<void> {
     const before = readyCondition(this.prev.conditions);
     if (eventReason && (before?.reason !== reason || before.status !== 'False')) {
       this.log.warn('mapping not ready', { reason, message });
       await this.event('Warning', eventReason, message);
     }
-    await this.write(failedStatus(this.m, reason, message, this.nowIso));
+    await this.write(failedStatus(this.m, reason, message, { now: this.nowIso, ...opts }));
   }
 
   /** Applies the status this operator owns; conditions of other types stay their writers' own. */

@@ -4,6 +4,7 @@ import { parseDuration } from '../runtime/duration.js';
 import { ExternalSecretSync } from './external-secret-sync.js';
 import { PassContext, type PassDeps, type ReconcileResult } from './pass.js';
 import { planRestarts, type Planned } from './restart-plan.js';
+import { checkPolicy } from './stages/policy.js';
 import { checkSpec } from './stages/spec.js';
 import { isSecret, resolveSecret } from './stages/secret.js';
 import { findTargets, withConsumption } from './stages/targets.js';
@@ -34,13 +35,15 @@ export async function reconcile(key: string, deps: PassDeps): Promise<ReconcileR
 }
 
 /**
- * The pipeline, in order: spec checks → secret → targets → plan (pure) → gates and valves →
+ * The pipeline, in order: spec checks → tenancy policy → secret → targets → plan (pure) → gates and valves →
  * restart → rollout tracking → status + Events. A stage that ends the pass returns its result; a
  * new feature is a new stage here, not a branch inside another.
  */
 async function runStages(ctx: PassContext): Promise<ReconcileResult> {
   const invalid = await checkSpec(ctx);
   if (invalid) return invalid;
+  const notAllowed = await checkPolicy(ctx);
+  if (notAllowed) return notAllowed;
   const secret = await resolveSecret(ctx);
   if (!isSecret(secret)) return secret;
   const route = { secretId: ctx.m.spec.secretId, arn: secret.arn };

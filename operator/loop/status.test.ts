@@ -136,7 +136,7 @@ test('desiredStatus keeps lastTransitionTime while Ready does not change status'
 
 test('failedStatus sets Ready=False and keeps what the mapping reported before', () => {
   const m = mapping({}, { currentVersionId: 'v1', workloads: [entry('a', 'Current', 'v1')] });
-  const s = failedStatus(m, 'SecretNotFound', 'gone', NOW);
+  const s = failedStatus(m, 'SecretNotFound', 'gone', { now: NOW });
   assert.equal(s.currentVersionId, 'v1');
   assert.equal(s.workloads?.length, 1);
   assert.deepEqual(
@@ -147,6 +147,26 @@ test('failedStatus sets Ready=False and keeps what the mapping reported before',
     ],
     ['False', 'SecretNotFound', 'gone'],
   );
+});
+
+test('failedStatus with forgetSecret keeps nothing of the secret, only why (a mapping not allowed)', () => {
+  const m = mapping(
+    {},
+    {
+      secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:x-AbC123',
+      currentVersionId: 'v1',
+      lastRotationTime: EARLIER,
+      matchedWorkloads: 1,
+      workloads: [entry('a', 'Current', 'v1')],
+    },
+  );
+  const s = failedStatus(m, 'NotAllowed', 'not allowed', { now: NOW, forgetSecret: true });
+  assert.deepEqual(Object.keys(s).sort(), ['conditions', 'observedGeneration']);
+  assert.deepEqual(
+    s.conditions?.map((c) => [c.type, c.status, c.reason]),
+    [['Ready', 'False', 'NotAllowed']],
+  );
+  assert.doesNotMatch(JSON.stringify(s), /arn:|v1/);
 });
 
 test("ownedStatus leaves other writers' conditions out of what the operator applies", () => {

@@ -15,6 +15,7 @@ export const Reason = {
   RestartFailed: 'RestartFailed',
   Suspended: 'Suspended',
   SyncTimedOut: 'SyncTimedOut',
+  NotAllowed: 'NotAllowed',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 
@@ -148,12 +149,23 @@ export function desiredStatus(input: StatusInput): MappingStatus {
   };
 }
 
-/** The status of a pass that stopped at `reason` (bad spec, secret unavailable): the rest is kept. Pure. */
-export function failedStatus(m: Mapping, reason: Reason, message: string, now: string): MappingStatus {
+/**
+ * The status of a pass that stopped at `reason` (bad spec, secret unavailable): the rest is kept —
+ * unless `forgetSecret` (a mapping its policies do not allow): then nothing of the secret remains
+ * (ARN, versions, rotation dates, per-workload versions), only why. Pure.
+ */
+export function failedStatus(
+  m: Mapping,
+  reason: Reason,
+  message: string,
+  opts: { now: string; forgetSecret?: boolean },
+): MappingStatus {
   const prev = m.status ?? {};
-  return {
-    ...prev,
-    observedGeneration: m.metadata.generation,
-    conditions: setCondition(prev.conditions, ready(m, 'False', reason, message), now),
-  };
+  const conditions = setCondition(prev.conditions, ready(m, 'False', reason, message), opts.now);
+  if (opts.forgetSecret)
+    return {
+      observedGeneration: m.metadata.generation,
+      conditions: conditions.filter((c) => c.type === READY),
+    };
+  return { ...prev, observedGeneration: m.metadata.generation, conditions };
 }

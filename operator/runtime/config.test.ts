@@ -12,6 +12,8 @@ test('defaults', () => {
   assert.equal(c.logLevel, 'info');
   assert.equal(c.metricsPort, 8080);
   assert.equal(c.sqsWaitTimeSeconds, 20);
+  assert.equal(c.defaultSecretPolicy, 'allow', 'a namespace no policy governs is unrestricted');
+  assert.equal(loadConfig({ ...base, DEFAULT_SECRET_POLICY: 'deny' }).defaultSecretPolicy, 'deny');
   assert.deepEqual(
     [
       c.leaderElection?.namespace,
@@ -42,6 +44,10 @@ test('a bad value is an error naming the variable, never a silently disabled fea
   assert.throws(() => loadConfig({ ...base, MAX_CONCURRENT_RECONCILES: '0' }), /MAX_CONCURRENT_RECONCILES/);
   assert.throws(() => loadConfig({ ...base, AWS_ENDPOINT_URL: '::' }), /AWS_ENDPOINT_URL/);
   assert.throws(() => loadConfig({ ...base, LEADER_ELECT: 'yes' }), /LEADER_ELECT="yes"/);
+  assert.throws(
+    () => loadConfig({ ...base, DEFAULT_SECRET_POLICY: 'Deny' }),
+    /DEFAULT_SECRET_POLICY="Deny" must be allow or deny/,
+  );
   assert.throws(
     () => loadConfig({ ...base, LEASE_DURATION: '5s', RENEW_DEADLINE: '10s' }),
     /LEASE_DURATION > RENEW_DEADLINE/,

@@ -33,6 +33,8 @@ export interface Config {
   readonly messageMaxHoldMs: number;
   /** Timeout of every Kubernetes API request but watches (the Lease's: at most RENEW_DEADLINE). */
   readonly kubeRequestTimeoutMs: number;
+  /** What a namespace no SecretsRotationPolicy governs may map: anything (allow) or nothing (deny). */
+  readonly defaultSecretPolicy: 'allow' | 'deny';
   /** Leader election; undefined when LEADER_ELECT=false (a single replica). */
   readonly leaderElection: LeaderElectionConfig | undefined;
 }
@@ -133,6 +135,13 @@ function watchNamespace(env: Env): string | undefined {
   return ns || undefined;
 }
 
+function defaultSecretPolicy(env: Env): Config['defaultSecretPolicy'] {
+  const raw = env.DEFAULT_SECRET_POLICY || 'allow';
+  if (raw !== 'allow' && raw !== 'deny')
+    throw new ConfigError(`DEFAULT_SECRET_POLICY="${raw}" must be allow or deny`);
+  return raw;
+}
+
 function awsEndpoint(env: Env): string | undefined {
   const endpoint = env.AWS_ENDPOINT_URL || undefined;
   if (!endpoint) return undefined;
@@ -174,5 +183,6 @@ export function loadConfig(env: Env = process.env): Config {
     maxMessagesInFlight: integer(env, 'MAX_MESSAGES_IN_FLIGHT', 100, [1, 10_000]),
     messageMaxHoldMs: positive(env, 'MESSAGE_MAX_HOLD', '15m'),
     kubeRequestTimeoutMs: positive(env, 'KUBE_REQUEST_TIMEOUT', '30s'),
+    defaultSecretPolicy: defaultSecretPolicy(env),
   });
 }

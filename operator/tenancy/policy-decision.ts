@@ -1,0 +1,61 @@
+import type { LabelSelector } from '../../resources/types.js';
+import { matchesSelector, selectorProblems } from '../kube/label-selector.js';
+import { compilePattern, patternMatches, type SecretPattern } from './secret-patterns.js';
+
+/** A SecretsRotationPolicy as decisions use it. */
+export interface CompiledPolicy {
+  name: string;
+  /** undefined: the selector is invalid, and the policy governs every namespace (fails closed). */
+  selector: LabelSelector | undefined;
+  patterns: SecretPattern[];
+}
+
+export type DefaultPolicy = 'allow' | 'deny';
+
+export type Verdict = { allowed: true; by?: string } | { allowed: false; message: string };
+
+/** Compiles a policy's spec once per change (not once per decision). Pure. */
+export function compilePolicy(
+  name: string,
+  spec: { namespaceSelector?: LabelSelector; allowedSecrets?: string[] },
+): CompiledPolicy {
+  const selector = spec.namespaceSelector ?? {};
+  return {
+    name,
+    selector: selectorProblems(selector).length ? undefined : selector,
+    patterns: (spec.allowedSecrets ?? []).flatMap((s) => compilePattern(s) ?? []),
+  };
+}
+
+/** Whether `p` governs a namespace with `labels`. Pure. */
+export const governs = (p: CompiledPolicy, labels: Record<string, string>): boolean =>
+  p.selector === undefined || matchesSelector(p.selector, labels);
+
+/**
+ * May a mapping of `namespace` (labelled `labels`) watch `secretId`? NetworkPolicy's semantics: a
+ * namespace no policy governs is unrestricted unless the default is deny; one that policies govern
+ * may map a secret any of them allows. Decided from names alone — before, and instead of, any AWS
+ * call — so the answer is the same whether the secret exists or not, and says nothing about it. Pure.
+ */
+export function decide(
+  input: { namespace: string; labels: Record<string, string>; secretId: string },
+  policies: CompiledPolicy[],
+  defaultPolicy: DefaultPolicy,
+): Verdict {
+  const { namespace, labels, secretId } = input;
+  const governing = policies.filter((p) => governs(p, labels));
+  if (!governing.length) {
+    if (defaultPolicy === 'allow') return { allowed: true };
+    return {
+      allowed: false,
+      message: `no SecretsRotationPolicy governs namespace ${namespace} and the operator denies by default (DEFAULT_SECRET_POLICY=deny)`,
+    };
+  }
+  const by = governing.find((p) => p.patterns.some((pat) => patternMatches(pat, secretId)));
+  if (by) return { allowed: true, by: by.name };
+  const names = governing.map((p) => p.name).join(', ');
+  return {
+    allowed: false,
+    message: `secret "${secretId}" is not among the secrets that the SecretsRotationPolicies governing namespace ${namespace} allow (${names})`,
+  };
+}
