@@ -1,0 +1,211 @@
+import assert from 'node:assert/strict';
+import type { Policy } from '../resources/policy-types.js';
+import {
+  adminClients,
+  createSecret,
+  e2eTest,
+  installCrd,
+  kc,
+  operatorKubeconfig,
+  rotate,
+  startOperator,
+  testQueue,
+  uniqueName,
+  waitFor,
+  type RunningOperator,
+  type Scope,
+} from './harness.js';
+import { metric } from './bench/measure.js';
+import { localAws } from './env/aws-setup.js';
+import { applyMapping, eventReasons, getMapping, ready, waitReason } from './mapping-helpers.js';
+import { createWorkload, templateState } from './workloads-fixtures.js';
+
+const describeCalls = async (op: RunningOperator): Promise<number> =>
+  metric(await op.metrics(), 'secrets_rotation_aws_calls_total', 'operation="DescribeSecret"');
+
+/** A cluster-scoped policy governing the namespaces labelled `tenant=<tenant>`; deleted with the scope. */
+async function applyPolicy(
+  scope: Scope,
+  name: string,
+  tenant: string,
+  allowedSecrets: string[],
+): Promise<void> {
+  const body = {
+    apiVersion: 'secretsrotation.io/v1alpha1',
+    kind: 'SecretsRotationPolicy',
+    metadata: { name },
+    spec: { namespaceSelector: { matchLabels: { tenant } }, allowedSecrets },
+  };
+  await kc(['apply', '-f', '-'], JSON.stringify(body));
+  if (!scope.cleanups.some((c) => (c as { policy?: string }).policy === name)) {
+    const cleanup = Object.assign(() => kc(['delete', 'srpol', name, '--ignore-not-found']), {
+      policy: name,
+    });
+    scope.cleanups.push(cleanup);
+  }
+}
+
+async function getPolicy(name: string): Promise<Policy> {
+  const { custom } = await adminClients();
+  return (await custom.getClusterCustomObject({
+    group: 'secretsrotation.io',
+    version: 'v1alpha1',
+    plural: 'secretsrotationpolicies',
+    name,
+  })) as Policy;
+}
+
+/** A one-replica Deployment `name` and a mapping `name` listing it, for `secretId`. */
+async function mapped(ns: string, name: string, secretId: string): Promise<void> {
+  await createWorkload({ kind: 'Deployment', namespace: ns, name }, { app: name }, { replicas: 1 });
+  await applyMapping(ns, name, { secretId, workloads: [{ kind: 'Deployment', name }] });
+}
+
+const stampOf = async (ns: string, name: string): Promise<string | undefined> =>
+  (await templateState('Deployment', ns, name)).stamp;
+
+e2eTest(
+  'a mapping outside its namespace policies is NotAllowed with no AWS call, the same for a missing secret, nothing of the secret in status',
+  async (scope) => {
+    const ns = scope.namespace;
+    await installCrd();
+    const tenant = uniqueName('tenant');
+    await kc(['label', 'namespace', ns, `tenant=${tenant}`]);
+    const prefix = uniqueName('team');
+    const shared = await createSecret(`shared-${prefix}-db`);
+    const account = shared.arn.split(':')[4];
+    const policy = uniqueName('policy');
+    await applyPolicy(scope, policy, tenant, [
+      `${prefix}/*`,
+      `arn:aws:secretsmanager:*:${account}:secret:shared-${prefix}-*`,
+    ]);
+    const foreign = uniqueName('foreign');
+    const existing = await createSecret(foreign);
+    const missing = uniqueName('missing');
+    const otherAccount = `arn:aws:secretsmanager:${localAws.region}:999999999999:secret:shared-${prefix}-db`;
+    await mapped(ns, 'existing', foreign);
+    await mapped(ns, 'missing', missing);
+    await mapped(ns, 'by-arn-existing', existing.arn);
+    await mapped(ns, 'other-account', otherAccount);
+    const queue = await testQueue(scope, { withRules: true });
+    const op = await startOperator(scope, {
+      kubeconfig: await operatorKubeconfig(scope),
+      queueUrl: queue.queueUrl,
+    });
+
+    const refused = [];
+    for (const name of ['existing', 'missing', 'by-arn-existing', 'other-account'])
+      refused.push(await waitReason(ns, name, 'NotAllowed', 15_000));
+    assert.equal(await describeCalls(op), 0, 'no DescribeSecret for a mapping its policies do not allow');
+    const [ofExisting, ofMissing] = refused.map((m) => ready(m).message ?? '');
+    assert.equal(
+      ofExisting.replace(foreign, 'S'),
+      ofMissing.replace(missing, 'S'),
+      'the same answer whether the secret exists or not',
+    );
+    assert.match(ofExisting, new RegExp(`governing namespace ${ns} allow \\(${policy}\\)`));
+    for (const m of refused) {
+      assert.equal(ready(m).status, 'False');
+      assert.deepEqual(Object.keys(m.status ?? {}).sort(), ['conditions', 'observedGeneration']);
+    }
+    assert.doesNotMatch(JSON.stringify(refused[2].status), /versionId|lastRotation/);
+    assert.ok((await eventReasons(ns, 'missing')).includes('NotAllowed'), 'a Warning Event says why');
+
+    // Allowed by name and by a pinned ARN: these are watched and restarted.
+    const allowed = `${prefix}/db`;
+    const a = await createSecret(allowed);
+    await mapped(ns, 'allowed', allowed);
+    await mapped(ns, 'shared', shared.arn);
+    await waitReason(ns, 'allowed', 'WatchingSecret');
+    await waitReason(ns, 'shared', 'WatchingSecret');
+    await rotate(foreign, existing.arn);
+    const v2 = await rotate(allowed, a.arn);
+    await waitFor(
+      'the allowed mapping restarts',
+      async () => (await stampOf(ns, 'allowed')) === `${allowed}@${v2}`,
+    );
+    assert.equal(
+      await stampOf(ns, 'existing'),
+      undefined,
+      'a rotation of a secret not allowed restarts nothing',
+    );
+    assert.equal(await stampOf(ns, 'by-arn-existing'), undefined);
+
+    // kubectl get srpol: what the policy governs.
+    await waitFor('policy status counts the mappings', async () => {
+      const s = (await getPolicy(policy)).status;
+      return s?.mappings === 6 && s.notAllowed === 4 && s.namespaces === 1;
+    });
+    const table = await kc(['get', 'srpol', policy]);
+    assert.match(table, /NAMESPACES\s+SECRETS\s+MAPPINGS/);
+    assert.match(table, new RegExp(`"tenant":"${tenant}".*${prefix}.*\\s6\\s`));
+  },
+);
+
+e2eTest(
+  'a policy edited or a namespace relabelled re-evaluates its mappings from the watch; DEFAULT_SECRET_POLICY=deny maps nothing ungoverned',
+  async (scope) => {
+    const ns = scope.namespace;
+    await installCrd();
+    const tenant = uniqueName('tenant');
+    await kc(['label', 'namespace', ns, `tenant=${tenant}`]);
+    const prefix = uniqueName('team');
+    const policy = uniqueName('policy');
+    await applyPolicy(scope, policy, tenant, [`${prefix}/*`]);
+    const first = `${prefix}/one`;
+    const second = `${prefix}/two`;
+    const s1 = await createSecret(first);
+    const s2 = await createSecret(second);
+    await mapped(ns, 'one', first);
+    await mapped(ns, 'two', second);
+    const queue = await testQueue(scope, { withRules: true });
+    const kubeconfig = await operatorKubeconfig(scope);
+    const op = await startOperator(scope, { kubeconfig, queueUrl: queue.queueUrl });
+    const watching = await waitReason(ns, 'one', 'WatchingSecret');
+    assert.equal(watching.status?.secretArn, s1.arn);
+    await waitReason(ns, 'two', 'WatchingSecret');
+
+    // Narrowed to `two`: `one` is refused within seconds and forgets its secret's details.
+    await applyPolicy(scope, policy, tenant, [second]);
+    const refused = await waitReason(ns, 'one', 'NotAllowed', 10_000);
+    assert.equal(refused.status?.secretArn, undefined);
+    assert.equal(refused.status?.currentVersionId, undefined);
+    await rotate(first, s1.arn);
+    const v2 = await rotate(second, s2.arn);
+    await waitFor(
+      'the allowed mapping restarts',
+      async () => (await stampOf(ns, 'two')) === `${second}@${v2}`,
+    );
+    assert.equal(await stampOf(ns, 'one'), undefined, 'a mapping not allowed restarts nothing');
+
+    // Widened again: watched again, and the next rotation restarts it.
+    await applyPolicy(scope, policy, tenant, [`${prefix}/*`]);
+    await waitReason(ns, 'one', 'WatchingSecret', 10_000);
+    const v3 = await rotate(first, s1.arn);
+    await waitFor(
+      'restarted once allowed again',
+      async () => (await stampOf(ns, 'one')) === `${first}@${v3}`,
+    );
+
+    // The namespace leaves the policy's selector: ungoverned, so unrestricted by default...
+    await applyPolicy(scope, policy, tenant, [second]);
+    await waitReason(ns, 'one', 'NotAllowed', 10_000);
+    await kc(['label', 'namespace', ns, 'tenant-']);
+    await waitReason(ns, 'one', 'WatchingSecret', 10_000);
+    await op.kill();
+
+    // ...and, with DEFAULT_SECRET_POLICY=deny, allowed nothing until a policy governs it.
+    const deny = await startOperator(scope, {
+      kubeconfig,
+      queueUrl: queue.queueUrl,
+      env: { DEFAULT_SECRET_POLICY: 'deny' },
+    });
+    const denied = await waitReason(ns, 'one', 'NotAllowed', 15_000);
+    assert.match(ready(denied).message ?? '', /DEFAULT_SECRET_POLICY=deny/);
+    await waitReason(ns, 'two', 'NotAllowed', 15_000);
+    assert.equal(await describeCalls(deny), 0);
+    await kc(['label', 'namespace', ns, `tenant=${tenant}`]);
+    await waitReason(ns, 'two', 'WatchingSecret', 10_000);
+    assert.equal(ready(await getMapping(ns, 'one')).reason, 'NotAllowed');
+  },
+);
