@@ -14,6 +14,7 @@ import {
   statusFields,
   workloadStatusFields,
 } from './types.js';
+import { POLICY_KIND, POLICY_PLURAL, policySpecFields, policyStatusFields } from './policy-types.js';
 
 interface Schema {
   properties?: Record<string, Schema>;
@@ -60,4 +61,53 @@ test('every spec and status field has a description, so kubectl explain teaches 
   walk(root.properties?.spec ?? {}, 'spec');
   walk(root.properties?.status ?? {}, 'status');
   assert.deepEqual(missing, []);
+});
+
+interface Bounded extends Schema {
+  type?: string;
+  maxLength?: number;
+  maxItems?: number;
+  maxProperties?: number;
+  format?: string;
+  additionalProperties?: Bounded;
+}
+
+/** The bound a schema node lacks, if any: maxLength (strings without enum or date-time format), maxItems, maxProperties. */
+function missingBound(s: Bounded): string | undefined {
+  if (s.type === 'string' && s.maxLength === undefined && !s.enum && s.format !== 'date-time') return '';
+  if (s.type === 'array' && s.maxItems === undefined) return '[]';
+  if (s.additionalProperties && s.maxProperties === undefined) return '{}';
+  return undefined;
+}
+
+/** Paths of every unbounded string, list and map under `s`. */
+function unbounded(s: Bounded, at: string): string[] {
+  const own = missingBound(s);
+  const children: [string, Bounded | undefined][] = [
+    ...Object.entries(s.properties ?? {}).map(([k, v]): [string, Bounded] => [`${at}.${k}`, v]),
+    [`${at}[]`, s.items],
+    [`${at}{}`, s.additionalProperties],
+  ];
+  return [
+    ...(own === undefined ? [] : [`${at}${own}`]),
+    ...children.flatMap(([p, c]) => (c ? unbounded(c, p) : [])),
+  ];
+}
+
+test('every string, list and map in both CRDs is bounded, so CEL rules stay within their cost budget', () => {
+  for (const file of ['secretsrotationmapping.crd.yaml', 'secretsrotationpolicy.crd.yaml']) {
+    const doc = parse(fs.readFileSync(path.join(repoRoot, 'resources', file), 'utf8')) as typeof crd;
+    assert.deepEqual(unbounded(doc.spec.versions[0].schema.openAPIV3Schema as Bounded, ''), [], file);
+  }
+});
+
+test('the policy types name exactly the fields of its CRD schema', () => {
+  const doc = parse(
+    fs.readFileSync(path.join(repoRoot, 'resources', 'secretsrotationpolicy.crd.yaml'), 'utf8'),
+  ) as typeof crd;
+  const schema = doc.spec.versions[0].schema.openAPIV3Schema;
+  assert.equal(doc.spec.names.kind, POLICY_KIND);
+  assert.equal(doc.spec.names.plural, POLICY_PLURAL);
+  assert.deepEqual(keys(schema.properties?.spec), Object.keys(policySpecFields).sort());
+  assert.deepEqual(keys(schema.properties?.status), Object.keys(policyStatusFields).sort());
 });

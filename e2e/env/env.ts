@@ -9,7 +9,7 @@ import {
   kubectl,
   type Toolchain,
 } from './cluster.js';
-import { crdDir, envFile, logDir, repoRoot, stateDir, stateFile } from './paths.js';
+import { admissionGuardPath, crdDir, envFile, logDir, repoRoot, stateDir, stateFile } from './paths.js';
 import { installPeerCrds, startEso } from './peers.js';
 import { isAlive, startDetached, stopProcess, waitUntil, type Started } from './processes.js';
 import { POD_SUBNET, cleanRealNode, drainRealNode, realNodeUnavailable, startRealNode } from './real-node.js';
@@ -105,6 +105,9 @@ export async function up(opts: { quiet?: boolean } = {}): Promise<EnvState> {
     const queue = await createRotationQueue(moto.url, 'secrets-rotation', { maxReceiveCount: 3 });
     // The CRD, as an install would have it, so `npm start` finds its API (the operator never creates it).
     kubectl(tools.binDir, cp.kubeconfig, ['apply', '--server-side', '-k', crdDir]);
+    // The admission guard on the operator's own writes, as every install ships it: the whole suite
+    // runs under it (it binds any ServiceAccount named secrets-rotation-operator).
+    kubectl(tools.binDir, cp.kubeconfig, ['apply', '--server-side', '-f', admissionGuardPath]);
     // ENV_PEERS=0: a cluster without the other projects' APIs (the operator turns those paths off).
     if (process.env.ENV_PEERS !== '0') {
       log(

@@ -19,5 +19,8 @@ export const stateFile = path.join(stateDir, 'state.json');
 export const operatorEntry = path.join(repoRoot, 'dist', 'operator.mjs');
 
 /** The CRD as the operator ships it. */
+/** The ValidatingAdmissionPolicy (+ binding) limiting what the operator's ServiceAccount may change. */
+export const admissionGuardPath = path.join(repoRoot, 'manifests', 'base', 'admission-guard.yaml');
+
 /** The CRDs (mappings and policies), as a kustomization: `kubectl apply -k`. */
 export const crdDir = path.join(repoRoot, 'resources');

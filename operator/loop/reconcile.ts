@@ -7,7 +7,7 @@ import { planRestarts, type Planned } from './restart-plan.js';
 import { checkPolicy } from './stages/policy.js';
 import { checkSpec } from './stages/spec.js';
 import { isSecret, resolveSecret } from './stages/secret.js';
-import { findTargets, withConsumption } from './stages/targets.js';
+import { findTargets, tooManyTargets, withConsumption } from './stages/targets.js';
 import { restartPlanned } from './stages/restart.js';
 import { rolloutWaits, trackRollouts } from './stages/rollouts.js';
 import { desiredStatus } from './status.js';
@@ -48,6 +48,8 @@ async function runStages(ctx: PassContext): Promise<ReconcileResult> {
   if (!isSecret(secret)) return secret;
   const route = { secretId: ctx.m.spec.secretId, arn: secret.arn };
   const targets = await findTargets(ctx, secret);
+  const tooMany = await tooManyTargets(ctx, targets, secret.arn);
+  if (tooMany) return tooMany;
   const plan = planRestarts({
     secretName: secret.name,
     currentVersionId: secret.currentVersionId,

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Mapping, MappingSpec, WorkloadStatus } from '../../resources/types.js';
-import { desiredStatus, failedStatus, ownedStatus, readyCondition, type StatusInput } from './status.js';
+import {
+  STATUS_BOUNDS,
+  desiredStatus,
+  failedStatus,
+  ownedStatus,
+  readyCondition,
+  type StatusInput,
+} from './status.js';
 
 const NOW = '2026-11-29T10:00:00.000Z';
 const EARLIER = '2026-11-28T10:00:00.000Z';
@@ -167,6 +174,30 @@ test('failedStatus with forgetSecret keeps nothing of the secret, only why (a ma
     [['Ready', 'False', 'NotAllowed']],
   );
   assert.doesNotMatch(JSON.stringify(s), /arn:|v1/);
+});
+
+test('ownedStatus cuts texts to the CRD bounds, so a long server answer never makes the status write fail', () => {
+  const long = 'x'.repeat(STATUS_BOUNDS.conditionMessage + 10);
+  const s = ownedStatus({
+    workloads: [
+      {
+        ...entry('a', 'Failed'),
+        message: long,
+        via: Array.from({ length: 70 }, (_, i) => `ExternalSecret/e${i}`),
+      },
+    ],
+    conditions: [
+      { type: 'Ready', status: 'False', reason: 'RestartFailed', message: long, lastTransitionTime: NOW },
+    ],
+  });
+  assert.equal(s.workloads?.[0].message?.length, STATUS_BOUNDS.workloadMessage);
+  assert.ok(s.workloads?.[0].message?.endsWith('…'));
+  assert.equal(s.workloads?.[0].via?.length, STATUS_BOUNDS.via);
+  assert.equal(s.conditions?.[0].message.length, STATUS_BOUNDS.conditionMessage);
+  const short = ownedStatus({
+    conditions: [{ type: 'Ready', status: 'True', reason: 'R', message: 'ok', lastTransitionTime: NOW }],
+  });
+  assert.equal(short.conditions?.[0].message, 'ok');
 });
 
 test("ownedStatus leaves other writers' conditions out of what the operator applies", () => {

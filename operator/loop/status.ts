@@ -16,6 +16,7 @@ export const Reason = {
   Suspended: 'Suspended',
   SyncTimedOut: 'SyncTimedOut',
   NotAllowed: 'NotAllowed',
+  TooManyWorkloads: 'TooManyWorkloads',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 
@@ -45,7 +46,32 @@ export function readyCondition(conditions: Condition[] | undefined): Condition |
  */
 export function ownedStatus(s: MappingStatus): MappingStatus {
   const ours = [READY, ROLLOUT_COMPLETE];
-  return { ...s, conditions: s.conditions?.filter((c) => ours.includes(c.type)) };
+  return withinBounds({ ...s, conditions: s.conditions?.filter((c) => ours.includes(c.type)) });
+}
+
+/** The CRD's bounds on status text (see secretsrotationmapping.crd.yaml). */
+export const STATUS_BOUNDS = { workloadMessage: 4096, conditionMessage: 32768, via: 64 } as const;
+
+const cut = (text: string | undefined, max: number): string | undefined =>
+  text === undefined || text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+
+/**
+ * Texts cut to the schema's bounds: a message quoting a server's answer (an admission policy's
+ * denial) can be longer than the CRD allows, and a status write refused for it would lose the rest. Pure.
+ */
+function withinBounds(s: MappingStatus): MappingStatus {
+  return {
+    ...s,
+    workloads: s.workloads?.map((w) => ({
+      ...w,
+      message: cut(w.message, STATUS_BOUNDS.workloadMessage),
+      via: w.via?.slice(0, STATUS_BOUNDS.via),
+    })),
+    conditions: s.conditions?.map((c) => ({
+      ...c,
+      message: cut(c.message, STATUS_BOUNDS.conditionMessage) ?? '',
+    })),
+  };
 }
 
 /** True when writing `next` would change nothing a reader sees (so the write is skipped). */

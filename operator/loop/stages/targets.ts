@@ -4,7 +4,7 @@ import { carriedNames, carriersOf, consumersOf } from '../../kube/consumption.js
 import { kindsOf, selectTargets } from '../../kube/workload-cache.js';
 import type { Target } from '../../kube/target.js';
 import type { Planned } from '../restart-plan.js';
-import type { PassContext } from '../pass.js';
+import { EventReason, Reason, type PassContext, type ReconcileResult } from '../pass.js';
 import type { ExternalSecretSync } from '../external-secret-sync.js';
 
 /** Resolves with `work`, or rejects with the term's reason once it ends (a cache that never lists must not hold stop()). */
@@ -60,4 +60,24 @@ export function withConsumption(
   if (e.state === 'Missing' && !ctx.deps.workloadCache.serves(p.target.kind))
     out.message = `${id}: the ${p.target.kind} API (Argo Rollouts) is not served in this cluster`;
   return out;
+}
+
+/** The most workloads one mapping may target: the CRD's bound on status.workloads. */
+export const MAX_TARGETS = 1000;
+
+/**
+ * A selector or discovery that reaches more workloads than a status can list stops the pass before
+ * any restart (a rotation would otherwise restart workloads it could not report), with a reason
+ * that says how many and how to narrow it. Looked at again when workloads change.
+ */
+export async function tooManyTargets(
+  ctx: PassContext,
+  targets: Target[],
+  arn: string,
+): Promise<ReconcileResult | undefined> {
+  if (targets.length <= MAX_TARGETS) return undefined;
+  ctx.releaseSlots();
+  const message = `the mapping targets ${targets.length} workloads, more than the ${MAX_TARGETS} one mapping may: narrow spec.selector or split the mapping`;
+  await ctx.fail(Reason.TooManyWorkloads, message, EventReason.InvalidSpec);
+  return { observedAt: Date.now(), route: { secretId: ctx.m.spec.secretId, arn } };
 }
