@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { repoRoot } from './env/paths.js';
+import { parseAllDocuments } from 'yaml';
+import { admissionGuardPath, repoRoot } from './env/paths.js';
 import { environment, installCrd, kc, releaseMappings, waitFor } from './harness.js';
 
 const base = path.join(repoRoot, 'manifests', 'base');
@@ -22,11 +23,18 @@ test(
       'Service',
       'PodDisruptionBudget',
       'NetworkPolicy',
+      'ValidatingAdmissionPolicy',
+      'ValidatingAdmissionPolicyBinding',
     ]) {
       assert.match(rendered, new RegExp(`^kind: ${kind}$`, 'm'), `${kind} rendered`);
     }
     await kc(['apply', '--server-side', '--force-conflicts', '-k', base]);
-    await kc(['wait', '--for=condition=Established', 'crd/secretsrotationmappings.secretsrotation.io']);
+    await kc([
+      'wait',
+      '--for=condition=Established',
+      'crd/secretsrotationmappings.secretsrotation.io',
+      'crd/secretsrotationpolicies.secretsrotation.io',
+    ]);
     const dep = await kc([
       '-n',
       'secrets-rotation-operator',
@@ -84,18 +92,33 @@ test(
     await waitFor(
       'everything removed',
       async () => {
-        const left = await kc(['get', 'crd,clusterrole,clusterrolebinding,namespace', '-o', 'name']);
-        return !/secretsrotationmappings|secrets-rotation-operator/.test(left);
+        const left = await kc([
+          'get',
+          'crd,clusterrole,clusterrolebinding,namespace,validatingadmissionpolicy,validatingadmissionpolicybinding',
+          '-o',
+          'name',
+        ]);
+        return !/secretsrotationmappings|secretsrotationpolicies|secrets-rotation-operator/.test(left);
       },
       60_000,
     );
-    await installCrd(); // later suites expect it
+    // Later suites expect the CRDs, and run under the admission guard.
+    await installCrd();
+    await kc(['apply', '--server-side', '-f', admissionGuardPath]);
   },
 );
 
-test('the namespaced overlay binds the ClusterRole in the watched namespace only', async () => {
+test('the namespaced overlay binds the ClusterRole in the watched namespace only (cluster-wide: the tenancy reads)', async () => {
   const rendered = await kc(['kustomize', path.join(repoRoot, 'manifests', 'namespaced')]);
-  assert.doesNotMatch(rendered, /kind: ClusterRoleBinding/);
+  const bindings = parseAllDocuments(rendered)
+    .map((d) => d.toJSON() as { kind: string; roleRef?: { name: string } })
+    .filter((d) => d.kind === 'ClusterRoleBinding');
+  assert.deepEqual(
+    bindings.map((b) => b.roleRef?.name),
+    ['secrets-rotation-operator-tenancy'],
+    'the only cluster-wide binding is the read-only tenancy role',
+  );
+  assert.match(rendered, /kind: ValidatingAdmissionPolicy\n/, 'the admission guard ships here too');
   assert.match(rendered, /kind: RoleBinding\n[\s\S]*namespace: my-app/);
   assert.match(rendered, /name: WATCH_NAMESPACE\n\s+value: my-app/);
 });

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds (once) the binaries of the local test environment and caches them outside the repository:
 # etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kubelet, kwok (+ its Stage files),
-# moto[server] in a Python venv, skaffold, the External Secrets Operator controller, and the CRDs of
+# moto[server] in a Python venv, skaffold, helm, the External Secrets Operator controller, and the CRDs of
 # ESO, the Secrets Store CSI driver and Argo Rollouts. Prints the cache folder on its last line of stdout.
 #
 # KUBEBUILDER_ASSETS, when it names a folder holding etcd, kube-apiserver and kubectl, is used for
@@ -14,6 +14,7 @@ KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
 MOTO_VERSION="${MOTO_VERSION:-5.2.5}"
 CFN_LINT_VERSION="${CFN_LINT_VERSION:-1.58.0}"
 SKAFFOLD_VERSION="${SKAFFOLD_VERSION:-v2.13.2}"
+HELM_VERSION="${HELM_VERSION:-v3.22.0}"
 CACHE_ROOT="${SRO_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/secrets-rotation-operator}"
 CACHE="$CACHE_ROOT/k8s-$K8S_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION-moto-$MOTO_VERSION"
 BIN="$CACHE/bin"
@@ -140,6 +141,18 @@ build_peers() {
   fi
 }
 
+build_helm() {
+  [ -x "$BIN/helm" ] && return
+  need_go
+  say "building helm $HELM_VERSION (the chart's lint, template and install tests)…"
+  local w; w=$(mktemp -d "$CACHE/tmp/helm.XXXX")
+  ( cd "$w" && go mod init w >/dev/null 2>&1 \
+    && go get "helm.sh/helm/v3@$HELM_VERSION" \
+    && go build -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" \
+      -o "$BIN/helm.partial" helm.sh/helm/v3/cmd/helm ) >&2
+  mv "$BIN/helm.partial" "$BIN/helm"; rm -rf "$w"
+}
+
 use_kubebuilder_assets() {
   local a="${KUBEBUILDER_ASSETS:-}" c
   [ -n "$a" ] || return 0
@@ -157,6 +170,7 @@ build_etcd
 build_kwok
 build_kubernetes
 build_skaffold
+build_helm
 build_peers
 say "binaries ready in $BIN"
 echo "$CACHE"
