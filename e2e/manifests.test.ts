@@ -62,6 +62,34 @@ test(
       readOnlyRootFilesystem: true,
       capabilities: { drop: ['ALL'] },
     });
+    // The namespace enforces PodSecurity restricted, and admits the operator's pods (kwok runs them).
+    assert.equal(
+      await kc([
+        'get',
+        'namespace',
+        'secrets-rotation-operator',
+        '-o',
+        'jsonpath={.metadata.labels.pod-security\\.kubernetes\\.io/enforce}',
+      ]),
+      'restricted',
+    );
+    await waitFor(
+      'the operator pods admitted under PodSecurity restricted and running',
+      async () =>
+        (
+          await kc([
+            '-n',
+            'secrets-rotation-operator',
+            'get',
+            'pods',
+            '-o',
+            'jsonpath={.items[*].status.phase}',
+          ])
+        )
+          .split(' ')
+          .filter((p) => p === 'Running').length === 2,
+      60_000,
+    );
     // Accepted by the API server as written: the PDB and the NetworkPolicy select the operator's pods.
     const selects = async (kind: string, field: string): Promise<string> =>
       kc([

@@ -3,15 +3,18 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { repoRoot } from './env/paths.js';
+import { admissionGuardPath, repoRoot } from './env/paths.js';
 import { REAL_NODE, REAL_NODE_TAINT, STATIC_WEB } from './env/real-node.js';
 import { e2eTest, environment, kc, rotate, waitFor, type Scope } from './harness.js';
+import { metric } from './bench/measure.js';
 import { waitReason } from './mapping-helpers.js';
 import { scenarioWithout } from './scenario.js';
 
 const NS = 'secrets-rotation-operator';
+const chart = path.join(repoRoot, 'manifests', 'helm', 'secrets-rotation-operator');
 
 interface PodView {
+  metadata?: { name?: string };
   spec?: { nodeName?: string; containers?: { image?: string }[] };
   status?: { phase?: string; conditions?: { type: string; status: string }[] };
 }
@@ -83,25 +86,42 @@ const deployedImage = async (): Promise<string> =>
     'jsonpath={.spec.template.spec.containers[0].image}',
   ]);
 
-/** skip() when the environment has no real node; the Deployment skaffold made is removed afterwards. */
+/** helm from the environment's binaries, against its API server. */
+async function helm(args: string[]): Promise<string> {
+  const s = await environment();
+  const out = spawnSync(path.join(s.binDir, 'helm'), args, {
+    encoding: 'utf8',
+    env: { ...process.env, KUBECONFIG: s.kubeconfig },
+  });
+  if (out.status !== 0) throw new Error(`helm ${args.join(' ')}: ${out.stderr}`);
+  return out.stdout;
+}
+
+/** The release `npm run deploy` installs, as `helm list` shows it. */
+async function release(): Promise<{ name: string; status: string; revision: string } | undefined> {
+  const list = JSON.parse(await helm(['list', '-n', NS, '-o', 'json'])) as {
+    name: string;
+    status: string;
+    revision: string;
+  }[];
+  return list.find((r) => r.name === 'secrets-rotation-operator');
+}
+
+/** Uninstalls the release; the admission guard it adopted goes with it, and the suites after this one run under it. */
+async function uninstall(): Promise<void> {
+  if (await release())
+    await helm(['uninstall', 'secrets-rotation-operator', '-n', NS, '--wait', '--timeout=90s']);
+  await kc(['apply', '--server-side', '--force-conflicts', '-f', admissionGuardPath]);
+}
+
+/** skip() when the environment has no real node; the release skaffold installed is removed afterwards. */
 async function needsRealNode(scope: Scope): Promise<boolean> {
   const s = await environment();
   if (s.noRealNode) {
     scope.t.skip(`no real node: ${s.noRealNode}`);
     return false;
   }
-  scope.cleanups.push(() =>
-    kc([
-      '-n',
-      NS,
-      'delete',
-      'deployment',
-      'secrets-rotation-operator',
-      '--ignore-not-found',
-      '--wait=true',
-      '--timeout=60s',
-    ]),
-  );
+  scope.cleanups.push(uninstall);
   return true;
 }
 
@@ -119,6 +139,7 @@ e2eTest(
       timeout: 600_000,
     });
     assert.equal(deploy.status, 0, `skaffold run failed:\n${deploy.stdout}\n${deploy.stderr}`);
+    assert.equal((await release())?.status, 'deployed', 'helm list shows the release');
     const s = await environment();
     assert.ok(
       (await deployedImage()).startsWith(`${s.registry}/secrets-rotation-operator:`),
@@ -148,6 +169,70 @@ e2eTest(
       new RegExp(`^hello from ${after.pod}`),
       'a real container answers on its pod IP',
     );
+
+    // An upgrade with the mapping live (a new operator pod, the same secret version) restarts nothing.
+    const pod1 = pod.metadata?.name;
+    await helm([
+      'upgrade',
+      'secrets-rotation-operator',
+      chart,
+      '-n',
+      NS,
+      '--reuse-values',
+      '--set',
+      'podAnnotations.upgraded=yes',
+      '--wait',
+      '--timeout=120s',
+    ]);
+    await waitFor(
+      'a new operator pod Ready',
+      async () => {
+        const p = await readyOperatorPod();
+        return p && p.metadata?.name !== pod1 ? p : undefined;
+      },
+      120_000,
+    );
+    assert.equal((await release())?.revision, '2');
+    // It shares the host's network: its metrics are on the host's port 8080.
+    await waitFor(
+      'the new pod leads and has reconciled the mapping',
+      async () => {
+        const text = await fetch('http://127.0.0.1:8080/metrics').then(
+          (r) => r.text(),
+          () => '',
+        );
+        return (
+          /^secrets_rotation_leader 1$/m.test(text) &&
+          metric(text, 'secrets_rotation_reconcile_duration_seconds_count') > 0
+        );
+      },
+      60_000,
+    );
+    assert.equal(await sc.restarts(), 1, 'the upgrade restarted no workload');
+    assert.equal((await siteServing(scope.namespace))?.pod, after.pod, 'the real site kept its container');
+
+    // Uninstall leaves nothing of the operator behind but the CRDs (Helm never deletes crds/).
+    await helm(['uninstall', 'secrets-rotation-operator', '-n', NS, '--wait', '--timeout=90s']);
+    const left = await kc([
+      'get',
+      'clusterrole,clusterrolebinding,validatingadmissionpolicy,validatingadmissionpolicybinding',
+      '-o',
+      'name',
+    ]);
+    assert.doesNotMatch(left, /\/secrets-rotation-operator/);
+    assert.equal(
+      (await kc(['-n', NS, 'get', 'all,sa,role,rolebinding,pdb,networkpolicy', '-o', 'name']))
+        .replace(/serviceaccount\/default\n?/, '')
+        .trim(),
+      '',
+    );
+    await kc([
+      'get',
+      'crd',
+      'secretsrotationmappings.secretsrotation.io',
+      'secretsrotationpolicies.secretsrotation.io',
+    ]);
+    await uninstall();
   },
   { timeout: 900_000 },
 );

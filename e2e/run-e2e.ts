@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { kubectl } from './env/cluster.js';
 import { down, runningEnv, up, type EnvState } from './env/env.js';
-import { repoRoot } from './env/paths.js';
+import { admissionGuardPath, repoRoot } from './env/paths.js';
 
 /** Every compiled test file under `dir` (node --test takes files or globs, not folders, since Node 21). */
 function testFiles(dir: string): string[] {
@@ -64,7 +64,22 @@ function removeDeployedOperator(env: EnvState): void {
   console.error(
     '[e2e] removing the operator that npm run demo/deploy left running (it would act on the tests’ mappings)',
   );
+  // The chart's release goes whole (its guard is applied again: the suites run under it).
+  const helm = spawnSync(
+    path.join(env.binDir, 'helm'),
+    [
+      'uninstall',
+      'secrets-rotation-operator',
+      '-n',
+      'secrets-rotation-operator',
+      '--wait',
+      '--ignore-not-found',
+    ],
+    { env: { ...process.env, KUBECONFIG: env.kubeconfig }, stdio: 'inherit' },
+  );
+  if (helm.status !== 0) console.error('[e2e] helm uninstall failed; deleting the Deployment');
   k(['-n', 'secrets-rotation-operator', 'delete', 'deployments', '--all', '--wait=true', '--timeout=60s']);
+  k(['apply', '--server-side', '--force-conflicts', '-f', admissionGuardPath]);
 }
 
 main().catch((err: unknown) => {

@@ -23,7 +23,9 @@ async function skaffold(...args: string[]): Promise<string> {
 
 test('skaffold.yaml parses with the default and the local profile', async () => {
   assert.match(await skaffold('diagnose', '--yaml-only'), /paths:\n\s+- .*manifests\/base/);
-  assert.match(await skaffold('diagnose', '--yaml-only', '-p', 'local'), /paths:\n\s+- .*manifests\/local/);
+  const local = await skaffold('diagnose', '--yaml-only', '-p', 'local');
+  assert.match(local, /chartPath: .*manifests\/helm\/secrets-rotation-operator/, 'local: the chart');
+  assert.doesNotMatch(local, /kustomize|kubectl:/, 'local: the chart only');
 });
 
 test('the validator can fail: an unknown field is refused', async () => {
@@ -32,17 +34,26 @@ test('the validator can fail: an unknown field is refused', async () => {
   await assert.rejects(skaffold('diagnose', '--yaml-only', '-f', bad), /field artifactz not found/);
 });
 
-test('skaffold renders the kustomize manifests offline; the local profile points at a local AWS endpoint', async () => {
+test('skaffold renders the kustomize manifests offline; the local profile chart values point at a local AWS endpoint', async () => {
   const base = await skaffold('render', '--offline', '--digest-source=none');
   for (const kind of ['CustomResourceDefinition', 'ClusterRole', 'Deployment', 'Service'])
     assert.match(base, new RegExp(`^kind: ${kind}$`, 'm'));
   assert.doesNotMatch(base, /AWS_ENDPOINT_URL/);
   const s = await environment();
-  if (s.noRealNode) return; // the local overlay targets the real node; env:up wrote its addresses only then
-  const local = await skaffold('render', '--offline', '--digest-source=none', '-p', 'local');
+  if (s.noRealNode) return; // the local profile targets the real node; env:up wrote its addresses only then
+  const values = ['values.yaml', path.join('generated', 'values.yaml')].flatMap((f) => [
+    '-f',
+    path.join(repoRoot, 'manifests', 'local', f),
+  ]);
+  const chart = path.join(repoRoot, 'manifests', 'helm', 'secrets-rotation-operator');
+  const local = (
+    await run(path.join(s.binDir, 'helm'), ['template', 'secrets-rotation-operator', chart, ...values], {
+      maxBuffer: 32 * 1024 * 1024,
+    })
+  ).stdout;
   assert.match(
     local,
-    new RegExp(`value: ${s.awsEndpoint.replace(/[.]/g, '\\.')}`),
+    new RegExp(`value: "${s.awsEndpoint.replace(/[.]/g, '\\.')}"`),
     'the environment’s AWS endpoint',
   );
   assert.match(local, /hostNetwork: true/);

@@ -209,3 +209,58 @@ e2eTest(
     assert.equal(ready(await getMapping(ns, 'one')).reason, 'NotAllowed');
   },
 );
+
+e2eTest('a policy the schema can judge bad is refused at apply with a readable message', async () => {
+  await installCrd();
+  const apply = async (spec: object): Promise<string> => {
+    const body = {
+      apiVersion: 'secretsrotation.io/v1alpha1',
+      kind: 'SecretsRotationPolicy',
+      metadata: { name: uniqueName('bad') },
+      spec,
+    };
+    try {
+      await kc(['apply', '--dry-run=server', '-f', '-'], JSON.stringify(body));
+      return 'accepted';
+    } catch (err) {
+      return String((err as { stderr?: string }).stderr ?? err);
+    }
+  };
+  const cases: [string, object, RegExp][] = [
+    ['no selector', { allowedSecrets: ['x'] }, /spec.namespaceSelector: Required value/],
+    ['no patterns', { namespaceSelector: {}, allowedSecrets: [] }, /allowedSecrets.*at least 1 items/],
+    [
+      'a label key with two slashes',
+      { namespaceSelector: { matchLabels: { 'a/b/c': 'x' } }, allowedSecrets: ['x'] },
+      /every key must be a valid label key/,
+    ],
+    [
+      'In without values',
+      { namespaceSelector: { matchExpressions: [{ key: 'team', operator: 'In' }] }, allowedSecrets: ['x'] },
+      /In and NotIn need values/,
+    ],
+    [
+      'a glob with a colon',
+      { namespaceSelector: {}, allowedSecrets: ['team:a'] },
+      /allowedSecrets\[0\].*should match/,
+    ],
+    [
+      'an ARN of another service',
+      { namespaceSelector: {}, allowedSecrets: ['arn:aws:s3:::bucket'] },
+      /allowedSecrets\[0\].*should match/,
+    ],
+    [
+      '65 patterns',
+      { namespaceSelector: {}, allowedSecrets: Array.from({ length: 65 }, (_, i) => `p${i}`) },
+      /must have at most 64 items/,
+    ],
+  ];
+  for (const [what, spec, message] of cases) assert.match(await apply(spec), message, what);
+  assert.equal(
+    await apply({
+      namespaceSelector: {},
+      allowedSecrets: ['team-a/*', 'arn:aws:secretsmanager:*:123456789012:secret:x?'],
+    }),
+    'accepted',
+  );
+});

@@ -146,10 +146,15 @@ build_helm() {
   need_go
   say "building helm $HELM_VERSION (the chart's lint, template and install tests)…"
   local w; w=$(mktemp -d "$CACHE/tmp/helm.XXXX")
+  # As helm's Makefile does: the Kubernetes version `helm template` and `lint` assume offline is the
+  # client-go minor it was built with (without these flags it assumes v1.20).
   ( cd "$w" && go mod init w >/dev/null 2>&1 \
     && go get "helm.sh/helm/v3@$HELM_VERSION" \
-    && go build -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" \
-      -o "$BIN/helm.partial" helm.sh/helm/v3/cmd/helm ) >&2
+    && local kv && kv=$(go list -f '{{.Version}}' -m k8s.io/client-go) && kv=${kv#v0.} \
+    && local ld="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" p \
+    && for p in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do \
+         ld+=" -X $p.k8sVersionMajor=1 -X $p.k8sVersionMinor=${kv%%.*}"; done \
+    && go build -ldflags "$ld" -o "$BIN/helm.partial" helm.sh/helm/v3/cmd/helm ) >&2
   mv "$BIN/helm.partial" "$BIN/helm"; rm -rf "$w"
 }
 

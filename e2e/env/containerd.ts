@@ -20,6 +20,13 @@ export class Containerd {
 
   static async start(): Promise<Containerd> {
     const dir = path.join(stateDir, 'containerd');
+    // From empty every time: the snapshot store a previous run left (a killed containerd, a second
+    // import of an image sharing layers) failed an import with "parent snapshot … does not exist".
+    try {
+      fs.rmSync(dir, { recursive: true, force: true });
+    } catch (err) {
+      console.error(`[containerd] could not empty ${dir} (${String(err)}); starting on what is there`);
+    }
     fs.mkdirSync(dir, { recursive: true });
     fs.mkdirSync(logDir, { recursive: true });
     const config = path.join(dir, 'config.toml');

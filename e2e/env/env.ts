@@ -130,7 +130,7 @@ export async function up(opts: { quiet?: boolean } = {}): Promise<EnvState> {
       registry,
     };
     fs.writeFileSync(stateFile, JSON.stringify(state, null, 2));
-    if (state.registry) writeLocalOverlayEnv(state);
+    if (state.registry) writeLocalValues(state);
     fs.writeFileSync(envFile, `${envLines(state)}\n`);
     log(
       `up in ${((Date.now() - t0) / 1000).toFixed(1)} s; run: source ${path.relative(process.cwd(), envFile)}`,
@@ -175,30 +175,25 @@ export async function freezeComponent(name: string, ms: number): Promise<void> {
 }
 
 /**
- * The local overlay's patch with this environment's addresses (manifests/local, skaffold -p local),
- * written when the environment runs the real node the overlay deploys to.
+ * The chart values with this environment's addresses for skaffold's local profile (beside
+ * manifests/local/values.yaml), written when the environment runs the real node it deploys to.
  */
-const localOverlayEnv = path.join(repoRoot, 'manifests', 'local', 'generated', 'local-env.yaml');
+const localValues = path.join(repoRoot, 'manifests', 'local', 'generated', 'values.yaml');
 
-function writeLocalOverlayEnv(state: EnvState): void {
-  fs.mkdirSync(path.dirname(localOverlayEnv), { recursive: true });
+function writeLocalValues(state: EnvState): void {
+  fs.mkdirSync(path.dirname(localValues), { recursive: true });
   fs.writeFileSync(
-    localOverlayEnv,
+    localValues,
     `# Written by npm run env:up for the environment now running; removed by env:down.
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: secrets-rotation-operator
-  namespace: secrets-rotation-operator
-spec:
-  template:
-    spec:
-      containers:
-        - name: operator
-          env:
-            - {name: KUBERNETES_SERVICE_PORT, value: '${new URL(state.apiserverUrl).port}'}
-            - {name: SQS_QUEUE_URL, value: '${state.queueUrl}'}
-            - {name: AWS_ENDPOINT_URL, value: '${state.awsEndpoint}'}
+config:
+  sqsQueueUrl: '${state.queueUrl}'
+  awsEndpointUrl: '${state.awsEndpoint}'
+extraEnv:
+  # In-cluster config, but the API server is reached on the host's loopback (no kube-proxy here).
+  - {name: KUBERNETES_SERVICE_HOST, value: 127.0.0.1}
+  - {name: KUBERNETES_SERVICE_PORT, value: '${new URL(state.apiserverUrl).port}'}
+  - {name: AWS_ACCESS_KEY_ID, value: testing}
+  - {name: AWS_SECRET_ACCESS_KEY, value: testing}
 `,
   );
 }
@@ -213,7 +208,7 @@ export async function down(opts: { quiet?: boolean } = {}): Promise<void> {
     if (!opts.quiet) console.error(`[env] stopped ${state.processes.map((p) => p.name).join(', ')}`);
   }
   // Only the environment that runs the real node wrote it (another one, e.g. in a test's own folder, did not).
-  if (state?.registry) fs.rmSync(localOverlayEnv, { force: true });
+  if (state?.registry) fs.rmSync(localValues, { force: true });
   cleanRealNode();
   fs.rmSync(stateFile, { force: true });
   fs.rmSync(envFile, { force: true });

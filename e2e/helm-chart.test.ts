@@ -1,0 +1,228 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { parseAllDocuments } from 'yaml';
+import { repoRoot } from './env/paths.js';
+import { environment, kc, uniqueName } from './harness.js';
+
+const run = promisify(execFile);
+const chart = path.join(repoRoot, 'manifests', 'helm', 'secrets-rotation-operator');
+const QUEUE = 'https://sqs.us-east-1.amazonaws.com/123456789012/secrets-rotation';
+
+interface Obj {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  [field: string]: unknown;
+}
+
+/** helm from the environment's binaries; rejects with helm's stderr. */
+async function helm(args: string[]): Promise<string> {
+  const s = await environment();
+  try {
+    const out = await run(path.join(s.binDir, 'helm'), args, {
+      env: { ...process.env, KUBECONFIG: s.kubeconfig, HELM_CACHE_HOME: path.join(s.cacheDir, 'helm-cache') },
+      maxBuffer: 32 * 1024 * 1024,
+    });
+    return out.stdout;
+  } catch (err) {
+    throw new Error(`helm ${args.join(' ')}: ${(err as { stderr?: string }).stderr ?? String(err)}`);
+  }
+}
+
+const objects = (yaml: string): Obj[] =>
+  parseAllDocuments(yaml)
+    .map((d) => d.toJSON() as Obj | null)
+    .filter((o): o is Obj => o !== null);
+
+const render = async (...sets: string[]): Promise<Obj[]> =>
+  objects(
+    await helm([
+      'template',
+      'sro',
+      chart,
+      '-n',
+      'secrets-rotation-operator',
+      '--set',
+      `config.sqsQueueUrl=${QUEUE}`,
+      ...sets.flatMap((s) => ['--set', s]),
+    ]),
+  );
+
+const refusal = (args: string[]): Promise<string> =>
+  helm(args).then(
+    () => 'accepted',
+    (err: Error) => err.message,
+  );
+
+test('helm lint --strict passes; values.schema.json refuses unknown keys, wrong types and latest', async () => {
+  await helm(['lint', '--strict', chart, '--set', `config.sqsQueueUrl=${QUEUE}`]);
+  const template = ['template', 'sro', chart, '--set', `config.sqsQueueUrl=${QUEUE}`];
+  assert.match(await refusal([...template, '--set', 'bogus=1']), /additional properties 'bogus' not allowed/);
+  assert.match(
+    await refusal([...template, '--set', 'config.bogus=1']),
+    /additional properties 'bogus' not allowed/,
+  );
+  assert.match(
+    await refusal([...template, '--set', 'config.maxConcurrentReconciles=many']),
+    /maxConcurrentReconciles.*want null or integer/,
+  );
+  assert.match(await refusal([...template, '--set', 'config.resyncInterval=5 minutes']), /resyncInterval/);
+  assert.match(
+    await refusal([...template, '--set', 'config.defaultSecretPolicy=maybe']),
+    /defaultSecretPolicy/,
+  );
+  assert.match(await refusal([...template, '--set', 'image.tag=latest']), /image\/tag/);
+  assert.match(await refusal(['template', 'sro', chart]), /config.sqsQueueUrl is required/);
+  assert.match(
+    await refusal([...template, '--set', 'rbac.scope=namespace']),
+    /rbac.scope=namespace needs config.watchNamespace/,
+  );
+});
+
+test('every setting of the README configuration table is a typed chart value', () => {
+  const readme = fs.readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+  const table = readme.slice(
+    readme.indexOf('## Configuration'),
+    readme.indexOf('## The SecretsRotationMapping API'),
+  );
+  const variables = [...table.matchAll(/^\| `([A-Z_]+)`/gm)].map((m) => m[1]);
+  const helpers = fs.readFileSync(path.join(chart, 'templates', '_helpers.tpl'), 'utf8');
+  const mapped = new Set([...helpers.matchAll(/\(list "[a-zA-Z]+" "([A-Z_]+)"\)/g)].map((m) => m[1]));
+  // Set from the downward API by the Deployment itself.
+  const downward = ['POD_NAME'];
+  const missing = variables.filter((v) => !mapped.has(v) && !downward.includes(v));
+  assert.deepEqual(missing, [], 'README settings without a chart value');
+  assert.ok(variables.length > 20, `read ${variables.length} settings from the README`);
+});
+
+const CLUSTER_SCOPED = [
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
+];
+
+/** The fields two renderings of an object must agree on (labels and Helm's metadata aside). */
+function essence(o: Obj): unknown {
+  const { metadata, ...rest } = o;
+  if (o.kind === 'Deployment') {
+    const spec = rest.spec as { template: { spec: { containers: Record<string, unknown>[] } } };
+    const pod = spec.template.spec;
+    return {
+      ...pod,
+      containers: pod.containers.map((c) => ({ ...c, env: undefined, image: undefined })),
+    };
+  }
+  // kustomize's namespace transformer also stamps kinds it does not know to be cluster-scoped (the
+  // admission policy and its binding); the API server ignores it there.
+  const namespace = CLUSTER_SCOPED.includes(o.kind) ? undefined : metadata.namespace;
+  return { name: metadata.name, namespace, ...rest };
+}
+
+test('the chart and the kustomize manifests do not drift: same objects, same rules, same CRDs, same guard', async () => {
+  // The values the kustomize Deployment carries as its example.
+  const chartObjects = await render('config.awsRegion=us-east-1', 'config.resyncInterval=5m');
+  const base = objects(await kc(['kustomize', path.join(repoRoot, 'manifests', 'base')]));
+  const key = (o: Obj): string => `${o.kind}/${o.metadata.name}`;
+  const byKey = new Map(chartObjects.map((o) => [key(o), o]));
+  // The chart leaves the namespace to `helm install -n … --create-namespace` (Helm's convention) and
+  // its CRDs to crds/ (compared below, byte for byte).
+  const expected = base.filter((o) => !['Namespace', 'CustomResourceDefinition'].includes(o.kind));
+  assert.deepEqual([...byKey.keys()].sort(), expected.map(key).sort());
+  for (const o of expected) {
+    const c = byKey.get(key(o));
+    assert.ok(c, key(o));
+    assert.deepEqual(essence(c), essence(o), `${key(o)} differs between chart and kustomize`);
+  }
+  for (const f of fs.readdirSync(path.join(repoRoot, 'resources')).filter((n) => n.endsWith('.crd.yaml'))) {
+    assert.equal(
+      fs.readFileSync(path.join(chart, 'crds', f), 'utf8'),
+      fs.readFileSync(path.join(repoRoot, 'resources', f), 'utf8'),
+      `crds/${f} is resources/${f}`,
+    );
+  }
+  const env = (o: Obj | undefined): { name: string; value?: string }[] =>
+    (o?.spec as { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } })
+      .template.spec.containers[0].env;
+  const chartEnv = env(byKey.get('Deployment/secrets-rotation-operator'));
+  for (const e of env(base.find((o) => o.kind === 'Deployment')).filter((e) => e.value)) {
+    assert.deepEqual(
+      chartEnv.find((c) => c.name === e.name),
+      e,
+      `${e.name} as kustomize sets it`,
+    );
+  }
+});
+
+test('helm template is accepted by the API server (server-side dry run), in both RBAC scopes', async () => {
+  const ns = uniqueName('helm-dry-run');
+  await kc(['create', 'namespace', ns]);
+  try {
+    for (const sets of [[], ['rbac.scope=namespace', `config.watchNamespace=${ns}`]]) {
+      const yaml = await helm([
+        'template',
+        'sro',
+        chart,
+        '-n',
+        ns,
+        '--include-crds',
+        '--set',
+        `config.sqsQueueUrl=${QUEUE}`,
+        '--set',
+        'metrics.dashboard.enabled=true',
+        ...sets.flatMap((s) => ['--set', s]),
+      ]);
+      await kc(['apply', '--dry-run=server', '--server-side', '--force-conflicts', '-f', '-'], yaml);
+    }
+    const namespaced = await render('rbac.scope=namespace', `config.watchNamespace=${ns}`);
+    const bindings = namespaced.filter((o) => o.kind === 'ClusterRoleBinding').map((o) => o.metadata.name);
+    assert.deepEqual(
+      bindings,
+      ['secrets-rotation-operator-tenancy'],
+      'only the read-only tenancy binding is cluster-wide',
+    );
+    const rb = namespaced.find(
+      (o) => o.kind === 'RoleBinding' && o.metadata.name === 'secrets-rotation-operator',
+    );
+    assert.equal(rb?.metadata.namespace, ns);
+  } finally {
+    await kc(['delete', 'namespace', ns, '--wait=false']);
+  }
+});
+
+test('optional monitoring objects render when enabled: ServiceMonitor, PrometheusRule alerts, Grafana dashboard', async () => {
+  const all = await render(
+    'metrics.serviceMonitor.enabled=true',
+    'metrics.prometheusRule.enabled=true',
+    'metrics.dashboard.enabled=true',
+  );
+  assert.ok(all.find((o) => o.kind === 'ServiceMonitor'));
+  const rule = all.find((o) => o.kind === 'PrometheusRule') as
+    { spec: { groups: { rules: { alert: string }[] }[] } } | undefined;
+  assert.deepEqual(
+    rule?.spec.groups[0].rules.map((r) => r.alert),
+    [
+      'SecretsRotationMessageDeadLettered',
+      'SecretsRotationRestartsFailing',
+      'SecretsRotationSyncTimedOut',
+      'SecretsRotationNoLeader',
+      'SecretsRotationSlow',
+    ],
+  );
+  const dashboard = all.find((o) => o.kind === 'ConfigMap') as
+    { metadata: Obj['metadata']; data: Record<string, string> } | undefined;
+  assert.equal(dashboard?.metadata.labels?.grafana_dashboard, '1');
+  const json = JSON.parse(dashboard?.data['secrets-rotation-operator.json'] ?? '{}') as {
+    panels?: unknown[];
+  };
+  assert.ok((json.panels ?? []).length >= 6);
+  const none = await render();
+  assert.equal(
+    none.filter((o) => ['ServiceMonitor', 'PrometheusRule', 'ConfigMap'].includes(o.kind)).length,
+    0,
+  );
+});
