@@ -142,8 +142,9 @@ e2eTest(
     assert.equal((await release())?.status, 'deployed', 'helm list shows the release');
     const s = await environment();
     assert.ok(
-      (await deployedImage()).startsWith(`${s.registry}/secrets-rotation-operator:`),
-      'pulled from the local registry',
+      /^[^/]+\/secrets-rotation-operator@sha256:[a-f0-9]{64}$/.test(await deployedImage()) &&
+        (await deployedImage()).startsWith(`${s.registry}/`),
+      'pulled from the local registry, pinned by digest',
     );
     const pod = await waitFor('the operator pod Running and Ready', readyOperatorPod, 120_000);
     assert.equal(pod.spec?.nodeName, REAL_NODE);
@@ -220,11 +221,14 @@ e2eTest(
       'name',
     ]);
     assert.doesNotMatch(left, /\/secrets-rotation-operator/);
-    assert.equal(
-      (await kc(['-n', NS, 'get', 'all,sa,role,rolebinding,pdb,networkpolicy', '-o', 'name']))
-        .replace(/serviceaccount\/default\n?/, '')
-        .trim(),
-      '',
+    // The pods go after their ReplicaSet, by the garbage collector: waited for, not assumed.
+    await waitFor(
+      'nothing of the release left in its namespace',
+      async () =>
+        (await kc(['-n', NS, 'get', 'all,sa,role,rolebinding,pdb,networkpolicy', '-o', 'name']))
+          .replace(/serviceaccount\/default\n?/, '')
+          .trim() === '',
+      60_000,
     );
     await kc([
       'get',
