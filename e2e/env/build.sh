@@ -168,6 +168,7 @@ use_kubebuilder_assets() {
   for c in etcd kube-apiserver kubectl; do ln -sf "$a/$c" "$BIN/$c"; done
 }
 
+bash "$(dirname "$0")/system-deps.sh"
 need openssl "install openssl ('apt-get install openssl')"
 use_kubebuilder_assets
 build_moto

@@ -154,3 +154,22 @@ export function inspectImage(ref: string): BuiltImage {
 export function exportImage(ref: string, file: string): void {
   buildah(['push', '--quiet', ref, `oci-archive:${file}:${ref}`], { quiet: true });
 }
+
+const onPath = (tool: string): boolean =>
+  (process.env.PATH ?? '')
+    .split(':')
+    .concat(['/usr/sbin', '/sbin'])
+    .some((d) => fs.existsSync(path.join(d, tool)));
+
+/**
+ * Why the image cannot be built and run here, or undefined: the tools e2e/env/system-deps.sh
+ * installs when it may (as root), named with the command that installs them when it may not.
+ */
+export function imageToolsMissing(): string | undefined {
+  const debianTar = path.join(cacheRoot, 'debian-bookworm-minbase.tar');
+  const tools = ['buildah', 'containerd', 'runc', ...(fs.existsSync(debianTar) ? [] : ['debootstrap'])];
+  const missing = tools.filter((t) => !onPath(t));
+  return missing.length
+    ? `${missing.join(', ')} missing: sudo apt-get install -y ${missing.join(' ')}`
+    : undefined;
+}
