@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { EnvState } from './env/env.js';
+import { operatorIdentity } from './env/identity.js';
+import { repoRoot } from './env/paths.js';
+import {
+  createSecret,
+  e2eTest,
+  installCrd,
+  kc,
+  operatorKubeconfig,
+  rotate,
+  startOperator,
+  testQueue,
+  waitFor,
+} from './harness.js';
+import { applyMapping, waitReason } from './mapping-helpers.js';
+import { createWorkload, templateState } from './workloads-fixtures.js';
+
+const run = promisify(execFile);
+
+/**
+ * Several clusters, one AWS account: each cluster runs its operator on its own queue with its own
+ * rules (one stack of the template per cluster), never two operators on one queue — SQS consumers
+ * of one queue compete, and each message would reach only one cluster. EventBridge delivers the
+ * rotation's event to every matching rule, so each cluster's queue gets it.
+ */
+e2eTest(
+  'two clusters, each with its own queue and rules from the template: one rotation restarts the workload in each',
+  async (scope) => {
+    const ns = scope.namespace;
+    await installCrd();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sro-second-cluster-'));
+    const cli = (cmd: string): Promise<unknown> =>
+      run(process.execPath, [path.join(repoRoot, 'dist', 'e2e', 'env', 'cli.js'), cmd], {
+        env: { ...process.env, SRO_E2E_DIR: dir, ENV_REAL_NODE: '0', ENV_PEERS: '0' },
+      });
+    scope.cleanups.push(async () => {
+      await cli('down').catch(() => undefined);
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+    await cli('up');
+    const second = JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8')) as EnvState;
+    const kubectl2 = async (args: string[], input?: string): Promise<string> => {
+      const child = run(path.join(second.binDir, 'kubectl'), [`--kubeconfig=${second.kubeconfig}`, ...args]);
+      if (input !== undefined) child.child.stdin?.end(input);
+      return (await child).stdout;
+    };
+    const main = JSON.parse(await kc(['config', 'view', '--minify', '-o', 'json'])) as {
+      clusters: { cluster: { server: string } }[];
+    };
+    assert.notEqual(second.apiserverUrl, main.clusters[0].cluster.server, 'two control planes');
+
+    // One secret in the shared account, a workload mapped to it in each cluster.
+    const name = `${ns}-db`;
+    const secret = await createSecret(name);
+    await createWorkload({ kind: 'Deployment', namespace: ns, name: 'web' }, { app: 'web' }, { replicas: 1 });
+    await applyMapping(ns, 'm', { secretId: name, workloads: [{ kind: 'Deployment', name: 'web' }] });
+    await kubectl2(['create', 'namespace', ns]);
+    await waitFor('default ServiceAccount', () => kubectl2(['-n', ns, 'get', 'serviceaccount', 'default']));
+    await kubectl2(['-n', ns, 'create', 'deployment', 'web', '--image=nginx:1.27']);
+    const mapping = {
+      apiVersion: 'secretsrotation.io/v1alpha1',
+      kind: 'SecretsRotationMapping',
+      metadata: { name: 'm', namespace: ns },
+      spec: { secretId: name, workloads: [{ kind: 'Deployment', name: 'web' }] },
+    };
+    await kubectl2(['apply', '-f', '-'], JSON.stringify(mapping));
+
+    // Each cluster its own queue + the template's rules, in the one account.
+    const queueA = await testQueue(scope, { withRules: true });
+    const queueB = await testQueue({ ...scope, namespace: `${ns}-b` }, { withRules: true });
+    assert.notEqual(queueA.queueUrl, queueB.queueUrl);
+    await startOperator(scope, { kubeconfig: await operatorKubeconfig(scope), queueUrl: queueA.queueUrl });
+    const idB = await operatorIdentity(kubectl2, second, ns);
+    scope.cleanups.push(idB.cleanup);
+    await startOperator(scope, { kubeconfig: idB.kubeconfig, queueUrl: queueB.queueUrl });
+    await waitReason(ns, 'm', 'WatchingSecret');
+    await waitFor(
+      'the second cluster watching',
+      async () =>
+        (await kubectl2([
+          '-n',
+          ns,
+          'get',
+          'srm',
+          'm',
+          '-o',
+          'jsonpath={.status.conditions[?(@.type=="Ready")].reason}',
+        ])) === 'WatchingSecret',
+    );
+
+    const v2 = await rotate(name, secret.arn);
+    const stampB = async (): Promise<string> =>
+      kubectl2([
+        '-n',
+        ns,
+        'get',
+        'deployment',
+        'web',
+        '-o',
+        'jsonpath={.spec.template.metadata.annotations.secretsrotation\\.io/secret-version}',
+      ]);
+    await waitFor(
+      'restarted in the first cluster',
+      async () => (await templateState('Deployment', ns, 'web')).stamp === `${name}@${v2}`,
+    );
+    await waitFor('restarted in the second cluster', async () => (await stampB()) === `${name}@${v2}`);
+  },
+  { timeout: 300_000 },
+);
