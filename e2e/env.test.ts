@@ -1,5 +1,8 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import {
   ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
@@ -11,6 +14,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { loadFixture } from '../operator/aws/fixtures/index.js';
+import { awsClientConfig } from './env/aws-setup.js';
+import { STACK_NAME } from './env/aws-stack.js';
 import type { EnvState } from './env/env.js';
 import { repoRoot } from './env/paths.js';
 import { isAlive } from './env/processes.js';
@@ -63,6 +68,47 @@ test('the environment is ready: API server, two kwok Nodes (and the real node), 
   }
   const { sqs } = await awsClients();
   await sqs.send(new ReceiveMessageCommand({ QueueUrl: s.queueUrl, WaitTimeSeconds: 0 }));
+});
+
+test('the AWS side comes from the template: a CloudFormation stack whose QueueUrl is SQS_QUEUE_URL, its role and rules', async () => {
+  const s = await environment();
+  const cfg = awsClientConfig(s.awsEndpoint);
+  const stack = (
+    await new CloudFormationClient(cfg).send(new DescribeStacksCommand({ StackName: STACK_NAME }))
+  ).Stacks?.[0];
+  assert.equal(stack?.StackStatus, 'CREATE_COMPLETE');
+  const out = (k: string): string => stack?.Outputs?.find((o) => o.OutputKey === k)?.OutputValue ?? '';
+  assert.equal(
+    new URL(out('QueueUrl')).pathname,
+    new URL(s.queueUrl).pathname,
+    'the environment queue is the stack queue',
+  );
+  assert.equal(new URL(out('DeadLetterQueueUrl')).pathname, new URL(s.dlqUrl).pathname);
+  assert.match(out('RoleArn'), /^arn:aws:iam::\d{12}:role\/secrets-rotation-operator-OperatorRole-/);
+  assert.equal(s.roleArn, out('RoleArn'));
+  // What the endpoint's CloudFormation did not create was made through its own API, as the template says.
+  const { sqs } = await awsClients();
+  const policy = (
+    await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: s.queueUrl, AttributeNames: ['Policy', 'RedrivePolicy'] }),
+    )
+  ).Attributes;
+  assert.match(policy?.Policy ?? '', /EventBridgeRulesOnly/);
+  assert.match(policy?.RedrivePolicy ?? '', /"maxReceiveCount": ?"?3\b/);
+  console.log(`created aside: ${(s.createdAside ?? []).join('; ')}`);
+  // The stack's rules route a Secrets Manager event to the stack's queue.
+  const fixture = JSON.parse(loadFixture('put-secret-value.json')) as { detail: { requestID?: string } };
+  const marker = `stack-${Date.now()}`;
+  await putEvent('AWS API Call via CloudTrail', { ...fixture.detail, requestID: marker });
+  await waitFor('the event in the stack queue', async () => {
+    const got = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: s.queueUrl, WaitTimeSeconds: 1, MaxNumberOfMessages: 10 }),
+    );
+    const mine = (got.Messages ?? []).find((m) => m.Body?.includes(marker));
+    if (mine)
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: s.queueUrl, ReceiptHandle: mine.ReceiptHandle }));
+    return mine;
+  });
 });
 
 e2eTest(

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRotationQueue, localAws } from './aws-setup.js';
+import { localAws } from './aws-setup.js';
+import { deployStack } from './aws-stack.js';
 import {
   ensureToolchain,
   startControlPlane,
@@ -25,6 +26,10 @@ export interface EnvState {
   caCert: string;
   queueUrl: string;
   dlqUrl: string;
+  /** The template stack's RoleArn output (the operator's IAM role). */
+  roleArn?: string;
+  /** Template resources the endpoint's CloudFormation did not create, made through their own API. */
+  createdAside?: string[];
   /** Why no real node runs (e.g. ENV_REAL_NODE=0), or undefined when `real-node` is up. */
   noRealNode?: string;
   /** host:port of the local registry real-node pulls from (skaffold's default repo). */
@@ -102,7 +107,12 @@ export async function up(opts: { quiet?: boolean } = {}): Promise<EnvState> {
     log('starting moto…');
     const moto = await startMoto(tools);
     started.push(moto.proc);
-    const queue = await createRotationQueue(moto.url, 'secrets-rotation', { maxReceiveCount: 3 });
+    // The AWS side as an install makes it: the CloudFormation template, deployed into the endpoint.
+    const queue = await deployStack(moto.url, {
+      ClusterName: 'local',
+      SecretArnPattern: `arn:aws:secretsmanager:${localAws.region}:*:secret:*`,
+      MaxReceiveCount: '3',
+    });
     // The CRD, as an install would have it, so `npm start` finds its API (the operator never creates it).
     kubectl(tools.binDir, cp.kubeconfig, ['apply', '--server-side', '-k', crdDir]);
     // The admission guard on the operator's own writes, as every install ships it: the whole suite
@@ -126,6 +136,8 @@ export async function up(opts: { quiet?: boolean } = {}): Promise<EnvState> {
       caCert: cp.pki.caCert,
       queueUrl: queue.queueUrl,
       dlqUrl: queue.dlqUrl,
+      roleArn: queue.roleArn,
+      createdAside: queue.createdAside,
       noRealNode,
       registry,
     };
