@@ -1,12 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
-import type { EnvState } from './env/env.js';
 import { operatorIdentity } from './env/identity.js';
-import { repoRoot } from './env/paths.js';
+import { startSecondEnvironment } from './kit/second-environment.js';
 import {
   createSecret,
   e2eTest,
@@ -21,8 +15,6 @@ import {
 import { applyMapping, waitReason } from './mapping-helpers.js';
 import { createWorkload, templateState } from './workloads-fixtures.js';
 
-const run = promisify(execFile);
-
 /**
  * Several clusters, one AWS account: each cluster runs its operator on its own queue with its own
  * rules (one stack of the template per cluster), never two operators on one queue — SQS consumers
@@ -34,22 +26,10 @@ e2eTest(
   async (scope) => {
     const ns = scope.namespace;
     await installCrd();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sro-second-cluster-'));
-    const cli = (cmd: string): Promise<unknown> =>
-      run(process.execPath, [path.join(repoRoot, 'dist', 'e2e', 'env', 'cli.js'), cmd], {
-        env: { ...process.env, SRO_E2E_DIR: dir, ENV_REAL_NODE: '0', ENV_PEERS: '0' },
-      });
-    scope.cleanups.push(async () => {
-      await cli('down').catch(() => undefined);
-      fs.rmSync(dir, { recursive: true, force: true });
-    });
-    await cli('up');
-    const second = JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8')) as EnvState;
-    const kubectl2 = async (args: string[], input?: string): Promise<string> => {
-      const child = run(path.join(second.binDir, 'kubectl'), [`--kubeconfig=${second.kubeconfig}`, ...args]);
-      if (input !== undefined) child.child.stdin?.end(input);
-      return (await child).stdout;
-    };
+    const env2 = await startSecondEnvironment('second-cluster', { peers: false });
+    scope.cleanups.push(env2.down);
+    const second = env2.state;
+    const kubectl2 = env2.kubectl;
     const main = JSON.parse(await kc(['config', 'view', '--minify', '-o', 'json'])) as {
       clusters: { cluster: { server: string } }[];
     };

@@ -1,15 +1,12 @@
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
 import type { Mapping } from '../resources/types.js';
 import { awsClientConfig } from './env/aws-setup.js';
-import type { EnvState } from './env/env.js';
 import { operatorIdentity } from './env/identity.js';
+import { startSecondEnvironment } from './kit/second-environment.js';
 import { repoRoot } from './env/paths.js';
 import { tail } from './env/processes.js';
 import { parse } from 'yaml';
@@ -28,8 +25,6 @@ import {
 import { applyMapping, waitReason } from './mapping-helpers.js';
 import { createWorkload, templateState } from './workloads-fixtures.js';
 
-const run = promisify(execFile);
-
 /**
  * A cluster without External Secrets Operator, the CSI driver or Argo Rollouts: a second environment
  * (ENV_PEERS=0) whose API server serves none of their APIs. The operator, under its ServiceAccount,
@@ -39,21 +34,12 @@ test(
   'without the ExternalSecret, SecretProviderClass and Rollout CRDs each path is off, said once at start; mappings still work',
   { timeout: 240_000 },
   async (t) => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sro-no-peers-'));
-    const cli = (cmd: string): Promise<unknown> =>
-      run(process.execPath, [path.join(repoRoot, 'dist', 'e2e', 'env', 'cli.js'), cmd], {
-        env: { ...process.env, SRO_E2E_DIR: dir, ENV_REAL_NODE: '0', ENV_PEERS: '0' },
-      });
     const scope: Scope = { t, namespace: 'no-peers', cleanups: [], logs: [] };
+    const env2 = await startSecondEnvironment('no-peers', { peers: false });
     try {
-      await cli('up');
-      const s = JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8')) as EnvState;
+      const s = env2.state;
       assert.ok(!s.processes.some((p) => p.name === 'external-secrets'), 'no ESO in this environment');
-      const kubectl = async (args: string[], input?: string): Promise<string> => {
-        const child = run(path.join(s.binDir, 'kubectl'), [`--kubeconfig=${s.kubeconfig}`, ...args]);
-        if (input !== undefined) child.child.stdin?.end(input);
-        return (await child).stdout;
-      };
+      const kubectl = env2.kubectl;
       const ns = scope.namespace;
       await kubectl(['create', 'namespace', ns]);
       await waitFor('default ServiceAccount', () => kubectl(['-n', ns, 'get', 'serviceaccount', 'default']));
@@ -87,8 +73,7 @@ test(
       assertPathsOff(m, op.log);
     } finally {
       for (const c of scope.cleanups.reverse()) await c().catch(() => undefined);
-      await cli('down').catch(() => undefined);
-      fs.rmSync(dir, { recursive: true, force: true });
+      await env2.down();
     }
   },
 );
