@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { repoRoot } from './env/paths.js';
-import { environment, kc, uniqueName } from './harness.js';
+import { kc, uniqueName } from './harness.js';
+import { helm } from './kit/helm-release.js';
 
-const run = promisify(execFile);
 const chart = path.join(repoRoot, 'manifests', 'helm', 'secrets-rotation-operator');
 const QUEUE = 'https://sqs.us-east-1.amazonaws.com/123456789012/secrets-rotation';
 
@@ -17,20 +15,6 @@ interface Obj {
   kind: string;
   metadata: { name: string; namespace?: string; labels?: Record<string, string> };
   [field: string]: unknown;
-}
-
-/** helm from the environment's binaries; rejects with helm's stderr. */
-async function helm(args: string[]): Promise<string> {
-  const s = await environment();
-  try {
-    const out = await run(path.join(s.binDir, 'helm'), args, {
-      env: { ...process.env, KUBECONFIG: s.kubeconfig, HELM_CACHE_HOME: path.join(s.cacheDir, 'helm-cache') },
-      maxBuffer: 32 * 1024 * 1024,
-    });
-    return out.stdout;
-  } catch (err) {
-    throw new Error(`helm ${args.join(' ')}: ${(err as { stderr?: string }).stderr ?? String(err)}`);
-  }
 }
 
 const objects = (yaml: string): Obj[] =>

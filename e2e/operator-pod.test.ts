@@ -3,7 +3,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { admissionGuardPath, repoRoot } from './env/paths.js';
+import { repoRoot } from './env/paths.js';
+import { helm, release, uninstall } from './kit/helm-release.js';
 import { REAL_NODE, REAL_NODE_TAINT, STATIC_WEB } from './env/real-node.js';
 import { e2eTest, environment, kc, rotate, waitFor, type Scope } from './harness.js';
 import { metric } from './bench/measure.js';
@@ -85,34 +86,6 @@ const deployedImage = async (): Promise<string> =>
     '-o',
     'jsonpath={.spec.template.spec.containers[0].image}',
   ]);
-
-/** helm from the environment's binaries, against its API server. */
-async function helm(args: string[]): Promise<string> {
-  const s = await environment();
-  const out = spawnSync(path.join(s.binDir, 'helm'), args, {
-    encoding: 'utf8',
-    env: { ...process.env, KUBECONFIG: s.kubeconfig },
-  });
-  if (out.status !== 0) throw new Error(`helm ${args.join(' ')}: ${out.stderr}`);
-  return out.stdout;
-}
-
-/** The release `npm run deploy` installs, as `helm list` shows it. */
-async function release(): Promise<{ name: string; status: string; revision: string } | undefined> {
-  const list = JSON.parse(await helm(['list', '-n', NS, '-o', 'json'])) as {
-    name: string;
-    status: string;
-    revision: string;
-  }[];
-  return list.find((r) => r.name === 'secrets-rotation-operator');
-}
-
-/** Uninstalls the release; the admission guard it adopted goes with it, and the suites after this one run under it. */
-async function uninstall(): Promise<void> {
-  if (await release())
-    await helm(['uninstall', 'secrets-rotation-operator', '-n', NS, '--wait', '--timeout=90s']);
-  await kc(['apply', '--server-side', '--force-conflicts', '-f', admissionGuardPath]);
-}
 
 /** skip() when the environment has no real node; the release skaffold installed is removed afterwards. */
 async function needsRealNode(scope: Scope): Promise<boolean> {
