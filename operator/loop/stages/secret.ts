@@ -14,7 +14,7 @@ export function baselineFloor(m: Mapping): number | undefined {
 }
 
 /**
- * Stage 2, the secret: its ARN and AWSCURRENT version (DescribeSecret, through the shared cache). A
+ * Stage 3, the secret: its ARN and AWSCURRENT version (DescribeSecret, through the shared cache). A
  * secret that is missing or denied stops the pass with a precise reason (looked at again later); a
  * transient failure is reported and thrown, for the queue's backoff.
  */

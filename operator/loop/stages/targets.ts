@@ -20,7 +20,7 @@ function untilTermEnds<T>(ctx: PassContext, work: Promise<T>): Promise<T> {
 }
 
 /**
- * Stage 3, targets: what the selector and list name and, with discover, the workloads using the
+ * Stage 4, targets: what the selector and list name and, with discover, the workloads using the
  * SecretProviderClasses and ExternalSecrets that carry the secret (found through the cache's index,
  * not by scanning the namespace); every target says how it consumes the secret.
  */
