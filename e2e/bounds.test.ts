@@ -77,7 +77,7 @@ e2eTest(
       m.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '',
       /targets 1001 workloads, more than the 1000/,
     );
-    assert.ok((await eventReasons(ns, 'm')).includes('InvalidSpec'), 'a Warning Event says why');
+    assert.ok((await eventReasons(ns, 'm')).includes('TooManyWorkloads'), 'a Warning Event says why');
     await rotate(name, secret.arn);
     // The rotation is seen (the signal settles the pass) and restarts nothing.
     await drained(queue.queueUrl);

@@ -15,7 +15,7 @@ import {
   FAST_LEASE,
   leads,
 } from './harness.js';
-import { applyMapping, getMapping, mappedDeployment, waitReason } from './mapping-helpers.js';
+import { applyMapping, getMapping, stuckAndNext, waitReason } from './mapping-helpers.js';
 import { createWorkload, templateState } from './workloads-fixtures.js';
 
 e2eTest(
@@ -95,13 +95,10 @@ e2eTest(
   async (scope) => {
     const ns = scope.namespace;
     await installCrd();
-    const { secret: s1, ...secret1 } = await mappedDeployment(
-      ns,
-      'stuck',
-      { app: 'stuck' },
-      { unschedulable: true },
-    );
-    const { secret: s2, ...secret2 } = await mappedDeployment(ns, 'next', { app: 'next' });
+    const {
+      stuck: { secret: s1, ...secret1 },
+      next: { secret: s2, ...secret2 },
+    } = await stuckAndNext(ns);
     const queue = await testQueue(scope, { withRules: true, visibilityTimeout: 5, maxReceiveCount: 10 });
     const kubeconfig = await operatorKubeconfig(scope);
     const url = new URL((await environment()).apiserverUrl);

@@ -16,18 +16,21 @@ import {
   testQueue,
   uniqueName,
   waitFor,
-  type RunningOperator,
   type Scope,
 } from './harness.js';
-import { applyMapping, eventReasons, getMapping, mappedDeployment, waitReason } from './mapping-helpers.js';
+import {
+  applyMapping,
+  describeCalls,
+  eventReasons,
+  getMapping,
+  mappedDeployment,
+  stuckAndNext,
+  waitReason,
+} from './mapping-helpers.js';
 import { MappingClient } from '../operator/kube/mappings.js';
 import { statusCode } from '../operator/runtime/errors.js';
 import { metric } from './bench/measure.js';
 import { templateState } from './workloads-fixtures.js';
-
-/** DescribeSecret calls the operator made, whatever their result. */
-const describeCalls = async (op: RunningOperator): Promise<number> =>
-  metric(await op.metrics(), 'secrets_rotation_aws_calls_total', 'operation="DescribeSecret"');
 
 /**
  * A ValidatingAdmissionPolicy that refuses, in `namespace`, every update of a Deployment labelled
@@ -176,13 +179,10 @@ e2eTest(
   async (scope) => {
     const ns = scope.namespace;
     await installCrd();
-    const { secret: s1, ...secret1 } = await mappedDeployment(
-      ns,
-      'stuck',
-      { app: 'stuck' },
-      { unschedulable: true },
-    );
-    const { secret: s2, ...secret2 } = await mappedDeployment(ns, 'next', { app: 'next' });
+    const {
+      stuck: { secret: s1, ...secret1 },
+      next: { secret: s2, ...secret2 },
+    } = await stuckAndNext(ns);
     const queue = await testQueue(scope, { withRules: true });
     await startOperator(scope, {
       kubeconfig: await operatorKubeconfig(scope),

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
-import { admissionGuardPath, repoRoot } from './env/paths.js';
-import { environment, installCrd, kc, releaseMappings, waitFor } from './harness.js';
+import { repoRoot } from './env/paths.js';
+import { environment, installAdmissionGuard, installCrd, kc, releaseMappings, waitFor } from './harness.js';
 
 const base = path.join(repoRoot, 'manifests', 'base');
 
@@ -132,7 +132,7 @@ test(
     );
     // Later suites expect the CRDs, and run under the admission guard.
     await installCrd();
-    await kc(['apply', '--server-side', '-f', admissionGuardPath]);
+    await installAdmissionGuard();
   },
 );
 

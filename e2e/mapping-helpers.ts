@@ -1,5 +1,6 @@
 import type { Mapping, MappingSpec } from '../resources/types.js';
-import { adminClients, createSecret, kc, uniqueName, waitFor } from './harness.js';
+import { metric } from './bench/measure.js';
+import { adminClients, createSecret, kc, uniqueName, waitFor, type RunningOperator } from './harness.js';
 import { createWorkload } from './workloads-fixtures.js';
 
 export async function applyMapping(namespace: string, name: string, spec: MappingSpec): Promise<void> {
@@ -58,6 +59,20 @@ export async function eventReasons(namespace: string, name: string): Promise<str
     .map((e) => e.reason ?? '');
 }
 
+/** A one-replica Deployment `name` labelled `labels` and mapping `name` listing it, for `secretId`. */
+export async function mapDeployment(
+  namespace: string,
+  name: string,
+  secretId: string,
+  opts: { labels?: Record<string, string>; unschedulable?: boolean } = {},
+): Promise<void> {
+  await createWorkload({ kind: 'Deployment', namespace, name }, opts.labels ?? { app: name }, {
+    replicas: 1,
+    unschedulable: opts.unschedulable,
+  });
+  await applyMapping(namespace, name, { secretId, workloads: [{ kind: 'Deployment', name }] });
+}
+
 /**
  * A fresh secret, a one-replica Deployment `name` labelled `labels`, and mapping `name` listing it;
  * returns the secret's name and what CreateSecret answered.
@@ -70,7 +85,23 @@ export async function mappedDeployment(
 ): Promise<{ secret: string; arn: string; versionId: string }> {
   const secret = uniqueName(name);
   const created = await createSecret(secret);
-  await createWorkload({ kind: 'Deployment', namespace, name }, labels, { replicas: 1, ...opts });
-  await applyMapping(namespace, name, { secretId: secret, workloads: [{ kind: 'Deployment', name }] });
+  await mapDeployment(namespace, name, secret, { labels, ...opts });
   return { secret, ...created };
 }
+
+/**
+ * Two mapped Deployments for the rollout-slot tests: `stuck`, whose pods no Node accepts (its
+ * rollout never ends, holding a slot), and `next`, which waits for that slot.
+ */
+export async function stuckAndNext(namespace: string): Promise<{
+  stuck: { secret: string; arn: string; versionId: string };
+  next: { secret: string; arn: string; versionId: string };
+}> {
+  const stuck = await mappedDeployment(namespace, 'stuck', { app: 'stuck' }, { unschedulable: true });
+  const next = await mappedDeployment(namespace, 'next', { app: 'next' });
+  return { stuck, next };
+}
+
+/** DescribeSecret calls the operator made, whatever their result (its aws_calls_total). */
+export const describeCalls = async (op: RunningOperator): Promise<number> =>
+  metric(await op.metrics(), 'secrets_rotation_aws_calls_total', 'operation="DescribeSecret"');

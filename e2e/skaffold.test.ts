@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { repoRoot } from './env/paths.js';
 import { environment } from './harness.js';
+import { helm } from './kit/helm-release.js';
 
 const run = promisify(execFile);
 
@@ -46,11 +47,7 @@ test('skaffold renders the kustomize manifests offline; the local profile chart 
     path.join(repoRoot, 'manifests', 'local', f),
   ]);
   const chart = path.join(repoRoot, 'manifests', 'helm', 'secrets-rotation-operator');
-  const local = (
-    await run(path.join(s.binDir, 'helm'), ['template', 'secrets-rotation-operator', chart, ...values], {
-      maxBuffer: 32 * 1024 * 1024,
-    })
-  ).stdout;
+  const local = await helm(['template', 'secrets-rotation-operator', chart, ...values]);
   assert.match(
     local,
     new RegExp(`value: "${s.awsEndpoint.replace(/[.]/g, '\\.')}"`),

@@ -12,16 +12,18 @@ import {
   testQueue,
   uniqueName,
   waitFor,
-  type RunningOperator,
   type Scope,
 } from './harness.js';
-import { metric } from './bench/measure.js';
 import { localAws } from './env/aws-setup.js';
-import { applyMapping, eventReasons, getMapping, ready, waitReason } from './mapping-helpers.js';
-import { createWorkload, templateState } from './workloads-fixtures.js';
-
-const describeCalls = async (op: RunningOperator): Promise<number> =>
-  metric(await op.metrics(), 'secrets_rotation_aws_calls_total', 'operation="DescribeSecret"');
+import {
+  describeCalls,
+  eventReasons,
+  getMapping,
+  mapDeployment,
+  ready,
+  waitReason,
+} from './mapping-helpers.js';
+import { templateState } from './workloads-fixtures.js';
 
 /** A cluster-scoped policy governing the namespaces labelled `tenant=<tenant>`; deleted with the scope. */
 async function applyPolicy(
@@ -55,12 +57,6 @@ async function getPolicy(name: string): Promise<Policy> {
   })) as Policy;
 }
 
-/** A one-replica Deployment `name` and a mapping `name` listing it, for `secretId`. */
-async function mapped(ns: string, name: string, secretId: string): Promise<void> {
-  await createWorkload({ kind: 'Deployment', namespace: ns, name }, { app: name }, { replicas: 1 });
-  await applyMapping(ns, name, { secretId, workloads: [{ kind: 'Deployment', name }] });
-}
-
 const stampOf = async (ns: string, name: string): Promise<string | undefined> =>
   (await templateState('Deployment', ns, name)).stamp;
 
@@ -83,10 +79,10 @@ e2eTest(
     const existing = await createSecret(foreign);
     const missing = uniqueName('missing');
     const otherAccount = `arn:aws:secretsmanager:${localAws.region}:999999999999:secret:shared-${prefix}-db`;
-    await mapped(ns, 'existing', foreign);
-    await mapped(ns, 'missing', missing);
-    await mapped(ns, 'by-arn-existing', existing.arn);
-    await mapped(ns, 'other-account', otherAccount);
+    await mapDeployment(ns, 'existing', foreign);
+    await mapDeployment(ns, 'missing', missing);
+    await mapDeployment(ns, 'by-arn-existing', existing.arn);
+    await mapDeployment(ns, 'other-account', otherAccount);
     const queue = await testQueue(scope, { withRules: true });
     const op = await startOperator(scope, {
       kubeconfig: await operatorKubeconfig(scope),
@@ -114,8 +110,8 @@ e2eTest(
     // Allowed by name and by a pinned ARN: these are watched and restarted.
     const allowed = `${prefix}/db`;
     const a = await createSecret(allowed);
-    await mapped(ns, 'allowed', allowed);
-    await mapped(ns, 'shared', shared.arn);
+    await mapDeployment(ns, 'allowed', allowed);
+    await mapDeployment(ns, 'shared', shared.arn);
     await waitReason(ns, 'allowed', 'WatchingSecret');
     await waitReason(ns, 'shared', 'WatchingSecret');
     await rotate(foreign, existing.arn);
@@ -156,8 +152,8 @@ e2eTest(
     const second = `${prefix}/two`;
     const s1 = await createSecret(first);
     const s2 = await createSecret(second);
-    await mapped(ns, 'one', first);
-    await mapped(ns, 'two', second);
+    await mapDeployment(ns, 'one', first);
+    await mapDeployment(ns, 'two', second);
     const queue = await testQueue(scope, { withRules: true });
     const kubeconfig = await operatorKubeconfig(scope);
     const op = await startOperator(scope, { kubeconfig, queueUrl: queue.queueUrl });

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from './paths.js';
+import { onPath } from './processes.js';
 
 /** The operator image built from the Dockerfile, as `skaffold`/the tests tag it locally. */
 export const IMAGE = 'localhost/secrets-rotation-operator:dev';
@@ -154,12 +155,6 @@ export function inspectImage(ref: string): BuiltImage {
 export function exportImage(ref: string, file: string): void {
   buildah(['push', '--quiet', ref, `oci-archive:${file}:${ref}`], { quiet: true });
 }
-
-const onPath = (tool: string): boolean =>
-  (process.env.PATH ?? '')
-    .split(':')
-    .concat(['/usr/sbin', '/sbin'])
-    .some((d) => fs.existsSync(path.join(d, tool)));
 
 /**
  * Why the image cannot be built and run here, or undefined: the tools e2e/env/system-deps.sh

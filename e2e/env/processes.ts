@@ -118,3 +118,11 @@ export function tcpOpen(port: number): Promise<boolean> {
     socket.once('error', () => resolve(false));
   });
 }
+
+/** Whether `bin` is an executable on PATH or in the sbin folders (not on a non-root PATH). */
+export function onPath(bin: string): boolean {
+  return (process.env.PATH ?? '')
+    .split(':')
+    .concat(['/usr/sbin', '/sbin'])
+    .some((d) => fs.existsSync(path.join(d, bin)));
+}

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { kubectl, type ControlPlane, type Toolchain } from './cluster.js';
 import { exportImage } from './image.js';
 import { stateDir } from './paths.js';
-import { freePort, startDetached, waitUntil, type Started } from './processes.js';
+import { freePort, onPath, startDetached, waitUntil, type Started } from './processes.js';
 
 /** The Node where real containers run (beside the kwok Nodes); only pods that tolerate the taint land there. */
 export const REAL_NODE = 'real-node';
@@ -27,13 +27,6 @@ export function realNodeUnavailable(tools: Toolchain): string | undefined {
     return 'CNI plugins missing (apt-get install containernetworking-plugins)';
   if (!fs.existsSync(path.join(tools.binDir, 'kubelet'))) return 'kubelet not built (e2e/env/build.sh)';
   return undefined;
-}
-
-function onPath(bin: string): boolean {
-  return (process.env.PATH ?? '')
-    .split(':')
-    .concat(['/usr/sbin', '/sbin'])
-    .some((d) => fs.existsSync(path.join(d, bin)));
 }
 
 /**

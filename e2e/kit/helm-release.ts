@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { admissionGuardPath } from '../env/paths.js';
-import { environment, kc } from './clients.js';
+import { environment } from './clients.js';
+import { installAdmissionGuard } from './operator-process.js';
 
 /** The namespace and name of the release `npm run deploy` installs. */
 export const RELEASE = { name: 'secrets-rotation-operator', namespace: 'secrets-rotation-operator' };
@@ -32,5 +32,5 @@ export async function release(): Promise<{ name: string; status: string; revisio
 /** Uninstalls the release; the admission guard it adopted goes with it, and the suites after this one run under it. */
 export async function uninstall(): Promise<void> {
   if (await release()) await helm(['uninstall', RELEASE.name, '-n', NS, '--wait', '--timeout=90s']);
-  await kc(['apply', '--server-side', '--force-conflicts', '-f', admissionGuardPath]);
+  await installAdmissionGuard();
 }

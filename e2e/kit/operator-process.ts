@@ -4,7 +4,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { localAwsEnv } from '../env/aws-setup.js';
 import { operatorIdentity } from '../env/identity.js';
-import { crdDir, logDir, operatorEntry } from '../env/paths.js';
+import { admissionGuardPath, crdDir, logDir, operatorEntry } from '../env/paths.js';
 import { freePort, tail } from '../env/processes.js';
 import { environment, kc, waitFor } from './clients.js';
 
@@ -16,6 +16,14 @@ export interface Owner {
   namespace: string;
   cleanups: (() => Promise<unknown>)[];
   logs: string[];
+}
+
+/**
+ * The admission guard on the operator's writes, as env:up installs it: put back after something
+ * removed it (kubectl delete -k manifests/base, helm uninstall), so later suites run under it.
+ */
+export async function installAdmissionGuard(): Promise<void> {
+  await kc(['apply', '--server-side', '--force-conflicts', '-f', admissionGuardPath]);
 }
 
 export async function installCrd(): Promise<void> {

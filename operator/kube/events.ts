@@ -20,6 +20,7 @@ export const EventReason = {
   SyncRequested: 'SyncRequested',
   SyncTimedOut: 'SyncTimedOut',
   NotAllowed: 'NotAllowed',
+  TooManyWorkloads: 'TooManyWorkloads',
 } as const;
 export type EventReason = (typeof EventReason)[keyof typeof EventReason];
 

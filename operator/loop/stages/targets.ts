@@ -78,6 +78,6 @@ export async function tooManyTargets(
   if (targets.length <= MAX_TARGETS) return undefined;
   ctx.releaseSlots();
   const message = `the mapping targets ${targets.length} workloads, more than the ${MAX_TARGETS} one mapping may: narrow spec.selector or split the mapping`;
-  await ctx.fail(Reason.TooManyWorkloads, message, EventReason.InvalidSpec);
+  await ctx.fail(Reason.TooManyWorkloads, message, EventReason.TooManyWorkloads);
   return { observedAt: Date.now(), route: { secretId: ctx.m.spec.secretId, arn } };
 }
