@@ -58,7 +58,8 @@ e2eTest(
     await startOperator(scope, { kubeconfig: await operatorKubeconfig(scope), queueUrl: queueA.queueUrl });
     const idB = await operatorIdentity(kubectl2, second, ns);
     scope.cleanups.push(idB.cleanup);
-    await startOperator(scope, { kubeconfig: idB.kubeconfig, queueUrl: queueB.queueUrl });
+    // Cluster B's issuer is a second IAM OIDC provider in the account; its role trusts only B's ServiceAccount.
+    await startOperator(scope, { kubeconfig: idB.kubeconfig, queueUrl: queueB.queueUrl, cluster: env2 });
     await waitReason(ns, 'm', 'WatchingSecret');
     await waitFor(
       'the second cluster watching',

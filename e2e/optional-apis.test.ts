@@ -64,7 +64,8 @@ test(
       const op = await startOperator(scope, {
         kubeconfig: id.kubeconfig,
         queueUrl: s.queueUrl,
-        awsEndpoint: s.awsEndpoint,
+        aws: s,
+        cluster: env2,
       });
       const m = await waitFor('the mapping reconciled', async () => {
         const got = JSON.parse(await kubectl(['-n', ns, 'get', 'srm', 'm', '-o', 'json'])) as Mapping;

@@ -6,8 +6,17 @@ import { ruleEventPatterns } from './aws-template.js';
 // printed by every process otherwise (the operator's image runs Node 24).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-/** Static credentials and region of the local AWS endpoint (moto accepts any). */
-export const localAws = { region: 'us-east-1', accessKeyId: 'testing', secretAccessKey: 'testing' };
+/**
+ * Region, account and admin key of the local AWS endpoint. IAM is enforced there (e2e/env/moto_iam.py):
+ * this key belongs to its IAM user `local-admin`, allowed everything, for tests' own AWS actions, ESO
+ * and CloudFormation; the operator gets a role instead (kit/aws-role.ts).
+ */
+export const localAws = {
+  region: 'us-east-1',
+  accountId: '123456789012',
+  accessKeyId: 'testing',
+  secretAccessKey: 'testing',
+};
 
 export function awsClientConfig(endpoint: string): {
   endpoint: string;
@@ -21,14 +30,19 @@ export function awsClientConfig(endpoint: string): {
   };
 }
 
-/** The environment variables that point an operator process at the local AWS endpoint. */
-export function localAwsEnv(endpoint: string): Record<string, string> {
+/**
+ * The environment variables that point a process at the local AWS endpoint: with `credentials` (a
+ * role's, kit/aws-role.ts), or else the admin key (for processes that need one, e.g. ESO's).
+ */
+export function localAwsEnv(endpoint: string, credentials?: Record<string, string>): Record<string, string> {
   return {
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     AWS_ENDPOINT_URL: endpoint,
     AWS_REGION: localAws.region,
-    AWS_ACCESS_KEY_ID: localAws.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: localAws.secretAccessKey,
+    ...(credentials ?? {
+      AWS_ACCESS_KEY_ID: localAws.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: localAws.secretAccessKey,
+    }),
   };
 }
 

@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
+import type { ClusterIssuer } from './aws-identity.js';
 import { createPki, kubeconfigYaml, type Pki } from './pki.js';
 import { freePort, startDetached, tcpOpen, waitUntil, type Started } from './processes.js';
 import { repoRoot, stateDir } from './paths.js';
@@ -11,7 +13,8 @@ export interface Toolchain {
   cacheDir: string;
   binDir: string;
   stagesDir: string;
-  motoServer: string;
+  /** The Python of moto's venv (moto_iam.py runs moto's server in it). */
+  motoPython: string;
 }
 
 /** Runs e2e/env/build.sh (a no-op in seconds when everything is cached) and returns the cache paths. */
@@ -38,7 +41,7 @@ export function ensureToolchain(quiet = false): Toolchain {
     cacheDir,
     binDir: path.join(cacheDir, 'bin'),
     stagesDir: path.join(cacheDir, 'kwok-stages'),
-    motoServer: path.join(cacheDir, 'venv', 'bin', 'moto_server'),
+    motoPython: path.join(cacheDir, 'venv', 'bin', 'python'),
   };
 }
 
@@ -88,6 +91,23 @@ async function startEtcd(bin: string): Promise<{ proc: Started; url: string }> {
   return { proc, url };
 }
 
+/**
+ * The cluster's ServiceAccount token issuer, named after its signing key as EKS names a cluster's
+ * (oidc.eks.<region>.amazonaws.com/id/<id>): two local clusters are two IAM OIDC providers.
+ */
+export function serviceAccountIssuer(pki: Pki): string {
+  const id = crypto.createHash('sha256').update(fs.readFileSync(pki.saPub)).digest('hex').slice(0, 20).toUpperCase();
+  return `https://oidc.secrets-rotation.local/id/${id}`;
+}
+
+/** The issuer and its keys as the API server publishes them (/openid/v1/jwks), for IAM to trust. */
+export function clusterIssuer(tools: Toolchain, cp: ControlPlane): ClusterIssuer {
+  return {
+    issuer: serviceAccountIssuer(cp.pki),
+    jwks: JSON.parse(kubectl(tools.binDir, cp.kubeconfig, ['get', '--raw', '/openid/v1/jwks'])) as unknown,
+  };
+}
+
 function apiserverArgs(pki: Pki, etcdUrl: string, port: number): string[] {
   return [
     `--etcd-servers=${etcdUrl}`,
@@ -98,7 +118,7 @@ function apiserverArgs(pki: Pki, etcdUrl: string, port: number): string[] {
     `--tls-private-key-file=${pki.servingKey}`,
     `--client-ca-file=${pki.caCert}`,
     '--authorization-mode=Node,RBAC',
-    '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+    `--service-account-issuer=${serviceAccountIssuer(pki)}`,
     `--service-account-key-file=${pki.saPub}`,
     `--service-account-signing-key-file=${pki.saKey}`,
     '--service-cluster-ip-range=10.96.0.0/16',
@@ -218,10 +238,22 @@ export async function startKwok(tools: Toolchain, cp: ControlPlane, nodes = 2): 
   return kwok;
 }
 
-/** moto_server (SQS, Secrets Manager, EventBridge) on a free loopback port. */
-export async function startMoto(tools: Toolchain): Promise<{ proc: Started; url: string }> {
+/**
+ * moto's server (SQS, Secrets Manager, EventBridge, IAM, STS, CloudFormation) on a free loopback
+ * port, with IAM enforced (e2e/env/moto_iam.py); `jwksDir` holds the keys of the clusters
+ * whose tokens its STS accepts (aws-identity.ts registerIssuer).
+ */
+export async function startMoto(tools: Toolchain, jwksDir: string): Promise<{ proc: Started; url: string }> {
   const port = await freePort();
-  const proc = startDetached('moto', tools.motoServer, ['-H', '127.0.0.1', '-p', String(port)]);
+  const proc = startDetached('moto', tools.motoPython, [
+    path.join(repoRoot, 'e2e', 'env', 'moto_iam.py'),
+    '--oidc-jwks-dir',
+    jwksDir,
+    '-H',
+    '127.0.0.1',
+    '-p',
+    String(port),
+  ]);
   await waitUntil('moto', () => tcpOpen(port), { pid: proc.pid, log: proc.log, timeoutMs: 60_000 });
   return { proc, url: `http://127.0.0.1:${port}` };
 }

@@ -1,12 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { localAws } from './aws-setup.js';
+import { providerName, registerIssuer } from './aws-identity.js';
 import { deployStack } from './aws-stack.js';
 import {
   ensureToolchain,
   startControlPlane,
   startKwok,
   startMoto,
+  clusterIssuer,
   kubectl,
   type Toolchain,
 } from './cluster.js';
@@ -28,6 +30,10 @@ export interface EnvState {
   dlqUrl: string;
   /** The template stack's RoleArn output (the operator's IAM role). */
   roleArn?: string;
+  /** The cluster's ServiceAccount token issuer, an IAM OIDC provider at the AWS endpoint. */
+  oidcIssuer?: string;
+  /** Where the AWS endpoint's STS reads the keys of the issuers it trusts (see aws-identity.ts). */
+  jwksDir?: string;
   /** Template resources the endpoint's CloudFormation did not create, made through their own API. */
   createdAside?: string[];
   /** Why no real node runs (e.g. ENV_REAL_NODE=0), or undefined when `real-node` is up. */
@@ -104,14 +110,18 @@ export async function up(opts: { quiet?: boolean } = {}): Promise<EnvState> {
       started.push(...node.processes);
       registry = node.registry;
     }
-    log('starting moto…');
-    const moto = await startMoto(tools);
+    log('starting moto (IAM enforced)…');
+    const moto = await startMoto(tools, jwksDir);
     started.push(moto.proc);
+    // IRSA as a cluster sets it up: the cluster's token issuer becomes an IAM OIDC provider.
+    const issuer = clusterIssuer(tools, cp);
+    await registerIssuer(moto.url, jwksDir, issuer);
     // The AWS side as an install makes it: the CloudFormation template, deployed into the endpoint.
     const queue = await deployStack(moto.url, {
       ClusterName: 'local',
       SecretArnPattern: `arn:aws:secretsmanager:${localAws.region}:*:secret:*`,
       MaxReceiveCount: '3',
+      OidcProvider: providerName(issuer.issuer),
     });
     // The CRD, as an install would have it, so `npm start` finds its API (the operator never creates it).
     kubectl(tools.binDir, cp.kubeconfig, ['apply', '--server-side', '-k', crdDir]);
@@ -137,6 +147,8 @@ export async function up(opts: { quiet?: boolean } = {}): Promise<EnvState> {
       queueUrl: queue.queueUrl,
       dlqUrl: queue.dlqUrl,
       roleArn: queue.roleArn,
+      oidcIssuer: issuer.issuer,
+      jwksDir,
       createdAside: queue.createdAside,
       noRealNode,
       registry,
@@ -190,6 +202,9 @@ export async function freezeComponent(name: string, ms: number): Promise<void> {
  * The chart values with this environment's addresses for skaffold's local profile (beside
  * manifests/local/values.yaml), written when the environment runs the real node it deploys to.
  */
+/** The keys of the issuers the AWS endpoint's STS trusts (moto_iam.py --oidc-jwks-dir). */
+const jwksDir = path.join(stateDir, 'oidc-jwks');
+
 const localValues = path.join(repoRoot, 'manifests', 'local', 'generated', 'values.yaml');
 
 function writeLocalValues(state: EnvState): void {
@@ -204,8 +219,9 @@ extraEnv:
   # In-cluster config, but the API server is reached on the host's loopback (no kube-proxy here).
   - {name: KUBERNETES_SERVICE_HOST, value: 127.0.0.1}
   - {name: KUBERNETES_SERVICE_PORT, value: '${new URL(state.apiserverUrl).port}'}
-  - {name: AWS_ACCESS_KEY_ID, value: testing}
-  - {name: AWS_SECRET_ACCESS_KEY, value: testing}
+webIdentity:
+  # The stack's role, from the pod's projected ServiceAccount token (IRSA): no static keys.
+  roleArn: '${state.roleArn ?? ''}'
 `,
   );
 }
@@ -225,4 +241,5 @@ export async function down(opts: { quiet?: boolean } = {}): Promise<void> {
   fs.rmSync(stateFile, { force: true });
   fs.rmSync(envFile, { force: true });
   fs.rmSync(path.join(stateDir, 'etcd'), { recursive: true, force: true });
+  fs.rmSync(jwksDir, { recursive: true, force: true });
 }

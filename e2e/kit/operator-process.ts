@@ -3,9 +3,11 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { localAwsEnv } from '../env/aws-setup.js';
+import type { EnvState } from '../env/env.js';
 import { operatorIdentity } from '../env/identity.js';
 import { admissionGuardPath, crdDir, logDir, operatorEntry } from '../env/paths.js';
 import { freePort, tail } from '../env/processes.js';
+import { operatorRoleEnv, type IdentityCluster } from './aws-role.js';
 import { environment, kc, waitFor } from './clients.js';
 
 /**
@@ -74,7 +76,10 @@ export const FAST_LEASE = { LEASE_DURATION: '6s', RENEW_DEADLINE: '4s', RETRY_PE
 export const leads = async (op: RunningOperator): Promise<boolean> =>
   /^secrets_rotation_leader 1$/m.test(await op.metrics().catch(() => ''));
 
-/** Starts the operator (its bundle, as the image runs it) as the ServiceAccount; resolves once /readyz says ready. */
+/**
+ * Starts the operator (its bundle, as the image runs it) as the ServiceAccount, with the template's
+ * IAM role from that ServiceAccount's token (kit/aws-role.ts); resolves once /readyz says ready.
+ */
 export async function startOperator(
   scope: Owner,
   opts: {
@@ -83,11 +88,24 @@ export async function startOperator(
     watchNamespace?: string;
     env?: Record<string, string>;
     waitReady?: boolean;
-    /** Another environment's AWS endpoint (default: the shared environment's). */
+    /** Another AWS endpoint (default: the shared environment's; a relay in front of it, or `aws`'s). */
     awsEndpoint?: string;
+    /** The environment whose AWS endpoint holds the operator's role (default: the shared one). */
+    aws?: EnvState;
+    /** The cluster whose ServiceAccount the operator runs as (default: the shared one). */
+    cluster?: IdentityCluster;
+    /** Make the role allow DescribeSecret on these ARNs only (the stack's SecretArnPattern; default all). */
+    secretArnPattern?: string;
   },
 ): Promise<RunningOperator> {
-  const awsEndpoint = opts.awsEndpoint ?? (await environment()).awsEndpoint;
+  const awsEndpoint = opts.awsEndpoint ?? (opts.aws ?? (await environment())).awsEndpoint;
+  const role = await operatorRoleEnv(scope.namespace, {
+    queueUrl: opts.queueUrl,
+    awsEndpoint,
+    aws: opts.aws,
+    cluster: opts.cluster,
+    secretArnPattern: opts.secretArnPattern,
+  });
   const metricsPort = await freePort();
   fs.mkdirSync(logDir, { recursive: true });
   const log = path.join(logDir, `operator-${scope.namespace}-${metricsPort}.log`);
@@ -99,7 +117,7 @@ export async function startOperator(
       KUBECONFIG: opts.kubeconfig,
       WATCH_NAMESPACE: opts.watchNamespace ?? scope.namespace,
       SQS_QUEUE_URL: opts.queueUrl,
-      ...localAwsEnv(awsEndpoint),
+      ...localAwsEnv(awsEndpoint, role),
       METRICS_PORT: String(metricsPort),
       METRICS_BIND_ADDRESS: '127.0.0.1',
       SQS_WAIT_TIME_SECONDS: '2',
