@@ -4,8 +4,9 @@ import http from 'node:http';
 import path from 'node:path';
 import { localAwsEnv } from './env/aws-setup.js';
 import { Containerd } from './env/containerd.js';
-import { buildImage, exportImage, IMAGE, imageToolsMissing } from './env/image.js';
-import { logDir, stateDir } from './env/paths.js';
+import { buildImage, exportImage, IMAGE, imageToolsMissing, inImage } from './env/image.js';
+import { operatorRoleEnv } from './kit/aws-role.js';
+import { logDir, repoRoot, stateDir } from './env/paths.js';
 import { freePort } from './env/processes.js';
 import { e2eTest, environment, operatorKubeconfig, rotate, waitFor } from './harness.js';
 import { waitReason } from './mapping-helpers.js';
@@ -33,8 +34,51 @@ function serviceAccountDir(kubeconfig: string, caCert: string, namespace: string
   return dir;
 }
 
+const EKS_TOKEN_DIR = '/var/run/secrets/eks.amazonaws.com/serviceaccount';
+
+/**
+ * What a security review asks of the image: no shell and no npm (node and the bundle only), and an
+ * SBOM listing the bundled production dependencies at the lockfile's versions.
+ */
+function assertHardened(): void {
+  const paths = inImage(IMAGE, (root) =>
+    (fs.readdirSync(root, { recursive: true }) as string[]).map((p) => `/${p}`),
+  );
+  assert.ok(
+    paths.includes('/usr/local/bin/node') && paths.includes('/app/operator.mjs'),
+    'node and the bundle',
+  );
+  const forbidden = paths.filter((p) =>
+    /(^|\/)(sh|bash|dash|busybox|apt|dpkg)$|\/npm(\/|$)|node_modules/.test(p),
+  );
+  assert.deepEqual(forbidden, [], 'no shell, package manager, npm or node_modules in the image');
+  const sbom = JSON.parse(
+    inImage(IMAGE, (root) => fs.readFileSync(path.join(root, 'app', 'sbom.cdx.json'), 'utf8')),
+  ) as {
+    bomFormat: string;
+    components: { name: string; version: string }[];
+  };
+  assert.equal(sbom.bomFormat, 'CycloneDX');
+  const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+    devDependencies: Record<string, string>;
+  };
+  const lock = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { version: string }>;
+  };
+  for (const dep of Object.keys(pkg.dependencies)) {
+    const version = lock.packages[`node_modules/${dep}`].version;
+    assert.ok(
+      sbom.components.some((c) => c.name === dep && c.version === version),
+      `SBOM lists ${dep}@${version}`,
+    );
+  }
+  for (const dep of ['typescript', 'esbuild'])
+    assert.ok(!sbom.components.some((c) => c.name === dep), `no dev dependency (${dep}) in the SBOM`);
+}
+
 e2eTest(
-  'the image built from the Dockerfile runs under containerd (runc, non-root, read-only root, in-cluster config) and restarts on a rotation',
+  'the image built from the Dockerfile (no shell, no npm, an SBOM) runs under containerd (runc, non-root, read-only root, in-cluster config, IRSA) and restarts on a rotation',
   async (scope) => {
     const missing = imageToolsMissing();
     if (missing) {
@@ -43,6 +87,7 @@ e2eTest(
     }
     const image = buildImage();
     console.log(`image ${image.ref}: ${(image.size / 1e6).toFixed(1)} MB in ${image.layers.length} layers`);
+    assertHardened();
     const archive = path.join(stateDir, 'operator-image.tar');
     exportImage(IMAGE, archive);
     const containerd = await Containerd.start();
@@ -57,6 +102,15 @@ e2eTest(
     const log = path.join(logDir, `operator-container-${scope.namespace}.log`);
     scope.logs.push(log);
     const id = `sro-${scope.namespace}`.slice(0, 60);
+    const role = await operatorRoleEnv(scope.namespace, {
+      queueUrl: sc.queue.queueUrl,
+      awsEndpoint: s.awsEndpoint,
+    });
+    const awsToken = path.join(stateDir, `aws-${scope.namespace}`, 'token');
+    fs.mkdirSync(path.dirname(awsToken), { recursive: true });
+    fs.copyFileSync(role.AWS_WEB_IDENTITY_TOKEN_FILE, awsToken);
+    // The kubelet makes a projected token readable by the pod's user (runAsUser): here, the image's 1000.
+    fs.chownSync(awsToken, 1000, 1000);
     const container = containerd.run(id, IMAGE, {
       env: {
         // What the kubelet gives a pod: the API server's address; the token and CA below.
@@ -64,13 +118,17 @@ e2eTest(
         KUBERNETES_SERVICE_PORT: api.port,
         WATCH_NAMESPACE: scope.namespace,
         SQS_QUEUE_URL: sc.queue.queueUrl,
-        ...localAwsEnv(s.awsEndpoint),
+        // IRSA as EKS's webhook sets it up: the role, and a projected token where EKS mounts it.
+        ...localAwsEnv(s.awsEndpoint, { ...role, AWS_WEB_IDENTITY_TOKEN_FILE: `${EKS_TOKEN_DIR}/token` }),
         METRICS_PORT: String(port),
         METRICS_BIND_ADDRESS: '127.0.0.1',
         SQS_WAIT_TIME_SECONDS: '2',
         POD_NAME: id,
       },
-      mounts: [{ src: sa, dst: '/var/run/secrets/kubernetes.io/serviceaccount' }],
+      mounts: [
+        { src: sa, dst: '/var/run/secrets/kubernetes.io/serviceaccount' },
+        { src: path.dirname(awsToken), dst: EKS_TOKEN_DIR },
+      ],
       log,
     });
     scope.cleanups.push(() => container.stop());

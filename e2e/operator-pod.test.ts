@@ -16,8 +16,20 @@ const chart = path.join(repoRoot, 'manifests', 'helm', 'secrets-rotation-operato
 
 interface PodView {
   metadata?: { name?: string };
-  spec?: { nodeName?: string; containers?: { image?: string }[] };
+  spec?: {
+    nodeName?: string;
+    containers?: { image?: string; env?: { name: string; value?: string }[] }[];
+    volumes?: unknown[];
+  };
   status?: { phase?: string; conditions?: { type: string; status: string }[] };
+}
+
+/** The pod gets AWS credentials as IRSA gives them: `roleArn` and a projected token, no static key. */
+function assertWebIdentity(pod: PodView, roleArn: string | undefined): void {
+  const env = JSON.stringify(pod.spec?.containers);
+  assert.ok(env.includes(JSON.stringify({ name: 'AWS_ROLE_ARN', value: roleArn })), env);
+  assert.doesNotMatch(env, /AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY/, 'no static key');
+  assert.match(JSON.stringify(pod.spec?.volumes), /"serviceAccountToken":\{"audience":"sts\.amazonaws\.com"/);
 }
 
 /** The operator pod that is Running and Ready, with the image it runs. */
@@ -121,6 +133,8 @@ e2eTest(
     );
     const pod = await waitFor('the operator pod Running and Ready', readyOperatorPod, 120_000);
     assert.equal(pod.spec?.nodeName, REAL_NODE);
+    // IRSA: the stack's role from a projected token; IAM is enforced, so WatchingSecret below proves the exchange.
+    assertWebIdentity(pod, s.roleArn);
 
     await waitReason(scope.namespace, 'm', 'WatchingSecret', 60_000);
     const v2 = await rotate(sc.name, sc.secret.arn);

@@ -7,16 +7,21 @@ import { repoRoot } from './env/paths.js';
 const read = (f: string): string => fs.readFileSync(path.join(repoRoot, f), 'utf8');
 
 /** The Dockerfile rules of the ship issue, checked by reading it (no hadolint in our registries). */
-test('Dockerfile: multi-stage, pinned Node LTS, the bundle alone in the final stage, non-root', () => {
+test('Dockerfile: multi-stage, Node LTS pinned by digest, node and the bundle alone in the final stage, non-root', () => {
   const df = read('Dockerfile');
-  const stages = [...df.matchAll(/^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/gim)];
+  const stages = [...df.matchAll(/^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/gim)].map((m) => m[1]);
   assert.ok(stages.length >= 2, 'multi-stage');
-  for (const [, image] of stages) {
-    const m = /^node:(\d+)\.\d+\.\d+(-[a-z0-9.-]+)?$/.exec(image);
-    assert.ok(m, `base image ${image} pinned to an exact version`);
-    assert.equal(Number(m[1]) % 2, 0, `${image} is an LTS line (even major)`);
-    assert.ok(Number(m[1]) >= 22, `${image} is a current LTS`);
-  }
+  assert.deepEqual(
+    stages.filter((image) => image !== 'scratch'),
+    stages.slice(0, -1).map(() => '${NODE_IMAGE}'),
+    'every build stage from the one pinned base',
+  );
+  const base = /^ARG NODE_IMAGE=(\S+)$/m.exec(df)?.[1] ?? '';
+  const m = /^node:(\d+)\.\d+\.\d+(-[a-z0-9.-]+)?@sha256:[a-f0-9]{64}$/.exec(base);
+  assert.ok(m, `base image ${base} pinned to an exact version and digest`);
+  assert.equal(Number(m[1]) % 2, 0, `${base} is an LTS line (even major)`);
+  assert.ok(Number(m[1]) >= 22, `${base} is a current LTS`);
+  assert.equal(stages.at(-1), 'scratch', 'the final stage holds only what is copied into it');
   assert.match(df, /RUN npm run build/, 'the image runs what the tests run: the bundle npm run build makes');
   const final = df.slice(df.lastIndexOf('\nFROM '));
   assert.doesNotMatch(final, /COPY\s+(operator|e2e|resources)\//, 'no TypeScript sources in the final stage');
@@ -25,7 +30,8 @@ test('Dockerfile: multi-stage, pinned Node LTS, the bundle alone in the final st
     /node_modules|npm /,
     'no node_modules in the final stage: the bundle is self-contained',
   );
-  assert.match(final, /COPY --from=build \/src\/dist\/operator\.mjs/);
+  assert.match(final, /COPY --from=build \/src\/dist\/operator\.mjs .*\/src\/dist\/sbom\.cdx\.json/);
+  assert.match(df, /RUN npm sbom --omit=dev --sbom-format=cyclonedx/, 'an SBOM of the bundled dependencies');
   assert.match(final, /ENTRYPOINT \["node", "--enable-source-maps", "operator\.mjs"\]/);
   const user = /^USER\s+(\S+)/m.exec(final)?.[1] ?? '';
   assert.ok(user && !/^(root|0)(:|$)/.test(user), `non-root USER (${user})`);
@@ -47,7 +53,7 @@ test('Node support: the tests run on the Node the image ships, and the unit suit
     devDependencies: Record<string, string>;
     scripts: Record<string, string>;
   };
-  const image = /^FROM node:(\d+\.\d+\.\d+)/m.exec(read('Dockerfile'))?.[1];
+  const image = /^ARG NODE_IMAGE=node:(\d+\.\d+\.\d+)/m.exec(read('Dockerfile'))?.[1];
   assert.equal(
     pkg.devDependencies.node,
     image,

@@ -67,7 +67,10 @@ function templateRole(): TemplateRole {
       const doc = JSON.parse(irsa.replace(/\$\{([^}]+)\}/g, (_, k: string) => vars[k] ?? '')) as {
         Statement: { Action: unknown }[];
       };
-      return { ...doc, Statement: doc.Statement.filter((st) => st.Action === 'sts:AssumeRoleWithWebIdentity') };
+      return {
+        ...doc,
+        Statement: doc.Statement.filter((st) => st.Action === 'sts:AssumeRoleWithWebIdentity'),
+      };
     },
     policy: ({ queueArn, secretArnPattern }) =>
       JSON.parse(

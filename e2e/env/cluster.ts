@@ -96,7 +96,12 @@ async function startEtcd(bin: string): Promise<{ proc: Started; url: string }> {
  * (oidc.eks.<region>.amazonaws.com/id/<id>): two local clusters are two IAM OIDC providers.
  */
 export function serviceAccountIssuer(pki: Pki): string {
-  const id = crypto.createHash('sha256').update(fs.readFileSync(pki.saPub)).digest('hex').slice(0, 20).toUpperCase();
+  const id = crypto
+    .createHash('sha256')
+    .update(fs.readFileSync(pki.saPub))
+    .digest('hex')
+    .slice(0, 20)
+    .toUpperCase();
   return `https://oidc.secrets-rotation.local/id/${id}`;
 }
 

@@ -27,10 +27,12 @@ function buildah(args: string[], opts: { quiet?: boolean } = {}): string {
 
 const log = (m: string): void => console.error(`[image] ${m}`);
 
-/** The base images the Dockerfile names, e.g. node:24.11.1-bookworm-slim. */
-export function dockerfileBases(): string[] {
+/** The base the Dockerfile pins (its NODE_IMAGE default): `node:<tag>@sha256:…`, split. */
+export function dockerfileBase(): { ref: string; tag: string; digest: string } {
   const df = fs.readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8');
-  return [...new Set([...df.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]))];
+  const ref = /^ARG NODE_IMAGE=(\S+)$/m.exec(df)?.[1] ?? '';
+  const [tag, digest = ''] = ref.split('@');
+  return { ref, tag, digest };
 }
 
 function hasImage(ref: string): boolean {
@@ -129,13 +131,41 @@ export interface BuiltImage {
   size: number;
 }
 
-/** Builds the image from the unmodified Dockerfile with buildah; returns its layers and size. */
+/** The digest of a local image's manifest (what `name@sha256:…` resolves to). */
+function localDigest(ref: string): string {
+  return buildah(['images', '--digests', '--format', '{{.Digest}}', ref], { quiet: true })
+    .trim()
+    .split('\n')[0];
+}
+
+/**
+ * Builds the image from the unmodified Dockerfile with buildah; returns its layers and size. Where
+ * the pinned base is not at hand (no image registry here), the stand-in is built from its pinned
+ * reference too, by the stand-in's own digest (NODE_IMAGE), so the build still names one exact base.
+ */
 export function buildImage(tag = IMAGE, context = repoRoot): BuiltImage {
-  for (const base of dockerfileBases())
-    if (!hasImage(`docker.io/library/${base}`) && !hasImage(base)) assembleNodeBase(base);
+  const base = dockerfileBase();
+  const args = ['bud', '--pull=never', '--network', 'host', '--layers', '-t', tag];
+  if (!hasImage(`docker.io/library/${base.ref}`)) {
+    const standIn = `docker.io/library/${base.tag}`;
+    if (!hasImage(standIn)) assembleNodeBase(base.tag);
+    const pinned = `${standIn.split(':')[0]}@${localDigest(standIn)}`;
+    log(`base ${base.ref} not at hand: the stand-in, pinned as ${pinned}`);
+    args.push('--build-arg', `NODE_IMAGE=${pinned}`);
+  }
   log(`buildah bud -t ${tag} (Dockerfile, --pull=never)…`);
-  buildah(['bud', '--pull=never', '--network', 'host', '--layers', '-t', tag, context]);
+  buildah([...args, context]);
   return inspectImage(tag);
+}
+
+/** `read` over the image's root filesystem (a working container's mount, removed after). */
+export function inImage<T>(ref: string, read: (root: string) => T): T {
+  const container = buildah(['from', '--pull=never', ref], { quiet: true }).trim();
+  try {
+    return read(buildah(['mount', container], { quiet: true }).trim());
+  } finally {
+    buildah(['rm', container], { quiet: true });
+  }
 }
 
 /** Pushes to a registry (the local one speaks plain HTTP). */

@@ -16,7 +16,9 @@ INITIAL_NO_AUTH_ACTION_COUNT is 0, but three gaps would make that proof hollow:
      JSON service (Secrets Manager, SQS). Here it is answered as those services do, in JSON.
   4. SQS batch actions are authorized as themselves; AWS has no such permissions and authorizes
      DeleteMessageBatch as sqs:DeleteMessage (and so on). Here they are authorized as AWS does.
-  5. The static key everything else uses (testing/testing: tests' admin actions, ESO, CloudFormation)
+  5. A role created by CloudFormation keeps its inline policies as objects, which moto's policy
+     evaluation cannot read (KeyError: the stack's role could not call anything). Here they are read.
+  6. The static key everything else uses (testing/testing: tests' admin actions, ESO, CloudFormation)
      must belong to someone: an IAM user `local-admin` allowed everything.
 Then moto's own server runs with the arguments given.
 """
@@ -34,6 +36,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from moto import settings
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.exceptions import ServiceException, _RESTError
+from moto.iam import access_control
 from moto.iam.access_control import IAMRequest
 from moto.iam.models import iam_backends
 from moto.secretsmanager.responses import SecretsManagerResponse
@@ -222,6 +225,15 @@ def _authorize_sqs(self, resource="*"):
     self._authenticate_and_authorize_action(SqsIAMRequest, resource)
 
 
+_policy_init = access_control.IAMPolicy.__init__
+
+
+def _policy_from_object_too(self, policy):
+    if isinstance(policy, dict) and "Statement" in policy:
+        policy = json.dumps(policy)
+    _policy_init(self, policy)
+
+
 def _admin():
     iam = iam_backends[DEFAULT_ACCOUNT_ID][PARTITION]
     iam.create_user(region_name="us-east-1", user_name="local-admin")
@@ -242,6 +254,7 @@ if __name__ == "__main__":
     TokenResponse.assume_role_with_web_identity = _assume_after_checks
     SecretsManagerResponse._determine_resource = _secret_resource
     SQSResponse._authenticate_and_authorize_normal_action = _authorize_sqs
+    access_control.IAMPolicy.__init__ = _policy_from_object_too
     for service in (SecretsManagerResponse, SQSResponse):
         service._authenticate_and_authorize_normal_action = _json_errors(
             service._authenticate_and_authorize_normal_action

@@ -37,7 +37,8 @@ export async function operatorRoleEnv(
   const aws = opts.aws ?? (await environment());
   const cluster = opts.cluster ?? { state: await environment(), kubectl: kc };
   const issuer = cluster.state.oidcIssuer;
-  if (!issuer || !aws.jwksDir) throw new Error('the environment has no OIDC issuer: restart it (npm run env:down && npm run env:up)');
+  if (!issuer || !aws.jwksDir)
+    throw new Error('the environment has no OIDC issuer: restart it (npm run env:down && npm run env:up)');
   if (issuer !== aws.oidcIssuer) {
     const jwks = JSON.parse(String(await cluster.kubectl(['get', '--raw', '/openid/v1/jwks']))) as unknown;
     await registerIssuer(aws.awsEndpoint, aws.jwksDir, { issuer, jwks });
