@@ -41,6 +41,16 @@ export interface WorkloadRef {
   name: string;
 }
 
+/** How a rotation reaches the targets (spec.rollout); see the CRD. */
+export interface RolloutSpec {
+  strategy?: 'AllAtOnce' | 'Staged';
+  /** Workloads per stage: an integer ≥ 1 or a percentage such as "25%". */
+  stageSize?: number | string;
+  /** Go-style duration to wait after a stage's rollouts complete, before the next. */
+  pause?: string;
+  onFailure?: 'Halt' | 'Continue';
+}
+
 export interface MappingSpec {
   secretId: string;
   selector?: LabelSelector;
@@ -51,6 +61,7 @@ export interface MappingSpec {
   /** Also target the workloads that consume the secret through a SecretProviderClass or an ExternalSecret. */
   discover?: boolean;
   externalSecretSync?: ExternalSecretSync;
+  rollout?: RolloutSpec;
 }
 
 /** Where one target stands; see the CRD's description of status.workloads[].state. */
@@ -65,7 +76,9 @@ export type WorkloadState =
   | 'Failed'
   | 'DryRun'
   | 'WaitingForSync'
-  | 'SyncTimedOut';
+  | 'SyncTimedOut'
+  /** A staged rotation has not reached this workload's stage (or halted before it). */
+  | 'Held';
 
 export type RolloutState = 'InProgress' | 'Complete' | 'Failed';
 
@@ -92,6 +105,27 @@ export interface Condition {
   message: string;
 }
 
+export type StagedRolloutState = 'Progressing' | 'Paused' | 'Halted' | 'Complete';
+
+/** Where a staged rotation stands (status.rollout); the operator's memory of it across passes and leaders. */
+export interface StagedRolloutStatus {
+  versionId: string;
+  /** The stage in progress, paused before, or halted at (1-based). */
+  stage: number;
+  stages: number;
+  state: StagedRolloutState;
+  /** "2/3 Halted": the ROLLOUT column of kubectl get. */
+  progress: string;
+  /** The last stage seen complete, and when (spec.rollout.pause counts from then). */
+  completedStage?: number;
+  completedAt?: string;
+  /** The value of the resume annotation when it halted: a different value resumes. */
+  haltedWith?: string;
+  /** The last stage whose failures a resume accepted. */
+  resumedStage?: number;
+  message?: string;
+}
+
 export interface MappingStatus {
   observedGeneration?: number;
   secretArn?: string;
@@ -99,6 +133,7 @@ export interface MappingStatus {
   lastRotationTime?: string;
   matchedWorkloads?: number;
   workloads?: WorkloadStatus[];
+  rollout?: StagedRolloutStatus;
   conditions?: Condition[];
 }
 
@@ -114,6 +149,7 @@ export interface Mapping {
     creationTimestamp?: string | Date;
     deletionTimestamp?: string | Date;
     finalizers?: string[];
+    annotations?: Record<string, string>;
   };
   spec: MappingSpec;
   status?: MappingStatus;
@@ -129,6 +165,7 @@ export const specFields = {
   suspend: true,
   discover: true,
   externalSecretSync: true,
+  rollout: true,
 } satisfies Record<keyof MappingSpec, true>;
 
 export const statusFields = {
@@ -138,6 +175,7 @@ export const statusFields = {
   lastRotationTime: true,
   matchedWorkloads: true,
   workloads: true,
+  rollout: true,
   conditions: true,
 } satisfies Record<keyof MappingStatus, true>;
 

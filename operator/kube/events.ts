@@ -21,6 +21,7 @@ export const EventReason = {
   SyncTimedOut: 'SyncTimedOut',
   NotAllowed: 'NotAllowed',
   TooManyWorkloads: 'TooManyWorkloads',
+  RotationHalted: 'RotationHalted',
 } as const;
 export type EventReason = (typeof EventReason)[keyof typeof EventReason];
 

@@ -2,6 +2,7 @@ import type { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { API_VERSION, KIND, type Mapping } from '../../resources/types.js';
 import type { Logger } from '../runtime/logger.js';
 import { Informer, listPage, watchPath, type Cached, type ResourceRef } from './informer.js';
+import { RESUME_ANNOTATION } from './restart-patches.js';
 
 /** A cached mapping: the whole object (mappings are small), keyed `namespace/name`. */
 interface CachedMapping extends Cached {
@@ -12,8 +13,9 @@ const keyOf = (m: { metadata?: { namespace?: string; name?: string } }): string 
   `${m.metadata?.namespace ?? ''}/${m.metadata?.name ?? ''}`;
 
 /**
- * Whether a mapping's update calls for a pass: a spec change (generation), a deletion starting, or
- * another object under the same name (deleted and recreated between two lists: same generation).
+ * Whether a mapping's update calls for a pass: a spec change (generation), a deletion starting,
+ * another object under the same name (deleted and recreated between two lists: same generation), or
+ * a new value of the resume annotation (a halted staged rotation continues).
  * Our own status writes change none of these, and a pass for them would only delay the pass a
  * rotation signal needs. Pure.
  */
@@ -23,7 +25,8 @@ export function needsPass(old: Mapping, m: Mapping): boolean {
   return (
     a.uid !== b.uid ||
     a.generation !== b.generation ||
-    Boolean(a.deletionTimestamp) !== Boolean(b.deletionTimestamp)
+    Boolean(a.deletionTimestamp) !== Boolean(b.deletionTimestamp) ||
+    a.annotations?.[RESUME_ANNOTATION] !== b.annotations?.[RESUME_ANNOTATION]
   );
 }
 
@@ -40,10 +43,13 @@ const KEPT_METADATA = [
 
 /**
  * The mapping as the cache keeps it: spec, status and the metadata passes read — not managedFields
- * or annotations such as kubectl's last-applied-configuration, which are larger than the rest.
+ * or annotations such as kubectl's last-applied-configuration, which are larger than the rest (of
+ * the annotations, only the resume annotation is kept).
  */
 export function pruneMapping(m: Mapping): Mapping {
-  const metadata = Object.fromEntries(KEPT_METADATA.map((k) => [k, m.metadata[k]]));
+  const metadata: Record<string, unknown> = Object.fromEntries(KEPT_METADATA.map((k) => [k, m.metadata[k]]));
+  const resume = m.metadata.annotations?.[RESUME_ANNOTATION];
+  if (resume !== undefined) metadata.annotations = { [RESUME_ANNOTATION]: resume };
   return { apiVersion: API_VERSION, kind: KIND, metadata, spec: m.spec, status: m.status } as Mapping;
 }
 

@@ -2,6 +2,10 @@ import type { Target } from './target.js';
 
 export const RESTARTED_AT_ANNOTATION = 'secretsrotation.io/restartedAt';
 export const SECRET_VERSION_ANNOTATION = 'secretsrotation.io/secret-version';
+/** On a workload: its stage in a staged rotation (spec.rollout.strategy Staged); set by users. */
+export const STAGE_ANNOTATION = 'secretsrotation.io/stage';
+/** On a mapping: a new value continues a halted staged rotation; set by users. */
+export const RESUME_ANNOTATION = 'secretsrotation.io/resume';
 
 /** A patch body and the content type it goes with. */
 export interface RestartPatch {

@@ -6,7 +6,7 @@ import {
   type WorkloadKind,
 } from '../../resources/types.js';
 import type { Target } from './target.js';
-import { SECRET_VERSION_ANNOTATION } from './restart-patches.js';
+import { SECRET_VERSION_ANNOTATION, STAGE_ANNOTATION } from './restart-patches.js';
 import type { RolloutObject } from './rollout-progress.js';
 import { KINDS, rolloutState } from './workload-kinds.js';
 import type { Logger } from '../runtime/logger.js';
@@ -31,6 +31,8 @@ export interface WorkloadInfo extends Cached {
   name: string;
   labels: Record<string, string>;
   stamp?: string;
+  /** The secretsrotation.io/stage annotation, when an integer (a staged rotation's order). */
+  stage?: number;
   blocked?: 'Paused' | 'OnDelete';
   rollout: RolloutObject;
   uses: PodTemplateUses;
@@ -67,6 +69,7 @@ export function projectWorkload(kind: WorkloadKind, raw: RawWorkload): WorkloadI
     name,
     labels: m.labels ?? {},
     stamp: stampOf(kind, raw),
+    stage: stageOf(m.annotations?.[STAGE_ANNOTATION]),
     blocked: blockedBy(raw.spec),
     rollout: projectRollout(raw),
     uses: podTemplateUses(raw.spec?.template),
@@ -81,6 +84,11 @@ function stampOf(kind: WorkloadKind, raw: RawWorkload): string | undefined {
   const annotations =
     KINDS[kind].stampOn === 'object' ? raw.metadata?.annotations : raw.spec?.template?.metadata?.annotations;
   return annotations?.[SECRET_VERSION_ANNOTATION];
+}
+
+/** The stage annotation's value: an integer, or nothing (absent or not a number: staged last). */
+function stageOf(value: string | undefined): number | undefined {
+  return value !== undefined && /^-?[0-9]{1,9}$/.test(value.trim()) ? Number(value) : undefined;
 }
 
 /** Why a template change will not roll the workload by itself, if it will not. */
@@ -126,6 +134,7 @@ function toTarget(w: WorkloadInfo, consumption: Consumption | undefined): Target
     name: w.name,
     exists: true,
     templateVersion: w.stamp,
+    stage: w.stage,
     resourceVersion: w.resourceVersion,
     blocked: w.blocked,
     rollout: rolloutState(w.kind, w.rollout),

@@ -9,6 +9,7 @@ import { checkSpec } from './stages/spec.js';
 import { isSecret, resolveSecret } from './stages/secret.js';
 import { findTargets, tooManyTargets, withConsumption } from './stages/targets.js';
 import { restartPlanned } from './stages/restart.js';
+import { stagePlan } from './stages/staging.js';
 import { rolloutWaits, trackRollouts } from './stages/rollouts.js';
 import { desiredStatus } from './status.js';
 
@@ -35,7 +36,7 @@ export async function reconcile(key: string, deps: PassDeps): Promise<ReconcileR
 }
 
 /**
- * The pipeline, in order: spec checks → tenancy policy → secret → targets → plan (pure) → gates and valves →
+ * The pipeline, in order: spec checks → tenancy policy → secret → targets → plan (pure) → staging → gates and valves →
  * restart → rollout tracking → status + Events. A stage that ends the pass returns its result; a
  * new feature is a new stage here, not a branch inside another.
  */
@@ -50,16 +51,21 @@ async function runStages(ctx: PassContext): Promise<ReconcileResult> {
   const targets = await findTargets(ctx, secret);
   const tooMany = await tooManyTargets(ctx, targets, secret.arn);
   if (tooMany) return tooMany;
-  const plan = planRestarts({
-    secretName: secret.name,
-    currentVersionId: secret.currentVersionId,
-    baselineVersionId: ctx.prev.currentVersionId,
-    previous: ctx.prev.workloads ?? [],
-    targets,
-    now: ctx.now.getTime(),
-    minRestartIntervalMs: parseDuration(ctx.m.spec.minRestartInterval ?? '0s'),
-    suspend: ctx.m.spec.suspend ?? false,
-  });
+  const staged = await stagePlan(
+    ctx,
+    planRestarts({
+      secretName: secret.name,
+      currentVersionId: secret.currentVersionId,
+      baselineVersionId: ctx.prev.currentVersionId,
+      previous: ctx.prev.workloads ?? [],
+      targets,
+      now: ctx.now.getTime(),
+      minRestartIntervalMs: parseDuration(ctx.m.spec.minRestartInterval ?? '0s'),
+      suspend: ctx.m.spec.suspend ?? false,
+    }),
+    secret,
+  );
+  const plan = staged.plan;
   const sync = new ExternalSecretSync({
     mapping: ctx.m,
     deps: ctx.deps,
@@ -78,6 +84,7 @@ async function runStages(ctx: PassContext): Promise<ReconcileResult> {
       currentVersionId: secret.currentVersionId,
       restarted: plan.map((p) => p.action === 'restart'),
       entries,
+      rollout: staged.status,
       now: ctx.nowIso,
     }),
   );

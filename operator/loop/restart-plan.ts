@@ -26,13 +26,17 @@ export type Action =
   /** Inside minRestartInterval: restart later, once, with whatever version is current then. */
   | 'pending'
   | 'suspended'
-  | 'missing';
+  | 'missing'
+  /** A staged rotation has not reached its stage, or halted before it (see staging.ts). */
+  | 'held';
 
 export interface Planned {
   target: Target;
   action: Action;
   /** For 'pending': how long until the restart may happen. */
   waitMs?: number;
+  /** For 'held': what it waits for. */
+  why?: string;
   previous?: WorkloadStatus;
 }
 
@@ -121,18 +125,10 @@ export function entryFor(p: Planned, currentVersionId: string, now: string): Wor
       return { ...current, ...blockedState(p) };
     case 'already':
       return { ...current, state: 'Restarted', message: 'template already carried this version' };
+    case 'held':
     case 'suspended':
-      return {
-        ...kept,
-        state: 'Suspended',
-        message: `suspended: would restart for version ${currentVersionId}`,
-      };
     case 'pending':
-      return {
-        ...kept,
-        state: 'Pending',
-        message: `restart for version ${currentVersionId} waits for minRestartInterval`,
-      };
+      return waitingEntry(p, kept, currentVersionId);
     case 'restart':
       return {
         ...current,
@@ -140,4 +136,25 @@ export function entryFor(p: Planned, currentVersionId: string, now: string): Wor
         ...(p.target.blocked ? blockedState(p) : { state: 'Restarted' as const }),
       };
   }
+}
+
+/** The entry of a restart that waits (held by a staged rotation, suspended, deferred). Pure. */
+function waitingEntry(p: Planned, kept: WorkloadStatus, currentVersionId: string): WorkloadStatus {
+  if (p.action === 'held')
+    return {
+      ...kept,
+      state: 'Held',
+      message: `restart for version ${currentVersionId} ${p.why ?? 'is held'}`,
+    };
+  if (p.action === 'suspended')
+    return {
+      ...kept,
+      state: 'Suspended',
+      message: `suspended: would restart for version ${currentVersionId}`,
+    };
+  return {
+    ...kept,
+    state: 'Pending',
+    message: `restart for version ${currentVersionId} waits for minRestartInterval`,
+  };
 }

@@ -44,6 +44,13 @@ export function nextRollout(
   return following(p, p.previous, deadline);
 }
 
+/** How a rollout of ours stands now: the last pass's record, followed to what the workload shows. */
+export function rolloutNow(p: Planned, deadline: { ms: number; now: number }): RolloutState | undefined {
+  const previous = p.previous;
+  if (previous?.rollout !== 'InProgress') return previous?.rollout;
+  return p.target.exists ? following(p, previous, deadline).rollout : undefined;
+}
+
 /** A rollout of ours in progress, as the workload shows it now. */
 function following(
   p: Planned,

@@ -1,4 +1,10 @@
-import type { Condition, Mapping, MappingStatus, WorkloadStatus } from '../../resources/types.js';
+import type {
+  Condition,
+  Mapping,
+  MappingStatus,
+  StagedRolloutStatus,
+  WorkloadStatus,
+} from '../../resources/types.js';
 import { rolloutCondition } from './rollout.js';
 
 export const READY = 'Ready';
@@ -101,6 +107,8 @@ export interface StatusInput {
   restarted: boolean[];
   /** Every target's status entry after the pass. */
   entries: WorkloadStatus[];
+  /** A Staged mapping's progress (staging.ts). */
+  rollout?: StagedRolloutStatus;
   now: string;
 }
 
@@ -157,7 +165,10 @@ export function desiredStatus(input: StatusInput): MappingStatus {
     (e, i) => input.restarted[i] && e.state !== 'Failed' && e.state !== 'Missing',
   );
   const conditions = setCondition(prev.conditions, readyFor(input), now);
-  const rollout = rolloutCondition(entries);
+  const rollout =
+    input.rollout?.state === 'Halted'
+      ? { status: 'False' as const, reason: 'RolloutHalted', message: input.rollout.message ?? 'halted' }
+      : rolloutCondition(entries);
   return {
     observedGeneration: m.metadata.generation,
     secretArn: input.secretArn,
@@ -165,6 +176,7 @@ export function desiredStatus(input: StatusInput): MappingStatus {
     lastRotationTime: restarted ? now : prev.lastRotationTime,
     matchedWorkloads: entries.filter((e) => e.state !== 'Missing').length,
     workloads: entries,
+    rollout: input.rollout,
     conditions: rollout
       ? setCondition(
           conditions,

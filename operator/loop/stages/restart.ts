@@ -6,8 +6,11 @@ import { EventReason, type PassContext } from '../pass.js';
 import { entryFor, keptEntry, versionStamp, type Planned } from '../restart-plan.js';
 import { throughValves } from './valves.js';
 
-/** Entry states of a restart waiting for an ExternalSecret: its RotationDetected Event was sent already. */
-const WAITING_FOR_SYNC: WorkloadStatus['state'][] = ['WaitingForSync', 'SyncTimedOut'];
+/**
+ * Entry states of a restart whose RotationDetected Event was sent already: waiting for an
+ * ExternalSecret, or held by a staged rotation (its next stage is the same rotation).
+ */
+const ANNOUNCED: WorkloadStatus['state'][] = ['WaitingForSync', 'SyncTimedOut', 'Held'];
 
 /** How soon a pass whose patch lost its compare-and-swap looks again, if no watch event woke it first. */
 const CONFLICT_RETRY_MS = 1000;
@@ -45,8 +48,9 @@ export async function restartPlanned(
 async function announceRotation(ctx: PassContext, plan: Planned[], secret: SecretVersion): Promise<void> {
   const detected = plan.some(
     (p) =>
-      (p.action === 'restart' && !WAITING_FOR_SYNC.includes(p.previous?.state)) ||
+      (p.action === 'restart' && !ANNOUNCED.includes(p.previous?.state)) ||
       ((p.action === 'pending' || p.action === 'suspended') &&
+        !ANNOUNCED.includes(p.previous?.state) &&
         p.previous?.state !== (p.action === 'pending' ? 'Pending' : 'Suspended')),
   );
   if (!detected) return;

@@ -12,7 +12,8 @@ const ROLLOUT_RECHECK_MS = 30_000;
 /** See ReconcileDeps.rolloutDeadlineMs. */
 const DEFAULT_ROLLOUT_DEADLINE_MS = 600_000;
 
-const deadline = (ctx: PassContext): { ms: number; now: number } => ({
+/** The rollout deadline (ROLLOUT_DEADLINE) at this moment. */
+export const deadline = (ctx: PassContext): { ms: number; now: number } => ({
   ms: ctx.deps.rolloutDeadlineMs ?? DEFAULT_ROLLOUT_DEADLINE_MS,
   now: Date.now(),
 });

@@ -1,0 +1,210 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import type { Mapping, MappingSpec } from '../resources/types.js';
+import {
+  adminClients,
+  createSecret,
+  e2eTest,
+  environment,
+  installCrd,
+  kc,
+  operatorKubeconfig,
+  rotate,
+  startOperator,
+  testQueue,
+  uniqueName,
+  waitFor,
+  type Scope,
+} from './harness.js';
+import { applyMapping, getMapping, waitReason } from './mapping-helpers.js';
+import { createWorkload, templateState } from './workloads-fixtures.js';
+
+const staged = (
+  secretId: string,
+  names: string[],
+  more: Partial<NonNullable<MappingSpec['rollout']>> = {},
+) => ({
+  secretId,
+  workloads: names.map((name) => ({ kind: 'Deployment' as const, name })),
+  rollout: { strategy: 'Staged' as const, stageSize: 1, ...more },
+});
+
+/** The mapping's Events, oldest first, as `Reason message`. */
+async function events(namespace: string, name: string): Promise<string[]> {
+  const { core } = await adminClients();
+  const list = await core.listNamespacedEvent({
+    namespace,
+    fieldSelector: `involvedObject.name=${name},involvedObject.kind=SecretsRotationMapping`,
+  });
+  return list.items
+    .sort((a, b) =>
+      String(a.metadata?.creationTimestamp ?? '').localeCompare(String(b.metadata?.creationTimestamp ?? '')),
+    )
+    .map((e) => `${e.reason ?? ''} ${e.message ?? ''}`);
+}
+
+/** Every status of the mapping a watch delivers, as `name=state/rollout/versionId;…` lines. */
+async function watchWorkloads(scope: Scope, ns: string, name: string): Promise<{ lines: () => string[] }> {
+  const out: string[] = [];
+  const s = await environment();
+  const child = spawn(path.join(s.binDir, 'kubectl'), [
+    `--kubeconfig=${s.kubeconfig}`,
+    '-n',
+    ns,
+    'get',
+    'srm',
+    name,
+    '-w',
+    '-o',
+    'jsonpath={range .status.workloads[*]}{.name}={.state}/{.rollout}/{.versionId};{end}{"\\n"}',
+  ]);
+  let rest = '';
+  child.stdout.on('data', (d: Buffer) => {
+    const parts = (rest + d.toString()).split('\n');
+    rest = parts.pop() ?? '';
+    out.push(...parts.filter(Boolean));
+  });
+  scope.cleanups.push(() => Promise.resolve(child.kill()));
+  return { lines: () => [...out] };
+}
+
+const state = (m: Mapping, name: string): string | undefined =>
+  m.status?.workloads?.find((w) => w.name === name)?.state;
+
+/** Three Deployments and a Staged mapping over them; the operator running; returns the secret. */
+async function setUp(
+  scope: Scope,
+  names: string[],
+  opts: { failing?: string; rollout?: Partial<NonNullable<MappingSpec['rollout']>> } = {},
+) {
+  const ns = scope.namespace;
+  await installCrd();
+  const name = uniqueName('staged');
+  const secret = await createSecret(name);
+  for (const n of names)
+    await createWorkload(
+      { kind: 'Deployment', namespace: ns, name: n },
+      { app: n },
+      // The failing one: new pods no Node accepts, and a short progress deadline.
+      n === opts.failing ? { replicas: 1, unschedulable: true, progressDeadlineSeconds: 3 } : { replicas: 1 },
+    );
+  await applyMapping(ns, 'm', staged(name, names, opts.rollout));
+  const queue = await testQueue(scope, { withRules: true });
+  await startOperator(scope, { kubeconfig: await operatorKubeconfig(scope), queueUrl: queue.queueUrl });
+  await waitReason(ns, 'm', 'WatchingSecret');
+  return { name, arn: secret.arn };
+}
+
+const stamped = async (ns: string, n: string, stamp: string): Promise<boolean> =>
+  (await templateState('Deployment', ns, n)).stamp === stamp;
+
+e2eTest(
+  'Staged, healthy: the three listed workloads restart one after another, each after the previous rolled out',
+  async (scope) => {
+    const ns = scope.namespace;
+    const { name, arn } = await setUp(scope, ['c', 'a', 'b']);
+    const watch = await watchWorkloads(scope, ns, 'm');
+    const v2 = await rotate(name, arn);
+    const stamp = `${name}@${v2}`;
+    const m = await waitFor(
+      'the staged rotation complete',
+      async () => {
+        const got = await getMapping(ns, 'm');
+        return got.status?.rollout?.state === 'Complete' && got.status.rollout.versionId === v2
+          ? got
+          : undefined;
+      },
+      120_000,
+    );
+    for (const n of ['c', 'a', 'b']) assert.ok(await stamped(ns, n, stamp), `${n} restarted for ${v2}`);
+    const at = (n: string): number =>
+      Date.parse(m.status?.workloads?.find((w) => w.name === n)?.restartedAt ?? '');
+    assert.ok(at('c') < at('a') && at('a') < at('b'), 'restartedAt increases in the listed order');
+    // Each stage starts only after the previous one's rollout completed: in every status the watch
+    // delivered, a workload at v2 comes after one whose v2 rollout is Complete.
+    for (const snapshot of watch.lines()) {
+      const byName = new Map(
+        snapshot
+          .split(';')
+          .filter(Boolean)
+          .map((w) => [w.split('=')[0], w.split('=')[1]]),
+      );
+      for (const [before, next] of [
+        ['c', 'a'],
+        ['a', 'b'],
+      ])
+        if (byName.get(next)?.endsWith(`/${v2}`))
+          assert.match(
+            byName.get(before) ?? '',
+            new RegExp(`^Restarted/Complete/${v2}$`),
+            `${snapshot}: ${next} before ${before} rolled out`,
+          );
+    }
+    assert.ok(watch.lines().length >= 3, 'the watch saw the stages');
+    assert.equal(
+      (await events(ns, 'm')).filter((e) => e.startsWith('RotationDetected')).length,
+      1,
+      'one rotation, announced once',
+    );
+    assert.match(await kc(['-n', ns, 'get', 'srm', 'm']), /\s3\/3 Complete\s/);
+  },
+);
+
+e2eTest(
+  'Staged, the first workload fails: only it restarts, the other two are Held, RolloutHalted; resume continues; a newer version starts over',
+  async (scope) => {
+    const ns = scope.namespace;
+    const { name, arn } = await setUp(scope, ['a', 'b', 'c'], { failing: 'a' });
+    const v2 = await rotate(name, arn);
+    const halted = await waitFor(
+      'the rotation halted',
+      async () => {
+        const got = await getMapping(ns, 'm');
+        return got.status?.rollout?.state === 'Halted' ? got : undefined;
+      },
+      90_000,
+    );
+    assert.ok(await stamped(ns, 'a', `${name}@${v2}`), 'a restarted');
+    for (const n of ['b', 'c']) {
+      assert.equal(state(halted, n), 'Held');
+      assert.equal((await templateState('Deployment', ns, n)).stamp, undefined, `${n} not restarted`);
+    }
+    const rc = halted.status?.conditions?.find((c) => c.type === 'RolloutComplete');
+    assert.deepEqual([rc?.status, rc?.reason], ['False', 'RolloutHalted']);
+    assert.equal(halted.status?.rollout?.progress, '1/3 Halted');
+    const halt = (await events(ns, 'm')).filter((e) => e.startsWith('RotationHalted'));
+    assert.equal(halt.length, 1);
+    assert.match(halt[0], new RegExp(`version ${v2} halted: the rollout of Deployment/a failed`));
+    assert.match(await kc(['-n', ns, 'get', 'srm', 'm']), /\s1\/3 Halted\s/);
+
+    // A new value of the resume annotation accepts the failure: b, then c.
+    await kc(['-n', ns, 'annotate', 'srm', 'm', 'secretsrotation.io/resume=1']);
+    await waitFor(
+      'b and c restarted',
+      async () => (await stamped(ns, 'b', `${name}@${v2}`)) && (await stamped(ns, 'c', `${name}@${v2}`)),
+      90_000,
+    );
+    const resumed = await waitFor('Complete', async () => {
+      const got = await getMapping(ns, 'm');
+      return got.status?.rollout?.state === 'Complete' ? got : undefined;
+    });
+    assert.equal(resumed.status?.rollout?.resumedStage, 1);
+
+    // A newer version starts a new staged rotation from the first stage: a again, and a halt again.
+    const v3 = await rotate(name, arn);
+    const again = await waitFor(
+      'halted for v3',
+      async () => {
+        const got = await getMapping(ns, 'm');
+        return got.status?.rollout?.state === 'Halted' && got.status.rollout.versionId === v3
+          ? got
+          : undefined;
+      },
+      90_000,
+    );
+    assert.ok(await stamped(ns, 'a', `${name}@${v3}`));
+    assert.deepEqual([state(again, 'b'), state(again, 'c')], ['Held', 'Held']);
+    assert.ok(await stamped(ns, 'b', `${name}@${v2}`), 'b still runs v2');
+  },
+);

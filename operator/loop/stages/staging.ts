@@ -1,0 +1,39 @@
+import type { SecretVersion } from '../../aws/secret-versions.js';
+import { RESUME_ANNOTATION } from '../../kube/restart-patches.js';
+import { EventReason, type PassContext } from '../pass.js';
+import type { Planned } from '../restart-plan.js';
+import { rolloutNow } from '../rollout.js';
+import { stageRestarts, type Staged } from '../staging.js';
+import { deadline } from './rollouts.js';
+
+/**
+ * Stage: a Staged mapping's plan keeps only the restarts of the stage in progress (staging.ts
+ * decides); a paused stage wakes the mapping when its pause ends; a halt is said once, by a Warning
+ * Event naming the workload whose rollout failed and the version.
+ */
+export async function stagePlan(ctx: PassContext, plan: Planned[], secret: SecretVersion): Promise<Staged> {
+  const staged = stageRestarts({
+    spec: ctx.m.spec,
+    plan,
+    currentVersionId: secret.currentVersionId,
+    previous: ctx.prev.rollout,
+    resume: ctx.m.metadata.annotations?.[RESUME_ANNOTATION],
+    now: ctx.now.getTime(),
+    rolloutNow: (p) => rolloutNow(p, deadline(ctx)),
+  });
+  if (staged.waitMs !== undefined) ctx.wakeIn(staged.waitMs);
+  if (staged.halted) {
+    const held = staged.plan.filter((p) => p.action === 'held').length;
+    ctx.log.warn('staged rotation halted', {
+      workload: staged.halted,
+      version: secret.currentVersionId,
+      held,
+    });
+    await ctx.event(
+      'Warning',
+      EventReason.RotationHalted,
+      `rotation to version ${secret.currentVersionId} halted: the rollout of ${staged.halted} failed; ${held} workload(s) held (set the annotation ${RESUME_ANNOTATION} to continue)`,
+    );
+  }
+  return staged;
+}
