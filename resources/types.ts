@@ -51,6 +51,16 @@ export interface RolloutSpec {
   onFailure?: 'Halt' | 'Continue';
 }
 
+/** When restarts may happen (spec.restartWindows[]): a cron schedule's starts plus a duration. */
+export interface RestartWindow {
+  /** Five-field cron: minute hour day-of-month month day-of-week. */
+  schedule: string;
+  /** Go-style duration each window stays open. */
+  duration: string;
+  /** IANA time zone of the schedule; default UTC. */
+  timeZone?: string;
+}
+
 export interface MappingSpec {
   secretId: string;
   selector?: LabelSelector;
@@ -62,6 +72,7 @@ export interface MappingSpec {
   discover?: boolean;
   externalSecretSync?: ExternalSecretSync;
   rollout?: RolloutSpec;
+  restartWindows?: RestartWindow[];
 }
 
 /** Where one target stands; see the CRD's description of status.workloads[].state. */
@@ -166,6 +177,7 @@ export const specFields = {
   discover: true,
   externalSecretSync: true,
   rollout: true,
+  restartWindows: true,
 } satisfies Record<keyof MappingSpec, true>;
 
 export const statusFields = {

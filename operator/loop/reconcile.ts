@@ -10,6 +10,7 @@ import { isSecret, resolveSecret } from './stages/secret.js';
 import { findTargets, tooManyTargets, withConsumption } from './stages/targets.js';
 import { restartPlanned } from './stages/restart.js';
 import { stagePlan } from './stages/staging.js';
+import { withinWindows } from './stages/windows.js';
 import { rolloutWaits, trackRollouts } from './stages/rollouts.js';
 import { desiredStatus } from './status.js';
 
@@ -36,7 +37,7 @@ export async function reconcile(key: string, deps: PassDeps): Promise<ReconcileR
 }
 
 /**
- * The pipeline, in order: spec checks → tenancy policy → secret → targets → plan (pure) → staging → gates and valves →
+ * The pipeline, in order: spec checks → tenancy policy → secret → targets → plan (pure) → staging → restart windows → gates and valves →
  * restart → rollout tracking → status + Events. A stage that ends the pass returns its result; a
  * new feature is a new stage here, not a branch inside another.
  */
@@ -65,7 +66,7 @@ async function runStages(ctx: PassContext): Promise<ReconcileResult> {
     }),
     secret,
   );
-  const plan = staged.plan;
+  const plan = withinWindows(ctx, staged.plan);
   const sync = new ExternalSecretSync({
     mapping: ctx.m,
     deps: ctx.deps,

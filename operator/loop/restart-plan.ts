@@ -35,7 +35,7 @@ export interface Planned {
   action: Action;
   /** For 'pending': how long until the restart may happen. */
   waitMs?: number;
-  /** For 'held': what it waits for. */
+  /** For 'held' (and a 'pending' that waits for something else than minRestartInterval): what it waits for. */
   why?: string;
   previous?: WorkloadStatus;
 }
@@ -155,6 +155,6 @@ function waitingEntry(p: Planned, kept: WorkloadStatus, currentVersionId: string
   return {
     ...kept,
     state: 'Pending',
-    message: `restart for version ${currentVersionId} waits for minRestartInterval`,
+    message: `restart for version ${currentVersionId} ${p.why ?? 'waits for minRestartInterval'}`,
   };
 }

@@ -81,7 +81,7 @@ async function announce(ctx: PassContext, p: Planned): Promise<void> {
     await ctx.event(
       'Normal',
       EventReason.RestartDeferred,
-      `${workload}: restart waits ${seconds}s for minRestartInterval`,
+      `${workload}: restart ${p.why ?? `waits ${seconds}s for minRestartInterval`}`,
     );
   }
 }

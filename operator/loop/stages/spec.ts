@@ -3,6 +3,7 @@ import { isEmptySelector, selectorProblems } from '../../kube/label-selector.js'
 import { MAX_RESTART_INTERVAL_MS, parseDuration } from '../../runtime/duration.js';
 import { DEFAULT_SYNC_TIMEOUT } from '../external-secret-sync.js';
 import { EventReason, Reason, type PassContext, type ReconcileResult } from '../pass.js';
+import { windowProblems } from '../windows.js';
 
 const MAX_SYNC_TIMEOUT_MS = 24 * 3_600_000;
 
@@ -28,6 +29,7 @@ export function specProblems(m: Mapping): string[] {
       '24h',
     ),
   );
+  problems.push(...windowProblems(spec.restartWindows));
   return problems;
 }
 
