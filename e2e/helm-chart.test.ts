@@ -76,8 +76,8 @@ test('every setting of the README configuration table is a typed chart value', (
   const variables = [...table.matchAll(/^\| `([A-Z_]+)`/gm)].map((m) => m[1]);
   const helpers = fs.readFileSync(path.join(chart, 'templates', '_helpers.tpl'), 'utf8');
   const mapped = new Set([...helpers.matchAll(/\(list "[a-zA-Z]+" "([A-Z_]+)"\)/g)].map((m) => m[1]));
-  // Set from the downward API by the Deployment itself.
-  const downward = ['POD_NAME'];
+  // Set by the Deployment itself: from the downward API, and the mount of notifyHeadersSecret.
+  const downward = ['POD_NAME', 'NOTIFY_HEADERS_DIR'];
   const missing = variables.filter((v) => !mapped.has(v) && !downward.includes(v));
   assert.deepEqual(missing, [], 'README settings without a chart value');
   assert.ok(variables.length > 20, `read ${variables.length} settings from the README`);

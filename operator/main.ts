@@ -17,6 +17,7 @@ import { describe } from './runtime/errors.js';
 import { startHealthServer } from './runtime/health.js';
 import { createLogger, type Logger } from './runtime/logger.js';
 import { Metrics } from './runtime/metrics.js';
+import { readHeaders, WebhookNotifier } from './notify/webhook.js';
 
 const COMPONENT = 'secrets-rotation-operator';
 
@@ -42,6 +43,16 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
       }),
   });
   const sqs = new SQSClient(aws);
+  const notifier = config.notifyWebhookUrl
+    ? new WebhookNotifier({
+        url: config.notifyWebhookUrl,
+        format: config.notifyFormat,
+        headers: readHeaders(config.notifyHeadersDir),
+        log: logger,
+        onSent: (result) => metrics.notifications.inc({ result }),
+        onDropped: (reason) => metrics.notificationsDropped.inc({ reason }),
+      })
+    : undefined;
   const bucket = new TokenBucket(config.restartRatePerSecond, config.restartBurst);
   const api = kc.makeApiClient(CustomObjectsApi);
   const served = await servedApis(api, logger, config.watchNamespace);
@@ -69,6 +80,7 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
       takeRestartToken: () => bucket.take(),
       dryRun: config.dryRun,
       rolloutDeadlineMs: config.rolloutDeadlineMs,
+      notify: notifier?.notify,
     },
     hooks: {
       onResult: (result, seconds) => {
@@ -118,6 +130,7 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
     // and hands back what it received.
     await elector?.release();
     await terms.closed();
+    notifier?.stop();
     server?.close();
   };
 }

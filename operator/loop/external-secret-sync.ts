@@ -17,7 +17,12 @@ export interface ExternalSecretSyncOptions {
   deps: Pick<PassDeps, 'consumers' | 'externalSecrets' | 'aborted' | 'onSyncWait'>;
   log: Logger;
   /** The pass's Event queue (sent after its restarts). */
-  event(type: 'Normal' | 'Warning', reason: EventReason, message: string): Promise<void>;
+  event(
+    type: 'Normal' | 'Warning',
+    reason: EventReason,
+    message: string,
+    details?: { version?: string; workload?: string },
+  ): Promise<void>;
   /** Ask the pass to look again after this many ms. */
   wakeIn(ms: number): void;
 }
@@ -119,6 +124,7 @@ export class ExternalSecretSync {
         'Warning',
         EventReason.SyncTimedOut,
         `${unsynced} did not sync version ${version} within ${this.syncTimeout}: ${next}`,
+        { version, workload },
       );
     }
   }

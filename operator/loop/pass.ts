@@ -8,6 +8,7 @@ import type { WorkloadCache } from '../kube/workload-cache.js';
 import type { Workloads } from '../kube/workloads.js';
 import type { SecretVersions } from '../aws/secret-versions.js';
 import type { Logger } from '../runtime/logger.js';
+import { NOTIFIED_REASONS, notification, type Notification } from '../notify/notification.js';
 import type { Verdict } from '../tenancy/policy-decision.js';
 import type { RolloutSlots } from './rollout-slots.js';
 import { Reason, failedStatus, ownedStatus, readyCondition, sameStatus } from './status.js';
@@ -61,6 +62,8 @@ export interface ReconcileDeps {
   onCarriedNames?: (key: string, names: PodTemplateUses) => void;
   /** A wait for an ExternalSecret sync ended: synced, or past its timeout. */
   onSyncWait?: (outcome: 'synced' | 'timed_out', seconds: number) => void;
+  /** Queues a notification of an Event (NOTIFY_WEBHOOK_URL); never waits. */
+  notify?: (n: Notification) => void;
   /** Which secrets the SecretsRotationPolicies let a namespace map (undefined: not decided yet). */
   tenancy?: { decide(namespace: string, secretId: string): Verdict | undefined };
 }
@@ -77,6 +80,12 @@ export type PassDeps = ReconcileDeps & Partial<TermState>;
 
 type EventType = 'Normal' | 'Warning';
 
+/** What an Event is about beyond its mapping, for notifications. */
+export interface EventDetails {
+  version?: string;
+  workload?: string;
+}
+
 /**
  * One pass over one mapping: what every stage reads (the mapping as cached, the previous status,
  * the pass's clock) and the pass's outputs (Events, status writes, when to look again). Stages are
@@ -90,7 +99,8 @@ export class PassContext {
   /** Set when something waits (a safety valve, a sync, a conflict): requeue after this many ms. */
   wakeInMs: number | undefined;
   /** Events are sent after the restarts, so they never delay a patch. */
-  private readonly events: [type: EventType, reason: EventReason, message: string][] = [];
+  private readonly events: [type: EventType, reason: EventReason, message: string, details: EventDetails][] =
+    [];
 
   constructor(
     readonly m: Mapping,
@@ -119,8 +129,9 @@ export class PassContext {
     this.deps.aborted?.throwIfAborted();
   }
 
-  event(type: EventType, reason: EventReason, message: string): Promise<void> {
-    this.events.push([type, reason, message]);
+  /** Records an Event (sent at the next flush), with the secret version and workload it is about. */
+  event(type: EventType, reason: EventReason, message: string, details: EventDetails = {}): Promise<void> {
+    this.events.push([type, reason, message, details]);
     return Promise.resolve();
   }
 
@@ -128,6 +139,20 @@ export class PassContext {
   async flushEvents(): Promise<void> {
     const events = this.events.splice(0);
     if (this.deps.aborted?.aborted) return;
+    const { notify } = this.deps;
+    for (const [type, reason, message, details] of events)
+      if (notify && NOTIFIED_REASONS.includes(reason))
+        notify(
+          notification({
+            type,
+            reason,
+            message,
+            namespace: this.namespace,
+            mapping: this.m.metadata.name,
+            secret: this.m.spec.secretId,
+            ...details,
+          }),
+        );
     await Promise.all(
       events.map(([type, reason, message]) => this.deps.recorder.record(this.m, type, reason, message)),
     );

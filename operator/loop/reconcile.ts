@@ -71,7 +71,7 @@ async function runStages(ctx: PassContext): Promise<ReconcileResult> {
     mapping: ctx.m,
     deps: ctx.deps,
     log: ctx.log,
-    event: (type, reason, message) => ctx.event(type, reason, message),
+    event: (type, reason, message, details) => ctx.event(type, reason, message, details),
     wakeIn: (ms) => ctx.wakeIn(ms),
   });
   const restarted = await restartPlanned(ctx, plan, secret, sync);

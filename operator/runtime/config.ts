@@ -35,6 +35,11 @@ export interface Config {
   readonly kubeRequestTimeoutMs: number;
   /** What a namespace no SecretsRotationPolicy governs may map: anything (allow) or nothing (deny). */
   readonly defaultSecretPolicy: 'allow' | 'deny';
+  /** Where notifications of rotations are POSTed; undefined: none sent. */
+  readonly notifyWebhookUrl: string | undefined;
+  readonly notifyFormat: 'cloudevents' | 'slack';
+  /** A directory of request headers for the webhook (a mounted Secret: file name = header). */
+  readonly notifyHeadersDir: string | undefined;
   /** Leader election; undefined when LEADER_ELECT=false (a single replica). */
   readonly leaderElection: LeaderElectionConfig | undefined;
 }
@@ -153,6 +158,25 @@ function awsEndpoint(env: Env): string | undefined {
   return endpoint;
 }
 
+function notifyWebhookUrl(env: Env): string | undefined {
+  const url = env.NOTIFY_WEBHOOK_URL || undefined;
+  if (url && !/^https?:\/\//.test(url))
+    throw new ConfigError(`NOTIFY_WEBHOOK_URL="${url}" is not an http(s) URL`);
+  try {
+    if (url) new URL(url);
+  } catch {
+    throw new ConfigError(`NOTIFY_WEBHOOK_URL="${url}" is not a URL`);
+  }
+  return url;
+}
+
+function notifyFormat(env: Env): Config['notifyFormat'] {
+  const raw = env.NOTIFY_FORMAT || 'cloudevents';
+  if (raw !== 'cloudevents' && raw !== 'slack')
+    throw new ConfigError(`NOTIFY_FORMAT="${raw}" must be cloudevents or slack`);
+  return raw;
+}
+
 /** Parses and checks every setting; a bad value is a ConfigError naming the variable. */
 export function loadConfig(env: Env = process.env): Config {
   const ns = watchNamespace(env);
@@ -184,5 +208,8 @@ export function loadConfig(env: Env = process.env): Config {
     messageMaxHoldMs: positive(env, 'MESSAGE_MAX_HOLD', '15m'),
     kubeRequestTimeoutMs: positive(env, 'KUBE_REQUEST_TIMEOUT', '30s'),
     defaultSecretPolicy: defaultSecretPolicy(env),
+    notifyWebhookUrl: notifyWebhookUrl(env),
+    notifyFormat: notifyFormat(env),
+    notifyHeadersDir: env.NOTIFY_HEADERS_DIR || undefined,
   });
 }

@@ -62,6 +62,17 @@ export class Metrics {
     'result',
   ]);
 
+  readonly notifications = this.counter(
+    'notifications_total',
+    'Webhook notification attempts by result (delivered, failed: retried with backoff)',
+    ['result'],
+  );
+  readonly notificationsDropped = this.counter(
+    'notifications_dropped_total',
+    'Webhook notifications dropped: queue_full (the receiver is too slow), gave_up (every attempt failed)',
+    ['reason'],
+  );
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'secrets_rotation_' });
   }

@@ -62,6 +62,7 @@ async function announceRotation(ctx: PassContext, plan: Planned[], secret: Secre
     'Normal',
     EventReason.RotationDetected,
     `secret ${secret.name}: AWSCURRENT is now ${secret.currentVersionId} (was ${ctx.prev.currentVersionId ?? 'unknown'})`,
+    { version: secret.currentVersionId },
   );
 }
 
@@ -112,7 +113,10 @@ async function restartOne(
   }
   ctx.deps.onRestart?.(kind, 'success');
   ctx.log.info('workload restarted', { workload, version: secret.currentVersionId });
-  await ctx.event('Normal', EventReason.WorkloadRestarted, `${workload} restarted for ${stamp}`);
+  await ctx.event('Normal', EventReason.WorkloadRestarted, `${workload} restarted for ${stamp}`, {
+    version: secret.currentVersionId,
+    workload,
+  });
   const entry = entryFor(p, secret.currentVersionId, at);
   if (p.target.blocked)
     await ctx.event('Warning', EventReason.WorkloadBlocked, `${workload}: ${entry.message ?? ''}`);

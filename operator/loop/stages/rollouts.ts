@@ -34,10 +34,12 @@ export async function trackRollouts(
     const { rollout, ended, why } = nextRollout(p, entries[i], deadline(ctx));
     if (rollout === 'InProgress') rolling.add(ctx.workloadKey(p.target));
     const name = `${p.target.kind}/${p.target.name}`;
-    if (ended === 'Complete') await ctx.event('Normal', EventReason.RolloutComplete, `${name} rolled out`);
+    const about = { workload: name, version: entries[i].versionId };
+    if (ended === 'Complete')
+      await ctx.event('Normal', EventReason.RolloutComplete, `${name} rolled out`, about);
     if (ended === 'Failed') {
       ctx.log.warn('rollout failed; its rollout slot is freed', { workload: name, why });
-      await ctx.event('Warning', EventReason.RolloutFailed, `${name}: ${why ?? 'rollout failed'}`);
+      await ctx.event('Warning', EventReason.RolloutFailed, `${name}: ${why ?? 'rollout failed'}`, about);
     }
     out.push(rollout ? { ...entries[i], rollout } : entries[i]);
   }

@@ -33,6 +33,7 @@ export async function stagePlan(ctx: PassContext, plan: Planned[], secret: Secre
       'Warning',
       EventReason.RotationHalted,
       `rotation to version ${secret.currentVersionId} halted: the rollout of ${staged.halted} failed; ${held} workload(s) held (set the annotation ${RESUME_ANNOTATION} to continue)`,
+      { version: secret.currentVersionId, workload: staged.halted },
     );
   }
   return staged;

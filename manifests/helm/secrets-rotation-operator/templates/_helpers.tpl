@@ -32,7 +32,8 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
   (list "messageMaxHold" "MESSAGE_MAX_HOLD") (list "kubeRequestTimeout" "KUBE_REQUEST_TIMEOUT")
   (list "dryRun" "DRY_RUN") (list "defaultSecretPolicy" "DEFAULT_SECRET_POLICY") (list "leaderElect" "LEADER_ELECT")
   (list "leaseDuration" "LEASE_DURATION") (list "renewDeadline" "RENEW_DEADLINE") (list "retryPeriod" "RETRY_PERIOD")
-  (list "leaderElectionNamespace" "LEADER_ELECTION_NAMESPACE") -}}
+  (list "leaderElectionNamespace" "LEADER_ELECTION_NAMESPACE")
+  (list "notifyWebhookUrl" "NOTIFY_WEBHOOK_URL") (list "notifyFormat" "NOTIFY_FORMAT") -}}
 {{- range $pair := $pairs }}
 {{- $v := index $.Values.config (index $pair 0) }}
 {{- if and (not (kindIs "invalid" $v)) (ne (toString $v) "") }}
