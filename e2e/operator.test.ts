@@ -44,7 +44,7 @@ e2eTest('a rotation restarts every matched workload exactly once, and nothing el
   assert.equal(m.status?.secretArn, secret.arn);
   assert.equal(m.status?.matchedWorkloads, 3);
   const table = await kc(['-n', ns, 'get', 'srm']);
-  assert.match(table, /NAME\s+SECRET\s+WORKLOADS\s+LAST ROTATION\s+READY\s+REASON\s+AGE/);
+  assert.match(table, /NAME\s+SECRET\s+WORKLOADS\s+LAST ROTATION\s+READY\s+REASON\s+ROLLOUT\s+AGE/);
   assert.match(table, new RegExp(`m\\s+${secretName}\\s+3\\s+True\\s+WatchingSecret`));
 
   const names = [
