@@ -191,3 +191,10 @@ test('two per stage: both of a stage restart together, the next pair waits for b
   assert.deepEqual(actions(out.plan), { a: 'restart', b: 'held', c: 'restart' });
   assert.equal(out.status?.progress, '1/2 Progressing');
 });
+
+test('suspended: the rotation stays at its first stage, not Complete', () => {
+  const plan = ['a', 'b', 'c'].map((n) => planned(n, 'suspended'));
+  const out = stageRestarts(input(plan));
+  assert.equal(out.status?.progress, '1/3 Progressing');
+  assert.ok(out.plan.every((p) => p.action === 'suspended'), 'suspend decides, staging holds nothing more');
+});

@@ -59,7 +59,8 @@ export function stageSizeOf(size: number | string | undefined, total: number): n
 }
 
 function standing(p: Planned, input: StagingInput): Standing {
-  if (TO_RESTART.includes(p.action)) return 'toRestart';
+  // Suspended: still to restart once resumed (the stage has not been done, whatever it shows).
+  if (TO_RESTART.includes(p.action) || p.action === 'suspended') return 'toRestart';
   // Adopted, already stamped by another mapping, suspended: no rollout of ours to wait for.
   if (p.previous?.versionId !== input.currentVersionId) return 'done';
   const rollout = input.rolloutNow(p);
