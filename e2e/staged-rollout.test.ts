@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
+import { Watch } from '@kubernetes/client-node';
 import type { Mapping, MappingSpec } from '../resources/types.js';
 import {
   adminClients,
   createSecret,
   e2eTest,
-  environment,
   installCrd,
   kc,
   operatorKubeconfig,
   rotate,
+  FAST_LEASE,
+  leads,
   startOperator,
   testQueue,
   uniqueName,
@@ -47,26 +47,21 @@ async function events(namespace: string, name: string): Promise<string[]> {
 /** Every status of the mapping a watch delivers, as `name=state/rollout/versionId;…` lines. */
 async function watchWorkloads(scope: Scope, ns: string, name: string): Promise<{ lines: () => string[] }> {
   const out: string[] = [];
-  const s = await environment();
-  const child = spawn(path.join(s.binDir, 'kubectl'), [
-    `--kubeconfig=${s.kubeconfig}`,
-    '-n',
-    ns,
-    'get',
-    'srm',
-    name,
-    '-w',
-    '-o',
-    'jsonpath={range .status.workloads[*]}{.name}={.state}/{.rollout}/{.versionId};{end}{"\\n"}',
-  ]);
-  let rest = '';
-  child.stdout.on('data', (d: Buffer) => {
-    const parts = (rest + d.toString()).split('\n');
-    rest = parts.pop() ?? '';
-    out.push(...parts.filter(Boolean));
-  });
-  scope.cleanups.push(() => Promise.resolve(child.kill()));
-  return { lines: () => [...out] };
+  const { config } = await adminClients();
+  const request = await new Watch(config).watch(
+    `/apis/secretsrotation.io/v1alpha1/namespaces/${ns}/secretsrotationmappings`,
+    { fieldSelector: `metadata.name=${name}` },
+    (_type: string, m: Mapping) => {
+      out.push(
+        (m.status?.workloads ?? [])
+          .map((w) => `${w.name}=${w.state}/${w.rollout ?? ''}/${w.versionId};`)
+          .join(''),
+      );
+    },
+    () => undefined,
+  );
+  scope.cleanups.push(() => Promise.resolve(request.abort()));
+  return { lines: () => out.filter(Boolean) };
 }
 
 const state = (m: Mapping, name: string): string | undefined =>
@@ -105,6 +100,7 @@ e2eTest(
     const ns = scope.namespace;
     const { name, arn } = await setUp(scope, ['c', 'a', 'b']);
     const watch = await watchWorkloads(scope, ns, 'm');
+    await waitFor('the watch started', () => Promise.resolve(watch.lines().length > 0));
     const v2 = await rotate(name, arn);
     const stamp = `${name}@${v2}`;
     const m = await waitFor(
@@ -141,7 +137,7 @@ e2eTest(
             `${snapshot}: ${next} before ${before} rolled out`,
           );
     }
-    assert.ok(watch.lines().length >= 3, 'the watch saw the stages');
+    assert.ok(watch.lines().length >= 3, `the watch saw the stages: ${watch.lines().join(' | ')}`);
     assert.equal(
       (await events(ns, 'm')).filter((e) => e.startsWith('RotationDetected')).length,
       1,
@@ -206,5 +202,54 @@ e2eTest(
     assert.ok(await stamped(ns, 'a', `${name}@${v3}`));
     assert.deepEqual([state(again, 'b'), state(again, 'c')], ['Held', 'Held']);
     assert.ok(await stamped(ns, 'b', `${name}@${v2}`), 'b still runs v2');
+  },
+);
+
+e2eTest(
+  'Staged with a pause: the leader killed between stages, the new leader continues where the status says, each workload restarted once',
+  async (scope) => {
+    const ns = scope.namespace;
+    await installCrd();
+    const name = uniqueName('staged-ha');
+    const secret = await createSecret(name);
+    for (const n of ['a', 'b', 'c'])
+      await createWorkload({ kind: 'Deployment', namespace: ns, name: n }, { app: n }, { replicas: 1 });
+    await applyMapping(ns, 'm', staged(name, ['a', 'b', 'c'], { pause: '8s' }));
+    const queue = await testQueue(scope, { withRules: true });
+    const kubeconfig = await operatorKubeconfig(scope);
+    const env = { ...FAST_LEASE, RESYNC_INTERVAL: '0s' };
+    const first = await startOperator(scope, { kubeconfig, queueUrl: queue.queueUrl, env });
+    const second = await startOperator(scope, { kubeconfig, queueUrl: queue.queueUrl, env });
+    await waitReason(ns, 'm', 'WatchingSecret');
+    const leader = await waitFor('a leader', async () =>
+      (await leads(first)) ? first : (await leads(second)) ? second : undefined,
+    );
+    const follower = leader === first ? second : first;
+    const v2 = await rotate(name, secret.arn);
+    await waitFor(
+      'paused after stage 1',
+      async () => (await getMapping(ns, 'm')).status?.rollout?.state === 'Paused',
+    );
+    await leader.kill('SIGKILL');
+    await waitFor('the follower leads', () => leads(follower), 20_000);
+    const done = await waitFor(
+      'Complete under the new leader',
+      async () => {
+        const got = await getMapping(ns, 'm');
+        return got.status?.rollout?.state === 'Complete' ? got : undefined;
+      },
+      90_000,
+    );
+    for (const n of ['a', 'b', 'c']) assert.ok(await stamped(ns, n, `${name}@${v2}`), `${n} at ${v2}`);
+    const restarts = (await events(ns, 'm')).filter((e) => e.startsWith('WorkloadRestarted'));
+    assert.deepEqual(
+      restarts.map((e) => e.split(' ')[1]).sort(),
+      ['Deployment/a', 'Deployment/b', 'Deployment/c'],
+      'each once',
+    );
+    // The pause held across the change of leader: stage 2 began at least 8 s after stage 1 completed.
+    const at = (n: string): number =>
+      Date.parse(done.status?.workloads?.find((w) => w.name === n)?.restartedAt ?? '');
+    assert.ok(at('b') - at('a') >= 8000, `b restarted ${at('b') - at('a')} ms after a`);
   },
 );
