@@ -196,5 +196,8 @@ test('suspended: the rotation stays at its first stage, not Complete', () => {
   const plan = ['a', 'b', 'c'].map((n) => planned(n, 'suspended'));
   const out = stageRestarts(input(plan));
   assert.equal(out.status?.progress, '1/3 Progressing');
-  assert.ok(out.plan.every((p) => p.action === 'suspended'), 'suspend decides, staging holds nothing more');
+  assert.ok(
+    out.plan.every((p) => p.action === 'suspended'),
+    'suspend decides, staging holds nothing more',
+  );
 });
