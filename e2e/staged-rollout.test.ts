@@ -64,6 +64,23 @@ async function watchWorkloads(scope: Scope, ns: string, name: string): Promise<{
   return { lines: () => out.filter(Boolean) };
 }
 
+/** Waits until the mapping's staged rotation is in `state` (for `versionId`, when given). */
+function rolloutIn(
+  ns: string,
+  state: string,
+  opts: { versionId?: string; timeoutMs?: number } = {},
+): Promise<Mapping> {
+  return waitFor(
+    `the staged rotation ${state}${opts.versionId ? ` for ${opts.versionId}` : ''}`,
+    async () => {
+      const got = await getMapping(ns, 'm');
+      const r = got.status?.rollout;
+      return r?.state === state && (!opts.versionId || r.versionId === opts.versionId) ? got : undefined;
+    },
+    opts.timeoutMs ?? 90_000,
+  );
+}
+
 const state = (m: Mapping, name: string): string | undefined =>
   m.status?.workloads?.find((w) => w.name === name)?.state;
 
@@ -103,16 +120,7 @@ e2eTest(
     await waitFor('the watch started', () => Promise.resolve(watch.lines().length > 0));
     const v2 = await rotate(name, arn);
     const stamp = `${name}@${v2}`;
-    const m = await waitFor(
-      'the staged rotation complete',
-      async () => {
-        const got = await getMapping(ns, 'm');
-        return got.status?.rollout?.state === 'Complete' && got.status.rollout.versionId === v2
-          ? got
-          : undefined;
-      },
-      120_000,
-    );
+    const m = await rolloutIn(ns, 'Complete', { versionId: v2, timeoutMs: 120_000 });
     for (const n of ['c', 'a', 'b']) assert.ok(await stamped(ns, n, stamp), `${n} restarted for ${v2}`);
     const at = (n: string): number =>
       Date.parse(m.status?.workloads?.find((w) => w.name === n)?.restartedAt ?? '');
@@ -153,14 +161,7 @@ e2eTest(
     const ns = scope.namespace;
     const { name, arn } = await setUp(scope, ['a', 'b', 'c'], { failing: 'a' });
     const v2 = await rotate(name, arn);
-    const halted = await waitFor(
-      'the rotation halted',
-      async () => {
-        const got = await getMapping(ns, 'm');
-        return got.status?.rollout?.state === 'Halted' ? got : undefined;
-      },
-      90_000,
-    );
+    const halted = await rolloutIn(ns, 'Halted');
     assert.ok(await stamped(ns, 'a', `${name}@${v2}`), 'a restarted');
     for (const n of ['b', 'c']) {
       assert.equal(state(halted, n), 'Held');
@@ -181,24 +182,12 @@ e2eTest(
       async () => (await stamped(ns, 'b', `${name}@${v2}`)) && (await stamped(ns, 'c', `${name}@${v2}`)),
       90_000,
     );
-    const resumed = await waitFor('Complete', async () => {
-      const got = await getMapping(ns, 'm');
-      return got.status?.rollout?.state === 'Complete' ? got : undefined;
-    });
+    const resumed = await rolloutIn(ns, 'Complete');
     assert.equal(resumed.status?.rollout?.resumedStage, 1);
 
     // A newer version starts a new staged rotation from the first stage: a again, and a halt again.
     const v3 = await rotate(name, arn);
-    const again = await waitFor(
-      'halted for v3',
-      async () => {
-        const got = await getMapping(ns, 'm');
-        return got.status?.rollout?.state === 'Halted' && got.status.rollout.versionId === v3
-          ? got
-          : undefined;
-      },
-      90_000,
-    );
+    const again = await rolloutIn(ns, 'Halted', { versionId: v3 });
     assert.ok(await stamped(ns, 'a', `${name}@${v3}`));
     assert.deepEqual([state(again, 'b'), state(again, 'c')], ['Held', 'Held']);
     assert.ok(await stamped(ns, 'b', `${name}@${v2}`), 'b still runs v2');
@@ -226,20 +215,10 @@ e2eTest(
     );
     const follower = leader === first ? second : first;
     const v2 = await rotate(name, secret.arn);
-    await waitFor(
-      'paused after stage 1',
-      async () => (await getMapping(ns, 'm')).status?.rollout?.state === 'Paused',
-    );
+    await rolloutIn(ns, 'Paused', { versionId: v2 });
     await leader.kill('SIGKILL');
     await waitFor('the follower leads', () => leads(follower), 20_000);
-    const done = await waitFor(
-      'Complete under the new leader',
-      async () => {
-        const got = await getMapping(ns, 'm');
-        return got.status?.rollout?.state === 'Complete' ? got : undefined;
-      },
-      90_000,
-    );
+    const done = await rolloutIn(ns, 'Complete');
     for (const n of ['a', 'b', 'c']) assert.ok(await stamped(ns, n, `${name}@${v2}`), `${n} at ${v2}`);
     const restarts = (await events(ns, 'm')).filter((e) => e.startsWith('WorkloadRestarted'));
     assert.deepEqual(

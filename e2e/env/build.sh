@@ -120,7 +120,7 @@ module_dir() { go mod download -json "$1" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p';
 build_peers() {
   [ -x "$BIN/external-secrets" ] && [ -d "$CACHE/crds" ] && return
   need_go
-  local eso csi argo w
+  local eso csi argo
   eso=$(module_dir "github.com/external-secrets/external-secrets@$ESO_VERSION")
   csi=$(module_dir "sigs.k8s.io/secrets-store-csi-driver@$CSI_DRIVER_VERSION")
   argo=$(module_dir "github.com/argoproj/argo-rollouts@$ARGO_ROLLOUTS_VERSION")
@@ -131,14 +131,32 @@ build_peers() {
   cp "$argo/manifests/crds/rollout-crd.yaml" "$CACHE/crds.partial/argoproj.io_rollouts.yaml"
   chmod -R u+w "$CACHE/crds.partial"
   rm -rf "$CACHE/crds"; mv "$CACHE/crds.partial" "$CACHE/crds"
-  if [ ! -x "$BIN/external-secrets" ]; then
-    say "building External Secrets Operator $ESO_VERSION (about 5 minutes on 2 cores the first time)…"
-    # Its go.mod has replace directives, which `go install pkg@version` refuses: built in a copy.
-    w=$(mktemp -d "$CACHE/tmp/eso.XXXX")
-    cp -r "$eso/." "$w/"; chmod -R u+w "$w"
-    ( cd "$w" && go build -ldflags "-s -w" -o "$BIN/external-secrets.partial" . ) >&2
-    mv "$BIN/external-secrets.partial" "$BIN/external-secrets"; rm -rf "$w"
+  [ -x "$BIN/external-secrets" ] && return
+  # The demo asks for it in the background (SRO_ESO_IN_BACKGROUND=1): five minutes a cold demo does
+  # not wait for; its environment goes without ESO until a later env:up. Tests build it here.
+  if [ "${SRO_ESO_IN_BACKGROUND:-0}" = 1 ]; then
+    # A lock left by a build that was killed: an hour is far longer than the build takes.
+    find "$CACHE" -maxdepth 1 -name eso-build.lock -mmin +60 -exec rmdir {} \; 2>/dev/null || true
+    if mkdir "$CACHE/eso-build.lock" 2>/dev/null; then
+      say "building External Secrets Operator $ESO_VERSION in the background (log: $CACHE/eso-build.log)"
+      ( build_eso "$eso"; rmdir "$CACHE/eso-build.lock" ) > "$CACHE/eso-build.log" 2>&1 < /dev/null &
+      disown
+    else
+      say "External Secrets Operator is still building in the background ($CACHE/eso-build.log)"
+    fi
+    return
   fi
+  build_eso "$eso"
+}
+
+build_eso() {
+  local w
+  say "building External Secrets Operator $ESO_VERSION (about 5 minutes on 2 cores the first time)…"
+  # Its go.mod has replace directives, which `go install pkg@version` refuses: built in a copy.
+  w=$(mktemp -d "$CACHE/tmp/eso.XXXX")
+  cp -r "$1/." "$w/"; chmod -R u+w "$w"
+  ( cd "$w" && go build -ldflags "-s -w" -o "$BIN/external-secrets.partial.$$" . ) >&2
+  mv "$BIN/external-secrets.partial.$$" "$BIN/external-secrets"; rm -rf "$w"
 }
 
 build_helm() {

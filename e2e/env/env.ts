@@ -77,6 +77,12 @@ function envLines(s: EnvState): string {
     .join('\n');
 }
 
+/** An environment a cold demo started while ESO was still building, where ESO is wanted now (tests). */
+const lacksEso = (s: EnvState): boolean =>
+  process.env.ENV_PEERS !== '0' &&
+  process.env.SRO_ESO_IN_BACKGROUND !== '1' &&
+  !s.processes.some((p) => p.name === 'external-secrets');
+
 /**
  * Starts the whole environment, or reuses it when it is already up and healthy. A half-dead one
  * (some process gone) is torn down first, so there are never two control planes.
@@ -86,7 +92,9 @@ export async function up(opts: { quiet?: boolean } = {}): Promise<EnvState> {
     if (!opts.quiet) console.error(`[env] ${msg}`);
   };
   const existing = runningEnv();
-  if (existing) {
+  const withoutEso = existing && lacksEso(existing);
+  if (withoutEso) log('the running environment has no External Secrets Operator: starting it again with ESO');
+  else if (existing) {
     log(`already up (${existing.apiserverUrl}); reusing it`);
     return existing;
   }
@@ -134,7 +142,12 @@ export async function up(opts: { quiet?: boolean } = {}): Promise<EnvState> {
         'installing the ExternalSecret, SecretProviderClass and Rollout CRDs; starting External Secrets Operator…',
       );
       installPeerCrds(tools, cp);
-      started.push(await startEso(tools, cp, moto.url));
+      if (fs.existsSync(path.join(tools.binDir, 'external-secrets')))
+        started.push(await startEso(tools, cp, moto.url));
+      else
+        log(
+          'External Secrets Operator is still building in the background: this environment goes without it',
+        );
     }
     const state: EnvState = {
       processes: started,
