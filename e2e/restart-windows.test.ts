@@ -60,6 +60,8 @@ e2eTest(
       'restarted in the window',
       async () => (await templateState('Deployment', ns, 'web')).stamp === `${secret}@${v2}`,
     );
+    const detected = (await eventReasons(ns, 'web')).filter((r) => r === 'RotationDetected');
+    assert.equal(detected.length, 1, 'one rotation, announced once (when it began to wait)');
   },
 );
 

@@ -37,8 +37,8 @@ export async function reconcile(key: string, deps: PassDeps): Promise<ReconcileR
 }
 
 /**
- * The pipeline, in order: spec checks → tenancy policy → secret → targets → plan (pure) → staging → restart windows → gates and valves →
- * restart → rollout tracking → status + Events. A stage that ends the pass returns its result; a
+ * The pipeline, in order: spec checks → tenancy policy → secret → targets → plan (pure) → staging
+ * → restart windows → gates and valves → restart → rollout tracking → status + Events. A stage that ends the pass returns its result; a
  * new feature is a new stage here, not a branch inside another.
  */
 async function runStages(ctx: PassContext): Promise<ReconcileResult> {

@@ -12,6 +12,11 @@ import { throughValves } from './valves.js';
  */
 const ANNOUNCED: WorkloadStatus['state'][] = ['WaitingForSync', 'SyncTimedOut', 'Held'];
 
+/** A restart whose rotation was announced already: waiting as above, or Pending for this same version. */
+const announced = (p: Planned, version: string): boolean =>
+  ANNOUNCED.includes(p.previous?.state) ||
+  (p.previous?.state === 'Pending' && (p.previous.message ?? '').includes(`version ${version} `));
+
 /** How soon a pass whose patch lost its compare-and-swap looks again, if no watch event woke it first. */
 const CONFLICT_RETRY_MS = 1000;
 
@@ -48,7 +53,7 @@ export async function restartPlanned(
 async function announceRotation(ctx: PassContext, plan: Planned[], secret: SecretVersion): Promise<void> {
   const detected = plan.some(
     (p) =>
-      (p.action === 'restart' && !ANNOUNCED.includes(p.previous?.state)) ||
+      (p.action === 'restart' && !announced(p, secret.currentVersionId)) ||
       ((p.action === 'pending' || p.action === 'suspended') &&
         !ANNOUNCED.includes(p.previous?.state) &&
         p.previous?.state !== (p.action === 'pending' ? 'Pending' : 'Suspended')),
