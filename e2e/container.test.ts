@@ -41,8 +41,14 @@ const EKS_TOKEN_DIR = '/var/run/secrets/eks.amazonaws.com/serviceaccount';
  * SBOM listing the bundled production dependencies at the lockfile's versions.
  */
 function assertHardened(): void {
-  const paths = inImage(IMAGE, (root) =>
-    (fs.readdirSync(root, { recursive: true }) as string[]).map((p) => `/${p}`),
+  // One working container for both reads: its file list and its SBOM.
+  const [paths, sbomText] = inImage(
+    IMAGE,
+    (root) =>
+      [
+        (fs.readdirSync(root, { recursive: true }) as string[]).map((p) => `/${p}`),
+        fs.readFileSync(path.join(root, 'app', 'sbom.cdx.json'), 'utf8'),
+      ] as const,
   );
   assert.ok(
     paths.includes('/usr/local/bin/node') && paths.includes('/app/operator.mjs'),
@@ -52,9 +58,7 @@ function assertHardened(): void {
     /(^|\/)(sh|bash|dash|busybox|apt|dpkg)$|\/npm(\/|$)|node_modules/.test(p),
   );
   assert.deepEqual(forbidden, [], 'no shell, package manager, npm or node_modules in the image');
-  const sbom = JSON.parse(
-    inImage(IMAGE, (root) => fs.readFileSync(path.join(root, 'app', 'sbom.cdx.json'), 'utf8')),
-  ) as {
+  const sbom = JSON.parse(sbomText) as {
     bomFormat: string;
     components: { name: string; version: string }[];
   };

@@ -47,16 +47,25 @@ export async function waitReason(
   );
 }
 
-/** Reasons of the Events recorded on the mapping, oldest first. */
-export async function eventReasons(namespace: string, name: string): Promise<string[]> {
+/** The Events recorded on the mapping, oldest first. */
+export async function mappingEvents(
+  namespace: string,
+  name: string,
+): Promise<{ reason: string; message: string }[]> {
   const { core } = await adminClients();
   const list = await core.listNamespacedEvent({
     namespace,
     fieldSelector: `involvedObject.name=${name},involvedObject.kind=SecretsRotationMapping`,
   });
+  const at = (t: Date | string | undefined): number => (t ? new Date(t).getTime() : 0);
   return list.items
-    .sort((a, b) => String(a.firstTimestamp ?? '').localeCompare(String(b.firstTimestamp ?? '')))
-    .map((e) => e.reason ?? '');
+    .sort((a, b) => at(a.firstTimestamp) - at(b.firstTimestamp))
+    .map((e) => ({ reason: e.reason ?? '', message: e.message ?? '' }));
+}
+
+/** Reasons of the Events recorded on the mapping, oldest first. */
+export async function eventReasons(namespace: string, name: string): Promise<string[]> {
+  return (await mappingEvents(namespace, name)).map((e) => e.reason);
 }
 
 /** A one-replica Deployment `name` labelled `labels` and mapping `name` listing it, for `secretId`. */

@@ -17,7 +17,7 @@ import {
   waitFor,
   type Scope,
 } from './harness.js';
-import { applyMapping, getMapping, waitReason } from './mapping-helpers.js';
+import { applyMapping, getMapping, mappingEvents, waitReason } from './mapping-helpers.js';
 import { createWorkload, templateState } from './workloads-fixtures.js';
 
 const staged = (
@@ -31,18 +31,8 @@ const staged = (
 });
 
 /** The mapping's Events, oldest first, as `Reason message`. */
-async function events(namespace: string, name: string): Promise<string[]> {
-  const { core } = await adminClients();
-  const list = await core.listNamespacedEvent({
-    namespace,
-    fieldSelector: `involvedObject.name=${name},involvedObject.kind=SecretsRotationMapping`,
-  });
-  return list.items
-    .sort((a, b) =>
-      String(a.metadata?.creationTimestamp ?? '').localeCompare(String(b.metadata?.creationTimestamp ?? '')),
-    )
-    .map((e) => `${e.reason ?? ''} ${e.message ?? ''}`);
-}
+const events = async (namespace: string, name: string): Promise<string[]> =>
+  (await mappingEvents(namespace, name)).map((e) => `${e.reason} ${e.message}`);
 
 /** Every status of the mapping a watch delivers, as `name=state/rollout/versionId;…` lines. */
 async function watchWorkloads(scope: Scope, ns: string, name: string): Promise<{ lines: () => string[] }> {

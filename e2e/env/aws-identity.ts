@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { awsClientConfig, localAws } from './aws-setup.js';
-import { loadTemplate } from './aws-template.js';
+import { loadTemplate, resolver } from './aws-template.js';
 
 /** The audience EKS's IRSA gives the projected token, and the client id of the IAM OIDC provider. */
 export const STS_AUDIENCE = 'sts.amazonaws.com';
@@ -73,11 +73,10 @@ function templateRole(): TemplateRole {
       };
     },
     policy: ({ queueArn, secretArnPattern }) =>
-      JSON.parse(
-        JSON.stringify(role.Policies[0].PolicyDocument)
-          .replaceAll('{"Fn::GetAtt":"RotationQueue.Arn"}', JSON.stringify(queueArn))
-          .replaceAll('{"Ref":"SecretArnPattern"}', JSON.stringify(secretArnPattern)),
-      ) as Record<string, unknown>,
+      resolver(
+        { SecretArnPattern: secretArnPattern },
+        { 'RotationQueue.Arn': queueArn },
+      )(role.Policies[0].PolicyDocument) as Record<string, unknown>,
   };
 }
 

@@ -10,7 +10,7 @@ import { DescribeRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbri
 import { GetQueueAttributesCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import fs from 'node:fs';
 import { awsClientConfig } from './aws-setup.js';
-import { loadTemplate, templatePath } from './aws-template.js';
+import { loadTemplate, resolver, templatePath } from './aws-template.js';
 
 export const STACK_NAME = 'secrets-rotation-operator';
 
@@ -79,19 +79,6 @@ async function stackCreated(cf: CloudFormationClient): Promise<Stack> {
   if (stack?.StackStatus !== 'CREATE_COMPLETE')
     throw new Error(`stack ${STACK_NAME}: ${JSON.stringify([stack?.StackStatus, stack?.StackStatusReason])}`);
   return stack;
-}
-
-/** The template's intrinsics (!Ref, !GetAtt) resolved against what the stack created. */
-function resolver(urls: Record<string, string>, attributes: Record<string, string>): (v: unknown) => unknown {
-  const resolve = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(resolve);
-    if (!v || typeof v !== 'object') return v;
-    const o = v as Record<string, unknown>;
-    if (typeof o['Fn::GetAtt'] === 'string') return attributes[o['Fn::GetAtt']];
-    if (typeof o.Ref === 'string') return urls[o.Ref] ?? o.Ref;
-    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, resolve(x)]));
-  };
-  return resolve;
 }
 
 /** The template's queue policies and alarm, through SQS and CloudWatch, when the stack lacks them. */

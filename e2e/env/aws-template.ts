@@ -43,3 +43,22 @@ export function ruleEventPatterns(): Record<string, Record<string, unknown>> {
   }
   return rules;
 }
+
+/**
+ * The template's intrinsics (!Ref, !GetAtt) resolved against what a stack created: `refs` by logical
+ * id or parameter name, `attributes` by `Id.Attribute`.
+ */
+export function resolver(
+  refs: Record<string, string>,
+  attributes: Record<string, string>,
+): (v: unknown) => unknown {
+  const resolve = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(resolve);
+    if (!v || typeof v !== 'object') return v;
+    const o = v as Record<string, unknown>;
+    if (typeof o['Fn::GetAtt'] === 'string') return attributes[o['Fn::GetAtt']];
+    if (typeof o.Ref === 'string') return refs[o.Ref] ?? o.Ref;
+    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, resolve(x)]));
+  };
+  return resolve;
+}

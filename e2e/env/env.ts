@@ -255,4 +255,6 @@ export async function down(opts: { quiet?: boolean } = {}): Promise<void> {
   fs.rmSync(envFile, { force: true });
   fs.rmSync(path.join(stateDir, 'etcd'), { recursive: true, force: true });
   fs.rmSync(jwksDir, { recursive: true, force: true });
+  // The operators' ServiceAccount tokens for AWS (kit/aws-role.ts): good for this cluster only.
+  fs.rmSync(path.join(stateDir, 'tokens'), { recursive: true, force: true });
 }

@@ -153,12 +153,14 @@ function dayMatches(s: Schedule, y: number, mo: number, d: number): boolean {
  */
 export function* startsFrom(s: Schedule, zone: string, from: number, days: number): Generator<number> {
   const first = wallClock(from, zone);
+  const ascending = (set: Set<number>): number[] => [...set].sort((a, b) => a - b);
+  const [hours, minutes] = [ascending(s.hours), ascending(s.minutes)];
   for (let i = 0; i < days; i++) {
     const day = new Date(Date.UTC(first.y, first.mo - 1, first.d + i));
     const [y, mo, d] = [day.getUTCFullYear(), day.getUTCMonth() + 1, day.getUTCDate()];
     if (!dayMatches(s, y, mo, d)) continue;
-    for (const h of [...s.hours].sort((a, b) => a - b))
-      for (const mi of [...s.minutes].sort((a, b) => a - b)) {
+    for (const h of hours)
+      for (const mi of minutes) {
         const t = instantOf({ y, mo, d, h, mi }, zone);
         if (t !== undefined) yield t;
       }
