@@ -90,7 +90,7 @@ async function main(): Promise<void> {
 
   say('Done. The environment is still running:');
   console.log(`  source .e2e/env && kubectl -n ${NS} get srm,pods -o wide    # explore
-  kubectl -n secrets-rotation-operator get pods -o wide              # the operator pod (with a real node)
+  kubectl -n secrets-rotation-operator get pods -o wide              # the operator pods (with a real node)
   npm start                                          # run the operator yourself (see README)
   npm run env:down                                   # clean up: stops every process, removes .e2e/env`);
 }

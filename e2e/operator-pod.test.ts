@@ -15,13 +15,14 @@ const NS = 'secrets-rotation-operator';
 const chart = path.join(repoRoot, 'manifests', 'helm', 'secrets-rotation-operator');
 
 interface PodView {
-  metadata?: { name?: string };
+  metadata?: { name?: string; deletionTimestamp?: string };
   spec?: {
     nodeName?: string;
+    hostNetwork?: boolean;
     containers?: { image?: string; env?: { name: string; value?: string }[] }[];
     volumes?: unknown[];
   };
-  status?: { phase?: string; conditions?: { type: string; status: string }[] };
+  status?: { phase?: string; podIP?: string; conditions?: { type: string; status: string }[] };
 }
 
 /** The pod gets AWS credentials as IRSA gives them: `roleArn` and a projected token, no static key. */
@@ -32,8 +33,8 @@ function assertWebIdentity(pod: PodView, roleArn: string | undefined): void {
   assert.match(JSON.stringify(pod.spec?.volumes), /"serviceAccountToken":\{"audience":"sts\.amazonaws\.com"/);
 }
 
-/** The operator pod that is Running and Ready, with the image it runs. */
-async function readyOperatorPod(): Promise<PodView | undefined> {
+/** The operator pods that are Running and Ready. */
+async function readyOperatorPods(): Promise<PodView[]> {
   const list = JSON.parse(
     await kc([
       '-n',
@@ -46,11 +47,27 @@ async function readyOperatorPod(): Promise<PodView | undefined> {
       'json',
     ]),
   ) as { items: PodView[] };
-  return list.items.find(
+  return list.items.filter(
     (p) =>
+      !p.metadata?.deletionTimestamp &&
       p.status?.phase === 'Running' &&
       p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
   );
+}
+
+/** An operator pod that is Running and Ready, with the image it runs. */
+const readyOperatorPod = async (): Promise<PodView | undefined> => (await readyOperatorPods())[0];
+
+/** The metrics of the Ready operator pod that leads, read on its pod IP (from the host, over the bridge). */
+async function leaderMetrics(): Promise<string | undefined> {
+  for (const pod of await readyOperatorPods()) {
+    const text = await fetch(`http://${pod.status?.podIP}:8080/metrics`).then(
+      (r) => r.text(),
+      () => '',
+    );
+    if (/^secrets_rotation_leader 1$/m.test(text)) return text;
+  }
+  return undefined;
 }
 
 /** A Deployment of the locally built static web server, on the real node. */
@@ -133,6 +150,18 @@ e2eTest(
     );
     const pod = await waitFor('the operator pod Running and Ready', readyOperatorPod, 120_000);
     assert.equal(pod.spec?.nodeName, REAL_NODE);
+    // Admitted where PodSecurity restricted is enforced: on the pod network, not the host's.
+    assert.equal(pod.spec?.hostNetwork, undefined);
+    assert.equal(
+      await kc([
+        'get',
+        'namespace',
+        NS,
+        '-o',
+        'jsonpath={.metadata.labels.pod-security\\.kubernetes\\.io/enforce}',
+      ]),
+      'restricted',
+    );
     // IRSA: the stack's role from a projected token; IAM is enforced, so WatchingSecret below proves the exchange.
     assertWebIdentity(pod, s.roleArn);
 
@@ -159,7 +188,7 @@ e2eTest(
     );
 
     // An upgrade with the mapping live (a new operator pod, the same secret version) restarts nothing.
-    const pod1 = pod.metadata?.name;
+    const operatorsBefore = new Set((await readyOperatorPods()).map((p) => p.metadata?.name));
     await helm([
       'upgrade',
       'secrets-rotation-operator',
@@ -173,26 +202,21 @@ e2eTest(
       '--timeout=120s',
     ]);
     await waitFor(
-      'a new operator pod Ready',
+      'only new operator pods Ready',
       async () => {
-        const p = await readyOperatorPod();
-        return p && p.metadata?.name !== pod1 ? p : undefined;
+        const pods = await readyOperatorPods();
+        return pods.length > 0 && pods.every((p) => !operatorsBefore.has(p.metadata?.name))
+          ? pods
+          : undefined;
       },
       120_000,
     );
     assert.equal((await release())?.revision, '2');
-    // It shares the host's network: its metrics are on the host's port 8080.
     await waitFor(
-      'the new pod leads and has reconciled the mapping',
+      'a new pod leads and has reconciled the mapping',
       async () => {
-        const text = await fetch('http://127.0.0.1:8080/metrics').then(
-          (r) => r.text(),
-          () => '',
-        );
-        return (
-          /^secrets_rotation_leader 1$/m.test(text) &&
-          metric(text, 'secrets_rotation_reconcile_duration_seconds_count') > 0
-        );
+        const text = await leaderMetrics();
+        return text !== undefined && metric(text, 'secrets_rotation_reconcile_duration_seconds_count') > 0;
       },
       60_000,
     );

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { repoRoot } from './env/paths.js';
+import { POD_GATEWAY } from './env/pod-network.js';
 import { environment } from './harness.js';
 import { helm } from './kit/helm-release.js';
 
@@ -27,6 +28,11 @@ test('skaffold.yaml parses with the default and the local profile', async () => 
   const local = await skaffold('diagnose', '--yaml-only', '-p', 'local');
   assert.match(local, /chartPath: .*manifests\/helm\/secrets-rotation-operator/, 'local: the chart');
   assert.doesNotMatch(local, /kustomize|kubectl:/, 'local: the chart only');
+  // ...into the namespace enforcing PodSecurity restricted, applied before helm runs.
+  assert.match(
+    local,
+    /before:\n\s+- host:\n\s+command:\n\s+- kubectl\n\s+- apply\n\s+- --server-side\n\s+- -f\n\s+- manifests\/base\/namespace\.yaml/,
+  );
 });
 
 test('the validator can fail: an unknown field is refused', async () => {
@@ -48,10 +54,11 @@ test('skaffold renders the kustomize manifests offline; the local profile chart 
   ]);
   const chart = path.join(repoRoot, 'manifests', 'helm', 'secrets-rotation-operator');
   const local = await helm(['template', 'secrets-rotation-operator', chart, ...values]);
-  assert.match(
-    local,
-    new RegExp(`value: "${s.awsEndpoint.replace(/[.]/g, '\\.')}"`),
-    'the environment’s AWS endpoint',
-  );
-  assert.match(local, /hostNetwork: true/);
+  // The environment's AWS endpoint, as the pods reach it: through the relay on their gateway.
+  const literal = (text: string): string => text.replace(/[.]/g, '\\.');
+  const endpoint = s.awsEndpoint.replace('127.0.0.1', POD_GATEWAY);
+  assert.match(local, new RegExp(`value: "${literal(endpoint)}"`));
+  // PodSecurity restricted forbids the host's network: the pods reach the host through the relay.
+  assert.doesNotMatch(local, /hostNetwork: true/);
+  assert.match(local, new RegExp(`name: KUBERNETES_SERVICE_HOST\n\\s+value: "?${literal(POD_GATEWAY)}"?`));
 });

@@ -10,12 +10,14 @@ import {
   startMoto,
   clusterIssuer,
   kubectl,
+  type ControlPlane,
   type Toolchain,
 } from './cluster.js';
 import { admissionGuardPath, crdDir, envFile, logDir, repoRoot, stateDir, stateFile } from './paths.js';
 import { installPeerCrds, startEso } from './peers.js';
 import { isAlive, startDetached, stopProcess, waitUntil, type Started } from './processes.js';
-import { POD_SUBNET, cleanRealNode, drainRealNode, realNodeUnavailable, startRealNode } from './real-node.js';
+import { POD_GATEWAY, POD_SUBNET, startPodRelay } from './pod-network.js';
+import { cleanRealNode, drainRealNode, realNodeUnavailable, startRealNode } from './real-node.js';
 
 /** What env:up started; written to .e2e/state.json so env:down and the test harness can find it. */
 export interface EnvState {
@@ -84,6 +86,27 @@ const lacksEso = (s: EnvState): boolean =>
   !s.processes.some((p) => p.name === 'external-secrets');
 
 /**
+ * The real node, when this machine can run one, and the relay by which its pods reach the API server
+ * and the AWS endpoint without hostNetwork (PodSecurity restricted forbids it).
+ */
+async function realNode(
+  tools: Toolchain,
+  cp: ControlPlane,
+  awsEndpoint: string,
+  log: (msg: string) => void,
+): Promise<{ noRealNode?: string; registry?: string; processes: Started[] }> {
+  const noRealNode = realNodeUnavailable(tools);
+  if (noRealNode) {
+    log(`no real node: ${noRealNode}`);
+    return { noRealNode, processes: [] };
+  }
+  log(`starting the real node (containerd + kubelet, pod network ${POD_SUBNET})…`);
+  const node = await startRealNode(tools, cp);
+  const relay = await startPodRelay([cp.apiserverUrl, awsEndpoint].map((u) => Number(new URL(u).port)));
+  return { registry: node.registry, processes: [...node.processes, relay] };
+}
+
+/**
  * Starts the whole environment, or reuses it when it is already up and healthy. A half-dead one
  * (some process gone) is torn down first, so there are never two control planes.
  */
@@ -109,18 +132,11 @@ export async function up(opts: { quiet?: boolean } = {}): Promise<EnvState> {
     started.push(...cp.processes);
     log('starting kwok with 2 fake Nodes…');
     started.push(await startKwok(tools, cp, 2));
-    const noRealNode = realNodeUnavailable(tools);
-    let registry: string | undefined;
-    if (noRealNode) log(`no real node: ${noRealNode}`);
-    else {
-      log(`starting the real node (containerd + kubelet, pod network ${POD_SUBNET})…`);
-      const node = await startRealNode(tools, cp);
-      started.push(...node.processes);
-      registry = node.registry;
-    }
     log('starting moto (IAM enforced)…');
     const moto = await startMoto(tools, jwksDir);
     started.push(moto.proc);
+    const { noRealNode, registry, processes } = await realNode(tools, cp, moto.url, log);
+    started.push(...processes);
     // IRSA as a cluster sets it up: the cluster's token issuer becomes an IAM OIDC provider.
     const issuer = clusterIssuer(tools, cp);
     await registerIssuer(moto.url, jwksDir, issuer);
@@ -211,26 +227,30 @@ export async function freezeComponent(name: string, ms: number): Promise<void> {
   }
 }
 
-/**
- * The chart values with this environment's addresses for skaffold's local profile (beside
- * manifests/local/values.yaml), written when the environment runs the real node it deploys to.
- */
 /** The keys of the issuers the AWS endpoint's STS trusts (moto_iam.py --oidc-jwks-dir). */
 const jwksDir = path.join(stateDir, 'oidc-jwks');
 
 const localValues = path.join(repoRoot, 'manifests', 'local', 'generated', 'values.yaml');
 
+/** An address of the host's loopback as a pod on the real node reaches it: through the pod relay. */
+const fromPods = (url: string): string => url.replace('//127.0.0.1:', `//${POD_GATEWAY}:`);
+
+/**
+ * The chart values with this environment's addresses for skaffold's local profile (beside
+ * manifests/local/values.yaml), written when the environment runs the real node it deploys to.
+ */
 function writeLocalValues(state: EnvState): void {
   fs.mkdirSync(path.dirname(localValues), { recursive: true });
   fs.writeFileSync(
     localValues,
     `# Written by npm run env:up for the environment now running; removed by env:down.
+# The SQS client sends to the queue URL's host, so it names the relay too.
 config:
-  sqsQueueUrl: '${state.queueUrl}'
-  awsEndpointUrl: '${state.awsEndpoint}'
+  sqsQueueUrl: '${fromPods(state.queueUrl)}'
+  awsEndpointUrl: '${fromPods(state.awsEndpoint)}'
 extraEnv:
-  # In-cluster config, but the API server is reached on the host's loopback (no kube-proxy here).
-  - {name: KUBERNETES_SERVICE_HOST, value: 127.0.0.1}
+  # In-cluster config, but no kube-proxy serves the kubernetes Service here: the API server through the relay.
+  - {name: KUBERNETES_SERVICE_HOST, value: ${POD_GATEWAY}}
   - {name: KUBERNETES_SERVICE_PORT, value: '${new URL(state.apiserverUrl).port}'}
 webIdentity:
   # The stack's role, from the pod's projected ServiceAccount token (IRSA): no static keys.

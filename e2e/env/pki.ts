@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { POD_GATEWAY } from './pod-network.js';
 
 /** Files of the throw-away PKI of one local control plane. */
 export interface Pki {
@@ -25,7 +26,7 @@ function openssl(args: string[], cwd: string): void {
   }
 }
 
-/** A CA, the apiserver's serving certificate (127.0.0.1, localhost), an admin client and the SA key pair. */
+/** A CA, the apiserver's serving certificate (127.0.0.1, the pods' gateway, localhost), an admin client and the SA key pair. */
 export function createPki(dir: string): Pki {
   fs.mkdirSync(dir, { recursive: true });
   const p = (f: string): string => path.join(dir, f);
@@ -49,7 +50,7 @@ export function createPki(dir: string): Pki {
   );
   fs.writeFileSync(
     p('serving.ext'),
-    'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\n' +
+    `subjectAltName=IP:127.0.0.1,IP:${POD_GATEWAY},DNS:localhost,DNS:kubernetes.default.svc\n` +
       'extendedKeyUsage=serverAuth\n',
   );
   const leaf = (name: string, subj: string, ext?: string): void => {

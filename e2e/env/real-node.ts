@@ -3,15 +3,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { kubectl, type ControlPlane, type Toolchain } from './cluster.js';
 import { exportImage } from './image.js';
+import { cniConfig, createBridge, deleteBridge } from './pod-network.js';
 import { stateDir } from './paths.js';
 import { freePort, onPath, startDetached, waitUntil, type Started } from './processes.js';
 
 /** The Node where real containers run (beside the kwok Nodes); only pods that tolerate the taint land there. */
 export const REAL_NODE = 'real-node';
 export const REAL_NODE_TAINT = 'secretsrotation.io/real-node';
-/** The pod network: a bridge on this machine, no default route in pods, so nothing leaves it. */
-export const POD_SUBNET = '10.244.0.0/24';
-const BRIDGE = 'sro0';
 
 const dir = path.join(stateDir, 'node');
 const socket = path.join(dir, 'containerd.sock');
@@ -85,28 +83,6 @@ state = "${path.join(dir, 'containerd-state')}"
     endpoint = ["http://${registry}"]
 `;
 }
-
-const cniConfig = (): string =>
-  JSON.stringify({
-    cniVersion: '0.4.0',
-    name: 'sro-pods',
-    plugins: [
-      {
-        type: 'bridge',
-        bridge: BRIDGE,
-        isGateway: true,
-        ipMasq: false,
-        ipam: {
-          type: 'host-local',
-          ranges: [[{ subnet: POD_SUBNET }]],
-          // Only the pod network: no default route, so no pod traffic leaves the machine.
-          routes: [{ dst: '10.244.0.0/16' }],
-          dataDir: path.join(dir, 'ipam'),
-        },
-      },
-      { type: 'portmap', capabilities: { portMappings: true } },
-    ],
-  });
 
 function kubeletConfig(ports: { port: number; healthz: number }): string {
   return `apiVersion: kubelet.config.k8s.io/v1beta1
@@ -226,7 +202,8 @@ export async function startRealNode(
   fs.mkdirSync(path.join(dir, 'net.d'), { recursive: true });
   const registry = await startRegistry();
   fs.writeFileSync(path.join(dir, 'containerd.toml'), containerdConfig(registry.address));
-  fs.writeFileSync(path.join(dir, 'net.d', '10-sro.conflist'), cniConfig());
+  fs.writeFileSync(path.join(dir, 'net.d', '10-sro.conflist'), cniConfig(path.join(dir, 'ipam')));
+  createBridge();
   const containerd = startDetached('containerd', 'containerd', [
     '--config',
     path.join(dir, 'containerd.toml'),
@@ -390,10 +367,6 @@ export function cleanRealNode(): void {
       // already gone
     }
   }
-  try {
-    execFileSync('ip', ['link', 'delete', BRIDGE], { stdio: 'ignore' });
-  } catch {
-    // no bridge
-  }
+  deleteBridge();
   fs.rmSync(dir, { recursive: true, force: true });
 }
