@@ -33,4 +33,7 @@ WORKDIR /app
 COPY --from=build /src/dist/operator.mjs /src/dist/operator.mjs.map /src/dist/sbom.cdx.json ./
 USER 1000:1000
 EXPOSE 8080
-ENTRYPOINT ["node", "--enable-source-maps", "operator.mjs"]
+# No --enable-source-maps: it holds the parsed map in memory, +43 MiB idle (npm run bench). The bundle
+# keeps its identifiers, so stack traces name their functions; operator.mjs.map is here to map
+# positions after the fact. A 1 MiB young generation: -6 MiB idle for a server that allocates little.
+ENTRYPOINT ["node", "--max-semi-space-size=1", "operator.mjs"]

@@ -32,7 +32,8 @@ test('Dockerfile: multi-stage, Node LTS pinned by digest, node and the bundle al
   );
   assert.match(final, /COPY --from=build \/src\/dist\/operator\.mjs .*\/src\/dist\/sbom\.cdx\.json/);
   assert.match(df, /RUN npm sbom --omit=dev --sbom-format=cyclonedx/, 'an SBOM of the bundled dependencies');
-  assert.match(final, /ENTRYPOINT \["node", "--enable-source-maps", "operator\.mjs"\]/);
+  // The flags npm run bench measures the operator with (bench/fixtures.ts imageNodeFlags).
+  assert.match(final, /ENTRYPOINT \["node", "--max-semi-space-size=1", "operator\.mjs"\]/);
   const user = /^USER\s+(\S+)/m.exec(final)?.[1] ?? '';
   assert.ok(user && !/^(root|0)(:|$)/.test(user), `non-root USER (${user})`);
   const ignore = read('.dockerignore').split('\n');

@@ -1,4 +1,7 @@
 import type { V1Deployment, V1PodSpec } from '@kubernetes/client-node';
+import fs from 'node:fs';
+import path from 'node:path';
+import { repoRoot } from '../env/paths.js';
 import type { MappingSpec } from '../../resources/types.js';
 import {
   adminClients,
@@ -86,7 +89,25 @@ export async function createMappings(namespace: string, specs: MappingSpec[]): P
   );
 }
 
-/** The operator as the tests run it (its ServiceAccount), quieter, with the production long-poll wait. */
+/** The node flags of the image's ENTRYPOINT (`node <flags> operator.mjs`): the bench runs the same. */
+export function imageNodeFlags(): string[] {
+  const dockerfile = fs.readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8');
+  const entry = /^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1];
+  if (!entry) throw new Error('Dockerfile: no ENTRYPOINT in exec form');
+  const argv = JSON.parse(entry) as string[];
+  return argv.slice(1, -1);
+}
+
+/** The image's node flags, then BENCH_NODE_OPTIONS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). */
+export const operatorNodeFlags = (): string[] => [
+  ...imageNodeFlags(),
+  ...(process.env.BENCH_NODE_OPTIONS?.split(' ').filter(Boolean) ?? []),
+];
+
+/**
+ * The operator as the tests run it (its ServiceAccount), quieter, with the production long-poll wait,
+ * on the image's node flags.
+ */
 export async function benchOperator(
   sc: Owner,
   queueUrl: string,
@@ -100,8 +121,7 @@ export async function benchOperator(
     env: {
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
       SQS_WAIT_TIME_SECONDS: '20',
-      // e.g. BENCH_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the operators.
-      ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
+      NODE_OPTIONS: operatorNodeFlags().join(' '),
       ...env,
     },
   });

@@ -7,6 +7,7 @@ import { environment, installCrd } from '../harness.js';
 import { burst, type BurstResult } from './burst.js';
 import { latency, type LatencyResult } from './latency.js';
 import type { Percentiles } from './measure.js';
+import { memory, type MemoryResult } from './memory.js';
 import { scale, type ScaleResult } from './scale.js';
 
 /**
@@ -16,13 +17,14 @@ import { scale, type ScaleResult } from './scale.js';
  * to e2e/bench/results/ so runs can be compared.
  */
 const QUICK = process.env.BENCH_QUICK === '1';
-const PHASES = (process.env.BENCH_PHASES ?? 'latency,burst,scale').split(',');
+const PHASES = (process.env.BENCH_PHASES ?? 'memory,latency,burst,scale').split(',');
 const SIZES = QUICK
   ? {
       rates: [1, 10, 50],
       perRate: (r: number) => ({ 1: 5, 10: 50, 50: 100 })[r] ?? 50,
       burst: { events: 100, secrets: 20, workloads: 50 },
       scale: { mappings: 300, secrets: 30, idleSeconds: 5 },
+      memory: { mappings: 50, idleSeconds: 10 },
     }
   : {
       rates: [1, 10, 50],
@@ -33,12 +35,14 @@ const SIZES = QUICK
         secrets: Number(process.env.BENCH_SCALE_SECRETS ?? 500),
         idleSeconds: 60,
       },
+      memory: { mappings: 50, idleSeconds: 30 },
     };
 
 interface Results {
   date: string;
   quick: boolean;
   machine: { cpus: number; model: string; memoryGiB: number; node: string };
+  memory?: MemoryResult;
   latency?: LatencyResult;
   burst?: BurstResult[];
   scale?: ScaleResult;
@@ -52,6 +56,27 @@ const verbs = (r: Record<string, number>): string =>
     .sort(([, a], [, b]) => b - a)
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
+
+const mib = (v: number): string => `${v.toFixed(0)} MiB`;
+
+function memoryRows(m: MemoryResult): string[][] {
+  const i = m.idle;
+  const spaces = Object.entries(i.spaces)
+    .filter(([, v]) => v >= 1)
+    .sort(([, a], [, b]) => b - a)
+    .map(([k, v]) => `${k.replace(/_space$/, '')} ${mib(v)}`)
+    .join(', ');
+  return [
+    [
+      `idle RSS, ${m.mappings} mappings, after ${m.idleSeconds} s (node ${m.nodeFlags.join(' ')})`,
+      mib(i.rssMiB),
+    ],
+    [
+      '  where it goes',
+      `JS heap ${mib(i.heapTotalMiB)} reserved, ${mib(i.heapUsedMiB)} used (${spaces}); external ${mib(i.externalMiB)}; native ${mib(i.nativeMiB)} (a bare node: ${mib(m.bareNodeRssMiB)} RSS)`,
+    ],
+  ];
+}
 
 function latencyRows(l: LatencyResult): string[][] {
   return [
@@ -113,6 +138,16 @@ function scaleRows(s: ScaleResult): string[][] {
   ];
 }
 
+/** The printed table's rows, phase by phase (the phases that ran). */
+function allRows(results: Results): string[][] {
+  return [
+    ...(results.memory ? memoryRows(results.memory) : []),
+    ...(results.latency ? latencyRows(results.latency) : []),
+    ...(results.burst ?? []).flatMap(burstRows),
+    ...(results.scale ? scaleRows(results.scale) : []),
+  ];
+}
+
 function table(rows: string[][]): string {
   const w = Math.max(...rows.map((r) => r[0].length));
   return rows.map(([a, b]) => `${a.padEnd(w)}  ${b}`).join('\n');
@@ -146,6 +181,7 @@ async function main(): Promise<void> {
     }
   };
   try {
+    results.memory = await phase('memory', () => memory(SIZES.memory.mappings, SIZES.memory.idleSeconds));
     results.latency = await phase('latency', () => latency(SIZES.rates, SIZES.perRate));
     results.burst = await phase('burst', async () => [
       await burst('default', SIZES.burst),
@@ -162,11 +198,7 @@ async function main(): Promise<void> {
   } finally {
     if (!reuse) await down();
   }
-  const rows = [
-    ...(results.latency ? latencyRows(results.latency) : []),
-    ...(results.burst ?? []).flatMap(burstRows),
-    ...(results.scale ? scaleRows(results.scale) : []),
-  ];
+  const rows = allRows(results);
   const m = results.machine;
   console.log(
     `\n${results.date}, ${m.cpus} × ${m.model}, ${m.memoryGiB} GiB, Node ${m.node}${QUICK ? ', quick' : ''}`,
