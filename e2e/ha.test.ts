@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { repoRoot } from './env/paths.js';
 import { FreezableProxy } from './freezable-proxy.js';
 import {
   createSecret,
@@ -139,4 +143,63 @@ e2eTest(
     );
   },
   { timeout: 240_000 },
+);
+
+/** A Role of the shipped ClusterRole's rules without those of `apiGroup`: what a partial grant allows. */
+function roleWithout(apiGroup: string, namespace: string): string {
+  const role = parse(
+    fs.readFileSync(path.join(repoRoot, 'manifests', 'base', 'clusterrole.yaml'), 'utf8'),
+  ) as {
+    rules: { apiGroups: string[] }[];
+  };
+  return JSON.stringify({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: { name: `without-${apiGroup}`, namespace },
+    rules: role.rules.filter((r) => !r.apiGroups.includes(apiGroup)),
+  });
+}
+
+const readyz = async (port: number): Promise<number> =>
+  (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status ?? 0;
+
+e2eTest(
+  'a replica is Ready only once the workload caches its mappings need have listed: a successor is warm before a rolling update removes the leader',
+  async (scope) => {
+    const ns = scope.namespace;
+    await installCrd();
+    const name = uniqueName('warm');
+    await createSecret(name);
+    await createWorkload({ kind: 'Deployment', namespace: ns, name: 'web' }, { app: 'web' }, { replicas: 0 });
+    await applyMapping(ns, 'm', { secretId: name, selector: { matchLabels: { app: 'web' } } });
+    const queue = await testQueue(scope);
+    const kubeconfig = await operatorKubeconfig(scope, 'namespace');
+    // Everything but the workloads: the Deployment cache cannot list, every other cache can.
+    await kc(['-n', ns, 'delete', 'rolebinding', `sro-${ns}`.slice(0, 63)]);
+    await kc(['apply', '-f', '-'], roleWithout('apps', ns));
+    const subject = `--serviceaccount=${ns}:secrets-rotation-operator`;
+    await kc(['-n', ns, 'create', 'rolebinding', 'partial', '--role=without-apps', subject]);
+    const op = await startOperator(scope, { kubeconfig, queueUrl: queue.queueUrl, waitReady: false });
+    // The mapping cache listed and the loop ran (the finalizer is the pass's first write)...
+    await waitFor('the finalizer added', async () =>
+      ((await getMapping(ns, 'm')).metadata.finalizers ?? []).includes('secretsrotation.io/finalizer'),
+    );
+    // ...but the Deployment cache has not listed: not Ready (it was, with the mapping cache alone).
+    assert.equal(await readyz(op.metricsPort), 503);
+    await kc([
+      '-n',
+      ns,
+      'create',
+      'rolebinding',
+      'workloads',
+      '--clusterrole=secrets-rotation-operator',
+      subject,
+    ]);
+    await waitFor(
+      'Ready once the Deployments listed',
+      async () => (await readyz(op.metricsPort)) === 200,
+      60_000,
+    );
+    await waitReason(ns, 'm', 'WatchingSecret');
+  },
 );

@@ -129,9 +129,13 @@ export class MappingOperator extends Operator {
     };
   }
 
-  /** True once the mapping cache has listed (the /readyz signal). */
+  /**
+   * The /readyz signal, on every replica: the mapping cache has listed, and so have the workload
+   * caches its mappings started. A rolling update replaces the leader only once its successor is
+   * Ready, so the successor must be warm by then, or the new leader's first round waits on lists.
+   */
   get hasSynced(): boolean {
-    return this.cache?.hasSynced ?? false;
+    return (this.cache?.hasSynced ?? false) && this.workloads.hasSynced;
   }
 
   /** Every mapping key in the cache. */

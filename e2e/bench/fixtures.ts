@@ -2,7 +2,7 @@ import type { V1Deployment, V1PodSpec } from '@kubernetes/client-node';
 import fs from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../env/paths.js';
-import type { MappingSpec } from '../../resources/types.js';
+import type { Mapping, MappingSpec } from '../../resources/types.js';
 import {
   adminClients,
   createSecret,
@@ -133,4 +133,25 @@ export async function teardown(sc: Owner, operators: RunningOperator[]): Promise
   for (const op of operators) await op.kill();
   for (const c of sc.cleanups.reverse()) await c().catch(() => undefined);
   await kc(['delete', 'namespace', sc.namespace, '--wait=false']);
+}
+
+/** Removes the finalizer of every mapping of the namespace (no operator runs any more). */
+export async function stripAll(namespace: string): Promise<void> {
+  const { custom } = await adminClients();
+  const res = {
+    group: 'secretsrotation.io',
+    version: 'v1alpha1',
+    namespace,
+    plural: 'secretsrotationmappings',
+  };
+  const list = (await custom.listNamespacedCustomObject(res)) as { items: Mapping[] };
+  await forEachLimit(list.items, 16, (m) =>
+    custom
+      .patchNamespacedCustomObject({
+        ...res,
+        name: m.metadata.name,
+        body: [{ op: 'remove', path: '/metadata/finalizers' }],
+      })
+      .catch(() => undefined),
+  );
 }

@@ -1,5 +1,6 @@
 import { Watch } from '@kubernetes/client-node';
 import fs from 'node:fs';
+import { readState } from '../env/env.js';
 import { adminClients, kc } from '../harness.js';
 
 export const STAMP = 'secretsrotation.io/secret-version';
@@ -110,4 +111,16 @@ export async function forEachLimit<T>(
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+}
+
+/** CPU used by the control plane's processes from now on (and an operator's, given its pid). */
+export function componentCpu(): { used(operatorPid?: number): Record<string, number> } {
+  const procs = (readState()?.processes ?? []).filter((p) => ['kube-apiserver', 'etcd'].includes(p.name));
+  const start = new Map(procs.map((p) => [p.name, cpuSeconds(p.pid)]));
+  return {
+    used: (operatorPid) => ({
+      ...(operatorPid ? { operator: cpuSeconds(operatorPid) } : {}),
+      ...Object.fromEntries(procs.map((p) => [p.name, cpuSeconds(p.pid) - (start.get(p.name) ?? 0)])),
+    }),
+  };
 }

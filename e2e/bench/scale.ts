@@ -1,8 +1,8 @@
 import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { Watch, type V1PodSpec } from '@kubernetes/client-node';
+import { loadConfig } from '../../operator/runtime/config.js';
 import type { Mapping } from '../../resources/types.js';
-import { readState } from '../env/env.js';
 import {
   adminClients,
   awsClients,
@@ -19,12 +19,15 @@ import {
   createMappings,
   createSecrets,
   eventBody,
+  stripAll,
   type BenchSecret,
 } from './fixtures.js';
+import { breakdown, type MemoryBreakdown } from './memory.js';
+import { writeFloor, type WriteFloor } from './write-floor.js';
 import {
   apiRequests,
+  componentCpu,
   cpuSeconds,
-  forEachLimit,
   metric,
   now,
   progress,
@@ -40,6 +43,8 @@ export interface ScaleResult {
   secrets: number;
   workloads: number;
   coldReadyMs: number;
+  /** The writes of the cold start without the operator: coldReadyMs is compared with it. */
+  floor: WriteFloor;
   coldRssMiB: number;
   coldRequests: Record<string, number>;
   /** CPU seconds used during the cold start, by process: what bounds it. */
@@ -47,10 +52,12 @@ export interface ScaleResult {
   /** SIGTERM of the leader → the follower has reconciled every mapping. */
   leaderChangeMs: number;
   leaderChangeRequests: Record<string, number>;
+  /** DescribeSecret calls of the new leader until every mapping was reconciled. */
+  leaderChangeDescribes: number;
   /** The follower taking the lease → SendMessage of a rotation → its patch seen on a watch. */
   rotationDuringSyncMs: number;
   followerRssMiB: number;
-  idle: { seconds: number; rssMiB: number; heapUsedMiB: number; cpuPercent: number };
+  idle: { seconds: number; rssMiB: number; heapUsedMiB: number; memory: MemoryBreakdown; cpuPercent: number };
 }
 
 const RESOURCES = /^(deployments|statefulsets|daemonsets|secretsrotationmappings|events|leases)/;
@@ -73,6 +80,9 @@ async function readyWatch(namespace: string): Promise<{ ready: () => number; sto
   return { ready: () => ready.size, stop: () => abort.abort() };
 }
 
+const describes = async (op: RunningOperator): Promise<number> =>
+  metric(await op.metrics(), 'secrets_rotation_aws_calls_total', 'operation="DescribeSecret"');
+
 const reconciles = async (op: RunningOperator): Promise<number> =>
   metric(await op.metrics(), 'secrets_rotation_reconcile_duration_seconds_count');
 
@@ -91,6 +101,9 @@ export async function scale(
   const sc = await benchScope('bench-scale');
   const ns = sc.namespace;
   const secrets = await createFixtures(ns, n, secretsCount, discover);
+  // At the operator's default concurrency: the bench runs it with the defaults.
+  const concurrency = loadConfig({ SQS_QUEUE_URL: 'http://127.0.0.1/1/q' }).maxConcurrentReconciles;
+  const { floor, cleanup: floorCleanup } = await writeFloor(n, concurrency, Math.min(n, 1000));
   const q = await testQueue(sc);
   const watch = await readyWatch(ns);
   const env = { LEADER_ELECTION_NAMESPACE: ns, RESYNC_INTERVAL: '0s' };
@@ -113,6 +126,7 @@ export async function scale(
   const { sm, sqs } = await awsClients();
   const stamps = await stampWatch(ns);
   const reconciledBefore = await reconciles(b);
+  const describedBefore = await describes(b);
   const before2 = await apiRequests();
   const t1 = now();
   // Not awaited: the old leader releases the Lease at once, then waits for its last long poll.
@@ -139,6 +153,7 @@ export async function scale(
   ]);
   const leaderChangeMs = reconciledAt - t1;
   const leaderChangeRequests = requestDelta(before2, await apiRequests(), RESOURCES);
+  const leaderChangeDescribes = (await describes(b)) - describedBefore;
   await aExited;
   stamps.stop();
   watch.stop();
@@ -147,16 +162,18 @@ export async function scale(
   const cpu0 = cpuSeconds(b.process.pid ?? 0);
   await new Promise((r) => setTimeout(r, idleSeconds * 1000));
   const cpu = cpuSeconds(b.process.pid ?? 0) - cpu0;
-  const heapUsedMiB = metric(await b.metrics(), 'secrets_rotation_nodejs_heap_size_used_bytes') / 2 ** 20;
+  const memory = breakdown(await b.metrics(), b.process.pid ?? 0);
   const idle = {
     seconds: idleSeconds,
-    rssMiB: rss(b.process.pid ?? 0).rss,
-    heapUsedMiB,
+    rssMiB: memory.rssMiB,
+    heapUsedMiB: memory.heapUsedMiB,
+    memory,
     cpuPercent: (100 * cpu) / idleSeconds,
   };
 
-  await b.kill('SIGKILL');
+  await b.kill('SIGTERM');
   await stripAll(ns);
+  await floorCleanup();
   for (const c of sc.cleanups.reverse()) await c().catch(() => undefined);
   await kc(['delete', 'namespace', ns, '--wait=false']);
   return {
@@ -165,26 +182,16 @@ export async function scale(
     secrets: secretsCount,
     workloads: n,
     coldReadyMs,
+    floor,
     coldRssMiB,
     coldRequests,
     coldCpu,
     leaderChangeMs,
     leaderChangeRequests,
+    leaderChangeDescribes,
     rotationDuringSyncMs: seen - sent,
     followerRssMiB,
     idle,
-  };
-}
-
-/** CPU used by the control plane's processes (and later the operator's) from now on. */
-function componentCpu(): { used(operatorPid: number): Record<string, number> } {
-  const procs = (readState()?.processes ?? []).filter((p) => ['kube-apiserver', 'etcd'].includes(p.name));
-  const start = new Map(procs.map((p) => [p.name, cpuSeconds(p.pid)]));
-  return {
-    used: (operatorPid) => ({
-      operator: cpuSeconds(operatorPid),
-      ...Object.fromEntries(procs.map((p) => [p.name, cpuSeconds(p.pid) - (start.get(p.name) ?? 0)])),
-    }),
   };
 }
 
@@ -254,24 +261,3 @@ const mountsClass = (i: number): Partial<V1PodSpec> => ({
     },
   ],
 });
-
-/** Removes the finalizer of every mapping of the namespace (no operator runs any more). */
-async function stripAll(namespace: string): Promise<void> {
-  const { custom } = await adminClients();
-  const res = {
-    group: 'secretsrotation.io',
-    version: 'v1alpha1',
-    namespace,
-    plural: 'secretsrotationmappings',
-  };
-  const list = (await custom.listNamespacedCustomObject(res)) as { items: Mapping[] };
-  await forEachLimit(list.items, 16, (m) =>
-    custom
-      .patchNamespacedCustomObject({
-        ...res,
-        name: m.metadata.name,
-        body: [{ op: 'remove', path: '/metadata/finalizers' }],
-      })
-      .catch(() => undefined),
-  );
-}

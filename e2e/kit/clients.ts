@@ -3,6 +3,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
+import { withSharedAgents } from '../../operator/kube/kube.js';
 import { awsClientConfig } from '../env/aws-setup.js';
 import { kubectl } from '../env/cluster.js';
 import { up, type EnvState } from '../env/env.js';
@@ -39,7 +40,9 @@ let admin: Promise<AdminClients> | undefined;
 /** API clients as cluster admin, built once per test process (tests poll with them). */
 export function adminClients(): Promise<AdminClients> {
   admin ??= environment().then((s) => {
-    const config = new KubeConfig();
+    // Keep-alive, as the operator's own client: without it every request is a new TLS handshake,
+    // which made fixtures slow and a write floor measured with this client too high.
+    const config = withSharedAgents(new KubeConfig());
     config.loadFromFile(s.kubeconfig);
     return {
       apps: config.makeApiClient(AppsV1Api),

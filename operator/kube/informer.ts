@@ -165,7 +165,11 @@ export class Informer<T extends Cached> {
     while (!this.stopped) {
       try {
         resourceVersion ??= await this.relist();
-        resourceVersion = await this.watchOnce(resourceVersion);
+        const from = resourceVersion;
+        resourceVersion = await this.watchOnce(from);
+        // client-go logs this too: a relist costs a LIST and a pass over every object.
+        if (resourceVersion === undefined)
+          this.opts.logger.info('watch expired; relisting', { what: this.opts.what, resourceVersion: from });
         backoff = min;
       } catch (err) {
         if (this.stopped) break;

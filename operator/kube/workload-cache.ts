@@ -208,6 +208,11 @@ export class WorkloadCache {
     await Promise.all(served.map((k) => (this.informers.get(k) ?? this.start(k)).waitSynced()));
   }
 
+  /** Whether every informer started so far has listed once. */
+  get hasSynced(): boolean {
+    return [...this.informers.values()].every((i) => i.hasSynced);
+  }
+
   /** Whether the cluster serves this kind's API. */
   serves(kind: WorkloadKind): boolean {
     return this.opts.served.has(kind);
@@ -246,22 +251,29 @@ export class WorkloadCache {
       list: (token) => listPage(this.opts.api, res, token),
       project: (raw) => projectWorkload(kind, raw),
       logger: this.opts.logger,
-      onAdd: (w) => this.index(undefined, w),
-      onUpdate: (old, w) => this.index(old, w),
-      onDelete: (old) => this.index(old, undefined),
+      onAdd: (w) => this.index(kind, undefined, w),
+      onUpdate: (old, w) => this.index(kind, old, w),
+      onDelete: (old) => this.index(kind, old, undefined),
     });
     this.informers.set(kind, informer);
     void informer.start();
     return informer;
   }
 
-  private index(old: WorkloadInfo | undefined, w: WorkloadInfo | undefined): void {
+  /**
+   * Indexes a change and tells onChange, except during the kind's first list: every pass that needs
+   * the kind waits for that list (ensure), so telling would only cost each listed workload a look at
+   * every mapping of its namespace — 5,000 × 5,000 on one tick, which held the event loop for
+   * seconds and timed out the AWS calls of that cold start.
+   */
+  private index(kind: WorkloadKind, old: WorkloadInfo | undefined, w: WorkloadInfo | undefined): void {
     if (old) this.unindex(old);
     if (w) {
       const ns = this.byNamespace.get(w.namespace) ?? new NamespaceIndex();
       this.byNamespace.set(w.namespace, ns);
       ns.add(w);
     }
+    if (!this.informers.get(kind)?.hasSynced) return;
     if (!old || !w || !sameProjection(old, w)) this.opts.onChange(old, w);
   }
 
