@@ -168,6 +168,7 @@ export class MappingOperator extends Operator {
       maxConcurrentRollouts: this.opts.maxConcurrentRollouts,
       reconcile: (key, term) => reconcile(key, { ...this.deps, ...term }),
       mappings: () => this.cache?.mappings() ?? [],
+      warm: (secretIds) => this.router.warm(secretIds),
       logger: this.opts.logger,
       hooks: { ...hooks, onRoute: (key, r) => this.router.confirm(key, r.secretId, r.arn) },
     });

@@ -118,10 +118,10 @@ export async function benchOperator(
     kubeconfig: opts.kubeconfig ?? (await operatorKubeconfig(sc)),
     queueUrl,
     waitReady: opts.waitReady,
+    nodeArgs: operatorNodeFlags(),
     env: {
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
       SQS_WAIT_TIME_SECONDS: '20',
-      NODE_OPTIONS: operatorNodeFlags().join(' '),
       ...env,
     },
   });

@@ -87,6 +87,8 @@ export async function startOperator(
     queueUrl: string;
     watchNamespace?: string;
     env?: Record<string, string>;
+    /** Node flags before the bundle (V8 flags NODE_OPTIONS refuses, as the image's ENTRYPOINT has them). */
+    nodeArgs?: string[];
     waitReady?: boolean;
     /** Another AWS endpoint (default: the shared environment's; a relay in front of it, or `aws`'s). */
     awsEndpoint?: string;
@@ -110,7 +112,7 @@ export async function startOperator(
   fs.mkdirSync(logDir, { recursive: true });
   const log = path.join(logDir, `operator-${scope.namespace}-${metricsPort}.log`);
   const fd = fs.openSync(log, 'a');
-  const child = spawn(process.execPath, [operatorEntry], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), operatorEntry], {
     stdio: ['ignore', fd, fd],
     env: {
       PATH: process.env.PATH,

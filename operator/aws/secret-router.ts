@@ -99,6 +99,16 @@ export class SecretRouter {
     });
   }
 
+  /**
+   * Looks up, in this order, the secrets of `secretIds` that routed mappings name (never a secret a
+   * policy denies), through the lookups' background slots: a new leader's first round then finds
+   * them answered or in flight.
+   */
+  warm(secretIds: string[]): void {
+    const routed = new Set([...this.routes.values()].map((r) => r.secretId));
+    for (const id of secretIds) if (routed.has(id)) this.opts.resolve(id, {}).catch(() => undefined);
+  }
+
   /** Per watched ARN (the resync's list): the mappings resolved to it and the ids they name it by. */
   watched(): Map<string, { keys: string[]; secretIds: string[] }> {
     const out = new Map<string, { keys: string[]; secretIds: string[] }>();

@@ -12,6 +12,8 @@ export interface TermLoopOptions {
   reconcile(key: string, term: TermState): Promise<ReconcileResult>;
   /** The cached mappings at term start: every one is visited, and their status rebuilds the slots. */
   mappings(): Iterable<Mapping>;
+  /** Told the secrets of the first round, in its order, before it starts (see start). */
+  warm?(secretIds: string[]): void;
   logger: Logger;
   hooks?: ControllerHooks & { queueDepth?: (n: number) => void };
   /** See ControllerOptions.stopGraceMs. */
@@ -48,10 +50,17 @@ export class TermLoop {
     );
   }
 
-  /** Rebuilds the slots from status, starts the workers and visits every cached mapping. */
+  /**
+   * Rebuilds the slots from status, starts the workers and visits every cached mapping, those of one
+   * secret one after the other: the first pass's DescribeSecret answers the others from the cache,
+   * instead of expiring before the round comes back to that secret (5,000 mappings of 500 secrets
+   * made 939 calls). `warm` is told the secrets in that order, so their lookups run ahead of the passes.
+   */
   start(): void {
     const keys: string[] = [];
-    for (const m of this.opts.mappings()) {
+    const mappings = [...this.opts.mappings()].sort(bySecret);
+    this.opts.warm?.([...new Set(mappings.map((m) => m.spec.secretId))]);
+    for (const m of mappings) {
       const key = `${m.metadata.namespace}/${m.metadata.name}`;
       keys.push(key);
       const rolling = (m.status?.workloads ?? [])
@@ -81,4 +90,11 @@ export class TermLoop {
   stop(): Promise<void> {
     return this.controller.stop();
   }
+}
+
+/** Mappings of the same secret together (code-unit order: no locale data needed). */
+function bySecret(a: Mapping, b: Mapping): number {
+  const x = a.spec.secretId;
+  const y = b.spec.secretId;
+  return x < y ? -1 : x > y ? 1 : 0;
 }
