@@ -26,6 +26,7 @@ const SIZES = QUICK
       burst: { events: 100, secrets: 20, workloads: 50 },
       scale: { mappings: 300, secrets: 30, idleSeconds: 5 },
       memory: { mappings: 50, idleSeconds: 10 },
+      largeCluster: undefined,
     }
   : {
       rates: [1, 10, 10, 10, 50],
@@ -37,6 +38,8 @@ const SIZES = QUICK
         idleSeconds: 60,
       },
       memory: { mappings: 50, idleSeconds: 30 },
+      // 10,000 Secrets and 10,000 ConfigMaps of 4 KiB beside the 5,000 Deployments.
+      largeCluster: { count: 10_000, bytes: 4096, settleSeconds: 30 },
     };
 
 interface Results {
@@ -152,6 +155,14 @@ function scaleRows(s: ScaleResult): string[][] {
       `RSS ${s.idle.rssMiB.toFixed(0)} MiB (JS heap used ${s.idle.heapUsedMiB.toFixed(0)} MiB), CPU ${s.idle.cpuPercent.toFixed(1)} %; follower RSS ${s.followerRssMiB.toFixed(0)} MiB`,
     ],
     ['  where the leader’s RSS goes', whereItGoes(s.idle.memory)],
+    ...(s.large
+      ? [
+          [
+            `  + ${s.large.secrets} Secrets and ${s.large.configMaps} ConfigMaps of ${s.large.bytesEach / 1024} KiB it never watches`,
+            `leader RSS ${mib(s.large.rssBeforeMiB)} before, ${mib(s.large.rssAfterMiB)} after`,
+          ],
+        ]
+      : []),
   ];
 }
 
@@ -205,12 +216,11 @@ async function main(): Promise<void> {
       await burst('opened', SIZES.burst),
     ]);
     results.scale = await phase('scale', () =>
-      scale(
-        SIZES.scale.mappings,
-        SIZES.scale.secrets,
-        SIZES.scale.idleSeconds,
-        process.env.BENCH_SCALE_DISCOVER === '1',
-      ),
+      scale(SIZES.scale.mappings, SIZES.scale.secrets, {
+        idleSeconds: SIZES.scale.idleSeconds,
+        discover: process.env.BENCH_SCALE_DISCOVER === '1',
+        largeCluster: SIZES.largeCluster,
+      }),
     );
   } finally {
     if (!reuse) await down();

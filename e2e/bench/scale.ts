@@ -22,6 +22,7 @@ import {
   stripAll,
   type BenchSecret,
 } from './fixtures.js';
+import { largeCluster, type LargeCluster } from './large-cluster.js';
 import { breakdown, type MemoryBreakdown } from './memory.js';
 import { writeFloor, type WriteFloor } from './write-floor.js';
 import {
@@ -58,6 +59,8 @@ export interface ScaleResult {
   rotationDuringSyncMs: number;
   followerRssMiB: number;
   idle: { seconds: number; rssMiB: number; heapUsedMiB: number; memory: MemoryBreakdown; cpuPercent: number };
+  /** The idle leader beside Secrets and ConfigMaps it never watches (full runs). */
+  large?: LargeCluster;
 }
 
 const RESOURCES = /^(deployments|statefulsets|daemonsets|secretsrotationmappings|events|leases)/;
@@ -95,9 +98,13 @@ const reconciles = async (op: RunningOperator): Promise<number> =>
 export async function scale(
   n: number,
   secretsCount: number,
-  idleSeconds: number,
-  discover = false,
+  opts: {
+    idleSeconds: number;
+    discover: boolean;
+    largeCluster?: { count: number; bytes: number; settleSeconds: number };
+  },
 ): Promise<ScaleResult> {
+  const { idleSeconds, discover } = opts;
   const sc = await benchScope('bench-scale');
   const ns = sc.namespace;
   const secrets = await createFixtures(ns, n, secretsCount, discover);
@@ -158,18 +165,8 @@ export async function scale(
   stamps.stop();
   watch.stop();
 
-  progress(`scale: idle for ${idleSeconds} s`);
-  const cpu0 = cpuSeconds(b.process.pid ?? 0);
-  await new Promise((r) => setTimeout(r, idleSeconds * 1000));
-  const cpu = cpuSeconds(b.process.pid ?? 0) - cpu0;
-  const memory = breakdown(await b.metrics(), b.process.pid ?? 0);
-  const idle = {
-    seconds: idleSeconds,
-    rssMiB: memory.rssMiB,
-    heapUsedMiB: memory.heapUsedMiB,
-    memory,
-    cpuPercent: (100 * cpu) / idleSeconds,
-  };
+  const idle = await idleLeader(b, idleSeconds);
+  const large = opts.largeCluster ? await largeCluster(ns, b.process.pid ?? 0, opts.largeCluster) : undefined;
 
   await b.kill('SIGTERM');
   await stripAll(ns);
@@ -192,6 +189,23 @@ export async function scale(
     rotationDuringSyncMs: seen - sent,
     followerRssMiB,
     idle,
+    large,
+  };
+}
+
+/** The leader after `seconds` without events: memory and CPU. */
+async function idleLeader(b: RunningOperator, seconds: number): Promise<ScaleResult['idle']> {
+  progress(`scale: idle for ${seconds} s`);
+  const cpu0 = cpuSeconds(b.process.pid ?? 0);
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const cpu = cpuSeconds(b.process.pid ?? 0) - cpu0;
+  const memory = breakdown(await b.metrics(), b.process.pid ?? 0);
+  return {
+    seconds,
+    rssMiB: memory.rssMiB,
+    heapUsedMiB: memory.heapUsedMiB,
+    memory,
+    cpuPercent: (100 * cpu) / seconds,
   };
 }
 

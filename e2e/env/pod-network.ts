@@ -1,8 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startDetached, waitUntil, type Started } from './processes.js';
+import { startDetached, tcpOpen, waitUntil, type Started } from './processes.js';
 
 /** The pod network: a bridge on this machine, no default route in pods, so nothing leaves it. */
 export const POD_SUBNET = '10.244.0.0/24';
@@ -55,16 +54,6 @@ export function deleteBridge(): void {
   }
 }
 
-const gatewayOpen = (port: number): Promise<boolean> =>
-  new Promise((resolve) => {
-    const socket = net.connect(port, POD_GATEWAY);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-
 /**
  * Pods reach the API server and the AWS endpoint, which listen on the host's loopback only, through
  * a TCP relay on the gateway address: POD_GATEWAY:port to 127.0.0.1:port, for these ports only. It
@@ -74,7 +63,7 @@ export async function startPodRelay(ports: number[]): Promise<Started> {
   const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'pod-relay.js');
   const proc = startDetached('pod-relay', process.execPath, [script, POD_GATEWAY, ...ports.map(String)]);
   for (const port of ports)
-    await waitUntil(`the pod relay on ${POD_GATEWAY}:${port}`, () => gatewayOpen(port), {
+    await waitUntil(`the pod relay on ${POD_GATEWAY}:${port}`, () => tcpOpen(port, POD_GATEWAY), {
       pid: proc.pid,
       log: proc.log,
     });

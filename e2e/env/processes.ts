@@ -108,9 +108,9 @@ export function freePort(): Promise<number> {
   });
 }
 
-export function tcpOpen(port: number): Promise<boolean> {
+export function tcpOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
+    const socket = net.connect(port, host);
     socket.once('connect', () => {
       socket.destroy();
       resolve(true);
