@@ -33,7 +33,8 @@ WORKDIR /app
 COPY --from=build /src/dist/operator.mjs /src/dist/operator.mjs.map /src/dist/sbom.cdx.json ./
 USER 1000:1000
 EXPOSE 8080
-# No --enable-source-maps: it holds the parsed map in memory, +43 MiB idle (npm run bench). The bundle
+# No --enable-source-maps: it holds the parsed map in memory, +43 MiB idle (measured by the bench). The bundle
 # keeps its identifiers, so stack traces name their functions; operator.mjs.map is here to map
-# positions after the fact. A 1 MiB young generation: -6 MiB idle for a server that allocates little.
+# positions after the fact. A 1 MiB young generation: 6 MiB less idle RSS with 50 mappings, 80 MiB
+# less with 5,000 after their cold start, for a few CPU-seconds more in that cold start.
 ENTRYPOINT ["node", "--max-semi-space-size=1", "operator.mjs"]
