@@ -85,6 +85,17 @@ const lacksEso = (s: EnvState): boolean =>
   process.env.SRO_ESO_IN_BACKGROUND !== '1' &&
   !s.processes.some((p) => p.name === 'external-secrets');
 
+/** An environment with a real node started before the pod relay existed: its pods cannot reach it. */
+const lacksRelay = (s: EnvState): boolean =>
+  s.registry !== undefined && !s.processes.some((p) => p.name === 'pod-relay');
+
+/** Why a running environment cannot be reused as it is, or undefined when it can. */
+function staleness(s: EnvState): string | undefined {
+  if (lacksEso(s)) return 'the running environment has no External Secrets Operator';
+  if (lacksRelay(s)) return 'the running environment predates the pod relay';
+  return undefined;
+}
+
 /**
  * The real node, when this machine can run one, and the relay by which its pods reach the API server
  * and the AWS endpoint without hostNetwork (PodSecurity restricted forbids it).
@@ -115,8 +126,8 @@ export async function up(opts: { quiet?: boolean } = {}): Promise<EnvState> {
     if (!opts.quiet) console.error(`[env] ${msg}`);
   };
   const existing = runningEnv();
-  const withoutEso = existing && lacksEso(existing);
-  if (withoutEso) log('the running environment has no External Secrets Operator: starting it again with ESO');
+  const stale = existing && staleness(existing);
+  if (stale) log(`${stale}: starting it again`);
   else if (existing) {
     log(`already up (${existing.apiserverUrl}); reusing it`);
     return existing;
