@@ -18,6 +18,7 @@ import {
   waitFor,
   FAST_LEASE,
   leads,
+  readyz,
 } from './harness.js';
 import { applyMapping, getMapping, stuckAndNext, waitReason } from './mapping-helpers.js';
 import { createWorkload, templateState } from './workloads-fixtures.js';
@@ -159,9 +160,6 @@ function roleWithout(apiGroup: string, namespace: string): string {
     rules: role.rules.filter((r) => !r.apiGroups.includes(apiGroup)),
   });
 }
-
-const readyz = async (port: number): Promise<number> =>
-  (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status ?? 0;
 
 e2eTest(
   'a replica is Ready only once the workload caches its mappings need have listed: a successor is warm before a rolling update removes the leader',

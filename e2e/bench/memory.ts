@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { waitReason } from '../mapping-helpers.js';
 import { testQueue } from '../harness.js';
 import {
@@ -59,7 +60,6 @@ export function breakdown(metrics: string, pid: number): MemoryBreakdown {
 
 /** RSS of a node process with the same flags that loads nothing, after it settled. */
 async function bareNodeRss(flags: string[]): Promise<number> {
-  const { spawn } = await import('node:child_process');
   const child = spawn(process.execPath, [...flags, '-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 1000));
   const out = rss(child.pid ?? 0).rss;

@@ -1,14 +1,13 @@
-import type { Mapping, MappingStatus } from '../../resources/types.js';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { FINALIZER, MappingClient } from '../../operator/kube/mappings.js';
+import { GROUP, PLURAL, VERSION, type Mapping, type MappingStatus } from '../../resources/types.js';
 import { adminClients, kc } from '../harness.js';
 import { benchScope, createMappings, stripAll } from './fixtures.js';
 import { componentCpu, forEachLimit, now, progress } from './measure.js';
 
-const RES = { group: 'secretsrotation.io', version: 'v1alpha1', plural: 'secretsrotationmappings' };
-const FINALIZER = 'secretsrotation.io/finalizer';
+const RES = { group: GROUP, version: VERSION, plural: PLURAL };
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const JSON_PATCH = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
-const APPLY = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
 
 /** The floor of a cold start: the writes every new mapping needs, without the operator. */
 export interface WriteFloor {
@@ -17,7 +16,7 @@ export interface WriteFloor {
   ms: number;
   /** kube-apiserver and etcd CPU seconds during the floor's writes. */
   cpu: Record<string, number>;
-  /** kube-apiserver CPU seconds per 1,000 mappings, by way of writing (see writeCosts). */
+  /** kube-apiserver CPU seconds per 1,000 mappings, by way of writing (see writers). */
   perThousand: Record<string, number>;
 }
 
@@ -38,17 +37,18 @@ const statusOf = (m: Mapping, round: string): MappingStatus => ({
 
 type Write = (m: Mapping) => Promise<Mapping>;
 
-/** The ways a finalizer and a status can be written, each conditioned on the resourceVersion read. */
+/**
+ * The ways a finalizer and a status can be written, each conditioned on the resourceVersion read:
+ * the operator's own (its MappingClient: finalizer merge patch, status server-side apply) and the
+ * alternatives (a JSON patch testing the resourceVersion; a status merge patch carrying it).
+ */
 async function writers(round: string): Promise<Record<string, Write>> {
   const { custom } = await adminClients();
+  const operator = new MappingClient(custom, 'bench-floor');
   const target = (m: Mapping) => ({ ...RES, namespace: m.metadata.namespace ?? '', name: m.metadata.name });
   const rv = (m: Mapping) => m.metadata.resourceVersion;
   return {
-    'finalizer merge patch': async (m) =>
-      (await custom.patchNamespacedCustomObject(
-        { ...target(m), body: { metadata: { resourceVersion: rv(m), finalizers: [FINALIZER] } } },
-        MERGE,
-      )) as Mapping,
+    'finalizer merge patch': async (m) => (await operator.setFinalizer(m, true)) as Mapping,
     'finalizer JSON patch': async (m) =>
       (await custom.patchNamespacedCustomObject(
         {
@@ -60,21 +60,7 @@ async function writers(round: string): Promise<Record<string, Write>> {
         },
         JSON_PATCH,
       )) as Mapping,
-    'status server-side apply': async (m) =>
-      (await custom.patchNamespacedCustomObjectStatus(
-        {
-          ...target(m),
-          body: {
-            apiVersion: 'secretsrotation.io/v1alpha1',
-            kind: 'SecretsRotationMapping',
-            metadata: { name: m.metadata.name, namespace: m.metadata.namespace, resourceVersion: rv(m) },
-            status: statusOf(m, round),
-          },
-          fieldManager: 'bench-floor',
-          force: true,
-        },
-        APPLY,
-      )) as Mapping,
+    'status server-side apply': (m) => operator.applyStatus(m, statusOf(m, round)),
     'status merge patch': async (m) =>
       (await custom.patchNamespacedCustomObjectStatus(
         { ...target(m), body: { metadata: { resourceVersion: rv(m) }, status: statusOf(m, round) } },
@@ -135,10 +121,8 @@ export async function writeFloor(
       workloads: [{ kind: 'Deployment', name: 'x' }],
     })),
   );
-  const [a, b] = [
-    (await listMappings(fresh.namespace)).slice(0, sample),
-    (await listMappings(fresh.namespace)).slice(sample),
-  ];
+  const listed = await listMappings(fresh.namespace);
+  const [a, b] = [listed.slice(0, sample), listed.slice(sample)];
   const perThousand: Record<string, number> = {};
   const cost = async (name: string, items: Mapping[], round: string): Promise<void> => {
     const write = (await writers(round))[name];
@@ -147,12 +131,10 @@ export async function writeFloor(
   };
   await cost('finalizer merge patch', a, 'a');
   await cost('finalizer JSON patch', b, 'b');
-  await cost(
-    'status server-side apply',
-    await listMappings(fresh.namespace).then((l) => l.slice(0, sample)),
-    'c',
-  );
-  await cost('status merge patch', await listMappings(fresh.namespace).then((l) => l.slice(0, sample)), 'd');
+  // Listed again before each: the writes before changed every resourceVersion the precondition carries.
+  const again = async (): Promise<Mapping[]> => (await listMappings(fresh.namespace)).slice(0, sample);
+  await cost('status server-side apply', await again(), 'c');
+  await cost('status merge patch', await again(), 'd');
   // Removed after the phase: a namespace being deleted keeps kube-controller-manager busy.
   const cleanup = async (): Promise<void> => {
     for (const ns of [sc.namespace, fresh.namespace]) {

@@ -42,7 +42,7 @@ export function createBridge(): void {
     execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   };
   ip('link', 'add', BRIDGE, 'type', 'bridge');
-  ip('addr', 'add', `${POD_GATEWAY}/24`, 'dev', BRIDGE);
+  ip('addr', 'add', `${POD_GATEWAY}/${POD_SUBNET.split('/')[1]}`, 'dev', BRIDGE);
   ip('link', 'set', BRIDGE, 'up');
 }
 

@@ -69,6 +69,10 @@ function httpGet(port: number, p: string): Promise<{ status: number; body: strin
   });
 }
 
+/** The HTTP status of an operator's /readyz (0 when nothing answers). */
+export const readyz = async (port: number): Promise<number> =>
+  (await httpGet(port, '/readyz').catch(() => undefined))?.status ?? 0;
+
 /** Leader election fast enough for tests (client-go's defaults are 15s / 10s / 2s). */
 export const FAST_LEASE = { LEASE_DURATION: '6s', RENEW_DEADLINE: '4s', RETRY_PERIOD: '1s' };
 
@@ -145,7 +149,7 @@ export async function startOperator(
   if (opts.waitReady ?? true) {
     await waitFor('operator /readyz', async () => {
       if (child.exitCode !== null) throw new Error(`operator exited with ${child.exitCode}\n${tail(log)}`);
-      return (await httpGet(metricsPort, '/readyz')).status === 200;
+      return (await readyz(metricsPort)) === 200;
     });
   }
   return op;

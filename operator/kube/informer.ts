@@ -62,7 +62,7 @@ export const watchPath = (res: ResourceRef): string =>
   `/apis/${res.group}/${res.version}/${res.namespace ? `namespaces/${res.namespace}/` : ''}${res.plural}`;
 
 export interface InformerHandlers<T> {
-  /** A new key; `relist` when it came from a (re)list rather than a watch event. */
+  /** A new key, from a (re)list or a watch event. */
   onAdd?(obj: T): void;
   onUpdate?(old: T, obj: T): void;
   onDelete?(obj: T): void;
