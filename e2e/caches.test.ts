@@ -3,6 +3,7 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import { Informer, listPage, watchPath, type Cached, type RawObject } from '../operator/kube/informer.js';
+import { WorkloadCache } from '../operator/kube/workload-cache.js';
 import { apiRequests, requestDelta, stampWatch } from './bench/measure.js';
 import { createMappings, eventBody } from './bench/fixtures.js';
 import {
@@ -215,5 +216,51 @@ e2eTest(
     cache.observe(answer);
     assert.equal(cache.get(`${ns}/m`), undefined, 'no ghost in the cache');
     assert.deepEqual(added, [`${ns}/m`], 'added once, at the list');
+  },
+);
+
+e2eTest(
+  "the workload cache tells no change for what a kind's first list finds, then every change",
+  async (scope) => {
+    const ns = scope.namespace;
+    const listed = ['a', 'b', 'c'];
+    for (const name of listed)
+      await createWorkload({ kind: 'Deployment', namespace: ns, name }, { app: 'web' }, { replicas: 0 });
+    const { apps, config, custom } = await adminClients();
+    // Settled first (kube-controller-manager wrote their status), so that nothing changes them while
+    // the cache lists.
+    await waitFor('the three Deployments observed', async () => {
+      const { items } = await apps.listNamespacedDeployment({ namespace: ns });
+      return items.every(
+        (d) => d.status?.observedGeneration === d.metadata?.generation && d.status?.conditions?.length,
+      );
+    });
+    const changes: string[] = [];
+    const cache = new WorkloadCache({
+      kubeConfig: config,
+      api: custom,
+      namespace: ns,
+      served: new Set(['Deployment']),
+      logger: silentLogger,
+      onChange: (old, w) => changes.push(`${old?.name ?? '-'}→${w?.name ?? '-'}`),
+    });
+    scope.cleanups.push(() => Promise.resolve(cache.stop()));
+    await cache.ensure(['Deployment']);
+    const spec = { secretId: 's', selector: { matchLabels: { app: 'web' } } };
+    assert.deepEqual([...cache.candidates(ns, spec)].map((w) => w.name).sort(), listed, 'all three indexed');
+    // Every pass that needs Deployments waited for this list (ensure), so telling would only have cost
+    // each listed workload a look at every mapping of the namespace.
+    assert.equal(changes.join(', '), '', 'nothing told for the first list');
+    await createWorkload({ kind: 'Deployment', namespace: ns, name: 'd' }, { app: 'web' }, { replicas: 0 });
+    await kc(['-n', ns, 'label', 'deployment', 'a', 'app=db', '--overwrite']);
+    await kc(['-n', ns, 'delete', 'deployment', 'b']);
+    const told = (change: string): boolean => changes.includes(change);
+    await waitFor(
+      'the add, the label change and the delete told',
+      () => Promise.resolve(told('-→d') && told('a→a') && told('b→-')),
+      10_000,
+    );
+    assert.equal(changes.filter((c) => c === 'b→-').length, 1, 'the delete told once');
+    assert.ok(!changes.some((c) => c.startsWith('c→')), 'nothing told of c, which did not change');
   },
 );
