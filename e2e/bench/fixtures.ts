@@ -15,7 +15,8 @@ import {
   type RunningOperator,
   type Owner,
 } from '../harness.js';
-import { forEachLimit } from './measure.js';
+import { chartMemoryLimit, memoryCgroup, quantityBytes, type MemoryCgroup } from './cgroup.js';
+import { forEachLimit, progress } from './measure.js';
 
 export interface BenchSecret {
   name: string;
@@ -107,26 +108,57 @@ export const operatorNodeFlags = (): string[] => [
 ];
 
 /**
+ * The memory limit the bench runs each operator under: the chart's container limit, or
+ * BENCH_MEMORY_LIMIT (a quantity, or `none` to run unlimited as before 2026-12-02).
+ */
+export function benchMemoryLimit(): { bytes: number } | { none: string } {
+  const asked = process.env.BENCH_MEMORY_LIMIT;
+  if (asked === 'none') return { none: 'BENCH_MEMORY_LIMIT=none' };
+  return { bytes: asked ? quantityBytes(asked) : chartMemoryLimit() };
+}
+
+export interface BenchOperator extends RunningOperator {
+  /** The operator's own memory cgroup, limited as its container is (absent: it runs unlimited). */
+  cgroup?: MemoryCgroup;
+}
+
+/** Its own cgroup at the bench's limit, removed once the operator exited; none (with why) if not made. */
+function operatorCgroup(sc: Owner): MemoryCgroup | undefined {
+  const limit = benchMemoryLimit();
+  if (!('bytes' in limit)) return undefined;
+  const cg = memoryCgroup(`sro-bench-${process.pid}-${uniqueName('op')}`, limit.bytes);
+  if (typeof cg === 'string') {
+    progress(`operator runs without a memory limit: ${cg}`);
+    return undefined;
+  }
+  sc.cleanups.push(() => Promise.resolve(cg.remove()));
+  return cg;
+}
+
+/**
  * The operator as the tests run it (its ServiceAccount), quieter, with the production long-poll wait,
- * on the image's node flags.
+ * on the image's node flags, in a cgroup with the chart's memory limit (node sizes its heap from it).
  */
 export async function benchOperator(
   sc: Owner,
   queueUrl: string,
   env: Record<string, string> = {},
   opts: { waitReady?: boolean; kubeconfig?: string } = {},
-): Promise<RunningOperator> {
-  return startOperator(sc, {
+): Promise<BenchOperator> {
+  const cgroup = operatorCgroup(sc);
+  const op = await startOperator(sc, {
     kubeconfig: opts.kubeconfig ?? (await operatorKubeconfig(sc)),
     queueUrl,
     waitReady: opts.waitReady,
     nodeArgs: operatorNodeFlags(),
+    cgroupProcs: cgroup?.procs,
     env: {
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
       SQS_WAIT_TIME_SECONDS: '20',
       ...env,
     },
   });
+  return { ...op, cgroup };
 }
 
 /** Mappings released while an operator still runs, then everything the phase created removed. */

@@ -74,10 +74,13 @@ function whereItGoes(i: MemoryBreakdown, bareNodeRssMiB?: number): string {
   return `JS heap ${mib(i.heapTotalMiB)} reserved, ${mib(i.heapUsedMiB)} used (${spaces}); external ${mib(i.externalMiB)}; native ${mib(i.nativeMiB)}${bare}`;
 }
 
+const limited = (limitMiB?: number): string =>
+  limitMiB === undefined ? 'no memory limit' : `memory limit ${mib(limitMiB)}`;
+
 function memoryRows(m: MemoryResult): string[][] {
   return [
     [
-      `idle RSS, ${m.mappings} mappings, after ${m.idleSeconds} s (node ${m.nodeFlags.join(' ')})`,
+      `idle RSS, ${m.mappings} mappings, after ${m.idleSeconds} s (node ${m.nodeFlags.join(' ')}; ${limited(m.memoryLimitMiB)})`,
       mib(m.idle.rssMiB),
     ],
     ['  where it goes', whereItGoes(m.idle, m.bareNodeRssMiB)],
@@ -131,7 +134,10 @@ const cpu = (r: Record<string, number>): string =>
 function scaleRows(s: ScaleResult): string[][] {
   const name = `scale: ${s.mappings} ${s.discover ? 'discovering ' : ''}mappings, ${s.workloads} Deployments, ${s.secrets} secrets`;
   return [
-    [name, `all Ready from cold ${(s.coldReadyMs / 1000).toFixed(1)} s, RSS ${s.coldRssMiB.toFixed(0)} MiB`],
+    [
+      name,
+      `all Ready from cold ${(s.coldReadyMs / 1000).toFixed(1)} s, RSS ${s.coldRssMiB.toFixed(0)} MiB${s.coldCgroup ? ` (cgroup peak ${mib(s.coldCgroup.peakMiB)} of ${mib(s.coldCgroup.limitMiB)})` : ', no memory limit'}`,
+    ],
     [
       `  write floor: finalizer + status for ${s.floor.mappings}, ${s.floor.concurrency} at a time`,
       `${(s.floor.ms / 1000).toFixed(1)} s (${cpu(s.floor.cpu)}); cold start ${(s.coldReadyMs / s.floor.ms).toFixed(2)}× the floor`,

@@ -30,6 +30,8 @@ export interface MemoryResult {
   idleSeconds: number;
   /** The operator's node flags (see operatorNodeFlags). */
   nodeFlags: string[];
+  /** The memory limit of the operator's cgroup (the chart's; absent: it ran unlimited). */
+  memoryLimitMiB?: number;
   idle: MemoryBreakdown;
   /** A bare node (no code loaded, same flags) on this machine: the runtime's own share. */
   bareNodeRssMiB: number;
@@ -92,5 +94,13 @@ export async function memory(mappings: number, idleSeconds: number): Promise<Mem
   await new Promise((r) => setTimeout(r, idleSeconds * 1000));
   const idle = breakdown(await op.metrics(), op.process.pid ?? 0);
   await teardown(sc, [op]);
-  return { mappings, idleSeconds, nodeFlags, idle, bareNodeRssMiB: await bareNodeRss(nodeFlags) };
+  const memoryLimitMiB = op.cgroup?.limitMiB;
+  return {
+    mappings,
+    idleSeconds,
+    nodeFlags,
+    memoryLimitMiB,
+    idle,
+    bareNodeRssMiB: await bareNodeRss(nodeFlags),
+  };
 }

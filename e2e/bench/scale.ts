@@ -20,6 +20,7 @@ import {
   createSecrets,
   eventBody,
   stripAll,
+  type BenchOperator,
   type BenchSecret,
 } from './fixtures.js';
 import { largeCluster, type LargeCluster } from './large-cluster.js';
@@ -47,6 +48,8 @@ export interface ScaleResult {
   /** The writes of the cold start without the operator: coldReadyMs is compared with it. */
   floor: WriteFloor;
   coldRssMiB: number;
+  /** The cold leader's cgroup: its limit (the chart's) and peak usage, page cache included. */
+  coldCgroup?: { limitMiB: number; peakMiB: number };
   coldRequests: Record<string, number>;
   /** CPU seconds used during the cold start, by process: what bounds it. */
   coldCpu: Record<string, number>;
@@ -81,6 +84,12 @@ async function readyWatch(namespace: string): Promise<{ ready: () => number; sto
     () => undefined,
   );
   return { ready: () => ready.size, stop: () => abort.abort() };
+}
+
+/** Throws once the kernel killed the operator for its cgroup's memory limit. */
+function oomKilled(op: BenchOperator): false {
+  if (op.cgroup?.oomKills()) throw new Error(`operator OOM-killed at its ${op.cgroup.limitMiB} MiB limit`);
+  return false;
 }
 
 const describes = async (op: RunningOperator): Promise<number> =>
@@ -120,11 +129,12 @@ export async function scale(
   const t0 = now();
   const kubeconfig = await operatorKubeconfig(sc);
   const a = await benchOperator(sc, q.queueUrl, env, { waitReady: false, kubeconfig });
-  await waitFor('every mapping Ready', () => Promise.resolve(watch.ready() === n), 900_000);
+  await waitFor('every mapping Ready', () => Promise.resolve(watch.ready() === n || oomKilled(a)), 900_000);
   const coldReadyMs = now() - t0;
   const coldCpu = components.used(a.process.pid ?? 0);
   const coldRequests = requestDelta(before, await apiRequests(), RESOURCES);
   const coldRssMiB = rss(a.process.pid ?? 0).rss;
+  const coldCgroup = a.cgroup && { limitMiB: a.cgroup.limitMiB, peakMiB: a.cgroup.peakMiB() };
 
   progress('scale: leader change');
   const b = await benchOperator(sc, q.queueUrl, env, { kubeconfig });
@@ -181,6 +191,7 @@ export async function scale(
     coldReadyMs,
     floor,
     coldRssMiB,
+    coldCgroup,
     coldRequests,
     coldCpu,
     leaderChangeMs,

@@ -93,6 +93,8 @@ export async function startOperator(
     env?: Record<string, string>;
     /** Node flags before the bundle (V8 flags NODE_OPTIONS refuses, as the image's ENTRYPOINT has them). */
     nodeArgs?: string[];
+    /** A cgroup's `cgroup.procs`: the operator starts in that cgroup (node sizes its heap from its limit). */
+    cgroupProcs?: string;
     waitReady?: boolean;
     /** Another AWS endpoint (default: the shared environment's; a relay in front of it, or `aws`'s). */
     awsEndpoint?: string;
@@ -116,7 +118,12 @@ export async function startOperator(
   fs.mkdirSync(logDir, { recursive: true });
   const log = path.join(logDir, `operator-${scope.namespace}-${metricsPort}.log`);
   const fd = fs.openSync(log, 'a');
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), operatorEntry], {
+  const argv = [process.execPath, ...(opts.nodeArgs ?? []), operatorEntry];
+  // In the cgroup before node starts: the shell moves itself in, then becomes node (same pid).
+  const [file, ...args] = opts.cgroupProcs
+    ? ['/bin/sh', '-c', 'echo $$ > "$0" && exec "$@"', opts.cgroupProcs, ...argv]
+    : argv;
+  const child = spawn(file, args, {
     stdio: ['ignore', fd, fd],
     env: {
       PATH: process.env.PATH,
