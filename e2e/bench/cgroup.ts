@@ -5,15 +5,14 @@ import { repoRoot } from '../env/paths.js';
 
 /**
  * A memory cgroup limited as the chart limits the operator's container. Node sizes its heap from the
- * limit it finds in its cgroup (on this 24 GiB machine, unlimited, it reserves a 4 GiB heap and grows
- * it by up to 4× per GC; under 256 MiB its limit is 259 MiB and it grows by far less), so the bench
- * measures the operator in one, as the pod runs it.
+ * limit it finds in its cgroup (measured: a 259 MiB heap limit under 256 MiB, 4,288 MiB unlimited on
+ * this 24 GiB machine), so the bench measures the operator in one, as the pod runs it.
  */
 export interface MemoryCgroup {
   /** Write a pid here to move that process in (before it execs node: node reads the limit at start). */
   procs: string;
   limitMiB: number;
-  /** The cgroup's peak usage, as the kernel's OOM killer counts it (page cache included). */
+  /** The cgroup's peak usage as the kernel charges it (file pages only if this cgroup read them first). */
   peakMiB(): number;
   /** How often the kernel's OOM killer killed a process of the cgroup. */
   oomKills(): number;

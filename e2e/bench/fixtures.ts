@@ -108,13 +108,13 @@ export const operatorNodeFlags = (): string[] => [
 ];
 
 /**
- * The memory limit the bench runs each operator under: the chart's container limit, or
- * BENCH_MEMORY_LIMIT (a quantity, or `none` to run unlimited as before 2026-12-02).
+ * The memory limit (bytes) the bench runs each operator under: the chart's container limit, or
+ * BENCH_MEMORY_LIMIT (a quantity; `none`: unlimited, as before 2026-12-02).
  */
-export function benchMemoryLimit(): { bytes: number } | { none: string } {
+function benchMemoryLimit(): number | undefined {
   const asked = process.env.BENCH_MEMORY_LIMIT;
-  if (asked === 'none') return { none: 'BENCH_MEMORY_LIMIT=none' };
-  return { bytes: asked ? quantityBytes(asked) : chartMemoryLimit() };
+  if (asked === 'none') return undefined;
+  return asked ? quantityBytes(asked) : chartMemoryLimit();
 }
 
 export interface BenchOperator extends RunningOperator {
@@ -125,8 +125,8 @@ export interface BenchOperator extends RunningOperator {
 /** Its own cgroup at the bench's limit, removed once the operator exited; none (with why) if not made. */
 function operatorCgroup(sc: Owner): MemoryCgroup | undefined {
   const limit = benchMemoryLimit();
-  if (!('bytes' in limit)) return undefined;
-  const cg = memoryCgroup(`sro-bench-${process.pid}-${uniqueName('op')}`, limit.bytes);
+  if (limit === undefined) return undefined;
+  const cg = memoryCgroup(`sro-bench-${process.pid}-${uniqueName('op')}`, limit);
   if (typeof cg === 'string') {
     progress(`operator runs without a memory limit: ${cg}`);
     return undefined;
