@@ -4,11 +4,10 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { localAws } from './env/aws-setup.js';
-import { operatorRoleEnv } from './kit/aws-role.js';
+import { assumeRole, operatorRoleEnv } from './kit/aws-role.js';
 import {
   createSecret,
   e2eTest,
@@ -29,33 +28,6 @@ const outcome = (call: Promise<unknown>): Promise<string> =>
     (err: Error) => err.name,
   );
 
-/** The role's credentials as the operator's SDK gets them: its token exchanged at STS. */
-async function assume(
-  endpoint: string,
-  roleArn: string,
-  token: string,
-): Promise<{
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken: string;
-}> {
-  const sts = new STSClient({ endpoint, region: localAws.region });
-  const out = await sts.send(
-    new AssumeRoleWithWebIdentityCommand({
-      RoleArn: roleArn,
-      RoleSessionName: 'test',
-      WebIdentityToken: token,
-    }),
-  );
-  sts.destroy();
-  const c = out.Credentials;
-  return {
-    accessKeyId: c?.AccessKeyId ?? '',
-    secretAccessKey: c?.SecretAccessKey ?? '',
-    sessionToken: c?.SessionToken ?? '',
-  };
-}
-
 e2eTest(
   "the template's role, from the ServiceAccount's token: DescribeSecret inside SecretArnPattern only, no GetSecretValue, its own queue only",
   async (scope) => {
@@ -73,7 +45,7 @@ e2eTest(
       secretArnPattern: `arn:aws:secretsmanager:${localAws.region}:${localAws.accountId}:secret:${inside}/*`,
     });
     const token = fs.readFileSync(role.AWS_WEB_IDENTITY_TOKEN_FILE, 'utf8');
-    const credentials = await assume(s.awsEndpoint, role.AWS_ROLE_ARN, token);
+    const credentials = await assumeRole(s.awsEndpoint, role.AWS_ROLE_ARN, token);
     const cfg = { endpoint: s.awsEndpoint, region: localAws.region, credentials };
     const sm = new SecretsManagerClient(cfg);
     const sqs = new SQSClient(cfg);
@@ -111,7 +83,8 @@ e2eTest(
     const queue = await testQueue(scope);
     const role = await operatorRoleEnv(ns, { queueUrl: queue.queueUrl, awsEndpoint: s.awsEndpoint });
     const token = fs.readFileSync(role.AWS_WEB_IDENTITY_TOKEN_FILE, 'utf8');
-    const tries = async (t: string): Promise<string> => outcome(assume(s.awsEndpoint, role.AWS_ROLE_ARN, t));
+    const tries = async (t: string): Promise<string> =>
+      outcome(assumeRole(s.awsEndpoint, role.AWS_ROLE_ARN, t));
     assert.equal(await tries(token), 'allowed');
     // Another ServiceAccount of the same namespace (its own token, the right audience).
     await kc(['-n', ns, 'create', 'serviceaccount', 'intruder']);

@@ -1,13 +1,7 @@
 import { DescribeSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import {
-  DeleteMessageCommand,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
-import { AppsV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { withSharedAgents } from '../../operator/kube/kube.js';
-import { awsClients, environment, testQueue, waitFor, type Owner } from '../harness.js';
+import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { awsClients, environment, operatorKubeconfig, testQueue, waitFor, type Owner } from '../harness.js';
 import { waitReason } from '../mapping-helpers.js';
 import {
   benchOperator,
@@ -19,7 +13,15 @@ import {
   teardown,
   type BenchSecret,
 } from './fixtures.js';
+import { appsClient, floorClients, patchCost, type FloorClients, type PatchCost } from './floor-identity.js';
 import { now, percentiles, progress, rss, STAMP, stampWatch, type Percentiles } from './measure.js';
+
+/**
+ * The operator's global restart rate limit in this phase. The default (10/s) paces restarts on
+ * purpose: at 50 events/s it released them exactly 100 ms apart, and the phase measured that valve
+ * (its own tests prove it), not the event path.
+ */
+const RESTART_RATE_LIMIT = '10000';
 
 export interface RateResult {
   rate: number;
@@ -32,6 +34,9 @@ export interface RateResult {
 
 export interface LatencyResult {
   rates: RateResult[];
+  /** What the operator's identity adds to one PATCH (floor-identity.ts). */
+  patchCost: PatchCost;
+  restartRateLimit: number;
   idleRssMiB: number;
   peakRssMiB: number;
   mappings: number;
@@ -39,8 +44,9 @@ export interface LatencyResult {
 
 /**
  * The floor: what any operator must spend between SendMessage and a patch seen on a watch — the SQS
- * long-poll wake, one DescribeSecret and one PATCH with a warm client — done by the benchmark itself,
- * with nothing else, on the same schedule and the same machine as the operator's run.
+ * long-poll wake, one DescribeSecret and one PATCH with a warm client, as the operator's identities
+ * (floor-identity.ts) — done by the benchmark itself, with nothing else, on the same schedule and
+ * the same machine as the operator's run.
  */
 class FloorPipeline {
   private running = true;
@@ -49,7 +55,7 @@ class FloorPipeline {
   private readonly sentAt = new Map<string, number>();
 
   constructor(
-    private readonly sqs: SQSClient,
+    private readonly clients: FloorClients,
     private readonly queueUrl: string,
     private readonly namespace: string,
     private readonly seen: Map<string, number>,
@@ -67,13 +73,10 @@ class FloorPipeline {
   }
 
   private async poll(): Promise<void> {
-    const { sm } = await awsClients();
-    const kcfg = new KubeConfig();
-    kcfg.loadFromFile((await environment()).kubeconfig);
-    const apps = withSharedAgents(kcfg).makeApiClient(AppsV1Api);
+    const { sm, sqs, apps } = this.clients;
     const merge = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
     while (this.running) {
-      const out = await this.sqs.send(
+      const out = await sqs.send(
         new ReceiveMessageCommand({ QueueUrl: this.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
       );
       const woke = now();
@@ -99,7 +102,7 @@ class FloorPipeline {
           await patch().catch(patch);
           await waitFor('floor patch seen', () => Promise.resolve(this.seen.get(stamp)), 10_000);
           this.parts.patch.push((this.seen.get(stamp) ?? t1) - t1);
-          await this.sqs.send(
+          await sqs.send(
             new DeleteMessageCommand({ QueueUrl: this.queueUrl, ReceiptHandle: m.ReceiptHandle }),
           );
         })().catch((err: unknown) => progress(`floor: a message failed (${String(err)}); counted as missed`));
@@ -165,7 +168,15 @@ export async function latency(rates: number[], perRate: (rate: number) => number
   );
   const floorQ = await testQueue({ ...sc, namespace: `${sc.namespace}-floor` });
   const q = await testQueue(sc);
-  const op = await benchOperator(sc, q.queueUrl);
+  const kubeconfig = await operatorKubeconfig(sc);
+  const asOperator = await floorClients(sc, floorQ.queueUrl, kubeconfig);
+  await createDeployments(sc.namespace, ['patch-cost'], () => ({}), { replicas: 0 });
+  progress('latency: PATCH as the admin and as the operator, one at a time');
+  const cost = await patchCost(sc.namespace, 'patch-cost', {
+    admin: appsClient((await environment()).kubeconfig),
+    operator: asOperator.apps,
+  });
+  const op = await benchOperator(sc, q.queueUrl, { RESTART_RATE_LIMIT }, { kubeconfig });
   for (let i = 0; i < opSecrets.length; i++)
     await waitReason(sc.namespace, `m-${i}`, 'WatchingSecret', 60_000);
   const idle = rss(op.process.pid ?? 0);
@@ -174,7 +185,7 @@ export async function latency(rates: number[], perRate: (rate: number) => number
   for (const rate of rates) {
     const count = perRate(rate);
     progress(`latency at ${rate}/s: ${count} rotations, floor then operator`);
-    const floor = new FloorPipeline(sqs, floorQ.queueUrl, sc.namespace, watch.seen);
+    const floor = new FloorPipeline(asOperator, floorQ.queueUrl, sc.namespace, watch.seen);
     const f = await drive(
       { secrets: floorSecrets, rate, count },
       async (s, v) => {
@@ -211,5 +222,12 @@ export async function latency(rates: number[], perRate: (rate: number) => number
   watch.stop();
   const mem = rss(op.process.pid ?? 0);
   await teardown(sc, [op]);
-  return { rates: results, idleRssMiB: idle.rss, peakRssMiB: mem.peak, mappings: opSecrets.length };
+  return {
+    rates: results,
+    patchCost: cost,
+    restartRateLimit: Number(RESTART_RATE_LIMIT),
+    idleRssMiB: idle.rss,
+    peakRssMiB: mem.peak,
+    mappings: opSecrets.length,
+  };
 }

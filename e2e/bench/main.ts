@@ -88,7 +88,16 @@ function memoryRows(m: MemoryResult): string[][] {
 }
 
 function latencyRows(l: LatencyResult): string[][] {
+  const c = l.patchCost;
   return [
+    [
+      `PATCH p50, one at a time (n=${c.n}): admin, operator's ServiceAccount`,
+      `${ms(c.adminMs)}, ${ms(c.serviceAccountMs)} (its identity and admission guard: +${ms(c.serviceAccountMs - c.adminMs)}; the floor patches as it)`,
+    ],
+    [
+      `operator's RESTART_RATE_LIMIT in this phase`,
+      `${l.restartRateLimit}/s (default 10/s paces 50/s on purpose)`,
+    ],
     ...l.rates.flatMap((r) => [
       [`latency ${r.rate}/s, operator (n=${r.operator.n}, missed ${r.missed})`, pcts(r.operator)],
       [

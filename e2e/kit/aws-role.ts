@@ -1,4 +1,5 @@
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -75,5 +76,28 @@ export async function operatorRoleEnv(
     AWS_ROLE_ARN: roleArn,
     AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile,
     AWS_ROLE_SESSION_NAME: namespace.slice(0, 64),
+  };
+}
+
+/** A role's credentials as the operator's SDK gets them: a ServiceAccount token exchanged at STS. */
+export async function assumeRole(
+  endpoint: string,
+  roleArn: string,
+  token: string,
+): Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken: string }> {
+  const sts = new STSClient({ endpoint, region: localAws.region });
+  const out = await sts.send(
+    new AssumeRoleWithWebIdentityCommand({
+      RoleArn: roleArn,
+      RoleSessionName: 'test',
+      WebIdentityToken: token,
+    }),
+  );
+  sts.destroy();
+  const c = out.Credentials;
+  return {
+    accessKeyId: c?.AccessKeyId ?? '',
+    secretAccessKey: c?.SecretAccessKey ?? '',
+    sessionToken: c?.SessionToken ?? '',
   };
 }
