@@ -29,7 +29,10 @@ export interface RateResult {
   floor: Percentiles;
   /** Floor components, p50 (ms): SQS long-poll wake, DescribeSecret, PATCH → seen on a watch. */
   floorParts: { wake: number; describe: number; patch: number };
-  missed: number;
+  /** Rotations never stamped: the operator's not counting superseded ones, the floor's all. */
+  missed: { operator: number; floor: number };
+  /** The operator's rotations a later version of their secret replaced (see Driven). */
+  superseded: number;
 }
 
 export interface LatencyResult {
@@ -111,18 +114,29 @@ class FloorPipeline {
   }
 }
 
+/** What `drive` measured: latencies, versions never stamped, and those of them a later version replaced. */
+interface Driven {
+  samples: number[];
+  missed: number;
+  /**
+   * Versions not stamped because a later version of the same secret was: a pass that ran after the
+   * next rotation saw that one as AWSCURRENT and restarted once, for it (level-based, by design).
+   */
+  superseded: number;
+}
+
 /**
  * Sends `count` rotations at `rate` per second (open loop: the schedule does not wait for restarts),
- * round-robin over `secrets`; returns SendMessage → stamp-seen latencies and how many never showed.
+ * round-robin over `secrets`; returns SendMessage → stamp-seen latencies and what never showed.
  */
 async function drive(
   { secrets, rate, count }: { secrets: BenchSecret[]; rate: number; count: number },
   send: (s: BenchSecret, version: string) => Promise<number>,
   seen: Map<string, number>,
-): Promise<{ samples: number[]; missed: number }> {
+): Promise<Driven> {
   const { sm } = await awsClients();
   const start = now();
-  const runs: Promise<number | undefined>[] = [];
+  const runs: Promise<{ i: number; secret: string; latency?: number }>[] = [];
   for (let i = 0; i < count; i++) {
     const wait = start + (i * 1000) / rate - now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
@@ -135,13 +149,17 @@ async function drive(
         const t1 = await waitFor('stamp', () => Promise.resolve(seen.get(key)), 15_000).catch(
           () => undefined,
         );
-        return t1 === undefined ? undefined : t1 - t0;
+        return { i, secret: s.name, latency: t1 === undefined ? undefined : t1 - t0 };
       })(),
     );
   }
   const all = await Promise.all(runs);
-  const samples = all.filter((v): v is number => v !== undefined);
-  return { samples, missed: all.length - samples.length };
+  const samples = all.flatMap((r) => (r.latency === undefined ? [] : [r.latency]));
+  const unseen = all.filter((r) => r.latency === undefined);
+  const superseded = unseen.filter((r) =>
+    all.some((o) => o.secret === r.secret && o.i > r.i && o.latency !== undefined),
+  ).length;
+  return { samples, missed: unseen.length - superseded, superseded };
 }
 
 async function setup(sc: Owner, n: number, prefix: string): Promise<BenchSecret[]> {
@@ -216,7 +234,8 @@ export async function latency(rates: number[], perRate: (rate: number) => number
         describe: percentiles(floor.parts.describe).p50,
         patch: percentiles(floor.parts.patch).p50,
       },
-      missed: o.missed + f.missed,
+      missed: { operator: o.missed, floor: f.missed + f.superseded },
+      superseded: o.superseded,
     });
   }
   watch.stop();

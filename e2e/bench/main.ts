@@ -99,9 +99,12 @@ function latencyRows(l: LatencyResult): string[][] {
       `${l.restartRateLimit}/s (default 10/s paces 50/s on purpose)`,
     ],
     ...l.rates.flatMap((r) => [
-      [`latency ${r.rate}/s, operator (n=${r.operator.n}, missed ${r.missed})`, pcts(r.operator)],
       [
-        `latency ${r.rate}/s, floor`,
+        `latency ${r.rate}/s, operator (n=${r.operator.n}, missed ${r.missed.operator}, superseded ${r.superseded})`,
+        pcts(r.operator),
+      ],
+      [
+        `latency ${r.rate}/s, floor (missed ${r.missed.floor})`,
         `${pcts(r.floor)} (wake ${ms(r.floorParts.wake)} + DescribeSecret ${ms(r.floorParts.describe)} + PATCH→watch ${ms(r.floorParts.patch)})`,
       ],
       [
