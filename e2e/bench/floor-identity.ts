@@ -15,7 +15,10 @@ export interface FloorClients {
   apps: AppsV1Api;
 }
 
-export const appsClient = (kubeconfig: string): AppsV1Api => {
+/** The content type of the floor's PATCHes (the one `kubectl rollout restart` sends). */
+export const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
+
+const appsClient = (kubeconfig: string): AppsV1Api => {
   const kcfg = new KubeConfig();
   kcfg.loadFromFile(kubeconfig);
   return withSharedAgents(kcfg).makeApiClient(AppsV1Api);
@@ -54,13 +57,12 @@ export async function patchCost(
   clients: { admin: AppsV1Api; operator: AppsV1Api },
   n = 100,
 ): Promise<PatchCost> {
-  const merge = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
   const samples = { admin: [] as number[], operator: [] as number[] };
   for (let i = -10; i < n; i++) {
     for (const who of ['admin', 'operator'] as const) {
       const body = { spec: { template: { metadata: { annotations: { [STAMP]: `cost-${who}-${i}` } } } } };
       const t0 = now();
-      await clients[who].patchNamespacedDeployment({ namespace, name, body }, merge);
+      await clients[who].patchNamespacedDeployment({ namespace, name, body }, MERGE_PATCH);
       // The first ten of each warm the connections and the server's caches.
       if (i >= 0) samples[who].push(now() - t0);
     }

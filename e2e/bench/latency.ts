@@ -1,7 +1,6 @@
 import { DescribeSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { awsClients, environment, operatorKubeconfig, testQueue, waitFor, type Owner } from '../harness.js';
+import { adminClients, awsClients, operatorKubeconfig, testQueue, waitFor, type Owner } from '../harness.js';
 import { waitReason } from '../mapping-helpers.js';
 import {
   benchOperator,
@@ -13,7 +12,7 @@ import {
   teardown,
   type BenchSecret,
 } from './fixtures.js';
-import { appsClient, floorClients, patchCost, type FloorClients, type PatchCost } from './floor-identity.js';
+import { floorClients, MERGE_PATCH, patchCost, type FloorClients, type PatchCost } from './floor-identity.js';
 import { now, percentiles, progress, rss, STAMP, stampWatch, type Percentiles } from './measure.js';
 
 /**
@@ -77,7 +76,6 @@ class FloorPipeline {
 
   private async poll(): Promise<void> {
     const { sm, sqs, apps } = this.clients;
-    const merge = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
     while (this.running) {
       const out = await sqs.send(
         new ReceiveMessageCommand({ QueueUrl: this.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
@@ -99,7 +97,7 @@ class FloorPipeline {
           const name = `d-${d.Name}`;
           const body2 = { spec: { template: { metadata: { annotations: { [STAMP]: stamp } } } } };
           const patch = (): Promise<unknown> =>
-            apps.patchNamespacedDeployment({ namespace: this.namespace, name, body: body2 }, merge);
+            apps.patchNamespacedDeployment({ namespace: this.namespace, name, body: body2 }, MERGE_PATCH);
           // A keep-alive connection the server closed as it was reused fails at once: one retry,
           // as the operator's queue would retry its pass.
           await patch().catch(patch);
@@ -191,7 +189,7 @@ export async function latency(rates: number[], perRate: (rate: number) => number
   await createDeployments(sc.namespace, ['patch-cost'], () => ({}), { replicas: 0 });
   progress('latency: PATCH as the admin and as the operator, one at a time');
   const cost = await patchCost(sc.namespace, 'patch-cost', {
-    admin: appsClient((await environment()).kubeconfig),
+    admin: (await adminClients()).apps,
     operator: asOperator.apps,
   });
   const op = await benchOperator(sc, q.queueUrl, { RESTART_RATE_LIMIT }, { kubeconfig });
