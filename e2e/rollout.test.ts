@@ -98,7 +98,7 @@ const entry = async (ns: string, name: string): Promise<{ state?: string; versio
   (await getMapping(ns, name)).status?.workloads?.[0] ?? {};
 
 e2eTest(
-  'rollout slots never leak: paused workloads take none; a rollout past its deadline or a deleted workload frees its slot',
+  'rollout slots never leak: paused workloads take none; a rollout past its deadline (a Deployment whose progressDeadlineSeconds is 2^31-1 too) or a deleted workload frees its slot',
   async (scope) => {
     const ns = scope.namespace;
     await installCrd();
@@ -110,6 +110,12 @@ e2eTest(
         mapping: 'gone',
         kind: 'Deployment' as const,
         opts: { unschedulable: true, replicas: 1, progressDeadlineSeconds: 3600 },
+      },
+      // A tenant's Deployment whose own deadline never comes: only ROLLOUT_DEADLINE frees its slot.
+      {
+        mapping: 'forever',
+        kind: 'Deployment' as const,
+        opts: { unschedulable: true, replicas: 1, progressDeadlineSeconds: 2147483647 },
       },
       { mapping: 'next', kind: 'Deployment' as const, opts: { replicas: 1 } },
     ];
@@ -164,6 +170,18 @@ e2eTest(
     );
     await restarted('next', waiting);
     assert.ok((await eventReasons(ns, 'stuck')).includes('RolloutFailed'));
+    await nextRolledOut();
+
+    // So does a Deployment whose progressDeadlineSeconds is the most the API allows.
+    await restarted('forever', await rotateOne('forever'));
+    const afterForever = await rotateOne('next');
+    await waitFor('next waits for a slot', async () => (await entry(ns, 'next')).state === 'Pending', 15_000);
+    await waitFor(
+      'forever rollout failed at ROLLOUT_DEADLINE',
+      async () => (await condition(ns, 'forever', 'RolloutComplete')).reason === 'RolloutFailed',
+      30_000,
+    );
+    await restarted('next', afterForever);
     await nextRolledOut();
 
     // A Deployment deleted mid-rollout frees its slot.

@@ -68,6 +68,7 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
     served,
     concurrency: config.maxConcurrentReconciles,
     maxConcurrentRollouts: config.maxConcurrentRollouts,
+    maxRolloutsPerNamespace: config.maxRolloutsPerNamespace,
     pass: {
       versions,
       workloads: new Workloads(api, COMPONENT),

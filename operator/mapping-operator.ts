@@ -54,6 +54,7 @@ export interface MappingOperatorOptions {
   pass: PassSettings;
   concurrency: number;
   maxConcurrentRollouts: number;
+  maxRolloutsPerNamespace?: number;
   hooks?: ControllerHooks & { queueDepth?: (n: number) => void };
 }
 
@@ -166,6 +167,7 @@ export class MappingOperator extends Operator {
     this.loop = new TermLoop({
       concurrency: this.opts.concurrency,
       maxConcurrentRollouts: this.opts.maxConcurrentRollouts,
+      maxRolloutsPerNamespace: this.opts.maxRolloutsPerNamespace,
       reconcile: (key, term) => reconcile(key, { ...this.deps, ...term }),
       mappings: () => this.cache?.mappings() ?? [],
       warm: (secretIds) => this.router.warm(secretIds),

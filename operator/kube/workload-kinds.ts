@@ -23,11 +23,6 @@ export interface KindRules {
   restart(restartedAt: string, stamp: string, target: Target): RestartPatch;
   /** How the rollout stands, from the workload's status. Pure. */
   progress(w: RolloutObject): RolloutState;
-  /**
-   * Whether ROLLOUT_DEADLINE ends a rollout of ours: a Deployment has its own progress deadline
-   * (progressDeadlineSeconds, which progress() reads); the other kinds would roll forever.
-   */
-  ourDeadline: boolean;
 }
 
 const apps = (plural: string): Omit<ResourceRef, 'namespace'> => ({ group: 'apps', version: 'v1', plural });
@@ -38,28 +33,24 @@ export const KINDS: Record<WorkloadKind, KindRules> = {
     stampOn: 'template',
     restart: templateRestart,
     progress: deploymentProgress,
-    ourDeadline: false,
   },
   StatefulSet: {
     resource: apps('statefulsets'),
     stampOn: 'template',
     restart: templateRestart,
     progress: statefulSetProgress,
-    ourDeadline: true,
   },
   DaemonSet: {
     resource: apps('daemonsets'),
     stampOn: 'template',
     restart: templateRestart,
     progress: daemonSetProgress,
-    ourDeadline: true,
   },
   Rollout: {
     resource: { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts' },
     stampOn: 'object',
     restart: rolloutRestart,
     progress: argoProgress,
-    ourDeadline: true,
   },
 };
 

@@ -9,7 +9,7 @@ import type { Workloads } from '../kube/workloads.js';
 import type { SecretVersions } from '../aws/secret-versions.js';
 import type { Logger } from '../runtime/logger.js';
 import { NOTIFIED_REASONS, notification, type Notification } from '../notify/notification.js';
-import type { Verdict } from '../tenancy/policy-decision.js';
+import type { ResolvedSecret, Verdict } from '../tenancy/policy-decision.js';
 import type { RolloutSlots } from './rollout-slots.js';
 import { Reason, failedStatus, ownedStatus, readyCondition, sameStatus } from './status.js';
 
@@ -52,7 +52,7 @@ export interface ReconcileDeps {
   takeRestartToken?: () => number;
   /** Report what would be restarted, restart nothing. */
   dryRun?: boolean;
-  /** A StatefulSet or DaemonSet rollout not finished this long after our restart has failed. */
+  /** A rollout of ours (any kind) not finished this long after our restart has failed. */
   rolloutDeadlineMs?: number;
   /** SecretProviderClasses and ExternalSecrets, when their APIs are served. */
   consumers?: ConsumerCache;
@@ -65,7 +65,7 @@ export interface ReconcileDeps {
   /** Queues a notification of an Event (NOTIFY_WEBHOOK_URL); never waits. */
   notify?: (n: Notification) => void;
   /** Which secrets the SecretsRotationPolicies let a namespace map (undefined: not decided yet). */
-  tenancy?: { decide(namespace: string, secretId: string): Verdict | undefined };
+  tenancy?: { decide(namespace: string, secretId: string, resolved?: ResolvedSecret): Verdict | undefined };
 }
 
 /** What belongs to the leadership term a pass runs in (see term.ts). */

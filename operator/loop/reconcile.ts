@@ -4,7 +4,7 @@ import { parseDuration } from '../runtime/duration.js';
 import { ExternalSecretSync } from './external-secret-sync.js';
 import { PassContext, type PassDeps, type ReconcileResult } from './pass.js';
 import { planRestarts, type Planned } from './restart-plan.js';
-import { checkPolicy } from './stages/policy.js';
+import { checkPolicy, checkResolvedPolicy } from './stages/policy.js';
 import { checkSpec } from './stages/spec.js';
 import { isSecret, resolveSecret } from './stages/secret.js';
 import { findTargets, tooManyTargets, withConsumption } from './stages/targets.js';
@@ -37,9 +37,10 @@ export async function reconcile(key: string, deps: PassDeps): Promise<ReconcileR
 }
 
 /**
- * The pipeline, in order: spec checks → tenancy policy → secret → targets → plan (pure) → staging
- * → restart windows → gates and valves → restart → rollout tracking → status + Events. A stage that ends the pass returns its result; a
- * new feature is a new stage here, not a branch inside another.
+ * The pipeline, in order: spec checks → tenancy policy → secret → policy on the resolved secret →
+ * targets → plan (pure) → staging → restart windows → gates and valves → restart → rollout tracking
+ * → status + Events. A stage that ends the pass returns its result; a new feature is a new stage
+ * here, not a branch inside another.
  */
 async function runStages(ctx: PassContext): Promise<ReconcileResult> {
   const invalid = await checkSpec(ctx);
@@ -48,6 +49,8 @@ async function runStages(ctx: PassContext): Promise<ReconcileResult> {
   if (notAllowed) return notAllowed;
   const secret = await resolveSecret(ctx);
   if (!isSecret(secret)) return secret;
+  const refused = await checkResolvedPolicy(ctx, secret);
+  if (refused) return refused;
   const route = { secretId: ctx.m.spec.secretId, arn: secret.arn };
   const targets = await findTargets(ctx, secret);
   const tooMany = await tooManyTargets(ctx, targets, secret.arn);
@@ -108,7 +111,7 @@ function failures(entries: WorkloadStatus[]): string | undefined {
 function nextLook(ctx: PassContext, plan: Planned[], entries: WorkloadStatus[]): number | undefined {
   const waits = plan.flatMap((p) => (p.action === 'pending' && p.waitMs ? [p.waitMs] : []));
   if (ctx.wakeInMs !== undefined) waits.push(ctx.wakeInMs);
-  waits.push(...rolloutWaits(ctx, plan, entries));
+  waits.push(...rolloutWaits(ctx, entries));
   return waits.length ? Math.min(...waits) : undefined;
 }
 

@@ -1,7 +1,9 @@
 /**
  * A cap on rollouts in progress across all mappings, so one burst of rotations cannot roll the whole
- * cluster at once. Owned by the loop of one leadership term (term.ts): built at term start from
- * the rollouts the mappings' status shows InProgress, dropped at its end.
+ * cluster at once, and a cap per namespace, so one tenant's rollouts that never end (pods that never
+ * become ready) cannot take every slot: the others keep theirs until ROLLOUT_DEADLINE frees it. Owned
+ * by the loop of one leadership term (term.ts): built at term start from the rollouts the mappings'
+ * status shows InProgress, dropped at its end.
  */
 export class RolloutSlots {
   /** workload key (namespace/Kind/name) → mapping key that started its rollout. */
@@ -12,12 +14,14 @@ export class RolloutSlots {
   constructor(
     private readonly max: number,
     private readonly onFree: (mappings: string[]) => void = () => {},
+    /** Slots one namespace may take (MAX_ROLLOUTS_PER_NAMESPACE). */
+    private readonly perNamespace: number = max,
   ) {}
 
   /** True when `workload` may start (or already holds) a rollout now; it then holds a slot. */
   acquire(workload: string, mapping: string): boolean {
     if (this.inProgress.has(workload)) return true;
-    if (this.inProgress.size >= this.max) {
+    if (this.inProgress.size >= this.max || this.heldIn(namespaceOf(workload)) >= this.perNamespace) {
       this.waiting.add(mapping);
       return false;
     }
@@ -52,6 +56,14 @@ export class RolloutSlots {
     return this.inProgress.size;
   }
 
+  /** Slots held by workloads of `namespace` (a scan: the cap is small, and acquire runs once per restart). */
+  private heldIn(namespace: string): number {
+    let n = 0;
+    for (const w of this.inProgress.keys()) if (namespaceOf(w) === namespace) n++;
+    return n;
+  }
+
+  /** Every waiting mapping looks again: the freed slot may be its namespace's, or the global one. */
   private wake(): void {
     if (this.waiting.size === 0 || this.inProgress.size >= this.max) return;
     const mappings = [...this.waiting];
@@ -59,3 +71,6 @@ export class RolloutSlots {
     this.onFree(mappings);
   }
 }
+
+/** The namespace of a workload key (namespace/Kind/name). */
+const namespaceOf = (workload: string): string => workload.slice(0, workload.indexOf('/'));

@@ -137,41 +137,45 @@ test('nextRollout: what does not roll by itself, or is gone, holds no rollout', 
   );
 });
 
-test('nextRollout: a StatefulSet or DaemonSet rollout past the deadline has failed; a Deployment keeps its own', async () => {
+test('nextRollout: every kind past ROLLOUT_DEADLINE has failed, a Deployment too (the earlier of its own deadline and ours)', async () => {
   const { nextRollout, untilDeadline } = await import('./rollout.js');
   const restartedAt = '2026-01-01T00:00:00Z';
   const at = { ms: 600_000, now: Date.parse('2026-01-01T00:10:01Z') };
   const early = { ...at, now: Date.parse('2026-01-01T00:09:00Z') };
-  for (const kind of ['StatefulSet', 'DaemonSet'] as const) {
+  // A tenant's Deployment with progressDeadlineSeconds: 2147483647 never reports
+  // ProgressDeadlineExceeded: only our deadline frees the slot its rollout holds.
+  for (const kind of ['Deployment', 'StatefulSet', 'DaemonSet', 'Rollout'] as const) {
     const p = {
       target: { kind, name: 'x', exists: true, rollout: 'InProgress' as const },
       action: 'current' as const,
       previous: { kind, name: 'x', restartedAt, rollout: 'InProgress' as const },
     };
-    assert.deepEqual(nextRollout(p, p.previous, at), {
-      rollout: 'Failed',
-      ended: 'Failed',
-      why: 'not rolled out within 10m',
-    });
-    assert.deepEqual(nextRollout(p, p.previous, early), { rollout: 'InProgress' });
-    assert.equal(untilDeadline(p, p.previous, early), 60_000);
+    assert.deepEqual(
+      nextRollout(p, p.previous, at),
+      {
+        rollout: 'Failed',
+        ended: 'Failed',
+        why: 'not rolled out within 10m',
+      },
+      kind,
+    );
+    assert.deepEqual(nextRollout(p, p.previous, early), { rollout: 'InProgress' }, kind);
+    assert.equal(untilDeadline(p.previous, early), 60_000, kind);
   }
   const d = {
-    target: { kind: 'Deployment' as const, name: 'd', exists: true, rollout: 'InProgress' as const },
+    target: { kind: 'Deployment' as const, name: 'd', exists: true, rollout: 'Failed' as const },
     action: 'current' as const,
     previous: { kind: 'Deployment' as const, name: 'd', restartedAt, rollout: 'InProgress' as const },
   };
   assert.deepEqual(
-    nextRollout(d, d.previous, at),
-    { rollout: 'InProgress' },
-    'progressDeadlineSeconds rules',
+    nextRollout(d, d.previous, early),
+    {
+      rollout: 'Failed',
+      ended: 'Failed',
+      why: 'progress deadline exceeded',
+    },
+    'its own progressDeadlineSeconds, when earlier, still rules',
   );
-  assert.equal(untilDeadline(d, d.previous, at), undefined);
-  assert.deepEqual(nextRollout({ ...d, target: { ...d.target, rollout: 'Failed' } }, d.previous, at), {
-    rollout: 'Failed',
-    ended: 'Failed',
-    why: 'progress deadline exceeded',
-  });
 });
 
 test('Argo Rollouts: a restart is in progress until status.restartedAt reaches spec.restartAt; Degraded has failed', () => {
@@ -199,5 +203,37 @@ test('Argo Rollouts: a restart is in progress until status.restartedAt reaches s
       status: { observedGeneration: 'abc123', restartedAt: '2026-11-29T10:00:01Z' },
     } as object),
     'Complete',
+  );
+});
+
+test('nextRollout and rolloutNow: a template stamped for this version whose status write was lost is our rollout, followed from its stamp', async () => {
+  const { nextRollout, rolloutNow } = await import('./rollout.js');
+  const stampedAt = '2026-01-01T00:00:00Z';
+  const at = { ms: 600_000, now: Date.parse('2026-01-01T00:05:00Z') };
+  const late = { ...at, now: Date.parse('2026-01-01T00:10:01Z') };
+  const p = (rollout: 'InProgress' | 'Complete' | 'Failed') => ({
+    target: { kind: 'Deployment' as const, name: 'a', exists: true, rollout, stampedAt },
+    action: 'already' as const,
+    previous: { kind: 'Deployment' as const, name: 'a', versionId: 'v1', rollout: 'Complete' as const },
+  });
+  const entry = {
+    kind: 'Deployment' as const,
+    name: 'a',
+    state: 'Restarted' as const,
+    restartedAt: stampedAt,
+  };
+  assert.deepEqual(nextRollout(p('InProgress'), entry, at), { rollout: 'InProgress' });
+  assert.equal(rolloutNow(p('InProgress'), at), 'InProgress');
+  assert.deepEqual(nextRollout(p('Failed'), entry, at), {
+    rollout: 'Failed',
+    ended: 'Failed',
+    why: 'progress deadline exceeded',
+  });
+  assert.equal(rolloutNow(p('Failed'), at), 'Failed');
+  assert.deepEqual(nextRollout(p('Complete'), entry, at), { rollout: 'Complete', ended: 'Complete' });
+  assert.deepEqual(
+    nextRollout(p('InProgress'), entry, late),
+    { rollout: 'Failed', ended: 'Failed', why: 'not rolled out within 10m' },
+    'the deadline counts from the stamp',
   );
 });

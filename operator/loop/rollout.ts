@@ -1,5 +1,4 @@
 import type { RolloutState, WorkloadStatus } from '../../resources/types.js';
-import { KINDS } from '../kube/workload-kinds.js';
 import type { Planned } from './restart-plan.js';
 
 /** The mapping-level RolloutComplete condition from its workloads' rollouts; undefined when none was started. */
@@ -28,10 +27,11 @@ const NOT_ROLLING: WorkloadStatus['state'][] = ['Paused', 'OnDelete', 'Missing']
 /**
  * The rollout to record for a target after a pass: a restart made now starts one (InProgress) unless
  * the workload does not roll by itself (Paused, OnDelete: nothing to follow, no slot to hold); one in
- * progress takes the state the workload shows now, and `ended` says when it just finished. A
- * StatefulSet or DaemonSet has no progress deadline of its own: past `deadlineMs` after our restart
- * its rollout has failed (a crash-looping pod, a node down would otherwise hold a slot forever). A
- * target gone (deleted, relabelled) has no rollout left to follow.
+ * progress takes the state the workload shows now, and `ended` says when it just finished. Past
+ * `deadlineMs` after our restart a rollout of any kind has failed: a StatefulSet or DaemonSet has no
+ * deadline of its own, and a Deployment's progressDeadlineSeconds is the tenant's to choose (up to
+ * 2^31-1 s), so without ours a pod that never becomes ready would hold a rollout slot forever; the
+ * earlier of the two rules. A target gone (deleted, relabelled) has no rollout left to follow.
  */
 export function nextRollout(
   p: Planned,
@@ -40,13 +40,26 @@ export function nextRollout(
 ): { rollout?: RolloutState; ended?: 'Complete' | 'Failed'; why?: string } {
   if (p.action === 'restart' && entry.state === 'Restarted') return { rollout: 'InProgress' };
   if (!p.target.exists || NOT_ROLLING.includes(entry.state)) return {};
+  const ours = started(p);
+  if (ours) return following(p, ours, deadline);
   if (p.previous?.rollout !== 'InProgress') return { rollout: p.previous?.rollout };
   return following(p, p.previous, deadline);
 }
 
+/**
+ * A template stamped for this version before the status said so (a lost status write, a term ended
+ * between the patch and the status, another mapping's restart): a rollout of ours that started at
+ * the stamp's time, never one "already done".
+ */
+function started(p: Planned): WorkloadStatus | undefined {
+  if (p.action !== 'already' || p.target.blocked) return undefined;
+  const { kind, name, stampedAt } = p.target;
+  return { kind, name, rollout: 'InProgress', restartedAt: stampedAt };
+}
+
 /** How a rollout of ours stands now: the last pass's record, followed to what the workload shows. */
 export function rolloutNow(p: Planned, deadline: { ms: number; now: number }): RolloutState | undefined {
-  const previous = p.previous;
+  const previous = started(p) ?? p.previous;
   if (previous?.rollout !== 'InProgress') return previous?.rollout;
   return p.target.exists ? following(p, previous, deadline).rollout : undefined;
 }
@@ -60,18 +73,17 @@ function following(
   const rollout = p.target.rollout;
   if (rollout === 'Complete') return { rollout, ended: rollout };
   if (rollout === 'Failed') return { rollout, ended: rollout, why: 'progress deadline exceeded' };
-  if (untilDeadline(p, previous, deadline) === 0)
+  if (untilDeadline(previous, deadline) === 0)
     return { rollout: 'Failed', ended: 'Failed', why: `not rolled out within ${formatMs(deadline.ms)}` };
   return { rollout };
 }
 
 /** How long until a rollout in progress reaches its deadline (undefined: no deadline of ours applies). */
 export function untilDeadline(
-  p: Planned,
   entry: WorkloadStatus,
   deadline: { ms: number; now: number },
 ): number | undefined {
-  if (entry.rollout !== 'InProgress' || !KINDS[p.target.kind].ourDeadline) return undefined;
+  if (entry.rollout !== 'InProgress') return undefined;
   const started = Date.parse(entry.restartedAt ?? '');
   // 0: the deadline has been reached.
   return Number.isNaN(started) ? undefined : Math.max(0, started + deadline.ms - deadline.now);

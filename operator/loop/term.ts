@@ -9,6 +9,8 @@ import { RolloutSlots } from './rollout-slots.js';
 export interface TermLoopOptions {
   concurrency: number;
   maxConcurrentRollouts: number;
+  /** See RolloutSlots: default, the global cap. */
+  maxRolloutsPerNamespace?: number;
   reconcile(key: string, term: TermState): Promise<ReconcileResult>;
   /** The cached mappings at term start: every one is visited, and their status rebuilds the slots. */
   mappings(): Iterable<Mapping>;
@@ -33,7 +35,11 @@ export class TermLoop {
   private readonly controller: Controller;
 
   constructor(private readonly opts: TermLoopOptions) {
-    this.slots = new RolloutSlots(opts.maxConcurrentRollouts, (keys) => keys.forEach((k) => this.enqueue(k)));
+    this.slots = new RolloutSlots(
+      opts.maxConcurrentRollouts,
+      (keys) => keys.forEach((k) => this.enqueue(k)),
+      opts.maxRolloutsPerNamespace,
+    );
     const hooks = opts.hooks ?? {};
     this.controller = new Controller(
       this.queue,

@@ -25,7 +25,9 @@ export interface Config {
   readonly dryRun: boolean;
   /** Rollouts in progress at once, across mappings. */
   readonly maxConcurrentRollouts: number;
-  /** A StatefulSet or DaemonSet rollout not finished this long after our restart has failed. */
+  /** Rollouts in progress at once in one namespace: one tenant never takes every slot. */
+  readonly maxRolloutsPerNamespace: number;
+  /** A rollout of ours (any kind) not finished this long after our restart has failed. */
   readonly rolloutDeadlineMs: number;
   /** SQS messages handled at once; receiving pauses at the cap. */
   readonly maxMessagesInFlight: number;
@@ -203,6 +205,13 @@ export function loadConfig(env: Env = process.env): Config {
     ),
     dryRun: bool(env, 'DRY_RUN', false),
     maxConcurrentRollouts: integer(env, 'MAX_CONCURRENT_ROLLOUTS', 50, [1, 100_000]),
+    // A fifth of the cluster's slots by default: five tenants, not one, to fill them.
+    maxRolloutsPerNamespace: integer(
+      env,
+      'MAX_ROLLOUTS_PER_NAMESPACE',
+      Math.ceil(integer(env, 'MAX_CONCURRENT_ROLLOUTS', 50, [1, 100_000]) / 5),
+      [1, 100_000],
+    ),
     rolloutDeadlineMs: positive(env, 'ROLLOUT_DEADLINE', '10m'),
     maxMessagesInFlight: integer(env, 'MAX_MESSAGES_IN_FLIGHT', 100, [1, 10_000]),
     messageMaxHoldMs: positive(env, 'MESSAGE_MAX_HOLD', '15m'),

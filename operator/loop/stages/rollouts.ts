@@ -49,10 +49,10 @@ export async function trackRollouts(
 }
 
 /** When to look at rollouts in progress again: at their deadline, or the fallback recheck. */
-export function rolloutWaits(ctx: PassContext, plan: Planned[], entries: WorkloadStatus[]): number[] {
-  return entries.flatMap((e, i) =>
+export function rolloutWaits(ctx: PassContext, entries: WorkloadStatus[]): number[] {
+  return entries.flatMap((e) =>
     e.rollout === 'InProgress'
-      ? [Math.min(ROLLOUT_RECHECK_MS, untilDeadline(plan[i], e, deadline(ctx)) ?? Infinity)]
+      ? [Math.min(ROLLOUT_RECHECK_MS, untilDeadline(e, deadline(ctx)) ?? Infinity)]
       : [],
   );
 }
