@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { Watch } from '@kubernetes/client-node';
+import { PatchStrategy, Watch, setHeaderOptions } from '@kubernetes/client-node';
 import type { Mapping, MappingSpec } from '../resources/types.js';
 import {
   adminClients,
@@ -93,9 +93,12 @@ async function setUp(
     );
   await applyMapping(ns, 'm', staged(name, names, opts.rollout));
   const queue = await testQueue(scope, { withRules: true });
-  await startOperator(scope, { kubeconfig: await operatorKubeconfig(scope), queueUrl: queue.queueUrl });
+  const kubeconfig = await operatorKubeconfig(scope);
+  const start = (): ReturnType<typeof startOperator> =>
+    startOperator(scope, { kubeconfig, queueUrl: queue.queueUrl });
+  const op = await start();
   await waitReason(ns, 'm', 'WatchingSecret');
-  return { name, arn: secret.arn };
+  return { name, arn: secret.arn, op, start };
 }
 
 const stamped = async (ns: string, n: string, stamp: string): Promise<boolean> =>
@@ -181,6 +184,52 @@ e2eTest(
     assert.ok(await stamped(ns, 'a', `${name}@${v3}`));
     assert.deepEqual([state(again, 'b'), state(again, 'c')], ['Held', 'Held']);
     assert.ok(await stamped(ns, 'b', `${name}@${v2}`), 'b still runs v2');
+  },
+);
+
+e2eTest(
+  'Staged, a restart whose status write was lost: the stamp naming the version is followed as our rollout, its failure halts the rotation',
+  async (scope) => {
+    const ns = scope.namespace;
+    const { name, arn, op, start } = await setUp(scope, ['c', 'a', 'b'], { failing: 'c' });
+    // The leader patched c for v2, then died before its status write: the API server holds the
+    // patch, the mapping's status still names v1. Made here by hand, exactly as that patch left it.
+    await op.kill('SIGKILL');
+    const v2 = await rotate(name, arn);
+    const stamp = `${name}@${v2}`;
+    const { apps } = await adminClients();
+    await apps.patchNamespacedDeployment(
+      {
+        namespace: ns,
+        name: 'c',
+        body: [
+          {
+            op: 'add',
+            path: '/spec/template/metadata/annotations',
+            value: {
+              'secretsrotation.io/secret-version': stamp,
+              'secretsrotation.io/restartedAt': new Date().toISOString(),
+            },
+          },
+        ],
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+    );
+    await start();
+    const halted = await rolloutIn(ns, 'Halted', { versionId: v2 });
+    for (const n of ['a', 'b']) {
+      assert.equal(state(halted, n), 'Held');
+      assert.equal((await templateState('Deployment', ns, n)).stamp, undefined, `${n} not restarted`);
+    }
+    assert.equal(halted.status?.workloads?.find((w) => w.name === 'c')?.rollout, 'Failed');
+    const halt = (await events(ns, 'm')).filter((e) => e.startsWith('RotationHalted'));
+    assert.equal(halt.length, 1);
+    assert.match(halt[0], new RegExp(`version ${v2} halted: the rollout of Deployment/c failed`));
+    assert.equal(
+      (await events(ns, 'm')).filter((e) => e.startsWith('WorkloadRestarted')).length,
+      0,
+      'c is not patched again',
+    );
   },
 );
 

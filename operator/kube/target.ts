@@ -7,6 +7,8 @@ export interface Target {
   exists: boolean;
   /** Value of the secretsrotation.io/secret-version annotation on the pod template. */
   templateVersion?: string;
+  /** When that stamp was written (its secretsrotation.io/restartedAt beside it). */
+  stampedAt?: string;
   /** Its secretsrotation.io/stage annotation (a staged rotation's order: lower first, absent last). */
   stage?: number;
   /** The resourceVersion read, so the restart patch fails with 409 if another writer got there first. */

@@ -6,7 +6,7 @@ import {
   type WorkloadKind,
 } from '../../resources/types.js';
 import type { Target } from './target.js';
-import { SECRET_VERSION_ANNOTATION, STAGE_ANNOTATION } from './restart-patches.js';
+import { RESTARTED_AT_ANNOTATION, SECRET_VERSION_ANNOTATION, STAGE_ANNOTATION } from './restart-patches.js';
 import type { RolloutObject } from './rollout-progress.js';
 import { KINDS, rolloutState } from './workload-kinds.js';
 import type { Logger } from '../runtime/logger.js';
@@ -31,6 +31,8 @@ export interface WorkloadInfo extends Cached {
   name: string;
   labels: Record<string, string>;
   stamp?: string;
+  /** When the stamp was written (our restartedAt annotation beside it). */
+  stampedAt?: string;
   /** The secretsrotation.io/stage annotation, when an integer (a staged rotation's order). */
   stage?: number;
   blocked?: 'Paused' | 'OnDelete';
@@ -68,7 +70,7 @@ export function projectWorkload(kind: WorkloadKind, raw: RawWorkload): WorkloadI
     namespace,
     name,
     labels: m.labels ?? {},
-    stamp: stampOf(kind, raw),
+    ...stampOf(kind, raw),
     stage: stageOf(m.annotations?.[STAGE_ANNOTATION]),
     blocked: blockedBy(raw.spec),
     rollout: projectRollout(raw),
@@ -80,10 +82,11 @@ export function projectWorkload(kind: WorkloadKind, raw: RawWorkload): WorkloadI
  * Our version stamp. A Rollout restarts through spec.restartAt, not its template (a template change
  * would start a canary or blue-green release): its stamp lives on its own metadata.
  */
-function stampOf(kind: WorkloadKind, raw: RawWorkload): string | undefined {
+function stampOf(kind: WorkloadKind, raw: RawWorkload): Pick<WorkloadInfo, 'stamp' | 'stampedAt'> {
   const annotations =
     KINDS[kind].stampOn === 'object' ? raw.metadata?.annotations : raw.spec?.template?.metadata?.annotations;
-  return annotations?.[SECRET_VERSION_ANNOTATION];
+  const stamp = annotations?.[SECRET_VERSION_ANNOTATION];
+  return stamp === undefined ? {} : { stamp, stampedAt: annotations?.[RESTARTED_AT_ANNOTATION] };
 }
 
 /** The stage annotation's value: an integer, or nothing (absent or not a number: staged last). */
@@ -134,6 +137,7 @@ function toTarget(w: WorkloadInfo, consumption: Consumption | undefined): Target
     name: w.name,
     exists: true,
     templateVersion: w.stamp,
+    stampedAt: w.stampedAt,
     stage: w.stage,
     resourceVersion: w.resourceVersion,
     blocked: w.blocked,

@@ -158,3 +158,19 @@ test('sameStatus ignores key order and undefined fields', () => {
   assert.equal(sameStatus({ matchedWorkloads: 1 }, { matchedWorkloads: 2 }), false);
   assert.equal(sameStatus(undefined, {}), true);
 });
+
+test('entryFor: a template already stamped for this version records the time of the stamp', async () => {
+  const { entryFor } = await import('./restart-plan.js');
+  const e = entryFor(
+    {
+      target: { kind: 'Deployment', name: 'a', exists: true, stampedAt: '2026-01-01T00:00:00Z' },
+      action: 'already',
+      previous: { kind: 'Deployment', name: 'a', versionId: 'v1', restartedAt: '2025-12-01T00:00:00Z' },
+    },
+    'v2',
+    '2026-01-01T00:00:09Z',
+  );
+  assert.equal(e.restartedAt, '2026-01-01T00:00:00Z');
+  assert.equal(e.versionId, 'v2');
+  assert.equal(e.state, 'Restarted');
+});

@@ -20,7 +20,10 @@ export type Action =
   | 'adopt'
   /** Nothing changed for this workload. */
   | 'current'
-  /** The template already carries this version (another mapping restarted it). */
+  /**
+   * The template already carries this version: another mapping restarted it, or this one did and its
+   * status write was lost. Either way it is our rollout, followed as if this pass had made it.
+   */
   | 'already'
   | 'restart'
   /** Inside minRestartInterval: restart later, once, with whatever version is current then. */
@@ -124,7 +127,7 @@ export function entryFor(p: Planned, currentVersionId: string, now: string): Wor
     case 'current':
       return { ...current, ...blockedState(p) };
     case 'already':
-      return { ...current, state: 'Restarted', message: 'template already carried this version' };
+      return alreadyEntry(p, current);
     case 'held':
     case 'suspended':
     case 'pending':
@@ -136,6 +139,17 @@ export function entryFor(p: Planned, currentVersionId: string, now: string): Wor
         ...(p.target.blocked ? blockedState(p) : { state: 'Restarted' as const }),
       };
   }
+}
+
+/** A template found stamped for this version: restarted at the stamp's time (see Action 'already'). Pure. */
+function alreadyEntry(p: Planned, current: WorkloadStatus): WorkloadStatus {
+  return {
+    ...current,
+    restartedAt: p.target.stampedAt ?? current.restartedAt,
+    message: 'template already carried this version',
+    // A paused or OnDelete workload says so instead: it will not roll by itself.
+    ...(p.target.blocked ? blockedState(p) : { state: 'Restarted' as const }),
+  };
 }
 
 /** The entry of a restart that waits (held by a staged rotation, suspended, deferred). Pure. */

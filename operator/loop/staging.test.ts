@@ -201,3 +201,28 @@ test('suspended: the rotation stays at its first stage, not Complete', () => {
     'suspend decides, staging holds nothing more',
   );
 });
+
+test('a stage whose restart was made but whose status write was lost (the stamp names the version) is followed, not counted done', () => {
+  // c was patched for v2 by a pass whose status write was lost: the next pass plans 'already'.
+  const lost = (rollout: RolloutState): Planned => ({
+    ...planned('c', 'already'),
+    target: { kind: 'Deployment', name: 'c', exists: true, rollout },
+  });
+  const follow = {
+    rolloutNow: (p: Planned) => (p.action === 'already' ? p.target.rollout : p.previous?.rollout),
+  };
+  const rolling = stageRestarts(
+    input([planned('a', 'restart'), planned('b', 'restart'), lost('InProgress')], follow),
+  );
+  assert.deepEqual(actions(rolling.plan), { a: 'held', b: 'held', c: 'already' }, 'stage 2 waits for c');
+  assert.equal(rolling.status?.progress, '1/3 Progressing');
+  const failed = stageRestarts(
+    input([planned('a', 'restart'), planned('b', 'restart'), lost('Failed')], follow),
+  );
+  assert.equal(failed.status?.state, 'Halted', 'a failing rollout halts the rotation');
+  assert.equal(failed.halted, 'Deployment/c');
+  const done = stageRestarts(
+    input([planned('a', 'restart'), planned('b', 'restart'), lost('Complete')], follow),
+  );
+  assert.deepEqual(actions(done.plan), { a: 'restart', b: 'held', c: 'already' });
+});

@@ -61,8 +61,9 @@ export function stageSizeOf(size: number | string | undefined, total: number): n
 function standing(p: Planned, input: StagingInput): Standing {
   // Suspended: still to restart once resumed (the stage has not been done, whatever it shows).
   if (TO_RESTART.includes(p.action) || p.action === 'suspended') return 'toRestart';
-  // Adopted, already stamped by another mapping, suspended: no rollout of ours to wait for.
-  if (p.previous?.versionId !== input.currentVersionId) return 'done';
+  // Adopted: no rollout of ours to wait for. Already stamped for this version (a restart whose status
+  // write was lost, or another mapping's): its rollout is followed like one this pass made.
+  if (p.action !== 'already' && p.previous?.versionId !== input.currentVersionId) return 'done';
   const rollout = input.rolloutNow(p);
   if (rollout === 'InProgress') return 'rolling';
   return rollout === 'Failed' ? 'failed' : 'done';
