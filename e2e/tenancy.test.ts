@@ -3,10 +3,12 @@ import type { Policy } from '../resources/policy-types.js';
 import {
   adminClients,
   createSecret,
+  drained,
   e2eTest,
   installCrd,
   kc,
   operatorKubeconfig,
+  putEvent,
   rotate,
   startOperator,
   testQueue,
@@ -260,3 +262,76 @@ e2eTest('a policy the schema can judge bad is refused at apply with a readable m
     'accepted',
   );
 });
+
+e2eTest(
+  'authorised on the secret DescribeSecret resolved: app-* does not admit the secret app named by its full ARN, and routes no event of it',
+  async (scope) => {
+    const ns = scope.namespace;
+    await installCrd();
+    const tenant = uniqueName('tenant');
+    await kc(['label', 'namespace', ns, `tenant=${tenant}`]);
+    // The secret `app`: its ARN ends in `app-XXXXXX`, whose last part matches `app-*`.
+    const app = uniqueName('app');
+    const secret = await createSecret(app);
+    const sibling = await createSecret(`${app}-db`);
+    const policy = uniqueName('policy');
+    await applyPolicy(scope, policy, tenant, [`${app}-*`]);
+    await mapDeployment(ns, 'by-arn', secret.arn);
+    await mapDeployment(ns, 'by-name', app);
+    await mapDeployment(ns, 'sibling', sibling.arn);
+    const queue = await testQueue(scope, { withRules: true });
+    // A long cache TTL: once settled, only events can make DescribeSecret calls.
+    const op = await startOperator(scope, {
+      kubeconfig: await operatorKubeconfig(scope),
+      queueUrl: queue.queueUrl,
+      env: { RESYNC_INTERVAL: '0s', SECRET_CACHE_TTL: '10m' },
+    });
+
+    const byName = await waitReason(ns, 'by-name', 'NotAllowed', 15_000);
+    await waitReason(ns, 'sibling', 'WatchingSecret');
+    const refused = await waitReason(ns, 'by-arn', 'NotAllowed', 15_000);
+    assert.deepEqual(
+      Object.keys(refused.status ?? {}).sort(),
+      ['conditions', 'observedGeneration'],
+      'nothing of the secret in status: no ARN, versions or dates',
+    );
+    assert.equal(
+      ready(refused).message?.replace(secret.arn, 'S'),
+      ready(byName).message?.replace(app, 'S'),
+      'the same answer as the refusal before any AWS call',
+    );
+    assert.ok((await eventReasons(ns, 'by-arn')).includes('NotAllowed'), 'a Warning Event says why');
+    await waitFor('policy status counts it as not allowed', async () => {
+      const s = (await getPolicy(policy)).status;
+      return s?.mappings === 3 && s.notAllowed === 2;
+    });
+
+    // Events of the refused secret — by name and by ARN — cost no DescribeSecret and restart nothing.
+    let settled = -1;
+    await waitFor('DescribeSecret calls settle', async () => {
+      const now = await describeCalls(op);
+      const same = now === settled;
+      settled = now;
+      return same;
+    });
+    const v2 = await rotate(app, secret.arn);
+    await putEvent('Secret Label Updated', { name: app, labelUpdated: 'AWSCURRENT', versionId: v2 }, [
+      secret.arn,
+    ]);
+    await drained(queue.queueUrl);
+    assert.equal(await describeCalls(op), settled, 'no DescribeSecret for a secret its policies refuse');
+    assert.equal(
+      await stampOf(ns, 'by-arn'),
+      undefined,
+      'a rotation of a secret not allowed restarts nothing',
+    );
+
+    // The secret the policy does allow, named by its full ARN too: restarted.
+    const v3 = await rotate(`${app}-db`, sibling.arn);
+    await waitFor(
+      'the allowed sibling restarts',
+      async () => (await stampOf(ns, 'sibling')) === `${app}-db@${v3}`,
+    );
+    assert.equal(ready(await getMapping(ns, 'by-arn')).reason, 'NotAllowed');
+  },
+);

@@ -64,9 +64,10 @@ export interface MappingOperatorOptions {
  * caches, the tenancy cache (policies, namespace labels), the secret router (all process-long,
  * followers included) and, while this process leads, the loop of the leadership term (queue,
  * workers, signals, rollout slots) and the policies' status writer. A mapping its policies do not
- * allow is never routed: no AWS call is made for its secret. Watch events and SQS
- * signals only enqueue keys; reconcile (loop/reconcile.ts) adds and removes the finalizer, restarts
- * and writes status. No pass LISTs or GETs: reads come from the caches.
+ * allow is never routed: no AWS call is made for its secret (nor, when they refuse the secret its id
+ * resolved to, for its events). Watch events and SQS signals only enqueue keys; reconcile
+ * (loop/reconcile.ts) adds and removes the finalizer, restarts and writes status. No pass LISTs or
+ * GETs: reads come from the caches.
  */
 export class MappingOperator extends Operator {
   readonly router: SecretRouter;
@@ -90,6 +91,8 @@ export class MappingOperator extends Operator {
     this.router = new SecretRouter({
       resolve: (id, o) => opts.versions.resolve(id, o),
       logger: opts.logger,
+      // As a pass does after DescribeSecret: on the secret, not on the id's names.
+      authorise: (key, id, secret) => this.tenancy.decide(key.split('/')[0], id, secret)?.allowed !== false,
     });
     const served = new Set<WorkloadKind>([
       ...DEFAULT_SELECTOR_KINDS,
@@ -179,7 +182,7 @@ export class MappingOperator extends Operator {
     this.policyStatus = new PolicyStatusWriter({
       governance: () => this.tenancy.governance(),
       secretIdsIn: (ns) => (this.cache?.mappingsIn([ns]) ?? []).map((m) => m.spec.secretId),
-      allowed: (ns, id) => this.tenancy.decide(ns, id)?.allowed,
+      allowed: (ns, id) => this.tenancy.decide(ns, id)?.allowed && !this.router.refuses(ns, id),
       write: async (name, status) => this.tenancy.observePolicy(await policies.applyStatus(name, status)),
       logger: this.opts.logger,
     });

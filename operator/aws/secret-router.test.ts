@@ -83,3 +83,31 @@ test('a secret that cannot be described routes by name only; a pass resolving it
   router.confirm('ns/m', 'team-a/db', null);
   assert.deepEqual(router.watched().size, 0);
 });
+
+/** A router whose mappings' policies allow only the secrets named in `allowed`. */
+function guardedRouter(resolveTo: (id: string) => SecretVersion, allowed: Set<string>): SecretRouter {
+  // Built apart from the constructor: an option the router lacks still compiles, and fails below.
+  const opts = {
+    resolve: (id: string) => Promise.resolve(resolveTo(id)),
+    logger: silent,
+    authorise: (_key: string, _id: string, secret: { arn: string; name: string }) => allowed.has(secret.name),
+  };
+  return new SecretRouter(opts);
+}
+
+test('a mapping whose policies refuse the secret it resolved to is routed no event (no DescribeSecret for it)', async () => {
+  const app = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:app-AbCdEf';
+  const allowed = new Set<string>();
+  const router = guardedRouter(() => ({ ...answer(app), name: 'app' }), allowed);
+  router.follow('ns/m', app);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(router.candidates([app, 'app']), [], 'no candidate: the poller acknowledges, no AWS call');
+  assert.deepEqual(router.watchers(app, ['ns/m']), []);
+  assert.equal(router.watched().size, 0, 'nor does the resync describe it');
+  router.confirm('ns/m', app, app);
+  assert.deepEqual(router.candidates([app]), [], 'a pass resolving it again changes nothing');
+  allowed.add('app');
+  router.follow('ns/m', app);
+  assert.deepEqual(router.candidates([app]), ['ns/m'], 'a policy allowing it now: routed again, no new call');
+  assert.deepEqual([...router.watched().keys()], [app]);
+});

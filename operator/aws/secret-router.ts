@@ -16,6 +16,15 @@ export function secretNames(id: string): string[] {
   return stripped === tail ? [tail] : [tail, stripped];
 }
 
+/** `partition:region:account:name` of a full ARN (the name without its suffix): one secret at a time. */
+function placeOf(arn: string): string | undefined {
+  const m = /^arn:([^:]+):secretsmanager:([^:]*):([^:]*):secret:(.+)-[A-Za-z0-9]{6}$/.exec(arn);
+  return m ? `${m[1]}:${m[2]}:${m[3]}:${m[4]}` : undefined;
+}
+
+/** The name of the secret whose full ARN (as DescribeSecret gives it) is `arn`. */
+const nameOfArn = (arn: string): string => placeOf(arn)?.split(':')[3] ?? secretNames(arn)[0];
+
 /** What the router knows of one mapping's secret. */
 interface Route {
   secretId: string;
@@ -29,6 +38,11 @@ export interface SecretRouterOptions {
   logger: Logger;
   /** How soon a secret that could not be resolved (transient AWS error) is tried again. */
   retryMs?: number;
+  /**
+   * Whether the mapping `key` may watch the secret its `secretId` resolved to (false: its
+   * SecretsRotationPolicies refuse it). Asked on every resolution and when policies change.
+   */
+  authorise?(key: string, secretId: string, secret: { arn: string; name: string }): boolean;
 }
 
 /**
@@ -36,19 +50,32 @@ export interface SecretRouterOptions {
  * (follow/forget), resolves each mapping's secretId to its ARN (retrying transient failures), takes
  * the ARN a reconcile pass resolved (confirm), and answers the SQS poller — first without any AWS
  * call (`candidates`: an event for a secret no mapping can be watching costs nothing), then exactly,
- * by ARN, once the poller described the secret (`watchers`).
+ * by ARN, once the poller described the secret (`watchers`). A mapping whose policies refuse the
+ * secret it resolved to is not routed: no event costs a DescribeSecret on its behalf.
  */
 export class SecretRouter {
   private readonly routes = new Map<string, Route>();
   private readonly byName = new Map<string, Set<string>>();
   private readonly byArn = new Map<string, Set<string>>();
+  /**
+   * Mappings whose policies refuse the secret their `arn` is (see authorise): they answer no event,
+   * and their ARN is not indexed. Few: a set, not an index.
+   */
+  private readonly refusals = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(private readonly opts: SecretRouterOptions) {}
 
-  /** A mapping entered the cache or changed: route its secret (resolved in the background). */
+  /**
+   * A mapping entered the cache or changed, or its policies did: route its secret (resolved in the
+   * background), or authorise again the secret it resolved to.
+   */
   follow(key: string, secretId: string, notBefore?: number): void {
-    if (this.routes.get(key)?.secretId === secretId) return;
+    const known = this.routes.get(key);
+    if (known?.secretId === secretId) {
+      this.setArn(key, known, known.arn);
+      return;
+    }
     this.forget(key);
     const route: Route = { secretId, names: secretNames(secretId) };
     this.routes.set(key, route);
@@ -61,13 +88,15 @@ export class SecretRouter {
     const route = this.routes.get(key);
     if (!route) return;
     this.routes.delete(key);
+    this.refusals.delete(key);
     for (const n of route.names) unlink(this.byName, n, key);
-    this.setArn(key, route, undefined);
+    if (route.arn !== undefined) unlink(this.byArn, route.arn, key);
   }
 
   /**
    * What a reconcile pass resolved for the mapping's `secretId` (null: it routes nothing — missing,
-   * denied, or a spec that cannot be acted on). Ignored when the mapping names another secret since.
+   * denied, or a spec that cannot be acted on; an ARN its policies refuse routes nothing either).
+   * Ignored when the mapping names another secret since.
    */
   confirm(key: string, secretId: string, arn: string | null): void {
     const route = this.routes.get(key);
@@ -85,7 +114,7 @@ export class SecretRouter {
       for (const k of arnKeys ?? []) found.add(k);
       for (const n of secretNames(id)) for (const k of this.byName.get(n) ?? []) found.add(k);
     }
-    return [...found];
+    return [...found].filter((k) => !this.refusals.has(k));
   }
 
   /**
@@ -95,7 +124,8 @@ export class SecretRouter {
   watchers(arn: string, candidates: string[]): string[] {
     return candidates.filter((k) => {
       const route = this.routes.get(k);
-      return route !== undefined && (route.arn === undefined || route.arn === arn);
+      if (route === undefined || this.refusals.has(k)) return false;
+      return route.arn === undefined || route.arn === arn;
     });
   }
 
@@ -105,8 +135,18 @@ export class SecretRouter {
    * them answered or in flight.
    */
   warm(secretIds: string[]): void {
-    const routed = new Set([...this.routes.values()].map((r) => r.secretId));
+    const routed = new Set([...this.routes].flatMap(([k, r]) => (this.refusals.has(k) ? [] : [r.secretId])));
     for (const id of secretIds) if (routed.has(id)) this.opts.resolve(id, {}).catch(() => undefined);
+  }
+
+  /**
+   * Whether a mapping of `namespace` naming `secretId` is refused on the secret it resolved to, which
+   * names alone allowed (the policies' status counts it as not allowed).
+   */
+  refuses(namespace: string, secretId: string): boolean {
+    for (const k of this.refusals)
+      if (k.startsWith(`${namespace}/`) && this.routes.get(k)?.secretId === secretId) return true;
+    return false;
   }
 
   /** Per watched ARN (the resync's list): the mappings resolved to it and the ids they name it by. */
@@ -124,11 +164,15 @@ export class SecretRouter {
     this.timers.clear();
   }
 
+  /** Records the ARN `route` resolved to, indexed by it unless the mapping's policies refuse it. */
   private setArn(key: string, route: Route, arn: string | undefined): void {
-    if (route.arn === arn) return;
+    const secret = arn === undefined ? undefined : { arn, name: nameOfArn(arn) };
+    const refused = secret !== undefined && this.opts.authorise?.(key, route.secretId, secret) === false;
     if (route.arn !== undefined) unlink(this.byArn, route.arn, key);
     route.arn = arn;
-    if (arn !== undefined) link(this.byArn, arn, key);
+    if (refused) this.refusals.add(key);
+    else this.refusals.delete(key);
+    if (arn !== undefined && !refused) link(this.byArn, arn, key);
   }
 
   private resolve(key: string, secretId: string, notBefore: number | undefined): void {

@@ -8,6 +8,7 @@ import {
   governs,
   type CompiledPolicy,
   type DefaultPolicy,
+  type ResolvedSecret,
   type Verdict,
 } from '../tenancy/policy-decision.js';
 import { Informer, listPage, watchPath, type Cached } from './informer.js';
@@ -109,15 +110,17 @@ export class TenancyCache {
   }
 
   /**
-   * May a mapping of `namespace` watch `secretId`? Undefined while the caches have not listed, or
-   * the namespace is not in them yet (a mapping created right with its namespace): no decision,
-   * rather than one made without the namespace's labels.
+   * May a mapping of `namespace` watch `secretId` — and, once DescribeSecret answered, the secret it
+   * `resolved` to (see decide)? Undefined while the caches have not listed, or the namespace is not
+   * in them yet (a mapping created right with its namespace): no decision, rather than one made
+   * without the namespace's labels.
    */
-  decide(namespace: string, secretId: string): Verdict | undefined {
+  decide(namespace: string, secretId: string, resolved?: ResolvedSecret): Verdict | undefined {
     const ns = this.namespaces.get(namespace);
     if (!this.policies.hasSynced || !ns) return undefined;
     const policies = [...this.policies.values()].map((p) => p.compiled);
-    return decide({ namespace, labels: ns.labels, secretId }, policies, this.opts.defaultPolicy);
+    const input = { namespace, labels: ns.labels, secretId, resolved };
+    return decide(input, policies, this.opts.defaultPolicy);
   }
 
   /** Every policy with the namespaces it governs now and the status it last had. */

@@ -1,6 +1,14 @@
 import type { LabelSelector } from '../../resources/types.js';
 import { matchesSelector, selectorProblems } from '../kube/label-selector.js';
-import { compilePattern, patternMatches, type SecretPattern } from './secret-patterns.js';
+import {
+  compilePattern,
+  patternMatches,
+  secretMatches,
+  type ResolvedSecret,
+  type SecretPattern,
+} from './secret-patterns.js';
+
+export type { ResolvedSecret };
 
 /** A SecretsRotationPolicy as decisions use it. */
 export interface CompiledPolicy {
@@ -34,15 +42,18 @@ export const governs = (p: CompiledPolicy, labels: Record<string, string>): bool
 /**
  * May a mapping of `namespace` (labelled `labels`) watch `secretId`? NetworkPolicy's semantics: a
  * namespace no policy governs is unrestricted unless the default is deny; one that policies govern
- * may map a secret any of them allows. Decided from names alone — before, and instead of, any AWS
- * call — so the answer is the same whether the secret exists or not, and says nothing about it. Pure.
+ * may map a secret any of them allows. Asked twice per pass. Without `resolved`, before any AWS call,
+ * from names alone: refused when no name the id may stand for is allowed, so the answer is the same
+ * whether the secret exists or not. With `resolved` (what DescribeSecret answered), a pattern must
+ * also allow that secret, by its real name or ARN (see secretMatches): a full ARN whose last part
+ * matches does not make the secret `app` an `app-*`. A refusal reads the same either way. Pure.
  */
 export function decide(
-  input: { namespace: string; labels: Record<string, string>; secretId: string },
+  input: { namespace: string; labels: Record<string, string>; secretId: string; resolved?: ResolvedSecret },
   policies: CompiledPolicy[],
   defaultPolicy: DefaultPolicy,
 ): Verdict {
-  const { namespace, labels, secretId } = input;
+  const { namespace, labels, secretId, resolved } = input;
   const governing = policies.filter((p) => governs(p, labels));
   if (!governing.length) {
     if (defaultPolicy === 'allow') return { allowed: true };
@@ -51,7 +62,9 @@ export function decide(
       message: `no SecretsRotationPolicy governs namespace ${namespace} and the operator denies by default (DEFAULT_SECRET_POLICY=deny)`,
     };
   }
-  const by = governing.find((p) => p.patterns.some((pat) => patternMatches(pat, secretId)));
+  const allows = (pat: SecretPattern): boolean =>
+    patternMatches(pat, secretId) && (resolved === undefined || secretMatches(pat, resolved));
+  const by = governing.find((p) => p.patterns.some(allows));
   if (by) return { allowed: true, by: by.name };
   const names = governing.map((p) => p.name).join(', ');
   return {

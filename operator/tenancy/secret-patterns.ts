@@ -2,10 +2,23 @@ import { secretNames } from '../aws/secret-router.js';
 
 const ARN = /^arn:([^:]+):secretsmanager:([^:]*):([^:]*):secret:(.+)$/;
 
-/** A policy's allowedSecrets entry, compiled: a name glob, or an ARN glob field by field. */
-export type SecretPattern =
-  | { kind: 'name'; name: RegExp }
-  | { kind: 'arn'; partition: RegExp; region: RegExp; account: RegExp; name: RegExp };
+/**
+ * A policy's allowedSecrets entry, compiled: a name glob, or an ARN glob field by field. `literal` is
+ * the name part when it has no wildcard: it names one secret, by its name or by its full ARN's last
+ * part (name plus Secrets Manager's random suffix), as an ARN copied from the console does.
+ */
+export type SecretPattern = { name: RegExp; literal?: string } & (
+  { kind: 'name' } | { kind: 'arn'; partition: RegExp; region: RegExp; account: RegExp }
+);
+
+/** The secret DescribeSecret resolved an id to: its real name and full ARN. */
+export interface ResolvedSecret {
+  arn: string;
+  name: string;
+}
+
+/** Suffix of a full ARN: `-` and six characters Secrets Manager chose. */
+const SUFFIX = /^-[A-Za-z0-9]{6}$/;
 
 /** `*` any run of characters, `?` one; everything else literal. Anchored. Pure. */
 export function globRegExp(glob: string): RegExp {
@@ -25,7 +38,7 @@ export function globRegExp(glob: string): RegExp {
 export function compilePattern(pattern: string): SecretPattern | undefined {
   if (!pattern || pattern.includes(':') !== pattern.startsWith('arn:')) return undefined;
   const arn = ARN.exec(pattern);
-  if (!pattern.startsWith('arn:')) return { kind: 'name', name: globRegExp(pattern) };
+  if (!pattern.startsWith('arn:')) return { kind: 'name', ...namePart(pattern) };
   if (!arn || arn[4].includes(':')) return undefined;
   const [, partition, region, account, name] = arn;
   return {
@@ -33,27 +46,44 @@ export function compilePattern(pattern: string): SecretPattern | undefined {
     partition: globRegExp(partition),
     region: globRegExp(region),
     account: globRegExp(account),
-    name: globRegExp(name),
+    ...namePart(name),
   };
 }
 
+const namePart = (glob: string): { name: RegExp; literal?: string } =>
+  /[*?]/.test(glob) ? { name: globRegExp(glob) } : { name: globRegExp(glob), literal: glob };
+
 /**
- * Whether a mapping's secretId falls under `p`. A name pattern is tested against the name the id
- * stands for — the id itself, or an ARN's secret part with or without Secrets Manager's 6-character
- * suffix (see secretNames). An ARN pattern matches only an id that is an ARN (full or partial), in
- * its partition, region and account: a bare name resolves in whatever account the operator runs in,
- * which a pinned pattern cannot vouch for. Pure.
+ * Whether a mapping's secretId may fall under `p`, before any AWS call: a superset, so the check that
+ * follows DescribeSecret (secretMatches) decides. A name pattern is tested against the names the id
+ * may stand for — the id itself, or an ARN's secret part with or without Secrets Manager's
+ * 6-character suffix (see secretNames) — and a literal pattern also against any of those names plus a
+ * suffix it could carry. An ARN pattern matches only an id that is an ARN (full or partial), in its
+ * partition, region and account: a bare name resolves in whatever account the operator runs in, which
+ * a pinned pattern cannot vouch for. Pure.
  */
 export function patternMatches(p: SecretPattern, secretId: string): boolean {
   const names = secretNames(secretId);
-  if (p.kind === 'name') return names.some((n) => p.name.test(n));
-  const arn = ARN.exec(secretId);
-  if (!arn) return false;
-  const [, partition, region, account] = arn;
-  return (
-    p.partition.test(partition) &&
-    p.region.test(region) &&
-    p.account.test(account) &&
-    names.some((n) => p.name.test(n))
+  const named = names.some(
+    (n) => p.name.test(n) || (p.literal?.startsWith(n) === true && SUFFIX.test(p.literal.slice(n.length))),
   );
+  if (p.kind === 'name') return named;
+  const arn = ARN.exec(secretId);
+  return arn !== null && named && inPlace(p, arn);
 }
+
+/**
+ * Whether `p` allows the secret DescribeSecret resolved: its real name matches the glob (a wildcard
+ * never matches the random suffix: `app-*` does not allow the secret `app`, whose ARN ends in
+ * `app-AbCdEf`), or a literal pattern is its full ARN's last part exactly; an ARN pattern also in the
+ * secret's partition, region and account. Pure.
+ */
+export function secretMatches(p: SecretPattern, secret: ResolvedSecret): boolean {
+  const arn = ARN.exec(secret.arn);
+  if (!arn) return false;
+  const named = p.name.test(secret.name) || (p.literal !== undefined && p.literal === arn[4]);
+  return named && (p.kind === 'name' || inPlace(p, arn));
+}
+
+const inPlace = (p: Extract<SecretPattern, { kind: 'arn' }>, arn: RegExpExecArray): boolean =>
+  p.partition.test(arn[1]) && p.region.test(arn[2]) && p.account.test(arn[3]);

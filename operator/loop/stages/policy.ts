@@ -1,3 +1,5 @@
+import type { SecretVersion } from '../../aws/secret-versions.js';
+import type { Verdict } from '../../tenancy/policy-decision.js';
 import { EventReason, Reason, type PassContext, type ReconcileResult } from '../pass.js';
 
 /** How soon to decide again when the namespace's labels are not known yet. */
@@ -12,11 +14,36 @@ const UNDECIDED_RETRY_MS = 1000;
 export async function checkPolicy(ctx: PassContext): Promise<ReconcileResult | undefined> {
   const tenancy = ctx.deps.tenancy;
   if (!tenancy) return undefined;
-  const unrouted = { secretId: ctx.m.spec.secretId, arn: null };
   const verdict = tenancy.decide(ctx.namespace, ctx.m.spec.secretId);
-  if (!verdict) return { requeueAfterMs: UNDECIDED_RETRY_MS, route: unrouted };
-  if (verdict.allowed) return undefined;
+  if (!verdict)
+    return { requeueAfterMs: UNDECIDED_RETRY_MS, route: { secretId: ctx.m.spec.secretId, arn: null } };
+  return verdict.allowed ? undefined : refuse(ctx, verdict, null);
+}
+
+/**
+ * Stage 3b, tenancy again, on the secret DescribeSecret resolved: the names checked before it are
+ * all the id may stand for (a full ARN `…:secret:app-AbCdEf` may be the secret `app-AbCdEf` or the
+ * secret `app`), and a policy allows a secret, not a name. Refused exactly as before any AWS call —
+ * same reason, message and Event, nothing of the secret in status — so the answer still says nothing
+ * of what exists. The route carries the ARN for the router alone, which authorises it the same way
+ * and then routes nothing to this mapping (no event for that secret costs a DescribeSecret for it).
+ */
+export async function checkResolvedPolicy(
+  ctx: PassContext,
+  secret: SecretVersion,
+): Promise<ReconcileResult | undefined> {
+  const verdict = ctx.deps.tenancy?.decide(ctx.namespace, ctx.m.spec.secretId, secret);
+  // Undefined: the caches lost the namespace since the first check; that check's answer stands.
+  if (!verdict || verdict.allowed) return undefined;
+  return refuse(ctx, verdict, secret.arn);
+}
+
+async function refuse(
+  ctx: PassContext,
+  verdict: Extract<Verdict, { allowed: false }>,
+  arn: string | null,
+): Promise<ReconcileResult> {
   ctx.releaseSlots();
   await ctx.fail(Reason.NotAllowed, verdict.message, EventReason.NotAllowed, { forgetSecret: true });
-  return { observedAt: Date.now(), route: unrouted };
+  return { observedAt: Date.now(), route: { secretId: ctx.m.spec.secretId, arn } };
 }
