@@ -81,6 +81,10 @@ export class ConsumerCache {
     await Promise.all(this.informers.map((i) => i.start()));
   }
 
+  get hasSynced(): boolean {
+    return this.informers.every((i) => i.hasSynced);
+  }
+
   waitSynced(): Promise<void> {
     return Promise.all(this.informers.map((i) => i.waitSynced())).then(() => undefined);
   }

@@ -212,6 +212,11 @@ export class WorkloadCache {
     await Promise.all(served.map((k) => (this.informers.get(k) ?? this.start(k)).waitSynced()));
   }
 
+  /** Whether the informers of `kinds` the cluster serves have all listed once (none started by this). */
+  listed(kinds: WorkloadKind[]): boolean {
+    return kinds.every((k) => !this.opts.served.has(k) || this.informers.get(k)?.hasSynced === true);
+  }
+
   /** Whether every informer started so far has listed once. */
   get hasSynced(): boolean {
     return [...this.informers.values()].every((i) => i.hasSynced);

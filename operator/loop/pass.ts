@@ -74,6 +74,8 @@ export interface TermState {
   aborted: AbortSignal;
   /** Cap on rollouts in progress across mappings, for this term. */
   rolloutSlots?: RolloutSlots;
+  /** Visits `key` again once `ready` resolves, if the term still runs (a pass never waits in its worker). */
+  lookAgainWhen?: (key: string, ready: Promise<unknown>) => void;
 }
 
 export type PassDeps = ReconcileDeps & Partial<TermState>;

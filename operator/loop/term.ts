@@ -43,7 +43,16 @@ export class TermLoop {
     const hooks = opts.hooks ?? {};
     this.controller = new Controller(
       this.queue,
-      (key, aborted) => opts.reconcile(key, { aborted, rolloutSlots: this.slots }),
+      (key, aborted) =>
+        opts.reconcile(key, {
+          aborted,
+          rolloutSlots: this.slots,
+          lookAgainWhen: (k, ready) =>
+            void ready.then(
+              () => this.enqueue(k),
+              () => undefined,
+            ),
+        }),
       opts.logger,
       {
         ...hooks,

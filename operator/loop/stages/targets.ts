@@ -7,30 +7,37 @@ import type { Planned } from '../restart-plan.js';
 import { EventReason, Reason, type PassContext, type ReconcileResult } from '../pass.js';
 import type { ExternalSecretSync } from '../external-secret-sync.js';
 
-/** Resolves with `work`, or rejects with the term's reason once it ends (a cache that never lists must not hold stop()). */
-function untilTermEnds<T>(ctx: PassContext, work: Promise<T>): Promise<T> {
-  const aborted = ctx.deps.aborted;
-  if (!aborted) return work;
-  aborted.throwIfAborted();
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(aborted.reason as Error);
-    aborted.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => aborted.removeEventListener('abort', onAbort));
-  });
+/** How soon a pass ended by a cache not listed yet looks again, when nothing told it the cache listed. */
+export const CACHE_RECHECK_MS = 30_000;
+
+/**
+ * Whether the caches a pass reads have listed; if not, the pass ends here and the mapping is visited
+ * again once they have: waiting in the worker would let a cache that never lists (its LIST refused
+ * by RBAC, a CRD removed) hold a worker per mapping, and four such mappings the whole queue.
+ */
+function listed(ctx: PassContext, synced: boolean, ready: Promise<unknown>): boolean {
+  if (synced) return true;
+  ctx.deps.lookAgainWhen?.(ctx.key, ready);
+  ctx.wakeIn(CACHE_RECHECK_MS);
+  ctx.log.debug('waiting for a workload or consumer cache to list');
+  return false;
 }
 
 /**
  * Stage 4, targets: what the selector and list name and, with discover, the workloads using the
  * SecretProviderClasses and ExternalSecrets that carry the secret (found through the cache's index,
- * not by scanning the namespace); every target says how it consumes the secret.
+ * not by scanning the namespace); every target says how it consumes the secret. Undefined while a
+ * cache it needs has not listed (see listed).
  */
-export async function findTargets(ctx: PassContext, secret: SecretVersion): Promise<Target[]> {
+export function findTargets(ctx: PassContext, secret: SecretVersion): Target[] | undefined {
   const { deps, m } = ctx;
-  await untilTermEnds(ctx, deps.workloadCache.ensure(kindsOf(m.spec)));
+  const kinds = kindsOf(m.spec);
+  const workloadsListed = deps.workloadCache.ensure(kinds);
+  if (!listed(ctx, deps.workloadCache.listed(kinds), workloadsListed)) return undefined;
   const candidates = [...deps.workloadCache.candidates(ctx.namespace, m.spec)];
   const cache = deps.consumers;
   if (!cache) return selectTargets(m.spec, candidates);
-  await untilTermEnds(ctx, cache.waitSynced());
+  if (!listed(ctx, cache.hasSynced, cache.waitSynced())) return undefined;
   const carriers = carriersOf(
     secret,
     cache.providerClassesIn(ctx.namespace),
