@@ -17,7 +17,7 @@ import { describe } from './runtime/errors.js';
 import { startHealthServer } from './runtime/health.js';
 import { createLogger, type Logger } from './runtime/logger.js';
 import { Metrics } from './runtime/metrics.js';
-import { readHeaders, WebhookNotifier } from './notify/webhook.js';
+import { headerReader, WebhookNotifier } from './notify/webhook.js';
 
 const COMPONENT = 'secrets-rotation-operator';
 
@@ -47,7 +47,7 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
     ? new WebhookNotifier({
         url: config.notifyWebhookUrl,
         format: config.notifyFormat,
-        headers: readHeaders(config.notifyHeadersDir),
+        headers: headerReader(config.notifyHeadersDir, logger),
         log: logger,
         onSent: (result) => metrics.notifications.inc({ result }),
         onDropped: (reason) => metrics.notificationsDropped.inc({ reason }),

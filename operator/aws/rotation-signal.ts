@@ -5,4 +5,9 @@ export interface RotationSignal {
    * information at least this recent has recorded the change.
    */
   observedAt: number;
+  /**
+   * Aborted when the message behind the signal went back to SQS unrecorded (held past
+   * MESSAGE_MAX_HOLD): nobody waits for it any more, its redelivery brings a new signal.
+   */
+  withdrawn?: AbortSignal;
 }

@@ -278,13 +278,15 @@ export class SqsPoller {
       event: parsed.eventKind,
       mappings: keys,
     });
-    const signal: RotationSignal = { observedAt: secret.fetchedAt };
+    const withdrawn = new AbortController();
+    const signal: RotationSignal = { observedAt: secret.fetchedAt, withdrawn: withdrawn.signal };
     const recorded = await this.messages.keepInvisible(
       m,
       Promise.all(keys.map((k) => this.deps.signal(k, signal))),
       this.maxHoldMs,
     );
     if (!recorded) {
+      withdrawn.abort();
       log.warn('message held too long without being recorded; released for redelivery', {
         secret: secret.arn,
         mappings: keys,

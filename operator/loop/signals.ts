@@ -18,10 +18,20 @@ export class PendingSignals {
 
   add(key: string, signal: RotationSignal): Promise<void> {
     return new Promise((resolve, reject) => {
+      if (signal.withdrawn?.aborted) return;
+      const waiter = { signal, resolve, reject };
       const list = this.byKey.get(key) ?? [];
-      list.push({ signal, resolve, reject });
+      list.push(waiter);
       this.byKey.set(key, list);
+      signal.withdrawn?.addEventListener('abort', () => this.drop(key, waiter), { once: true });
     });
+  }
+
+  /** A waiter nobody awaits any more (its message was released): dropped, never settled. */
+  private drop(key: string, waiter: Waiter): void {
+    const keep = (this.byKey.get(key) ?? []).filter((w) => w !== waiter);
+    if (keep.length) this.byKey.set(key, keep);
+    else this.byKey.delete(key);
   }
 
   /** Settles the key's signals observed at or before `observedUpTo`. */

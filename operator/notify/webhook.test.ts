@@ -6,7 +6,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { createLogger } from '../runtime/logger.js';
 import { notification, payload } from './notification.js';
-import { readHeaders, WebhookNotifier } from './webhook.js';
+import { headerReader, readHeaders, WebhookNotifier } from './webhook.js';
 
 const log = createLogger('error');
 const sample = (reason = 'WorkloadRestarted') =>
@@ -113,4 +113,37 @@ test('headers from a mounted Secret: one file per header, hidden entries skipped
   fs.mkdirSync(path.join(dir, '..data'));
   assert.deepEqual(readHeaders(dir), { authorization: 'Bearer secret-token' });
   assert.deepEqual(readHeaders(undefined), {});
+});
+
+test('headers are read again for each notification: a rotated webhook token needs no operator restart', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hdr-'));
+  const token = path.join(dir, 'Authorization');
+  fs.writeFileSync(token, 'Bearer one\n');
+  const r = await receiver(() => 204);
+  const results: string[] = [];
+  const n = new WebhookNotifier({
+    url: r.url,
+    format: 'cloudevents',
+    headers: headerReader(dir, log),
+    log,
+    onSent: (x) => results.push(x),
+  });
+  try {
+    n.notify(sample());
+    await until(() => results.length === 1);
+    fs.writeFileSync(token, 'Bearer two\n');
+    n.notify(sample());
+    await until(() => results.length === 2);
+    // The kubelet swaps the mounted files; a read that fails meanwhile keeps the last headers read.
+    fs.rmSync(dir, { recursive: true });
+    n.notify(sample());
+    await until(() => results.length === 3);
+    assert.deepEqual(
+      r.got.map((g) => g.headers.authorization),
+      ['Bearer one', 'Bearer two', 'Bearer two'],
+    );
+  } finally {
+    n.stop();
+    r.close();
+  }
 });

@@ -6,8 +6,8 @@ import { payload, type Notification, type NotifyFormat } from './notification.js
 export interface WebhookOptions {
   url: string;
   format: NotifyFormat;
-  /** Extra request headers (e.g. Authorization), from NOTIFY_HEADERS_DIR. */
-  headers: Record<string, string>;
+  /** Extra request headers (e.g. Authorization): fixed, or read for each request (see headerReader). */
+  headers: Record<string, string> | (() => Record<string, string>);
   log: Logger;
   /** Notifications waiting at most; one more is dropped (counted). */
   capacity?: number;
@@ -71,10 +71,11 @@ export class WebhookNotifier {
 
   /** One POST; the error as text, or undefined when the receiver answered 2xx. */
   private async post(contentType: string, body: string): Promise<string | undefined> {
+    const extra = typeof this.opts.headers === 'function' ? this.opts.headers() : this.opts.headers;
     try {
       const res = await fetch(this.opts.url, {
         method: 'POST',
-        headers: { ...this.opts.headers, 'content-type': contentType },
+        headers: { ...extra, 'content-type': contentType },
         body,
         signal: AbortSignal.timeout(this.opts.timeoutMs ?? 5000),
       });
@@ -87,6 +88,25 @@ export class WebhookNotifier {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
+
+/**
+ * The headers of NOTIFY_HEADERS_DIR as they are now, read for each request, so a token rotated in
+ * the mounted Secret is used without a restart. A read that fails (the kubelet swapping the files)
+ * keeps the headers read last; values are never logged.
+ */
+export function headerReader(dir: string | undefined, log: Logger): () => Record<string, string> {
+  let last = readHeaders(dir);
+  return () => {
+    try {
+      last = readHeaders(dir);
+    } catch (err) {
+      log.warn('could not read NOTIFY_HEADERS_DIR; using the headers read before', {
+        error: (err as Error).message,
+      });
+    }
+    return last;
+  };
+}
 
 /**
  * Request headers from a directory (a mounted Secret): each file a header, its name the header's
