@@ -28,6 +28,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
   (list "metricsPort" "METRICS_PORT") (list "metricsBindAddress" "METRICS_BIND_ADDRESS")
   (list "sqsWaitTimeSeconds" "SQS_WAIT_TIME_SECONDS") (list "restartRateLimit" "RESTART_RATE_LIMIT")
   (list "restartBurst" "RESTART_BURST") (list "maxConcurrentRollouts" "MAX_CONCURRENT_ROLLOUTS")
+  (list "maxRolloutsPerNamespace" "MAX_ROLLOUTS_PER_NAMESPACE")
   (list "rolloutDeadline" "ROLLOUT_DEADLINE") (list "maxMessagesInFlight" "MAX_MESSAGES_IN_FLIGHT")
   (list "messageMaxHold" "MESSAGE_MAX_HOLD") (list "kubeRequestTimeout" "KUBE_REQUEST_TIMEOUT")
   (list "dryRun" "DRY_RUN") (list "defaultSecretPolicy" "DEFAULT_SECRET_POLICY") (list "leaderElect" "LEADER_ELECT")
