@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseSchedule, startsFrom } from '../runtime/cron.js';
+import { parseSchedule } from '../runtime/cron.js';
 import { windowProblems, windowVerdict } from './windows.js';
 
 const at = (iso: string): number => Date.parse(iso);
@@ -32,19 +32,18 @@ test('summer time: the same wall-clock window is an hour earlier in UTC', () => 
 });
 
 test('DST spring forward: a start the clock skips (02:30 on 2026-03-29 in Berlin) does not run that day', () => {
-  const s = parseSchedule('30 2 * * *');
-  const starts = [...startsFrom(s, 'Europe/Berlin', at('2026-03-28T00:00:00Z'), 3)].map(iso);
-  assert.deepEqual(starts, ['2026-03-28T01:30:00.000Z', '2026-03-30T00:30:00.000Z']);
+  const nightly = [{ schedule: '30 2 * * *', duration: '1m', timeZone: 'Europe/Berlin' }];
+  assert.equal(iso(windowVerdict(nightly, at('2026-03-28T00:00:00Z')).opensAt), '2026-03-28T01:30:00.000Z');
+  assert.equal(iso(windowVerdict(nightly, at('2026-03-28T01:31:00Z')).opensAt), '2026-03-30T00:30:00.000Z');
 });
 
 test('DST fall back: a start the clock repeats (02:30 on 2026-10-25 in Berlin) runs once, at its first occurrence', () => {
-  const s = parseSchedule('30 2 * * *');
-  const starts = [...startsFrom(s, 'Europe/Berlin', at('2026-10-24T00:00:00Z'), 3)].map(iso);
-  assert.deepEqual(starts, [
-    '2026-10-24T00:30:00.000Z',
-    '2026-10-25T00:30:00.000Z',
-    '2026-10-26T01:30:00.000Z',
-  ]);
+  const nightly = [{ schedule: '30 2 * * *', duration: '1m', timeZone: 'Europe/Berlin' }];
+  assert.equal(iso(windowVerdict(nightly, at('2026-10-24T01:00:00Z')).opensAt), '2026-10-25T00:30:00.000Z');
+  assert.equal(windowVerdict(nightly, at('2026-10-25T00:30:30Z')).open, true);
+  // 01:30 UTC reads 02:30 again: no second start; the next is the day after.
+  assert.equal(windowVerdict(nightly, at('2026-10-25T01:30:30Z')).open, false);
+  assert.equal(iso(windowVerdict(nightly, at('2026-10-25T01:00:00Z')).opensAt), '2026-10-26T01:30:00.000Z');
 });
 
 test('a window spanning midnight and one opened the day before are found open', () => {
@@ -69,10 +68,10 @@ test('cron grammar: lists, ranges, steps, names, Sunday as 0 or 7, day-of-month 
   assert.deepEqual([...s.months], [1, 2, 3]);
   assert.deepEqual([...parseSchedule('0 0 * * 7').weekdays], [0]);
   // The 1st and 15th, or any Sunday: 2026-01-04 is a Sunday.
-  const starts = [...startsFrom(parseSchedule('0 0 1,15 * 0'), 'UTC', at('2026-01-01T00:00:00Z'), 6)].map(
-    iso,
-  );
-  assert.deepEqual(starts, ['2026-01-01T00:00:00.000Z', '2026-01-04T00:00:00.000Z']);
+  const either = [{ schedule: '0 0 1,15 * 0', duration: '1m' }];
+  assert.equal(windowVerdict(either, at('2026-01-01T00:00:30Z')).open, true);
+  assert.equal(iso(windowVerdict(either, at('2026-01-01T00:01:00Z')).opensAt), '2026-01-04T00:00:00.000Z');
+  assert.equal(iso(windowVerdict(either, at('2026-01-04T00:01:00Z')).opensAt), '2026-01-11T00:00:00.000Z');
 });
 
 test('bad schedules, zones and durations are reported with the field that is wrong', () => {
@@ -95,4 +94,13 @@ test('bad schedules, zones and durations are reported with the field that is wro
 test('a schedule that only exists on 29 February is found years ahead', () => {
   const v = windowVerdict([{ schedule: '0 0 29 2 *', duration: '1h' }], at('2026-12-02T00:00:00Z'));
   assert.equal(iso(v.opensAt), '2028-02-29T00:00:00.000Z');
+});
+
+test('a start years ahead that a DST change skips goes to the next year it exists', () => {
+  // 02:30 on 29 March: skipped in Berlin in 2026 (the clocks went to 03:00), there in 2027.
+  const yearly = [{ schedule: '30 2 29 3 *', duration: '1h', timeZone: 'Europe/Berlin' }];
+  assert.equal(iso(windowVerdict(yearly, at('2026-03-01T00:00:00Z')).opensAt), '2027-03-29T00:30:00.000Z');
+  // Sundays of March at 02:30: the last one (29 March 2026) is skipped, the next is 7 March 2027.
+  const sundays = [{ schedule: '30 2 * 3 SUN', duration: '1h', timeZone: 'Europe/Berlin' }];
+  assert.equal(iso(windowVerdict(sundays, at('2026-03-22T03:00:00Z')).opensAt), '2027-03-07T01:30:00.000Z');
 });

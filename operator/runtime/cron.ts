@@ -3,8 +3,8 @@
  * zone, for restart windows. The grammar is the usual one: `*`, numbers, ranges `a-b`, lists `a,b`,
  * steps `*\/n` and `a-b/n`, month and weekday names (JAN, MON), 0 or 7 for Sunday; when both
  * day-of-month and day-of-week are restricted, a day matching either matches (as in Vixie cron).
- * Wall-clock times that a DST change skips are not run; a time it repeats runs once, at its first
- * occurrence. Pure (no clock of its own).
+ * This module matches wall-clock minutes only; turning them into instants of a time zone (where a DST
+ * change skips or repeats them) is cron-starts.ts's. Pure (no clock of its own).
  */
 
 interface Field {
@@ -84,58 +84,18 @@ export function parseSchedule(text: string): Schedule {
   };
 }
 
-/** Throws unless `zone` is a time zone this runtime knows (IANA names, e.g. Europe/Berlin). */
-export function checkTimeZone(zone: string): void {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-  } catch {
-    throw new Error(`time zone "${zone}" is not an IANA time zone name (e.g. Europe/Berlin, UTC)`);
-  }
-}
+/** Minutes since the epoch of 00:00 of a wall-clock day read as UTC (Date.UTC normalises overflows). */
+const dayOf = (y: number, mo: number, d: number): number => Date.UTC(y, mo - 1, d) / 60_000;
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-/** The wall-clock fields of instant `t` in `zone`. */
-function wallClock(t: number, zone: string): { y: number; mo: number; d: number; h: number; mi: number } {
-  let f = formatters.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-    });
-    formatters.set(zone, f);
-  }
-  const parts = Object.fromEntries(f.formatToParts(t).map((p) => [p.type, Number(p.value)]));
-  return { y: parts.year, mo: parts.month, d: parts.day, h: parts.hour, mi: parts.minute };
-}
-
-/**
- * The instant the wall-clock time y-mo-d h:mi has in `zone`, or undefined when a DST change skips
- * it. Of a repeated time, the first occurrence.
- */
-function instantOf(
-  wall: { y: number; mo: number; d: number; h: number; mi: number },
-  zone: string,
-): number | undefined {
-  const { y, mo, d, h, mi } = wall;
-  const asUtc = Date.UTC(y, mo - 1, d, h, mi);
-  const candidates = new Set<number>();
-  // The zone's offset lies within ±18 h: try the offsets in force around that wall time.
-  for (const probe of [asUtc - 18 * 3_600_000, asUtc, asUtc + 18 * 3_600_000]) {
-    const w = wallClock(probe, zone);
-    const offset = Date.UTC(w.y, w.mo - 1, w.d, w.h, w.mi) - (probe - (probe % 60_000));
-    candidates.add(asUtc - offset);
-  }
-  const hits = [...candidates].filter((t) => {
-    const w = wallClock(t, zone);
-    return w.y === y && w.mo === mo && w.d === d && w.h === h && w.mi === mi;
-  });
-  return hits.length ? Math.min(...hits) : undefined;
+function fieldsOf(w: number): { y: number; mo: number; d: number; h: number; mi: number } {
+  const t = new Date(w * 60_000);
+  return {
+    y: t.getUTCFullYear(),
+    mo: t.getUTCMonth() + 1,
+    d: t.getUTCDate(),
+    h: t.getUTCHours(),
+    mi: t.getUTCMinutes(),
+  };
 }
 
 function dayMatches(s: Schedule, y: number, mo: number, d: number): boolean {
@@ -146,23 +106,56 @@ function dayMatches(s: Schedule, y: number, mo: number, d: number): boolean {
   return dom && dow;
 }
 
+/** The first member of `set` from `v` up (`step` 1) or down (`step` -1) to `end`, if any. */
+function seek(set: Set<number>, v: number, end: number, step: 1 | -1): number | undefined {
+  for (let i = v; step > 0 ? i <= end : i >= end; i += step) if (set.has(i)) return i;
+  return undefined;
+}
+
+/** `w` if it matches `s`, else a later wall-clock minute with no match between (field by field). */
+function forward(s: Schedule, w: number): number {
+  const { y, mo, d, h, mi } = fieldsOf(w);
+  if (!s.months.has(mo)) return dayOf(y, mo + 1, 1);
+  if (!dayMatches(s, y, mo, d)) return dayOf(y, mo, d + 1);
+  const hour = seek(s.hours, h, 23, 1);
+  if (hour === undefined) return dayOf(y, mo, d + 1);
+  if (hour > h) return dayOf(y, mo, d) + hour * 60;
+  const minute = seek(s.minutes, mi, 59, 1);
+  return minute === undefined ? dayOf(y, mo, d) + (h + 1) * 60 : w + minute - mi;
+}
+
+/** `w` if it matches `s`, else an earlier wall-clock minute with no match between. */
+function backward(s: Schedule, w: number): number {
+  const { y, mo, d, h, mi } = fieldsOf(w);
+  if (!s.months.has(mo)) return dayOf(y, mo, 1) - 1;
+  if (!dayMatches(s, y, mo, d)) return dayOf(y, mo, d) - 1;
+  const hour = seek(s.hours, h, 0, -1);
+  if (hour === undefined) return dayOf(y, mo, d) - 1;
+  if (hour < h) return dayOf(y, mo, d) + hour * 60 + 59;
+  const minute = seek(s.minutes, mi, 0, -1);
+  return minute === undefined ? dayOf(y, mo, d) + h * 60 - 1 : w - (mi - minute);
+}
+
 /**
- * The start instants of `s` in `zone` from the local day of `from` onwards, ascending, for at most
- * `days` local days. Generated day by day, so a schedule that fires every minute costs per day, not
- * per search.
+ * The first wall-clock minute at or after `w` (minutes since the epoch of a wall-clock time read as
+ * UTC) that `s` matches, before `limit`; undefined if none. Arithmetic only (no time zone): it jumps
+ * month by month, day by day, hour by hour, so a search of years costs a few hundred steps at most.
  */
-export function* startsFrom(s: Schedule, zone: string, from: number, days: number): Generator<number> {
-  const first = wallClock(from, zone);
-  const ascending = (set: Set<number>): number[] => [...set].sort((a, b) => a - b);
-  const [hours, minutes] = [ascending(s.hours), ascending(s.minutes)];
-  for (let i = 0; i < days; i++) {
-    const day = new Date(Date.UTC(first.y, first.mo - 1, first.d + i));
-    const [y, mo, d] = [day.getUTCFullYear(), day.getUTCMonth() + 1, day.getUTCDate()];
-    if (!dayMatches(s, y, mo, d)) continue;
-    for (const h of hours)
-      for (const mi of minutes) {
-        const t = instantOf({ y, mo, d, h, mi }, zone);
-        if (t !== undefined) yield t;
-      }
+export function nextMatch(s: Schedule, w: number, limit: number): number | undefined {
+  for (let at = w; at < limit;) {
+    const next = forward(s, at);
+    if (next === at) return at;
+    at = next;
   }
+  return undefined;
+}
+
+/** The last wall-clock minute at or before `w` that `s` matches, not before `floor`; undefined if none. */
+export function prevMatch(s: Schedule, w: number, floor: number): number | undefined {
+  for (let at = w; at >= floor;) {
+    const prev = backward(s, at);
+    if (prev === at) return at;
+    at = prev;
+  }
+  return undefined;
 }

@@ -1,0 +1,165 @@
+/**
+ * For the restart-window tests and the bench: a seeded random source, a counter of Intl calls, and
+ * a brute-force reference that walks a zone's clock minute by minute. Not used by the operator.
+ */
+import type { RestartWindow } from '../../resources/types.js';
+import { parseSchedule, type Schedule } from '../runtime/cron.js';
+import { parseDuration } from '../runtime/duration.js';
+
+/** A seeded pseudo-random source (mulberry32): the same seed gives the same cases. */
+export class Rng {
+  private state: number;
+
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
+
+  /** A float in [0, 1). */
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+
+  /** An integer in [min, max]. */
+  int(min: number, max: number): number {
+    return min + Math.floor(this.next() * (max - min + 1));
+  }
+
+  pick<T>(items: readonly T[]): T {
+    return items[Math.floor(this.next() * items.length)];
+  }
+}
+
+/** Intl calls made while `run` ran: formatters built, instants formatted. */
+export interface IntlCalls {
+  formatters: number;
+  formats: number;
+}
+
+/**
+ * Runs `run` with Intl.DateTimeFormat wrapped so that every formatter built and every instant
+ * formatted is counted, whoever does it (the code under test needs no hook); restores it after.
+ */
+export function countIntl<T>(run: () => T): { result: T; calls: IntlCalls } {
+  const calls: IntlCalls = { formatters: 0, formats: 0 };
+  const intl = Intl as unknown as { DateTimeFormat: typeof Intl.DateTimeFormat };
+  const original = intl.DateTimeFormat;
+  const proto = original.prototype;
+  const formatToParts = Object.getOwnPropertyDescriptor(proto, 'formatToParts') as PropertyDescriptor;
+  const format = Object.getOwnPropertyDescriptor(proto, 'format') as PropertyDescriptor;
+  intl.DateTimeFormat = new Proxy(original, {
+    construct(target, args: unknown[]) {
+      calls.formatters++;
+      return Reflect.construct(target, args) as object;
+    },
+  });
+  Object.defineProperty(proto, 'formatToParts', {
+    ...formatToParts,
+    value(this: Intl.DateTimeFormat, date?: number | Date) {
+      calls.formats++;
+      return (formatToParts.value as Intl.DateTimeFormat['formatToParts']).call(this, date);
+    },
+  });
+  Object.defineProperty(proto, 'format', {
+    ...format,
+    get(this: Intl.DateTimeFormat) {
+      const bound = (format.get as () => Intl.DateTimeFormat['format']).call(this);
+      return (date?: number | Date) => {
+        calls.formats++;
+        return bound(date);
+      };
+    },
+  });
+  try {
+    return { result: run(), calls };
+  } finally {
+    intl.DateTimeFormat = original;
+    Object.defineProperty(proto, 'formatToParts', formatToParts);
+    Object.defineProperty(proto, 'format', format);
+  }
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** The wall-clock minute (minutes since the epoch of the wall-clock time read as UTC) at minute `m`. */
+export function wallAt(zone: string, m: number): number {
+  let f = formatters.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+    });
+    formatters.set(zone, f);
+  }
+  // format() is twice as fast as formatToParts(); en-US reads "12/2/2026, 13:45".
+  const [, mo, d, y, h, mi] = (
+    /^(\d+)\D+(\d+)\D+(\d+)\D+(\d+)\D+(\d+)$/.exec(f.format(m * 60_000)) ?? []
+  ).map(Number);
+  return Date.UTC(y, mo - 1, d, h, mi) / 60_000;
+}
+
+/** Whether `s` matches wall-clock minute `w`, field by field (written apart from cron.ts's search). */
+export function matches(s: Schedule, w: number): boolean {
+  const t = new Date(w * 60_000);
+  if (!s.months.has(t.getUTCMonth() + 1) || !s.hours.has(t.getUTCHours())) return false;
+  if (!s.minutes.has(t.getUTCMinutes())) return false;
+  const dom = s.days.has(t.getUTCDate());
+  const dow = s.weekdays.has(t.getUTCDay());
+  return s.daysRestricted && s.weekdaysRestricted ? dom || dow : dom && dow;
+}
+
+/** How far before the window's lookback the reference starts reading the clock (DST shifts are ≤ 3 h). */
+const PREROLL_MINUTES = 180;
+
+/**
+ * The brute-force answer for one window: walks every minute from before `now − duration` to
+ * `aheadMinutes` after `now`, reading the zone's wall clock each minute. A start is a minute whose
+ * wall-clock time the schedule matches and that the clock had not read before (so a skipped time
+ * never starts, a repeated one starts once). `next` is the first start after `now` within the walk.
+ */
+export function referenceWindow(
+  w: RestartWindow,
+  now: number,
+  aheadMinutes: number,
+): { open: boolean; next?: number } {
+  const [s, durationMs, zone] = [parseSchedule(w.schedule), parseDuration(w.duration), w.timeZone ?? 'UTC'];
+  const nowMinute = Math.floor(now / 60_000);
+  const lo = Math.floor((now - durationMs) / 60_000) + 1;
+  const seen = new Set<number>();
+  let open = false;
+  for (let m = lo - PREROLL_MINUTES; m <= nowMinute + aheadMinutes; m++) {
+    if (m > nowMinute && open) break;
+    const wall = wallAt(zone, m);
+    const first = !seen.has(wall);
+    seen.add(wall);
+    if (!first || m < lo || !matches(s, wall)) continue;
+    if (m <= nowMinute) open = true;
+    else return { open, next: m * 60_000 };
+  }
+  return { open };
+}
+
+/** The minutes in [from, to) where `zone`'s offset changes (sampled every 6 h, then bisected). */
+export function transitions(zone: string, from: number, to: number): number[] {
+  const offset = (m: number): number => wallAt(zone, m) - m;
+  const out: number[] = [];
+  for (let p = from; p < to; p += 360) {
+    let [lo, hi] = [p, p + 360];
+    if (offset(lo) === offset(hi)) continue;
+    while (hi - lo > 1) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (offset(mid) === offset(hi)) hi = mid;
+      else lo = mid;
+    }
+    out.push(hi);
+  }
+  return out;
+}
