@@ -19,7 +19,8 @@ const table: Record<string, [string, string | undefined, string]> = {
   'update-version-stage-pending.json': ['ignored', ARN, 'UpdateSecretVersionStage'],
   'rotate-secret.json': ['ignored', ARN, 'RotateSecret'],
   'delete-secret.json': ['ignored', ARN, 'DeleteSecret'],
-  'restore-secret.json': ['ignored', ARN, 'RestoreSecret'],
+  'create-secret.json': ['candidate', ARN, 'CreateSecret'],
+  'restore-secret.json': ['candidate', ARN, 'RestoreSecret'],
   'tag-resource.json': ['ignored', ARN, 'TagResource'],
   'put-resource-policy.json': ['ignored', ARN, 'PutResourcePolicy'],
   'rotation-succeeded.json': ['candidate', ARN, 'RotationSucceeded'],
@@ -125,4 +126,17 @@ test('the metric label of an event is a known name or "other", never message tex
     const parsed = parseMessage(loadFixture(name));
     if (parsed.kind !== 'malformed') assert.notEqual(metricEventLabel(parsed.eventKind), 'other', name);
   }
+});
+
+test('a secret created or restored under a name is a candidate: the name may stand for another secret now', () => {
+  const created = parseMessage(loadFixture('create-secret.json'));
+  assert.deepEqual(created.kind === 'candidate' && [created.aliases, created.versionId], [
+    ['eks-controller-test-secret'],
+    'EXAMPLE1-90ab-cdef-fedc-ba987SECRET1',
+  ]);
+  assert.equal(
+    parseMessage(loadFixture('delete-secret.json')).kind,
+    'ignored',
+    'nothing current to restart for',
+  );
 });

@@ -111,9 +111,7 @@ function parseLabelUpdated(event: Json): ParsedMessage {
 const NO_VALUE_CHANGE = new Set([
   'RotateSecret',
   'CancelRotateSecret',
-  'CreateSecret',
   'DeleteSecret',
-  'RestoreSecret',
   'TagResource',
   'UntagResource',
   'PutResourcePolicy',
@@ -175,6 +173,7 @@ function parseApiCall(detail: Json): ParsedMessage {
       str(get(detail, 'responseElements', 'arn')),
       str(get(detail, 'responseElements', 'aRN')),
       str(get(detail, 'requestParameters', 'name')),
+      str(get(detail, 'responseElements', 'name')),
     ]),
   };
 }
@@ -191,8 +190,6 @@ function apiCallVerdict(eventName: string, detail: Json): { ignored: boolean; re
           }
         : { ignored: false, reason: 'new value stored as AWSCURRENT' };
     }
-    case 'UpdateSecret':
-      return { ignored: false, reason: 'secret updated' };
     case 'UpdateSecretVersionStage': {
       const stage = str(get(detail, 'requestParameters', 'versionStage'));
       const moveTo = str(get(detail, 'requestParameters', 'moveToVersionId'));
@@ -200,10 +197,25 @@ function apiCallVerdict(eventName: string, detail: Json): { ignored: boolean; re
         ? { ignored: true, reason: `stage ${stage ?? '?'} moved, not AWSCURRENT onto a version` }
         : { ignored: false, reason: 'AWSCURRENT moved to another version' };
     }
-    default:
-      return { ignored: true, reason: 'the call is not one that changes the value' };
+    default: {
+      const reason = VALUE_CHANGES.get(eventName);
+      return reason
+        ? { ignored: false, reason }
+        : { ignored: true, reason: 'the call is not one that changes the value' };
+    }
   }
 }
+
+/**
+ * Calls that may change the value a name stands for, whatever their parameters. A name deleted and
+ * created (or restored) again may stand for another secret, with another ARN and its own AWSCURRENT:
+ * the mappings naming it look again, and their route follows the new ARN.
+ */
+const VALUE_CHANGES = new Map([
+  ['UpdateSecret', 'secret updated'],
+  ['CreateSecret', 'secret created under a name mappings may watch'],
+  ['RestoreSecret', 'secret restored from deletion'],
+]);
 
 /** Event names the parser knows; anything else is counted as `other` (see metricEventLabel). */
 const KNOWN_EVENTS = new Set([
@@ -212,6 +224,8 @@ const KNOWN_EVENTS = new Set([
   'PutSecretValue',
   'UpdateSecret',
   'UpdateSecretVersionStage',
+  'CreateSecret',
+  'RestoreSecret',
   'RotationSucceeded',
   'RotationFailed',
   'RotationStarted',

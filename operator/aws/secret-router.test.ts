@@ -111,3 +111,25 @@ test('a mapping whose policies refuse the secret it resolved to is routed no eve
   assert.deepEqual(router.candidates([app]), ['ns/m'], 'a policy allowing it now: routed again, no new call');
   assert.deepEqual([...router.watched().keys()], [app]);
 });
+
+test('a secret deleted and created again under its name: an event carrying only the new ARN reaches its mappings', async () => {
+  const NEW = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:team-a/db-NeWnEw';
+  const partial = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:team-a/db';
+  const router = new SecretRouter({ resolve: () => Promise.resolve(answer(ARN)), logger: silent });
+  router.follow('ns/by-name', 'team-a/db');
+  router.follow('ns/by-partial', partial);
+  router.follow('ns/by-old-arn', ARN);
+  await new Promise((r) => setImmediate(r));
+  const candidates = router.candidates([NEW]);
+  assert.deepEqual(candidates.sort(), ['ns/by-name', 'ns/by-old-arn', 'ns/by-partial']);
+  assert.deepEqual(
+    router.watchers(NEW, candidates).sort(),
+    ['ns/by-name', 'ns/by-partial'],
+    'the name stands for the new secret now; the old full ARN names the deleted one',
+  );
+  const elsewhere = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:team-a/db-ZzZzZz';
+  assert.deepEqual(router.watchers(elsewhere, candidates), [], 'the same name in another region');
+  router.confirm('ns/by-name', 'team-a/db', NEW);
+  assert.deepEqual(router.candidates([NEW]).sort(), ['ns/by-name', 'ns/by-old-arn', 'ns/by-partial']);
+  assert.deepEqual(router.watchers(NEW, ['ns/by-name']), ['ns/by-name']);
+});

@@ -119,13 +119,18 @@ export class SecretRouter {
 
   /**
    * Among `candidates`, the mappings watching the secret DescribeSecret answered with `arn`: those
-   * resolved to it, and those not resolved yet (their pass decides; a spare pass restarts nothing).
+   * resolved to it, those not resolved yet, and those resolved to an earlier secret of the same name
+   * in the same account and region — deleted and created again, so a new ARN: unless the mapping
+   * names the old one by its full ARN, its id now stands for this one. Their pass decides (a spare
+   * pass restarts nothing) and confirms the new ARN.
    */
   watchers(arn: string, candidates: string[]): string[] {
+    const place = placeOf(arn);
     return candidates.filter((k) => {
       const route = this.routes.get(k);
       if (route === undefined || this.refusals.has(k)) return false;
-      return route.arn === undefined || route.arn === arn;
+      if (route.arn === undefined || route.arn === arn) return true;
+      return place !== undefined && placeOf(route.arn) === place && route.secretId !== route.arn;
     });
   }
 

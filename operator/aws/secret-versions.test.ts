@@ -156,3 +156,28 @@ test('answers older than the TTL are dropped as new ones arrive, without a resyn
   await sv.resolve('fresh');
   assert.equal(sv.size, 1, 'only the fresh answer is kept');
 });
+
+test('a secret deleted and created again under its name: the old ARN answer is dropped once the new one is seen', async () => {
+  const state = { arn: 'arn:aws:secretsmanager:us-east-1:1:secret:db-AbCdEf', current: 'v1', calls: 0 };
+  const client = {
+    send: () => {
+      state.calls++;
+      return Promise.resolve({
+        ARN: state.arn,
+        Name: 'db',
+        VersionIdsToStages: { [state.current]: ['AWSCURRENT'] },
+      });
+    },
+  } as unknown as SecretsManagerClient;
+  const sv = new SecretVersions(client, 60_000);
+  assert.equal((await sv.resolve('db')).arn, state.arn);
+  state.arn = 'arn:aws:secretsmanager:us-east-1:1:secret:db-NeWnEw';
+  state.current = 'c1';
+  // An event carries only the new ARN: the poller describes it.
+  await sv.resolve(state.arn, { notBefore: Date.now() });
+  const byName = await sv.resolve('db');
+  assert.equal(byName.arn, state.arn, 'a pass naming the secret by name sees the new secret at once');
+  assert.equal(byName.currentVersionId, 'c1');
+  assert.equal(state.calls, 3);
+  assert.equal(sv.size, 1, "the old ARN's answer is dropped");
+});

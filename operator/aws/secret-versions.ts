@@ -80,6 +80,8 @@ export interface ResolveOptions {
 export class SecretVersions {
   private readonly aliases = new Map<string, string>();
   private readonly byArn = new Map<string, SecretVersion>();
+  /** Per name in its partition, region and account: the ARN last seen holding it (see supersede). */
+  private readonly byPlace = new Map<string, string>();
   private readonly inflight = new Map<
     string,
     { startedAt: number; queued: boolean; promise: Promise<SecretVersion> }
@@ -163,6 +165,27 @@ export class SecretVersions {
     const floor = this.prunedAt - this.ttlMs;
     for (const [arn, v] of this.byArn) if (v.fetchedAt < floor) this.byArn.delete(arn);
     for (const [id, arn] of this.aliases) if (!this.byArn.has(arn)) this.aliases.delete(id);
+    for (const [place, arn] of this.byPlace) if (!this.byArn.has(arn)) this.byPlace.delete(place);
+  }
+
+  /**
+   * One name, one secret at a time (per partition, region and account): an answer showing `name`
+   * at a new ARN means the secret we cached under it was deleted and the name created again. Its
+   * answer and every id resolved to it are dropped, so a pass naming the secret by name or partial
+   * ARN asks AWS at once instead of acting on the deleted secret until the TTL. False when a newer
+   * answer already placed the name elsewhere: this one is stale and is not cached.
+   */
+  private supersede(ids: { arn: string; name: string }, startedAt: number): boolean {
+    const place = `${ids.arn.slice(0, ids.arn.lastIndexOf(':secret:'))}:${ids.name}`;
+    const other = this.byPlace.get(place);
+    if (other !== undefined && other !== ids.arn) {
+      const old = this.byArn.get(other);
+      if (old && old.fetchedAt > startedAt) return false;
+      this.byArn.delete(other);
+      for (const [id, arn] of this.aliases) if (arn === other) this.aliases.delete(id);
+    }
+    this.byPlace.set(place, ids.arn);
+    return true;
   }
 
   private async describe(secretId: string, startedAt: number): Promise<SecretVersion> {
@@ -177,6 +200,7 @@ export class SecretVersions {
     if (out.DeletedDate) throw new SecretNotFoundError(`secret "${secretId}" is scheduled for deletion`);
     const version = this.answer(secretId, { arn: out.ARN, name: out.Name }, out.VersionIdsToStages);
     version.fetchedAt = startedAt;
+    if (!this.supersede(version, startedAt)) return version;
     const previous = this.byArn.get(out.ARN);
     if (!previous || previous.fetchedAt <= startedAt) this.byArn.set(out.ARN, version);
     this.aliases.set(secretId, out.ARN);
