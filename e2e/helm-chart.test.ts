@@ -22,11 +22,12 @@ const objects = (yaml: string): Obj[] =>
     .map((d) => d.toJSON() as Obj | null)
     .filter((o): o is Obj => o !== null);
 
-const render = async (...sets: string[]): Promise<Obj[]> =>
+/** `helm template` of release `release` (`sro` unless given) with `sets`. */
+const renderAs = async (release: string, ...sets: string[]): Promise<Obj[]> =>
   objects(
     await helm([
       'template',
-      'sro',
+      release,
       chart,
       '-n',
       'secrets-rotation-operator',
@@ -35,6 +36,7 @@ const render = async (...sets: string[]): Promise<Obj[]> =>
       ...sets.flatMap((s) => ['--set', s]),
     ]),
   );
+const render = (...sets: string[]): Promise<Obj[]> => renderAs('sro', ...sets);
 
 const refusal = (args: string[]): Promise<string> =>
   helm(args).then(
@@ -108,8 +110,13 @@ function essence(o: Obj): unknown {
 }
 
 test('the chart and the kustomize manifests do not drift: same objects, same rules, same CRDs, same guard', async () => {
-  // The values the kustomize Deployment carries as its example.
-  const chartObjects = await render('config.awsRegion=us-east-1', 'config.resyncInterval=5m');
+  // The values the kustomize Deployment carries as its example, and the release name `npm run deploy`
+  // and the README use (the chart's cluster-scoped names then are the kustomize ones).
+  const chartObjects = await renderAs(
+    'secrets-rotation-operator',
+    'config.awsRegion=us-east-1',
+    'config.resyncInterval=5m',
+  );
   const base = objects(await kc(['kustomize', path.join(repoRoot, 'manifests', 'base')]));
   const key = (o: Obj): string => `${o.kind}/${o.metadata.name}`;
   const byKey = new Map(chartObjects.map((o) => [key(o), o]));
@@ -166,7 +173,7 @@ test('helm template is accepted by the API server (server-side dry run), in both
     const bindings = namespaced.filter((o) => o.kind === 'ClusterRoleBinding').map((o) => o.metadata.name);
     assert.deepEqual(
       bindings,
-      ['secrets-rotation-operator-tenancy'],
+      ['sro-secrets-rotation-operator-tenancy'],
       'only the read-only tenancy binding is cluster-wide',
     );
     const rb = namespaced.find(
@@ -209,4 +216,64 @@ test('optional monitoring objects render when enabled: ServiceMonitor, Prometheu
     none.filter((o) => ['ServiceMonitor', 'PrometheusRule', 'ConfigMap'].includes(o.kind)).length,
     0,
   );
+});
+
+test('two releases do not collide: every cluster-scoped object carries the release name, and refers to its own', async () => {
+  const names = async (release: string): Promise<Obj[]> =>
+    (await renderAs(release)).filter((o) => CLUSTER_SCOPED.includes(o.kind));
+  const [one, two] = [await names('sro'), await names('other')];
+  // Two ClusterRoles and their bindings, the admission policy and its binding.
+  assert.equal(one.length, 6, one.map((o) => o.metadata.name).join(', '));
+  for (const [release, objs] of [
+    ['sro', one],
+    ['other', two],
+  ] as const) {
+    for (const o of objs)
+      assert.match(o.metadata.name, new RegExp(`^${release}-`), `${o.kind}/${o.metadata.name}`);
+    const own = new Set(objs.map((o) => o.metadata.name));
+    for (const o of objs) {
+      const ref = (o as { roleRef?: { name: string } }).roleRef?.name;
+      const policy = (o as { spec?: { policyName?: string } }).spec?.policyName;
+      for (const name of [ref, policy].filter((n) => n !== undefined))
+        assert.ok(own.has(name), `${o.kind}/${o.metadata.name} refers to ${name} of its own release`);
+    }
+  }
+  const taken = new Set(one.map((o) => `${o.kind}/${o.metadata.name}`));
+  assert.deepEqual(
+    two.filter((o) => taken.has(`${o.kind}/${o.metadata.name}`)).map((o) => o.metadata.name),
+    [],
+  );
+});
+
+test('what scanners asked of the chart: PDB evicts unhealthy pods, probes with time to answer, the Lease by name', async () => {
+  const all = await render();
+  const pdb = all.find((o) => o.kind === 'PodDisruptionBudget') as
+    { spec?: Record<string, unknown> } | undefined;
+  // Replicas that are not ready (a crash loop, a bad config) must not block a node drain.
+  assert.equal(pdb?.spec?.unhealthyPodEvictionPolicy, 'AlwaysAllow');
+  const dep = all.find((o) => o.kind === 'Deployment') as
+    | {
+        spec: {
+          template: {
+            spec: { containers: Record<string, { timeoutSeconds?: number; failureThreshold?: number }>[] };
+          };
+        };
+      }
+    | undefined;
+  const container = dep?.spec.template.spec.containers[0] ?? {};
+  for (const probe of ['livenessProbe', 'readinessProbe']) {
+    assert.equal(container[probe]?.timeoutSeconds, 5, `${probe}.timeoutSeconds`);
+    assert.equal(container[probe]?.failureThreshold, 3, `${probe}.failureThreshold`);
+  }
+  const role = all.find((o) => o.kind === 'Role') as { rules?: unknown[] } | undefined;
+  assert.deepEqual(role?.rules, [
+    {
+      apiGroups: ['coordination.k8s.io'],
+      resources: ['leases'],
+      resourceNames: ['secrets-rotation-operator'],
+      verbs: ['get', 'update'],
+    },
+    // RBAC cannot limit create by name (the name is not known before the object exists).
+    { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+  ]);
 });

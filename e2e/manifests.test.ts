@@ -3,7 +3,15 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { repoRoot } from './env/paths.js';
-import { environment, installAdmissionGuard, installCrd, kc, releaseMappings, waitFor } from './harness.js';
+import {
+  environment,
+  installAdmissionGuard,
+  installCrd,
+  kc,
+  releaseMappings,
+  uniqueName,
+  waitFor,
+} from './harness.js';
 
 const base = path.join(repoRoot, 'manifests', 'base');
 
@@ -135,6 +143,58 @@ test(
     await installAdmissionGuard();
   },
 );
+
+interface Stored {
+  kind: string;
+  spec?: {
+    unhealthyPodEvictionPolicy?: string;
+    template?: {
+      spec: { containers: Record<string, { timeoutSeconds?: number; failureThreshold?: number }>[] };
+    };
+  };
+  rules?: { resourceNames?: string[]; verbs: string[] }[];
+}
+
+test('what scanners asked of the base, as the API server stores it: PDB evicts unhealthy pods, probes with time to answer, the Lease by name', async () => {
+  const ns = uniqueName('kustomize-dry-run');
+  await kc(['create', 'namespace', ns]);
+  try {
+    // A server-side dry run in a namespace of its own: what the API server would keep, nothing applied.
+    const items = parseAllDocuments(await kc(['kustomize', base]))
+      .map((d) => d.toJSON() as { kind: string; metadata: Record<string, unknown> })
+      .filter((o) => ['PodDisruptionBudget', 'Deployment', 'Role'].includes(o.kind))
+      .map((o) => ({ ...o, metadata: { ...o.metadata, namespace: ns } }));
+    const list = JSON.stringify({ apiVersion: 'v1', kind: 'List', items });
+    const stored = (
+      JSON.parse(await kc(['apply', '--dry-run=server', '--server-side', '-o', 'json', '-f', '-'], list)) as {
+        items: Stored[];
+      }
+    ).items;
+    const of = (kind: string): Stored | undefined => stored.find((o) => o.kind === kind);
+    // Unready replicas (a crash loop, a bad config) never block a node drain.
+    assert.equal(of('PodDisruptionBudget')?.spec?.unhealthyPodEvictionPolicy, 'AlwaysAllow');
+    // Time to answer on a pod with a 20m CPU request (the default timeout is 1 s).
+    const container = of('Deployment')?.spec?.template?.spec.containers[0] ?? {};
+    const probes = ['livenessProbe', 'readinessProbe'].map((p) => container[p]);
+    assert.deepEqual(
+      probes.map((p) => [p?.timeoutSeconds, p?.failureThreshold]),
+      [
+        [5, 3],
+        [5, 3],
+      ],
+    );
+    // The Lease by the name the operator gives it; create cannot be limited by name: a rule of its own.
+    assert.deepEqual(
+      of('Role')?.rules?.map((r) => [r.verbs, r.resourceNames]),
+      [
+        [['get', 'update'], ['secrets-rotation-operator']],
+        [['create'], undefined],
+      ],
+    );
+  } finally {
+    await kc(['delete', 'namespace', ns, '--wait=false']);
+  }
+});
 
 test('the namespaced overlay binds the ClusterRole in the watched namespace only (cluster-wide: the tenancy reads)', async () => {
   const rendered = await kc(['kustomize', path.join(repoRoot, 'manifests', 'namespaced')]);

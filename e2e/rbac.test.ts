@@ -76,6 +76,19 @@ e2eTest(
     ]) {
       assert.equal(await can(ns, ...allowed, '-A'), true, `may ${allowed.join(' ')}`);
     }
+    // Leader election: its own Lease by name (create cannot be limited by name), no other Lease.
+    const lease = 'leases.coordination.k8s.io/secrets-rotation-operator';
+    for (const [verb, resource, expected] of [
+      ['get', lease, true],
+      ['update', lease, true],
+      ['create', 'leases.coordination.k8s.io', true],
+      ['delete', lease, false],
+      ['list', 'leases.coordination.k8s.io', false],
+      ['get', 'leases.coordination.k8s.io/kube-controller-manager', false],
+      ['update', 'leases.coordination.k8s.io/another-operator', false],
+    ] as const) {
+      assert.equal(await can(ns, verb, resource, '-n', ns), expected, `${verb} ${resource}: ${expected}`);
+    }
   },
 );
 

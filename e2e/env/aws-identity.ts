@@ -74,8 +74,14 @@ function templateRole(): TemplateRole {
     },
     policy: ({ queueArn, secretArnPattern }) =>
       resolver(
-        { SecretArnPattern: secretArnPattern },
+        {
+          SecretArnPattern: secretArnPattern,
+          'AWS::Partition': 'aws',
+          'AWS::Region': localAws.region,
+          'AWS::AccountId': localAws.accountId,
+        },
         { 'RotationQueue.Arn': queueArn },
+        { HasSecretArnPattern: secretArnPattern !== '' },
       )(role.Policies[0].PolicyDocument) as Record<string, unknown>,
   };
 }

@@ -45,20 +45,32 @@ export function ruleEventPatterns(): Record<string, Record<string, unknown>> {
 }
 
 /**
- * The template's intrinsics (!Ref, !GetAtt) resolved against what a stack created: `refs` by logical
- * id or parameter name, `attributes` by `Id.Attribute`.
+ * The template's intrinsics (!Ref, !GetAtt, !Sub of a string, !If) resolved against what a stack
+ * created: `refs` by logical id, parameter or pseudo parameter name (AWS::Region…), `attributes` by
+ * `Id.Attribute`, `conditions` by name (an !If whose condition is not given is left as it is).
  */
 export function resolver(
   refs: Record<string, string>,
   attributes: Record<string, string>,
+  conditions: Record<string, boolean> = {},
 ): (v: unknown) => unknown {
+  const sub = (text: string): string =>
+    text.replace(/\$\{([^}]+)\}/g, (all, k: string) => refs[k] ?? attributes[k] ?? all);
+  const intrinsic = (o: Record<string, unknown>): { value: unknown } | undefined => {
+    if (typeof o['Fn::GetAtt'] === 'string') return { value: attributes[o['Fn::GetAtt']] };
+    if (typeof o.Ref === 'string') return { value: refs[o.Ref] ?? o.Ref };
+    if (typeof o['Fn::Sub'] === 'string') return { value: sub(o['Fn::Sub']) };
+    const branch = o['Fn::If'] as [string, unknown, unknown] | undefined;
+    if (branch && branch[0] in conditions)
+      return { value: resolve(conditions[branch[0]] ? branch[1] : branch[2]) };
+    return undefined;
+  };
   const resolve = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(resolve);
     if (!v || typeof v !== 'object') return v;
     const o = v as Record<string, unknown>;
-    if (typeof o['Fn::GetAtt'] === 'string') return attributes[o['Fn::GetAtt']];
-    if (typeof o.Ref === 'string') return refs[o.Ref] ?? o.Ref;
-    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, resolve(x)]));
+    const done = intrinsic(o);
+    return done ? done.value : Object.fromEntries(Object.entries(o).map(([k, x]) => [k, resolve(x)]));
   };
   return resolve;
 }

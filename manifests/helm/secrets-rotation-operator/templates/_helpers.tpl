@@ -3,6 +3,19 @@
 app.kubernetes.io/name: secrets-rotation-operator
 {{- end }}
 
+{{/*
+The release's name for cluster-scoped objects, so two releases do not collide (Helm's usual fullname:
+the release name when it already holds the chart's, as `secrets-rotation-operator` does — the names of
+manifests/base — else release-chart).
+*/}}
+{{- define "sro.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{ .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else -}}
+{{ printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+
 {{- define "sro.labels" -}}
 {{ include "sro.selectorLabels" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
