@@ -1,7 +1,11 @@
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
+import { isDeepStrictEqual } from 'node:util';
+import { withSharedAgents } from '../operator/kube/kube.js';
 import { statusCode } from '../operator/runtime/errors.js';
-import { adminClients, e2eTest, kc, operatorKubeconfig, waitFor } from './harness.js';
+import { delay } from './env/processes.js';
+import { essence, probesOf, type Json, type Probe } from './guard-probes.js';
+import { adminClients, e2eTest, installAdmissionGuard, kc, operatorKubeconfig, waitFor } from './harness.js';
 import { createWorkload } from './workloads-fixtures.js';
 
 const GUARD = 'secrets-rotation-operator-writes';
@@ -31,18 +35,95 @@ const EXTERNAL_SECRET: Ref = {
   name: 'db',
 };
 
-/** Patches sent with `api` in `namespace`: 'ok', or the HTTP status and body the API server refused one with. */
-const sender =
-  (api: CustomObjectsApi, namespace: string) =>
-  async (ref: Ref, type: Patch, body: object): Promise<string> => {
+type Obj = { [key: string]: Json };
+
+/**
+ * Patches sent with `api` in `namespace` (dry runs: admission decides, nothing is stored): the object
+ * the API server answered with, or the HTTP status and body it refused the patch with.
+ */
+const patcher =
+  (api: CustomObjectsApi, namespace: string, dryRun?: 'All') =>
+  async (ref: Ref, type: Patch, body: object): Promise<Obj | string> => {
     try {
       const headers = setHeaderOptions('Content-Type', CONTENT_TYPES[type]);
-      await api.patchNamespacedCustomObject({ ...ref, namespace, body }, headers);
-      return 'ok';
+      return (await api.patchNamespacedCustomObject({ ...ref, namespace, body, dryRun }, headers)) as Obj;
     } catch (err) {
       return `${statusCode(err)} ${String((err as { body?: unknown }).body ?? err)}`;
     }
   };
+
+/** Patches sent with `api` in `namespace`: 'ok', or the HTTP status and body the API server refused one with. */
+const sender = (api: CustomObjectsApi, namespace: string) => {
+  const patch = patcher(api, namespace);
+  return async (ref: Ref, type: Patch, body: object): Promise<string> => {
+    const answer = await patch(ref, type, body);
+    return typeof answer === 'string' ? answer : 'ok';
+  };
+};
+
+/** The restart fields of each kind, as JSON pointers: the only changes the operator may make. */
+const RESTART_FIELDS: Record<string, (path: string) => boolean> = {
+  apps: (p) => p.startsWith('/spec/template/metadata/annotations/secretsrotation.io~1'),
+  'argoproj.io': (p) => p.startsWith('/metadata/annotations/secretsrotation.io~1') || p === '/spec/restartAt',
+  'external-secrets.io': (p) => p === '/metadata/annotations/force-sync',
+};
+
+/** The template metadata fields issue 29 found open; each must be among the probes the guard refuses. */
+const TEMPLATE_METADATA = [
+  'finalizers',
+  'name',
+  'generateName',
+  'ownerReferences',
+  'labels/probe.example~1x',
+];
+
+interface Question {
+  ref: Ref;
+  probe: Probe;
+  patch: Probe['patches'][number];
+}
+
+/**
+ * The probes of every field of `refs` (guard-probes.ts) that change the object when the admin sends
+ * them (dry run): the questions for the guard. Refused or ignored for the admin: no question.
+ */
+async function questions(
+  api: CustomObjectsApi,
+  namespace: string,
+  refs: Ref[],
+): Promise<{ asked: Question[]; dropped: number }> {
+  const asAdmin = patcher(api, namespace, 'All');
+  const asked: Question[] = [];
+  let dropped = 0;
+  for (const ref of refs) {
+    const live = (await api.getNamespacedCustomObject({ ...ref, namespace })) as Obj;
+    for (const probe of probesOf(live, RESTART_FIELDS[ref.group])) {
+      for (const patch of probe.patches) {
+        const answer = await asAdmin(ref, patch.type, patch.body);
+        if (typeof answer !== 'string' && !isDeepStrictEqual(essence(answer), essence(live)))
+          asked.push({ ref, probe, patch });
+        else dropped++;
+      }
+    }
+  }
+  return { asked, dropped };
+}
+
+/** The questions the operator's identity got through (dry run), or that something other than the guard refused. */
+async function notRefusedByTheGuard(
+  api: CustomObjectsApi,
+  namespace: string,
+  qs: Question[],
+): Promise<(Question & { answer: string })[]> {
+  const asOperator = patcher(api, namespace, 'All');
+  const open: (Question & { answer: string })[] = [];
+  for (const q of qs) {
+    const answer = await asOperator(q.ref, q.patch.type, q.patch.body);
+    const refused = typeof answer === 'string' && /^(403|422) /.test(answer) && answer.includes(`'${GUARD}'`);
+    if (!refused) open.push({ ...q, answer: typeof answer === 'string' ? answer.slice(0, 120) : 'accepted' });
+  }
+  return open;
+}
 
 const template = (annotations: Record<string, string | null>): object => ({
   spec: { template: { metadata: { annotations } } },
@@ -52,6 +133,8 @@ e2eTest(
   "the admission guard: the operator's ServiceAccount may change its restart fields and nothing else, whatever its RBAC",
   async (scope) => {
     const ns = scope.namespace;
+    // The guard as this tree ships it (env:up applied the one of its day).
+    await installAdmissionGuard();
     await kc(['get', 'validatingadmissionpolicybinding', GUARD]);
     await createWorkload({ kind: 'Deployment', namespace: ns, name: 'web' }, { app: 'web' }, { replicas: 1 });
     await createWorkload({ kind: 'StatefulSet', namespace: ns, name: 'db' }, { app: 'db' }, { replicas: 1 });
@@ -91,9 +174,37 @@ e2eTest(
       },
     });
     // The operator's own identity: a token of its ServiceAccount, bound to the shipped ClusterRole.
-    const config = new KubeConfig();
+    const config = withSharedAgents(new KubeConfig());
     config.loadFromFile(await operatorKubeconfig(scope));
-    const send = sender(config.makeApiClient(CustomObjectsApi), ns);
+    const operatorApi = config.makeApiClient(CustomObjectsApi);
+    const send = sender(operatorApi, ns);
+
+    // Every field but the restart fields, changed, removed or added one at a time: each refused by
+    // the guard. Retried for a while: the guard's informer may take a moment to see a changed policy.
+    const refs = [DEPLOYMENT, STATEFULSET, DAEMONSET, ROLLOUT, EXTERNAL_SECRET];
+    const { asked, dropped } = await questions(custom, ns, refs);
+    scope.t.diagnostic(
+      `${asked.length} changes asked of the guard (${dropped} refused or ignored for the admin)`,
+    );
+    for (const ref of [DEPLOYMENT, STATEFULSET, DAEMONSET])
+      for (const field of TEMPLATE_METADATA) {
+        const path = `/spec/template/metadata/${field}`;
+        assert.ok(
+          asked.some((q) => q.ref === ref && q.probe.path === path),
+          `${ref.plural}: ${path} probed`,
+        );
+      }
+    let open = await notRefusedByTheGuard(operatorApi, ns, asked);
+    for (let tries = 0; open.length > 0 && tries < 15; tries++) {
+      await delay(1000);
+      open = await notRefusedByTheGuard(operatorApi, ns, open);
+    }
+    // Once more, every question: the policy in force now answers all of them.
+    const through = (await notRefusedByTheGuard(operatorApi, ns, asked)).map(
+      (q) => `${q.ref.plural}: ${q.probe.what} (${q.patch.type}) -> ${q.answer}`,
+    );
+    assert.deepEqual(through, [], `${through.length} of ${asked.length} changes got past the guard`);
+
     const stamp = {
       'secretsrotation.io/restartedAt': new Date().toISOString(),
       'secretsrotation.io/secret-version': 'db@v2',
@@ -137,7 +248,8 @@ e2eTest(
       'ok',
     );
 
-    // Anything else: denied by the API server with the guard's reason.
+    // Strategic-merge patches and whole-value replacements (the probes above change one field each):
+    // denied by the API server with the guard's reason.
     const denied: [string, Ref, Patch, object][] = [
       [
         'an image',
@@ -152,7 +264,6 @@ e2eTest(
         { spec: { template: { spec: { serviceAccountName: 'admin' } } } },
       ],
       ['hostNetwork', DAEMONSET, 'strategic', { spec: { template: { spec: { hostNetwork: true } } } }],
-      ['a label', DEPLOYMENT, 'merge', { metadata: { labels: { owned: 'yes' } } }],
       [
         'a pod-template label',
         STATEFULSET,
@@ -160,7 +271,6 @@ e2eTest(
         { spec: { template: { metadata: { labels: { extra: 'x' } } } } },
       ],
       ['another pod-template annotation', DEPLOYMENT, 'strategic', template({ 'other.io/x': 'y' })],
-      ['replicas', STATEFULSET, 'merge', { spec: { replicas: 5 } }],
       [
         "a Deployment's strategy",
         DEPLOYMENT,
@@ -172,12 +282,6 @@ e2eTest(
         ROLLOUT,
         'merge',
         { spec: { strategy: { canary: { steps: [{ setWeight: 100 }] } } } },
-      ],
-      [
-        "a Rollout's image",
-        ROLLOUT,
-        'merge',
-        { spec: { template: { spec: { containers: [{ name: 'c', image: 'evil:1' }] } } } },
       ],
       ["an ExternalSecret's spec", EXTERNAL_SECRET, 'merge', { spec: { refreshInterval: '1s' } }],
       [
