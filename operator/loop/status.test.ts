@@ -220,3 +220,46 @@ test("ownedStatus leaves other writers' conditions out of what the operator appl
     ['Ready'],
   );
 });
+
+test('sameStatus: a status as the API server returns it (every object key sorted) equals the one a pass computes', async () => {
+  const { sameStatus } = await import('./status.js');
+  /** JSON as the API server serialises a custom resource: keys in sorted order, at every depth. */
+  const asServed = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(asServed)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.entries(v)
+              .filter(([, x]) => x !== undefined)
+              .sort(([a], [b]) => (a < b ? -1 : 1))
+              .map(([k, x]) => [k, asServed(x)]),
+          )
+        : v;
+  const computed = {
+    currentVersionId: 'v2',
+    rollout: {
+      versionId: 'v2',
+      stage: 3,
+      stages: 3,
+      state: 'Complete' as const,
+      progress: '3/3 Complete',
+      completedStage: 3,
+      completedAt: '2026-12-06T00:00:00Z',
+      resumedStage: undefined,
+    },
+    workloads: [
+      {
+        kind: 'Deployment' as const,
+        name: 'api',
+        versionId: 'v2',
+        state: 'Restarted' as const,
+        sync: { versionId: 'v2', requestedAt: '2026-12-06T00:00:00Z' },
+      },
+    ],
+  };
+  assert.equal(
+    sameStatus(asServed(computed) as typeof computed, computed),
+    true,
+    'a staged mapping wrote its unchanged status on every pass',
+  );
+});

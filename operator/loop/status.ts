@@ -85,18 +85,27 @@ export function sameStatus(prev: MappingStatus | undefined, next: MappingStatus)
   return JSON.stringify(normalise(prev ?? {})) === JSON.stringify(normalise(next));
 }
 
+/**
+ * Keys sorted at every depth, undefined dropped, conditions by type: the API server returns a
+ * custom resource's objects with their keys sorted, so a status compared as computed (a staged
+ * rollout's, an entry's sync request) differed from itself and was written again on every pass.
+ */
 function normalise(s: MappingStatus): unknown {
-  const sorted = (o: object): Record<string, unknown> =>
-    Object.fromEntries(
-      Object.entries(o)
-        .filter(([, v]) => v !== undefined)
-        .sort(([a], [b]) => a.localeCompare(b)),
-    );
   return sorted({
     ...s,
-    workloads: s.workloads?.map(sorted),
-    conditions: s.conditions?.map(sorted).sort((a, b) => String(a.type).localeCompare(String(b.type))),
+    conditions: s.conditions?.slice().sort((a, b) => String(a.type).localeCompare(String(b.type))),
   });
+}
+
+function sorted(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sorted);
+  if (!v || typeof v !== 'object') return v;
+  return Object.fromEntries(
+    Object.entries(v)
+      .filter(([, x]) => x !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, x]) => [k, sorted(x)]),
+  );
 }
 
 export interface StatusInput {
