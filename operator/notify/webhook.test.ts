@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { test } from 'node:test';
+import winston from 'winston';
 import { createLogger } from '../runtime/logger.js';
 import { notification, payload } from './notification.js';
 import { headerReader, readHeaders, WebhookNotifier } from './webhook.js';
@@ -146,4 +148,73 @@ test('headers are read again for each notification: a rotated webhook token need
     n.stop();
     r.close();
   }
+});
+
+/** A logger recording every entry it is given (all levels, every field) as JSON text. */
+function recordingLogger(): { log: ReturnType<typeof createLogger>; lines: string[] } {
+  const lines: string[] = [];
+  const log = createLogger('debug', true);
+  log.clear().add(
+    new winston.transports.Stream({
+      stream: new Writable({
+        write(chunk: Buffer, _enc, done) {
+          lines.push(chunk.toString());
+          done();
+        },
+      }),
+    }),
+  );
+  return { log, lines };
+}
+
+test('a header file with a value no request may carry is skipped with a warning naming the file, never the value', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hdr-'));
+  fs.writeFileSync(path.join(dir, 'Authorization'), 'Bearer s3cr3t-TOKEN\nx\n');
+  fs.writeFileSync(path.join(dir, 'X-Api-Key'), 'k3y-s3cr3t-\u2603');
+  fs.writeFileSync(path.join(dir, 'X-Tenant'), ' shop\tone ');
+  const { log, lines } = recordingLogger();
+  const r = await receiver(() => 204);
+  const results: string[] = [];
+  const n = new WebhookNotifier({
+    url: r.url,
+    format: 'cloudevents',
+    headers: headerReader(dir, log),
+    log,
+    attempts: 2,
+    backoffMs: 1,
+    onSent: (x) => results.push(x),
+  });
+  try {
+    n.notify(sample());
+    await until(() => results.length === 1);
+    assert.deepEqual(results, ['delivered']);
+    assert.equal(r.got[0].headers.authorization, undefined);
+    assert.equal(r.got[0].headers['x-api-key'], undefined);
+    assert.equal(r.got[0].headers['x-tenant'], 'shop\tone');
+    const logged = lines.join('\n');
+    assert.match(logged, /Authorization/);
+    assert.match(logged, /X-Api-Key/);
+    assert.doesNotMatch(logged, /s3cr3t/);
+  } finally {
+    n.stop();
+    r.close();
+  }
+});
+
+test("a request fetch refuses: the notifier logs a constant reason, never fetch's text (it quotes header values)", async () => {
+  const { log, lines } = recordingLogger();
+  const dropped: string[] = [];
+  const n = new WebhookNotifier({
+    url: 'http://127.0.0.1:9/hook',
+    format: 'cloudevents',
+    headers: { authorization: 'Bearer s3cr3t-TOKEN\nx' },
+    log,
+    attempts: 2,
+    backoffMs: 1,
+    onDropped: (x) => dropped.push(x),
+  });
+  n.notify(sample());
+  await until(() => dropped.includes('gave_up'));
+  assert.equal(lines.filter((l) => l.includes('notification not delivered')).length, 2);
+  assert.doesNotMatch(lines.join('\n'), /s3cr3t/);
 });

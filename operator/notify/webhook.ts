@@ -82,9 +82,24 @@ export class WebhookNotifier {
       await res.arrayBuffer().catch(() => undefined);
       return res.ok ? undefined : `HTTP ${res.status}`;
     } catch (err) {
-      return (err as Error).message;
+      return failure(err);
     }
   }
+}
+
+/**
+ * Why a fetch failed, as a constant reason: fetch's own messages may quote a header value (an
+ * invalid one is echoed whole, token included), so they are never passed on.
+ */
+function failure(err: unknown): string {
+  const e = (err ?? {}) as { name?: string; message?: string; cause?: { code?: unknown } };
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') return 'timed out';
+  const code = e.cause?.code;
+  if (e.message === 'fetch failed')
+    return typeof code === 'string' && /^[A-Z_]+$/.test(code)
+      ? `connection failed (${code})`
+      : 'connection failed';
+  return 'request not sent (invalid URL or header)';
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
@@ -95,10 +110,10 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * keeps the headers read last; values are never logged.
  */
 export function headerReader(dir: string | undefined, log: Logger): () => Record<string, string> {
-  let last = readHeaders(dir);
+  let last = readHeaders(dir, log);
   return () => {
     try {
-      last = readHeaders(dir);
+      last = readHeaders(dir, log);
     } catch (err) {
       log.warn('could not read NOTIFY_HEADERS_DIR; using the headers read before', {
         error: (err as Error).message,
@@ -108,17 +123,26 @@ export function headerReader(dir: string | undefined, log: Logger): () => Record
   };
 }
 
+/** RFC 9110 field-name (a token) and field-value (visible ASCII or obs-text, SP/HTAB only inside). */
+const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const FIELD_VALUE = /^(?:[\x21-\x7e\x80-\xff](?:[ \t\x21-\x7e\x80-\xff]*[\x21-\x7e\x80-\xff])?)?$/;
+
 /**
  * Request headers from a directory (a mounted Secret): each file a header, its name the header's
- * name, its content (trimmed) the value. Hidden entries (the kubelet's ..data links) are skipped.
+ * name, its content (trimmed) the value. Hidden entries (the kubelet's ..data links) are skipped,
+ * and so is a file whose name or value no request may carry (an embedded newline, a character
+ * beyond Latin-1): logged with the file's name, never its content.
  */
-export function readHeaders(dir: string | undefined): Record<string, string> {
+export function readHeaders(dir: string | undefined, log?: Logger): Record<string, string> {
   if (!dir) return {};
   const headers: Record<string, string> = {};
   for (const name of fs.readdirSync(dir)) {
     if (name.startsWith('.')) continue;
     const file = path.join(dir, name);
-    if (fs.statSync(file).isFile()) headers[name.toLowerCase()] = fs.readFileSync(file, 'utf8').trim();
+    if (!fs.statSync(file).isFile()) continue;
+    const value = fs.readFileSync(file, 'utf8').trim();
+    if (FIELD_NAME.test(name) && FIELD_VALUE.test(value)) headers[name.toLowerCase()] = value;
+    else log?.warn('NOTIFY_HEADERS_DIR file skipped: not a valid header name and value', { file: name });
   }
   return headers;
 }
