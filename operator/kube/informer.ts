@@ -95,10 +95,13 @@ export class Informer<T extends Cached> {
   private abort: AbortController | undefined;
   private stopped = false;
   private synced = false;
-  private readonly syncWaiters: (() => void)[] = [];
+  /** One promise for every waiter (a cache that never lists must not collect one per caller). */
+  private readonly listed: Promise<void>;
+  private markListed: () => void = () => {};
 
   constructor(private readonly opts: InformerOptions<T>) {
     this.store = new Store((raw) => opts.project(raw), opts);
+    this.listed = new Promise((resolve) => (this.markListed = resolve));
   }
 
   get hasSynced(): boolean {
@@ -124,8 +127,7 @@ export class Informer<T extends Cached> {
   }
 
   waitSynced(): Promise<void> {
-    if (this.synced) return Promise.resolve();
-    return new Promise((resolve) => this.syncWaiters.push(resolve));
+    return this.listed;
   }
 
   stop(): void {
@@ -153,7 +155,7 @@ export class Informer<T extends Cached> {
     this.store.replace(items);
     if (!this.synced) {
       this.synced = true;
-      for (const w of this.syncWaiters.splice(0)) w();
+      this.markListed();
     }
     return resourceVersion;
   }

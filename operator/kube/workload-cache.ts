@@ -212,6 +212,11 @@ export class WorkloadCache {
     await Promise.all(served.map((k) => (this.informers.get(k) ?? this.start(k)).waitSynced()));
   }
 
+  /** Starts the informers of `kinds` not yet started (served ones); never waits. */
+  begin(kinds: WorkloadKind[]): void {
+    for (const k of kinds) if (this.opts.served.has(k) && !this.informers.has(k)) this.start(k);
+  }
+
   /** Whether the informers of `kinds` the cluster serves have all listed once (none started by this). */
   listed(kinds: WorkloadKind[]): boolean {
     return kinds.every((k) => !this.opts.served.has(k) || this.informers.get(k)?.hasSynced === true);

@@ -72,10 +72,15 @@ export interface ReconcileDeps {
 export interface TermState {
   /** Set when the term ends: the pass stops before its next write. */
   aborted: AbortSignal;
+  /** When the term started (epoch ms): what this replica described before it led may be older than the status. */
+  termStartedAt: number;
   /** Cap on rollouts in progress across mappings, for this term. */
   rolloutSlots?: RolloutSlots;
-  /** Visits `key` again once `ready` resolves, if the term still runs (a pass never waits in its worker). */
-  lookAgainWhen?: (key: string, ready: Promise<unknown>) => void;
+  /**
+   * Visits `key` again once `ready()` resolves, if the term still runs (a pass never waits in its
+   * worker); called while `key` already waits, it does nothing (nothing piles up per pass).
+   */
+  lookAgainWhen?: (key: string, ready: () => Promise<unknown>) => void;
 }
 
 export type PassDeps = ReconcileDeps & Partial<TermState>;

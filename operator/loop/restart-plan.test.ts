@@ -170,7 +170,7 @@ test('entryFor: a template already stamped for this version records the time of 
     'v2',
     '2026-01-01T00:00:09Z',
   );
-  assert.equal(e.restartedAt, '2026-01-01T00:00:00Z');
+  assert.equal(e.restartedAt, '2026-01-01T00:00:00.000Z');
   assert.equal(e.versionId, 'v2');
   assert.equal(e.state, 'Restarted');
 });

@@ -127,7 +127,7 @@ export function entryFor(p: Planned, currentVersionId: string, now: string): Wor
     case 'current':
       return { ...current, ...blockedState(p) };
     case 'already':
-      return alreadyEntry(p, current);
+      return alreadyEntry(p, current, now);
     case 'held':
     case 'suspended':
     case 'pending':
@@ -141,11 +141,22 @@ export function entryFor(p: Planned, currentVersionId: string, now: string): Wor
   }
 }
 
+/**
+ * When a rollout found stamped for this version started: the stamp's restartedAt, which anyone who
+ * may patch the workload can write — so one that is not a time, or is in the future, counts from
+ * now (a deadline it never reaches would hold a rollout slot forever, and a value the CRD refuses
+ * would fail every status write). Always an RFC 3339 time. Pure.
+ */
+export function stampTime(stampedAt: string | undefined, now: number): string {
+  const at = Date.parse(stampedAt ?? '');
+  return new Date(Number.isNaN(at) || at > now ? now : at).toISOString();
+}
+
 /** A template found stamped for this version: restarted at the stamp's time (see Action 'already'). Pure. */
-function alreadyEntry(p: Planned, current: WorkloadStatus): WorkloadStatus {
+function alreadyEntry(p: Planned, current: WorkloadStatus, now: string): WorkloadStatus {
   return {
     ...current,
-    restartedAt: p.target.stampedAt ?? current.restartedAt,
+    restartedAt: stampTime(p.target.stampedAt, Date.parse(now)),
     message: 'template already carried this version',
     // A paused or OnDelete workload says so instead: it will not roll by itself.
     ...(p.target.blocked ? blockedState(p) : { state: 'Restarted' as const }),

@@ -49,3 +49,18 @@ test('RolloutSlots: seeded search — no namespace ever holds more than its shar
     }
   }
 });
+
+test('RolloutSlots: rollouts a pass found (not started through acquire) take a slot only within the caps', () => {
+  const slots = new RolloutSlots(3, () => {}, 2);
+  // A tenant stamps its own templates for the current version: the passes follow those rollouts…
+  slots.holdOnly('t/m', new Set(['t/Deployment/a', 't/Deployment/b', 't/Deployment/c', 't/Deployment/d']), {
+    capped: true,
+  });
+  // …but they hold no more than the namespace's share, and leave the rest of the cluster its slots.
+  assert.equal(slots.size, 2);
+  assert.equal(slots.acquire('other/Deployment/x', 'other/m'), true);
+  // At term start the rollouts status records are restored whatever the caps (they are running).
+  const restored = new RolloutSlots(1, () => {}, 1);
+  restored.holdOnly('t/m', new Set(['t/Deployment/a', 't/Deployment/b']));
+  assert.equal(restored.size, 2);
+});

@@ -21,7 +21,7 @@ export class RolloutSlots {
   /** True when `workload` may start (or already holds) a rollout now; it then holds a slot. */
   acquire(workload: string, mapping: string): boolean {
     if (this.inProgress.has(workload)) return true;
-    if (this.inProgress.size >= this.max || this.heldIn(namespaceOf(workload)) >= this.perNamespace) {
+    if (!this.room(workload)) {
       this.waiting.add(mapping);
       return false;
     }
@@ -30,15 +30,21 @@ export class RolloutSlots {
   }
 
   /**
-   * After a pass: `mapping` holds slots for exactly the workloads in `rolling` — rollouts found in
-   * progress (e.g. after a leader change) are recorded without checking the cap; the slots of
-   * workloads it no longer follows (rollout ended, workload deleted or relabelled away) are freed.
+   * `mapping` holds slots for exactly the workloads in `rolling`; the slots of workloads it no longer
+   * follows (rollout ended, workload deleted or relabelled away) are freed. At term start (status's
+   * rollouts, all running) every one is recorded; after a pass (`capped`), a rollout it found rather
+   * than started through acquire — a template stamped by a lost write, another mapping, or a tenant
+   * stamping its own templates — takes a slot only within the caps, and is followed without one
+   * otherwise: stamping templates must not take the cluster's slots.
    */
-  holdOnly(mapping: string, rolling: ReadonlySet<string>): void {
+  holdOnly(mapping: string, rolling: ReadonlySet<string>, opts: { capped?: boolean } = {}): void {
     let freed = false;
     for (const [w, m] of this.inProgress)
       if (m === mapping && !rolling.has(w)) freed = this.inProgress.delete(w) || freed;
-    for (const w of rolling) this.inProgress.set(w, mapping);
+    for (const w of rolling) {
+      if (opts.capped && !this.inProgress.has(w) && !this.room(w)) continue;
+      this.inProgress.set(w, mapping);
+    }
     if (freed) this.wake();
   }
 
@@ -54,6 +60,11 @@ export class RolloutSlots {
 
   get size(): number {
     return this.inProgress.size;
+  }
+
+  /** Whether a slot is free for `workload`, in the cluster and in its namespace. */
+  private room(workload: string): boolean {
+    return this.inProgress.size < this.max && this.heldIn(namespaceOf(workload)) < this.perNamespace;
   }
 
   /** Slots held by workloads of `namespace` (a scan: the cap is small, and acquire runs once per restart). */

@@ -237,3 +237,33 @@ test('nextRollout and rolloutNow: a template stamped for this version whose stat
     'the deadline counts from the stamp',
   );
 });
+
+test('a stamp time a tenant wrote in the future (or not a time) counts from now: its rollout still reaches the deadline', async () => {
+  const { nextRollout } = await import('./rollout.js');
+  const { entryFor } = await import('./restart-plan.js');
+  const now = Date.parse('2026-01-01T00:05:00Z');
+  for (const stampedAt of ['2099-01-01T00:00:00Z', 'soon', undefined]) {
+    const found = {
+      target: {
+        kind: 'Deployment' as const,
+        name: 'a',
+        exists: true,
+        rollout: 'InProgress' as const,
+        stampedAt,
+      },
+      action: 'already' as const,
+      previous: { kind: 'Deployment' as const, name: 'a', versionId: 'v1' },
+    };
+    const entry = entryFor(found, 'v2', new Date(now).toISOString());
+    assert.equal(entry.restartedAt, new Date(now).toISOString(), String(stampedAt));
+    const first = nextRollout(found, entry, { ms: 600_000, now });
+    assert.deepEqual(first, { rollout: 'InProgress' }, String(stampedAt));
+    // The next pass follows what the status recorded: the deadline counts from the first look.
+    const next = { ...found, action: 'current' as const, previous: { ...entry, rollout: first.rollout } };
+    assert.deepEqual(
+      nextRollout(next, entry, { ms: 600_000, now: now + 600_001 }),
+      { rollout: 'Failed', ended: 'Failed', why: 'not rolled out within 10m' },
+      String(stampedAt),
+    );
+  }
+});

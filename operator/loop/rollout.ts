@@ -1,5 +1,5 @@
 import type { RolloutState, WorkloadStatus } from '../../resources/types.js';
-import type { Planned } from './restart-plan.js';
+import { stampTime, type Planned } from './restart-plan.js';
 
 /** The mapping-level RolloutComplete condition from its workloads' rollouts; undefined when none was started. */
 export function rolloutCondition(
@@ -40,7 +40,7 @@ export function nextRollout(
 ): { rollout?: RolloutState; ended?: 'Complete' | 'Failed'; why?: string } {
   if (p.action === 'restart' && entry.state === 'Restarted') return { rollout: 'InProgress' };
   if (!p.target.exists || NOT_ROLLING.includes(entry.state)) return {};
-  const ours = started(p);
+  const ours = started(p, deadline.now);
   if (ours) return following(p, ours, deadline);
   if (p.previous?.rollout !== 'InProgress') return { rollout: p.previous?.rollout };
   return following(p, p.previous, deadline);
@@ -51,15 +51,15 @@ export function nextRollout(
  * between the patch and the status, another mapping's restart): a rollout of ours that started at
  * the stamp's time, never one "already done".
  */
-function started(p: Planned): WorkloadStatus | undefined {
+function started(p: Planned, now: number): WorkloadStatus | undefined {
   if (p.action !== 'already' || p.target.blocked) return undefined;
   const { kind, name, stampedAt } = p.target;
-  return { kind, name, rollout: 'InProgress', restartedAt: stampedAt };
+  return { kind, name, rollout: 'InProgress', restartedAt: stampTime(stampedAt, now) };
 }
 
 /** How a rollout of ours stands now: the last pass's record, followed to what the workload shows. */
 export function rolloutNow(p: Planned, deadline: { ms: number; now: number }): RolloutState | undefined {
-  const previous = started(p) ?? p.previous;
+  const previous = started(p, deadline.now) ?? p.previous;
   if (previous?.rollout !== 'InProgress') return previous?.rollout;
   return p.target.exists ? following(p, previous, deadline).rollout : undefined;
 }

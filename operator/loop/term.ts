@@ -32,7 +32,10 @@ export interface TermLoopOptions {
 export class TermLoop {
   private readonly queue = new WorkQueue();
   private readonly slots: RolloutSlots;
+  /** Mappings whose pass ended because a cache had not listed: visited again once it has. */
+  private readonly waitingForCaches = new Set<string>();
   private readonly controller: Controller;
+  private readonly startedAt = Date.now();
 
   constructor(private readonly opts: TermLoopOptions) {
     this.slots = new RolloutSlots(
@@ -46,12 +49,9 @@ export class TermLoop {
       (key, aborted) =>
         opts.reconcile(key, {
           aborted,
+          termStartedAt: this.startedAt,
           rolloutSlots: this.slots,
-          lookAgainWhen: (k, ready) =>
-            void ready.then(
-              () => this.enqueue(k),
-              () => undefined,
-            ),
+          lookAgainWhen: (k, ready) => this.lookAgainWhen(k, ready),
         }),
       opts.logger,
       {
@@ -85,6 +85,18 @@ export class TermLoop {
     }
     this.controller.start(this.opts.concurrency);
     for (const key of keys) this.controller.enqueue(key);
+  }
+
+  /** See TermState.lookAgainWhen: one wait per key, whatever the passes that ask. */
+  private lookAgainWhen(key: string, ready: () => Promise<unknown>): void {
+    if (this.waitingForCaches.has(key)) return;
+    this.waitingForCaches.add(key);
+    void ready()
+      .catch(() => undefined)
+      .then(() => {
+        this.waitingForCaches.delete(key);
+        this.enqueue(key);
+      });
   }
 
   /** A mapping to look at (watch, resync, a freed rollout slot). */

@@ -44,7 +44,7 @@ export async function trackRollouts(
     out.push(rollout ? { ...entries[i], rollout } : entries[i]);
   }
   // Slots of workloads this mapping no longer follows (ended, deleted, relabelled away) are freed.
-  ctx.deps.rolloutSlots?.holdOnly(ctx.key, rolling);
+  ctx.deps.rolloutSlots?.holdOnly(ctx.key, rolling, { capped: true });
   return out;
 }
 

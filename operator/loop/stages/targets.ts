@@ -15,7 +15,7 @@ export const CACHE_RECHECK_MS = 30_000;
  * again once they have: waiting in the worker would let a cache that never lists (its LIST refused
  * by RBAC, a CRD removed) hold a worker per mapping, and four such mappings the whole queue.
  */
-function listed(ctx: PassContext, synced: boolean, ready: Promise<unknown>): boolean {
+function listed(ctx: PassContext, synced: boolean, ready: () => Promise<unknown>): boolean {
   if (synced) return true;
   ctx.deps.lookAgainWhen?.(ctx.key, ready);
   ctx.wakeIn(CACHE_RECHECK_MS);
@@ -32,12 +32,13 @@ function listed(ctx: PassContext, synced: boolean, ready: Promise<unknown>): boo
 export function findTargets(ctx: PassContext, secret: SecretVersion): Target[] | undefined {
   const { deps, m } = ctx;
   const kinds = kindsOf(m.spec);
-  const workloadsListed = deps.workloadCache.ensure(kinds);
-  if (!listed(ctx, deps.workloadCache.listed(kinds), workloadsListed)) return undefined;
+  deps.workloadCache.begin(kinds);
+  if (!listed(ctx, deps.workloadCache.listed(kinds), () => deps.workloadCache.ensure(kinds)))
+    return undefined;
   const candidates = [...deps.workloadCache.candidates(ctx.namespace, m.spec)];
   const cache = deps.consumers;
   if (!cache) return selectTargets(m.spec, candidates);
-  if (!listed(ctx, cache.hasSynced, cache.waitSynced())) return undefined;
+  if (!listed(ctx, cache.hasSynced, () => cache.waitSynced())) return undefined;
   const carriers = carriersOf(
     secret,
     cache.providerClassesIn(ctx.namespace),
