@@ -10,6 +10,9 @@ import { e2eTest, environment, kc, rotate, waitFor, type Scope } from './harness
 import { metric } from './bench/measure.js';
 import { waitReason } from './mapping-helpers.js';
 import { scenarioWithout } from './scenario.js';
+import { copyPodLogs, keyLines } from './kit/pod-logs.js';
+import { SpecChanges, writersReport } from './kit/workload-writers.js';
+import { tail } from './env/processes.js';
 
 const NS = 'secrets-rotation-operator';
 const chart = path.join(repoRoot, 'manifests', 'helm', 'secrets-rotation-operator');
@@ -134,123 +137,146 @@ e2eTest(
     const sc = await scenarioWithout(scope);
     // Beside the kwok `web`, a workload of real containers on the real node, selected by the same mapping.
     await kc(['-n', scope.namespace, 'apply', '-f', '-'], JSON.stringify(realSite()));
-    const before = await waitFor('the real site serving', () => siteServing(scope.namespace), 120_000);
-    const deploy = spawnSync(process.execPath, [path.join(repoRoot, 'dist', 'e2e', 'env', 'deploy.js')], {
-      cwd: repoRoot,
-      encoding: 'utf8',
-      timeout: 600_000,
+    // Who changes the workloads' templates, and what the operator pods said: printed on failure.
+    const changes = new SpecChanges(scope.namespace);
+    await changes.start();
+    const podLogs = copyPodLogs(NS, 'secrets-rotation-operator-');
+    scope.cleanups.push(() => {
+      changes.stop();
+      podLogs.stop();
+      return Promise.resolve();
     });
-    assert.equal(deploy.status, 0, `skaffold run failed:\n${deploy.stdout}\n${deploy.stderr}`);
-    assert.equal((await release())?.status, 'deployed', 'helm list shows the release');
-    const s = await environment();
-    assert.ok(
-      /^[^/]+\/secrets-rotation-operator@sha256:[a-f0-9]{64}$/.test(await deployedImage()) &&
-        (await deployedImage()).startsWith(`${s.registry}/`),
-      'pulled from the local registry, pinned by digest',
-    );
-    const pod = await waitFor('the operator pod Running and Ready', readyOperatorPod, 120_000);
-    assert.equal(pod.spec?.nodeName, REAL_NODE);
-    // Admitted where PodSecurity restricted is enforced: on the pod network, not the host's.
-    assert.equal(pod.spec?.hostNetwork, undefined);
-    assert.equal(
-      await kc([
-        'get',
-        'namespace',
-        NS,
-        '-o',
-        'jsonpath={.metadata.labels.pod-security\\.kubernetes\\.io/enforce}',
-      ]),
-      'restricted',
-    );
-    // IRSA: the stack's role from a projected token; IAM is enforced, so WatchingSecret below proves the exchange.
-    assertWebIdentity(pod, s.roleArn);
-
-    await waitReason(scope.namespace, 'm', 'WatchingSecret', 60_000);
-    const v2 = await rotate(sc.name, sc.secret.arn);
-    await waitFor(
-      'web restarted by the operator pod',
-      async () => (await sc.stamp()) === `${sc.name}@${v2}`,
-      60_000,
-    );
-    assert.equal(await sc.restarts(), 1);
-    const after = await waitFor(
-      'the real site served by a new container',
-      async () => {
-        const now = await siteServing(scope.namespace);
-        return now && now.pod !== before.pod ? now : undefined;
-      },
-      120_000,
-    );
-    assert.match(
-      after.body,
-      new RegExp(`^hello from ${after.pod}`),
-      'a real container answers on its pod IP',
-    );
-
-    // An upgrade with the mapping live (a new operator pod, the same secret version) restarts nothing.
-    const operatorsBefore = new Set((await readyOperatorPods()).map((p) => p.metadata?.name));
-    await helm([
-      'upgrade',
-      'secrets-rotation-operator',
-      chart,
-      '-n',
-      NS,
-      '--reuse-values',
-      '--set',
-      'podAnnotations.upgraded=yes',
-      '--wait',
-      '--timeout=120s',
-    ]);
-    await waitFor(
-      'only new operator pods Ready',
-      async () => {
-        const pods = await readyOperatorPods();
-        return pods.length > 0 && pods.every((p) => !operatorsBefore.has(p.metadata?.name))
-          ? pods
-          : undefined;
-      },
-      120_000,
-    );
-    assert.equal((await release())?.revision, '2');
-    await waitFor(
-      'a new pod leads and has reconciled the mapping',
-      async () => {
-        const text = await leaderMetrics();
-        return text !== undefined && metric(text, 'secrets_rotation_reconcile_duration_seconds_count') > 0;
-      },
-      60_000,
-    );
-    assert.equal(await sc.restarts(), 1, 'the upgrade restarted no workload');
-    assert.equal((await siteServing(scope.namespace))?.pod, after.pod, 'the real site kept its container');
-
-    // Uninstall leaves nothing of the operator behind but the CRDs (Helm never deletes crds/).
-    await helm(['uninstall', 'secrets-rotation-operator', '-n', NS, '--wait', '--timeout=90s']);
-    const left = await kc([
-      'get',
-      'clusterrole,clusterrolebinding,validatingadmissionpolicy,validatingadmissionpolicybinding',
-      '-o',
-      'name',
-    ]);
-    assert.doesNotMatch(left, /\/secrets-rotation-operator/);
-    // The pods go after their ReplicaSet, by the garbage collector: waited for, not assumed.
-    await waitFor(
-      'nothing of the release left in its namespace',
-      async () =>
-        (await kc(['-n', NS, 'get', 'all,sa,role,rolebinding,pdb,networkpolicy', '-o', 'name']))
-          .replace(/serviceaccount\/default\n?/, '')
-          .trim() === '',
-      60_000,
-    );
-    await kc([
-      'get',
-      'crd',
-      'secretsrotationmappings.secretsrotation.io',
-      'secretsrotationpolicies.secretsrotation.io',
-    ]);
-    await uninstall();
+    try {
+      await deployRotateUpgrade(scope, sc, changes);
+    } catch (err) {
+      console.error(podLogs.files.map((f) => `${keyLines(f)}\n${tail(f, 40)}`).join('\n'));
+      console.error(await writersReport(scope.namespace, { leaseNamespace: NS, mapping: 'm', changes }));
+      throw err;
+    }
   },
   { timeout: 900_000 },
 );
+
+/** The body of the test above: deploy, rotate once, upgrade (no restart), uninstall. */
+async function deployRotateUpgrade(
+  scope: Scope,
+  sc: Awaited<ReturnType<typeof scenarioWithout>>,
+  changes: SpecChanges,
+): Promise<void> {
+  const before = await waitFor('the real site serving', () => siteServing(scope.namespace), 120_000);
+  const deploy = spawnSync(process.execPath, [path.join(repoRoot, 'dist', 'e2e', 'env', 'deploy.js')], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    timeout: 600_000,
+  });
+  assert.equal(deploy.status, 0, `skaffold run failed:\n${deploy.stdout}\n${deploy.stderr}`);
+  assert.equal((await release())?.status, 'deployed', 'helm list shows the release');
+  const s = await environment();
+  assert.ok(
+    /^[^/]+\/secrets-rotation-operator@sha256:[a-f0-9]{64}$/.test(await deployedImage()) &&
+      (await deployedImage()).startsWith(`${s.registry}/`),
+    'pulled from the local registry, pinned by digest',
+  );
+  const pod = await waitFor('the operator pod Running and Ready', readyOperatorPod, 120_000);
+  assert.equal(pod.spec?.nodeName, REAL_NODE);
+  // Admitted where PodSecurity restricted is enforced: on the pod network, not the host's.
+  assert.equal(pod.spec?.hostNetwork, undefined);
+  assert.equal(
+    await kc([
+      'get',
+      'namespace',
+      NS,
+      '-o',
+      'jsonpath={.metadata.labels.pod-security\\.kubernetes\\.io/enforce}',
+    ]),
+    'restricted',
+  );
+  // IRSA: the stack's role from a projected token; IAM is enforced, so WatchingSecret below proves the exchange.
+  assertWebIdentity(pod, s.roleArn);
+
+  await waitReason(scope.namespace, 'm', 'WatchingSecret', 60_000);
+  const v2 = await rotate(sc.name, sc.secret.arn);
+  await waitFor(
+    'web restarted by the operator pod',
+    async () => (await sc.stamp()) === `${sc.name}@${v2}`,
+    60_000,
+  );
+  assert.equal(await sc.restarts(), 1);
+  const after = await waitFor(
+    'the real site served by a new container',
+    async () => {
+      const now = await siteServing(scope.namespace);
+      return now && now.pod !== before.pod ? now : undefined;
+    },
+    120_000,
+  );
+  assert.match(after.body, new RegExp(`^hello from ${after.pod}`), 'a real container answers on its pod IP');
+
+  // An upgrade with the mapping live (a new operator pod, the same secret version) restarts nothing.
+  const operatorsBefore = new Set((await readyOperatorPods()).map((p) => p.metadata?.name));
+  await helm([
+    'upgrade',
+    'secrets-rotation-operator',
+    chart,
+    '-n',
+    NS,
+    '--reuse-values',
+    '--set',
+    'podAnnotations.upgraded=yes',
+    '--wait',
+    '--timeout=120s',
+  ]);
+  await waitFor(
+    'only new operator pods Ready',
+    async () => {
+      const pods = await readyOperatorPods();
+      return pods.length > 0 && pods.every((p) => !operatorsBefore.has(p.metadata?.name)) ? pods : undefined;
+    },
+    120_000,
+  );
+  assert.equal((await release())?.revision, '2');
+  await waitFor(
+    'a new pod leads and has reconciled the mapping',
+    async () => {
+      const text = await leaderMetrics();
+      return text !== undefined && metric(text, 'secrets_rotation_reconcile_duration_seconds_count') > 0;
+    },
+    60_000,
+  );
+  assert.equal(await sc.restarts(), 1, 'the upgrade restarted no workload');
+  assert.deepEqual(
+    ['Deployment/web', 'Deployment/site'].map((w) => changes.count(w)),
+    [1, 1],
+    'one template change per mapped workload: the rotation',
+  );
+  assert.equal((await siteServing(scope.namespace))?.pod, after.pod, 'the real site kept its container');
+
+  // Uninstall leaves nothing of the operator behind but the CRDs (Helm never deletes crds/).
+  await helm(['uninstall', 'secrets-rotation-operator', '-n', NS, '--wait', '--timeout=90s']);
+  const left = await kc([
+    'get',
+    'clusterrole,clusterrolebinding,validatingadmissionpolicy,validatingadmissionpolicybinding',
+    '-o',
+    'name',
+  ]);
+  assert.doesNotMatch(left, /\/secrets-rotation-operator/);
+  // The pods go after their ReplicaSet, by the garbage collector: waited for, not assumed.
+  await waitFor(
+    'nothing of the release left in its namespace',
+    async () =>
+      (await kc(['-n', NS, 'get', 'all,sa,role,rolebinding,pdb,networkpolicy', '-o', 'name']))
+        .replace(/serviceaccount\/default\n?/, '')
+        .trim() === '',
+    60_000,
+  );
+  await kc([
+    'get',
+    'crd',
+    'secretsrotationmappings.secretsrotation.io',
+    'secretsrotationpolicies.secretsrotation.io',
+  ]);
+  await uninstall();
+}
 
 e2eTest(
   'skaffold dev -p local: a source change rebuilds the image and redeploys the operator pod',

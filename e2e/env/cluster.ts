@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { ClusterIssuer } from './aws-identity.js';
 import { createPki, kubeconfigYaml, type Pki } from './pki.js';
 import { freePort, startDetached, tcpOpen, waitUntil, type Started } from './processes.js';
+import { auditArgs } from './audit.js';
 import { repoRoot, stateDir } from './paths.js';
 
 /** Where the built binaries live (see build.sh). */
@@ -115,6 +116,7 @@ export function clusterIssuer(tools: Toolchain, cp: ControlPlane): ClusterIssuer
 
 function apiserverArgs(pki: Pki, etcdUrl: string, port: number): string[] {
   return [
+    ...auditArgs(),
     `--etcd-servers=${etcdUrl}`,
     '--bind-address=127.0.0.1',
     '--advertise-address=127.0.0.1',
