@@ -1,4 +1,4 @@
-import type { Mapping } from '../../../resources/types.js';
+import type { Mapping, MappingStatus } from '../../../resources/types.js';
 import type { SecretVersion } from '../../aws/secret-versions.js';
 import { AccessDeniedError, SecretNotFoundError, describe, isThrottled } from '../../runtime/errors.js';
 import { EventReason, Reason, type PassContext, type ReconcileResult } from '../pass.js';
@@ -20,10 +20,44 @@ export function baselineFloor(m: Mapping): number | undefined {
  */
 export async function resolveSecret(ctx: PassContext): Promise<SecretVersion | ReconcileResult> {
   try {
-    return await ctx.deps.versions.resolve(ctx.m.spec.secretId, { notBefore: baselineFloor(ctx.m) });
+    const v = await ctx.deps.versions.resolve(ctx.m.spec.secretId, { notBefore: baselineFloor(ctx.m) });
+    return await notBehindStatus(ctx, v);
   } catch (err) {
     return unavailable(ctx, err);
   }
+}
+
+/**
+ * Since when an answer may contradict the status: the last restart it records (each made after the
+ * answer it acted on) and the start of this leadership term. Undefined when neither is known. Pure.
+ */
+export function statusFloor(status: MappingStatus, termStartedAt?: number): number | undefined {
+  const times = [status.lastRotationTime, ...(status.workloads ?? []).map((w) => w.restartedAt)]
+    .map((t) => Date.parse(t ?? ''))
+    .filter((t) => !Number.isNaN(t));
+  if (termStartedAt !== undefined) times.push(termStartedAt);
+  return times.length ? Math.max(...times) : undefined;
+}
+
+/**
+ * An answer that names another version than the status, fetched before the status's last restart
+ * or before this term, may be older than what the status records: a replica that described the
+ * secret as a follower leads, within the cache's TTL, after its predecessor applied a rotation that
+ * answer predates. Acting on it restarts every workload back to the previous version, and forward
+ * again once the cache expires (issue 29: two extra restarts per workload). Such an answer is asked
+ * of AWS again, once (a floor in the future — another replica's clock — is taken as now). An answer
+ * that agrees with the status, or is newer than what it records, is used as it is: no extra call.
+ */
+async function notBehindStatus(ctx: PassContext, v: SecretVersion): Promise<SecretVersion> {
+  const recorded = ctx.prev.currentVersionId;
+  if (recorded === undefined || v.currentVersionId === recorded) return v;
+  const floor = statusFloor(ctx.prev, ctx.deps.termStartedAt);
+  if (floor === undefined || v.fetchedAt >= floor) return v;
+  ctx.log.debug('secret answer older than the status; asking AWS again', {
+    answer: v.currentVersionId,
+    recorded,
+  });
+  return ctx.deps.versions.resolve(ctx.m.spec.secretId, { notBefore: Math.min(floor, Date.now()) });
 }
 
 async function unavailable(ctx: PassContext, err: unknown): Promise<ReconcileResult> {
