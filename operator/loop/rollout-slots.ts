@@ -38,14 +38,20 @@ export class RolloutSlots {
    * otherwise: stamping templates must not take the cluster's slots.
    */
   holdOnly(mapping: string, rolling: ReadonlySet<string>, opts: { capped?: boolean } = {}): void {
-    let freed = false;
-    for (const [w, m] of this.inProgress)
-      if (m === mapping && !rolling.has(w)) freed = this.inProgress.delete(w) || freed;
+    const freed = this.freeAllBut(mapping, rolling);
     for (const w of rolling) {
       if (opts.capped && !this.inProgress.has(w) && !this.room(w)) continue;
       this.inProgress.set(w, mapping);
     }
     if (freed) this.wake();
+  }
+
+  /** Frees the slots `mapping` holds for workloads not in `keep`; whether any was freed. */
+  private freeAllBut(mapping: string, keep: ReadonlySet<string>): boolean {
+    let freed = false;
+    for (const [w, m] of this.inProgress)
+      if (m === mapping && !keep.has(w)) freed = this.inProgress.delete(w) || freed;
+    return freed;
   }
 
   release(workload: string): void {
