@@ -106,14 +106,27 @@ export function wallAt(zone: string, m: number): number {
   return Date.UTC(y, mo - 1, d, h, mi) / 60_000;
 }
 
-/** Whether `s` matches wall-clock minute `w`, field by field (written apart from cron.ts's search). */
-export function matches(s: Schedule, w: number): boolean {
+/**
+ * Whether the day fields of `schedule` are both restricted, read from its text (apart from cron.ts):
+ * a field with an element `*` or `*\/n` restricts nothing (Kubernetes CronJob's robfig/cron).
+ */
+export function eitherDay(schedule: string): boolean {
+  const fields = schedule.trim().split(/\s+/);
+  const star = (field: string): boolean => field.split(',').some((e) => /^\*(\/\d+)?$/.test(e));
+  return !star(fields[2]) && !star(fields[4]);
+}
+
+/**
+ * Whether `s` matches wall-clock minute `w`, field by field (written apart from cron.ts's search);
+ * `either`: a day matching either day field matches (eitherDay), else one matching both.
+ */
+export function matches(s: Schedule, w: number, either: boolean): boolean {
   const t = new Date(w * 60_000);
   if (!s.months.has(t.getUTCMonth() + 1) || !s.hours.has(t.getUTCHours())) return false;
   if (!s.minutes.has(t.getUTCMinutes())) return false;
   const dom = s.days.has(t.getUTCDate());
   const dow = s.weekdays.has(t.getUTCDay());
-  return s.daysRestricted && s.weekdaysRestricted ? dom || dow : dom && dow;
+  return either ? dom || dow : dom && dow;
 }
 
 /** How far before the window's lookback the reference starts reading the clock (DST shifts are ≤ 3 h). */
@@ -131,6 +144,7 @@ export function referenceWindow(
   aheadMinutes: number,
 ): { open: boolean; next?: number } {
   const [s, durationMs, zone] = [parseSchedule(w.schedule), parseDuration(w.duration), w.timeZone ?? 'UTC'];
+  const either = eitherDay(w.schedule);
   const nowMinute = Math.floor(now / 60_000);
   const lo = Math.floor((now - durationMs) / 60_000) + 1;
   const seen = new Set<number>();
@@ -140,7 +154,7 @@ export function referenceWindow(
     const wall = wallAt(zone, m);
     const first = !seen.has(wall);
     seen.add(wall);
-    if (!first || m < lo || !matches(s, wall)) continue;
+    if (!first || m < lo || !matches(s, wall, either)) continue;
     if (m <= nowMinute) open = true;
     else return { open, next: m * 60_000 };
   }

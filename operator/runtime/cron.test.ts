@@ -40,3 +40,17 @@ test('limits: nextMatch looks before `limit` only, prevMatch not before `floor`'
   assert.equal(prevMatch(daily, w('2026-01-02T01:59'), w('2026-01-01T02:01')), undefined);
   assert.equal(iso(prevMatch(daily, w('2026-01-02T01:59'), w('2026-01-01T02:00'))), '2026-01-01T02:00');
 });
+
+test('day fields: one with a `*` element (`*/1`, `*/2`, `1,*/10`) is unrestricted for the either-day rule, as in Kubernetes CronJob', () => {
+  const next = (text: string, from: string): string | undefined =>
+    iso(nextMatch(parseSchedule(text), w(from), FAR));
+  // 2026-12-01 is a Tuesday. Both restricted: a day matching either.
+  assert.equal(next('0 3 1 * MON', '2026-12-02T00:00'), '2026-12-07T03:00');
+  // A starred day field restricts nothing by itself: the other one decides (both must match).
+  assert.equal(next('0 3 */1 * MON', '2026-12-01T04:00'), '2026-12-07T03:00');
+  assert.equal(next('0 3 1 * */1', '2026-12-02T00:00'), '2027-01-01T03:00');
+  assert.equal(next('0 3 */2 * MON', '2026-12-01T00:00'), '2026-12-07T03:00');
+  assert.equal(next('0 3 1,*/10 * MON', '2026-12-01T00:00'), '2026-12-21T03:00');
+  const s = parseSchedule('0 3 */2 * 1-5');
+  assert.deepEqual([s.daysRestricted, s.weekdaysRestricted], [false, true]);
+});

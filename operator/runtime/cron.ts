@@ -2,7 +2,9 @@
  * Five-field cron schedules (minute hour day-of-month month day-of-week) evaluated in an IANA time
  * zone, for restart windows. The grammar is the usual one: `*`, numbers, ranges `a-b`, lists `a,b`,
  * steps `*\/n` and `a-b/n`, month and weekday names (JAN, MON), 0 or 7 for Sunday; when both
- * day-of-month and day-of-week are restricted, a day matching either matches (as in Vixie cron).
+ * day-of-month and day-of-week are restricted, a day matching either matches, else one matching both.
+ * A day field is unrestricted when one of its elements is `*` (with or without a step: `*`, `*\/2`),
+ * as in Kubernetes CronJob (robfig/cron's star bit) and, for a field starting with `*`, Vixie cron.
  * This module matches wall-clock minutes only; turning them into instants of a time zone (where a DST
  * change skips or repeats them) is cron-starts.ts's. Pure (no clock of its own).
  */
@@ -32,7 +34,7 @@ export interface Schedule {
   days: Set<number>;
   months: Set<number>;
   weekdays: Set<number>;
-  /** Whether day-of-month / day-of-week were restricted (not `*`). */
+  /** Whether day-of-month / day-of-week were restricted (no element `*` or `*\/n`). */
   daysRestricted: boolean;
   weekdaysRestricted: boolean;
 }
@@ -64,6 +66,9 @@ function parseField(text: string, f: Field, name: string): Set<number> {
   return out;
 }
 
+/** Whether an element of the field is `*`, stepped or not (robfig/cron's star bit). */
+const starred = (text: string): boolean => text.split(',').some((part) => part.split('/')[0] === '*');
+
 /** Parses a five-field schedule; throws with the field that is wrong. */
 export function parseSchedule(text: string): Schedule {
   const parts = text.trim().split(/\s+/);
@@ -79,8 +84,8 @@ export function parseSchedule(text: string): Schedule {
     days,
     months,
     weekdays,
-    daysRestricted: parts[2] !== '*',
-    weekdaysRestricted: parts[4] !== '*',
+    daysRestricted: !starred(parts[2]),
+    weekdaysRestricted: !starred(parts[4]),
   };
 }
 
