@@ -335,3 +335,52 @@ e2eTest(
     assert.equal(ready(await getMapping(ns, 'by-arn')).reason, 'NotAllowed');
   },
 );
+
+e2eTest(
+  'no existence oracle through a literal: under the policy entry <x>-config, the bare id <x> (and its partial ARN) reads the same whether the secret <x> exists or not',
+  async (scope) => {
+    const ns = scope.namespace;
+    await installCrd();
+    const tenant = uniqueName('tenant');
+    await kc(['label', 'namespace', ns, `tenant=${tenant}`]);
+    // Names not ending in `-` and six alphanumerics: their partial ARNs are not shaped like full ARNs.
+    const x = `${uniqueName('app')}-s`;
+    const y = `${uniqueName('gone')}-s`;
+    await createSecret(x);
+    const config = await createSecret(`${x}-config`);
+    const partial = (name: string): string =>
+      `${config.arn.slice(0, config.arn.lastIndexOf(':') + 1)}${name}`;
+    await applyPolicy(scope, uniqueName('policy'), tenant, [`${x}-config`, `${y}-config`]);
+    const cases: [string, string][] = [
+      ['existing', x],
+      ['missing', y],
+      ['existing-arn', partial(x)],
+      ['missing-arn', partial(y)],
+    ];
+    for (const [name, id] of cases) await mapDeployment(ns, name, id);
+    await mapDeployment(ns, 'allowed', `${x}-config`);
+    const queue = await testQueue(scope);
+    await startOperator(scope, { kubeconfig: await operatorKubeconfig(scope), queueUrl: queue.queueUrl });
+
+    await waitReason(ns, 'allowed', 'WatchingSecret');
+    const settled = [];
+    for (const [name] of cases)
+      settled.push(
+        await waitFor(`mapping ${name} decided`, async () => {
+          const m = await getMapping(ns, name);
+          return ready(m).reason && m.status?.observedGeneration === m.metadata.generation ? m : undefined;
+        }),
+      );
+    const seen = settled.map((m, i) => ({
+      reason: ready(m).reason,
+      message: ready(m).message?.replace(cases[i][1], 'S'),
+      status: Object.keys(m.status ?? {}).sort(),
+    }));
+    for (const [i, s] of seen.entries())
+      assert.deepEqual(
+        s,
+        { ...seen[0], reason: 'NotAllowed', status: ['conditions', 'observedGeneration'] },
+        `${cases[i][0]} (${cases[i][1]}) reads as ${cases[0][0]} does: ${JSON.stringify(seen)}`,
+      );
+  },
+);

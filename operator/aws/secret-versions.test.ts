@@ -181,3 +181,34 @@ test('a secret deleted and created again under its name: the old ARN answer is d
   assert.equal(state.calls, 3);
   assert.equal(sv.size, 1, "the old ARN's answer is dropped");
 });
+
+test('two answers race across a recreation: the caller given the stale one (the old ARN) gets the newer one', async () => {
+  const OLD = 'arn:aws:secretsmanager:us-east-1:1:secret:db-AbCdEf';
+  const NEW = 'arn:aws:secretsmanager:us-east-1:1:secret:db-NeWnEw';
+  let arn = OLD;
+  let hold: (() => void) | undefined;
+  let calls = 0;
+  const client = {
+    send: async () => {
+      calls++;
+      // The first call's answer (the old ARN) is seen by AWS at once but reaches us last.
+      const answer = {
+        ARN: arn,
+        Name: 'db',
+        VersionIdsToStages: { [arn === OLD ? 'v1' : 'c1']: ['AWSCURRENT'] },
+      };
+      if (calls === 1) await new Promise<void>((r) => (hold = r));
+      return answer;
+    },
+  } as unknown as SecretsManagerClient;
+  const sv = new SecretVersions(client, 60_000);
+  const slow = sv.resolve('db', { notBefore: Date.now() });
+  await new Promise((r) => setTimeout(r, 5));
+  arn = NEW;
+  assert.equal((await sv.resolve(NEW, { notBefore: Date.now() })).arn, NEW);
+  hold?.();
+  const late = await slow;
+  assert.equal(late.arn, NEW, 'the pass naming db by name must not confirm the deleted ARN');
+  assert.equal(late.currentVersionId, 'c1');
+  assert.equal((await sv.resolve('db')).arn, NEW, 'the cache agrees');
+});

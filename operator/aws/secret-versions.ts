@@ -173,7 +173,8 @@ export class SecretVersions {
    * at a new ARN means the secret we cached under it was deleted and the name created again. Its
    * answer and every id resolved to it are dropped, so a pass naming the secret by name or partial
    * ARN asks AWS at once instead of acting on the deleted secret until the TTL. False when a newer
-   * answer already placed the name elsewhere: this one is stale and is not cached.
+   * answer already placed the name elsewhere: this one is stale, is not cached, and its lookup is
+   * done again (see describe).
    */
   private supersede(ids: { arn: string; name: string }, startedAt: number): boolean {
     const place = `${ids.arn.slice(0, ids.arn.lastIndexOf(':secret:'))}:${ids.name}`;
@@ -188,7 +189,20 @@ export class SecretVersions {
     return true;
   }
 
+  /**
+   * DescribeSecret. An answer another one that started later has superseded (the old ARN of a secret
+   * recreated under its name) is not returned: the lookup is done again, so no caller confirms or acts
+   * on the deleted secret. Twice stale (answers still racing): an error the caller retries.
+   */
   private async describe(secretId: string, startedAt: number): Promise<SecretVersion> {
+    const answer =
+      (await this.describeOnce(secretId, startedAt)) ?? (await this.describeOnce(secretId, Date.now()));
+    if (answer) return answer;
+    throw new Error(`DescribeSecret "${secretId}": answers still racing with newer ones; try again`);
+  }
+
+  /** One DescribeSecret call, cached; undefined when a newer answer superseded it (see supersede). */
+  private async describeOnce(secretId: string, startedAt: number): Promise<SecretVersion | undefined> {
     let out;
     try {
       out = await this.client.send(new DescribeSecretCommand({ SecretId: secretId }));
@@ -200,7 +214,7 @@ export class SecretVersions {
     if (out.DeletedDate) throw new SecretNotFoundError(`secret "${secretId}" is scheduled for deletion`);
     const version = this.answer(secretId, { arn: out.ARN, name: out.Name }, out.VersionIdsToStages);
     version.fetchedAt = startedAt;
-    if (!this.supersede(version, startedAt)) return version;
+    if (!this.supersede(version, startedAt)) return undefined;
     const previous = this.byArn.get(out.ARN);
     if (!previous || previous.fetchedAt <= startedAt) this.byArn.set(out.ARN, version);
     this.aliases.set(secretId, out.ARN);

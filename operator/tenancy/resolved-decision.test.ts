@@ -47,7 +47,11 @@ test('a pattern without wildcards names one secret: by its name, or by its full 
   const resolved = { arn: db, name: 'db' };
   for (const id of ['db', db, `${PREFIX}db`]) {
     assert.equal(ask(id, ['db'], resolved).allowed, true, `name pattern, id ${id}`);
-    assert.equal(ask(id, ['db-AbC123'], resolved).allowed, true, `the ARN's last part, id ${id}`);
+    assert.equal(
+      ask(id, ['db-AbC123'], resolved).allowed,
+      id === db,
+      `the ARN's last part: only by that full ARN, id ${id}`,
+    );
     assert.equal(
       ask(id, ['db-AbC12?'], resolved).allowed,
       false,
@@ -60,11 +64,20 @@ test('a pattern without wildcards names one secret: by its name, or by its full 
     );
   }
   for (const id of [db, `${PREFIX}db`]) {
-    assert.equal(ask(id, [db], resolved).allowed, true, `the exact full ARN, id ${id}`);
+    assert.equal(ask(id, [db], resolved).allowed, id === db, `the exact full ARN: only by it, id ${id}`);
     assert.equal(ask(id, [`${PREFIX}db`], resolved).allowed, true, `the partial ARN, id ${id}`);
     assert.equal(ask(id, [`${PREFIX}d*`], resolved).allowed, true, `an ARN glob, id ${id}`);
   }
   assert.equal(ask('db', [db], resolved).allowed, false, 'a bare name never matches an ARN pattern');
+});
+
+test('no existence oracle: app under the literal app-config is refused before any AWS call', () => {
+  // Were it let through, the secret app would be NotAllowed once described and SecretNotFound if missing.
+  for (const id of ['app', `${PREFIX}app`]) {
+    assert.equal(ask(id, ['app-config']).allowed, false, `${id} is not the secret app-config`);
+    assert.equal(ask(id, ['app-AbCdEf']).allowed, false, `${id} under the full ARN's last part`);
+    assert.equal(ask(id, [`${PREFIX}app-config`]).allowed, false, `${id} under the ARN pattern`);
+  }
 });
 
 /** A small seeded generator (mulberry32): the same cases on every run, many shapes. */
@@ -125,11 +138,12 @@ function glob(p: string, s: string): boolean {
 
 /**
  * What `pattern` allows of the real secret `s`: a glob over its name — or, for a pattern without
- * wildcards, its full ARN's last part exactly; an ARN pattern also over partition, region and account.
+ * wildcards and a mapping naming the secret by its full ARN, that ARN's last part exactly; an ARN
+ * pattern also over partition, region and account.
  */
-function reference(pattern: string, s: Secret): boolean {
+function reference(pattern: string, s: Secret, byFullArn: boolean): boolean {
   const namePart = (p: string): boolean =>
-    glob(p, s.name) || (!/[*?]/.test(p) && p === `${s.name}-${s.suffix}`);
+    glob(p, s.name) || (byFullArn && !/[*?]/.test(p) && p === `${s.name}-${s.suffix}`);
   if (!pattern.startsWith('arn:')) return namePart(pattern);
   const [, partition, , region, account, , ...rest] = pattern.split(':');
   return (
@@ -155,7 +169,7 @@ test('generated: the decision on the resolved secret is the glob on its real nam
     const [form, id] = g.pick(forms);
     // A bare name resolves in whatever account the operator runs in: only name patterns can vouch for it.
     const applicable = form === 'name' ? patterns.filter((p) => !p.startsWith('arn:')) : patterns;
-    const expected = applicable.some((p) => reference(p, s));
+    const expected = applicable.some((p) => reference(p, s, form === 'full ARN'));
     const verdict = ask(id, patterns, { arn: fullArn(s), name: s.name });
     assert.equal(
       verdict.allowed,
@@ -183,10 +197,43 @@ test('generated: the check before any AWS call never refuses what the resolved s
       [s.name, false],
     ] as const) {
       const vouching = all ? patterns : patterns.filter((p) => !p.startsWith('arn:'));
-      if (!vouching.some((p) => reference(p, s))) continue;
+      if (!vouching.some((p) => reference(p, s, id === fullArn(s)))) continue;
       checked++;
       assert.equal(ask(id, patterns).allowed, true, `case ${i}: ${id} under ${JSON.stringify(patterns)}`);
     }
   }
   assert.ok(checked > 1000, `${checked} allowed cases checked`);
+});
+
+/** Shaped like a full ARN: its last part may be a name plus Secrets Manager's random suffix. */
+const fullArnShaped = (id: string): boolean => /^arn:.*-[A-Za-z0-9]{6}$/.test(id);
+
+test('generated: an id not shaped like a full ARN gets the same answer before and after DescribeSecret', () => {
+  // Otherwise a refusal after DescribeSecret (NotAllowed) tells an existing secret from a missing one
+  // (SecretNotFound). Ids the secret's own name leaves ambiguous are paired with literals naming
+  // another secret: the name plus a 6-character tail, as app-config is to app.
+  const g = generator(4029);
+  let compared = 0;
+  let allowed = 0;
+  for (let i = 0; i < 3000; i++) {
+    const s = g.secret();
+    const tail = `${s.name}-${g.pick(['config', s.suffix, 'AbCdEf', 'zz99ZZ'])}`;
+    const patterns = [g.pick([tail, arnOf(s, tail), g.pattern(s)]), g.pattern(s)];
+    for (const id of [s.name, arnOf(s, s.name)]) {
+      if (fullArnShaped(id)) continue;
+      compared++;
+      const before = ask(id, patterns);
+      if (before.allowed) allowed++;
+      // Whatever secret the id resolves to (any suffix): the answer the check before AWS gave.
+      for (const suffix of [s.suffix, 'config', 'QwErTy']) {
+        const after = ask(id, patterns, { arn: arnOf(s, `${s.name}-${suffix}`), name: s.name });
+        assert.deepEqual(
+          after,
+          before,
+          `case ${i}: ${id} under ${JSON.stringify(patterns)}, the secret with suffix ${suffix}`,
+        );
+      }
+    }
+  }
+  assert.ok(compared > 3000 && allowed > 300, `${compared} ids compared, ${allowed} allowed`);
 });

@@ -4,8 +4,9 @@ const ARN = /^arn:([^:]+):secretsmanager:([^:]*):([^:]*):secret:(.+)$/;
 
 /**
  * A policy's allowedSecrets entry, compiled: a name glob, or an ARN glob field by field. `literal` is
- * the name part when it has no wildcard: it names one secret, by its name or by its full ARN's last
- * part (name plus Secrets Manager's random suffix), as an ARN copied from the console does.
+ * the name part when it has no wildcard: it names one secret, by its name or — for a mapping naming
+ * the secret by that full ARN — by its full ARN's last part (name plus Secrets Manager's random
+ * suffix), as an ARN copied from the console does.
  */
 export type SecretPattern = { name: RegExp; literal?: string } & (
   { kind: 'name' } | { kind: 'arn'; partition: RegExp; region: RegExp; account: RegExp }
@@ -16,9 +17,6 @@ export interface ResolvedSecret {
   arn: string;
   name: string;
 }
-
-/** Suffix of a full ARN: `-` and six characters Secrets Manager chose. */
-const SUFFIX = /^-[A-Za-z0-9]{6}$/;
 
 /** `*` any run of characters, `?` one; everything else literal. Anchored. Pure. */
 export function globRegExp(glob: string): RegExp {
@@ -55,18 +53,19 @@ const namePart = (glob: string): { name: RegExp; literal?: string } =>
 
 /**
  * Whether a mapping's secretId may fall under `p`, before any AWS call: a superset, so the check that
- * follows DescribeSecret (secretMatches) decides. A name pattern is tested against the names the id
- * may stand for — the id itself, or an ARN's secret part with or without Secrets Manager's
- * 6-character suffix (see secretNames) — and a literal pattern also against any of those names plus a
- * suffix it could carry. An ARN pattern matches only an id that is an ARN (full or partial), in its
- * partition, region and account: a bare name resolves in whatever account the operator runs in, which
- * a pinned pattern cannot vouch for. Pure.
+ * follows DescribeSecret (secretMatches) decides. A pattern is tested against the names the id may
+ * stand for — the id itself, or an ARN's secret part with or without Secrets Manager's 6-character
+ * suffix (see secretNames) — and nothing else. So the check after DescribeSecret can refuse only an
+ * id shaped like a full ARN (`…:secret:app-AbCdEf` may be the secret `app`): for any other id both
+ * checks see the same name and give the same answer, so its refusal never tells an existing secret
+ * from a missing one. (A literal `app-config` does not admit the id `app` here on the chance that
+ * `-config` is its suffix: whether the secret `app` exists would then read as NotAllowed against
+ * SecretNotFound.) An ARN pattern matches only an id that is an ARN (full or partial), in its
+ * partition, region and account: a bare name resolves in whatever account the operator runs in,
+ * which a pinned pattern cannot vouch for. Pure.
  */
 export function patternMatches(p: SecretPattern, secretId: string): boolean {
-  const names = secretNames(secretId);
-  const named = names.some(
-    (n) => p.name.test(n) || (p.literal?.startsWith(n) === true && SUFFIX.test(p.literal.slice(n.length))),
-  );
+  const named = secretNames(secretId).some((n) => p.name.test(n));
   if (p.kind === 'name') return named;
   const arn = ARN.exec(secretId);
   return arn !== null && named && inPlace(p, arn);
@@ -75,8 +74,9 @@ export function patternMatches(p: SecretPattern, secretId: string): boolean {
 /**
  * Whether `p` allows the secret DescribeSecret resolved: its real name matches the glob (a wildcard
  * never matches the random suffix: `app-*` does not allow the secret `app`, whose ARN ends in
- * `app-AbCdEf`), or a literal pattern is its full ARN's last part exactly; an ARN pattern also in the
- * secret's partition, region and account. Pure.
+ * `app-AbCdEf`), or a literal pattern is its full ARN's last part exactly (reached only for an id
+ * that names the secret by that full ARN: see patternMatches); an ARN pattern also in the secret's
+ * partition, region and account. Pure.
  */
 export function secretMatches(p: SecretPattern, secret: ResolvedSecret): boolean {
   const arn = ARN.exec(secret.arn);
