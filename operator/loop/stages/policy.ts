@@ -24,8 +24,9 @@ export async function checkPolicy(ctx: PassContext): Promise<ReconcileResult | u
  * Stage 3b, tenancy again, on the secret DescribeSecret resolved: the names checked before it are
  * all the id may stand for (a full ARN `…:secret:app-AbCdEf` may be the secret `app-AbCdEf` or the
  * secret `app`), and a policy allows a secret, not a name. Refused exactly as before any AWS call —
- * same reason, message and Event, nothing of the secret in status — so the answer still says nothing
- * of what exists. The route carries the ARN for the router alone, which authorises it the same way
+ * same reason, message and Event, nothing of the secret in status. Only an id shaped like a full ARN
+ * can pass the first check and be refused here (any other id gets one answer from both), so telling
+ * an existing secret from a missing one takes its exact full ARN, random suffix included. The route carries the ARN for the router alone, which authorises it the same way
  * and then routes nothing to this mapping (no event for that secret costs a DescribeSecret for it).
  */
 export async function checkResolvedPolicy(
