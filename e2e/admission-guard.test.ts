@@ -9,6 +9,8 @@ import { adminClients, e2eTest, installAdmissionGuard, kc, operatorKubeconfig, w
 import { createWorkload } from './workloads-fixtures.js';
 
 const GUARD = 'secrets-rotation-operator-writes';
+/** The operator's field manager (operator/main.ts): the guard lets its own managedFields entry change. */
+const FIELD_MANAGER = 'secrets-rotation-operator';
 
 type Patch = 'merge' | 'json' | 'strategic';
 const CONTENT_TYPES: Record<Patch, PatchStrategy> = {
@@ -46,7 +48,10 @@ const patcher =
   async (ref: Ref, type: Patch, body: object): Promise<Obj | string> => {
     try {
       const headers = setHeaderOptions('Content-Type', CONTENT_TYPES[type]);
-      return (await api.patchNamespacedCustomObject({ ...ref, namespace, body, dryRun }, headers)) as Obj;
+      return (await api.patchNamespacedCustomObject(
+        { ...ref, namespace, body, dryRun, fieldManager: FIELD_MANAGER },
+        headers,
+      )) as Obj;
     } catch (err) {
       return `${statusCode(err)} ${String((err as { body?: unknown }).body ?? err)}`;
     }
@@ -233,6 +238,16 @@ e2eTest(
       'ok',
       'the stamp swap',
     );
+    // Restart fields another manager set before (kubectl annotate, kubectl argo rollouts restart):
+    // the operator's write takes them over, the API server moving them out of that manager's entry.
+    for (const [ref, fieldManager, body] of [
+      [EXTERNAL_SECRET, 'kubectl-annotate', { metadata: { annotations: { 'force-sync': '1764540000' } } }],
+      [ROLLOUT, 'kubectl-argo-rollouts', { spec: { restartAt: '2026-11-30T00:00:00Z' } }],
+    ] as const)
+      await custom.patchNamespacedCustomObject(
+        { ...ref, namespace: ns, body, fieldManager },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
     assert.equal(
       await send(ROLLOUT, 'merge', {
         metadata: { annotations: stamp },
@@ -291,6 +306,40 @@ e2eTest(
         { metadata: { annotations: { 'secretsrotation.io/x': '1' } } },
       ],
     ];
+    // managedFields: a forged entry owning the image erases every real manager, and a later
+    // `kubectl apply --server-side` by CI conflicts with it (the operator's own entry included).
+    const live = (await custom.getNamespacedCustomObject({ ...DEPLOYMENT, namespace: ns })) as Obj;
+    const managed = (live.metadata as { managedFields: { [key: string]: Json }[] }).managedFields;
+    const image = {
+      'f:spec': { 'f:template': { 'f:spec': { 'f:containers': { 'k:{"name":"c"}': { 'f:image': {} } } } } },
+    };
+    const forged = (manager: string, operation: string, fieldsV1: Json = image) => ({
+      manager,
+      operation,
+      apiVersion: 'apps/v1',
+      time: '2026-12-01T00:00:00Z',
+      fieldsType: 'FieldsV1',
+      fieldsV1,
+    });
+    for (const [what, entries] of [
+      ['a forged Apply entry replacing every manager', [forged('ci', 'Apply')]],
+      ['a forged Apply entry as the operator', [forged(FIELD_MANAGER, 'Apply')]],
+      ['the operator owning the image', [...managed, forged(FIELD_MANAGER, 'Update')]],
+      ['a manager added', [...managed, forged('probe', 'Update')]],
+      ['a manager removed', managed.slice(1)],
+      [
+        "another manager's fields changed",
+        managed.map((e) => ({ ...e, fieldsV1: { ...(e.fieldsV1 as object), ...image } })),
+      ],
+    ] as const)
+      denied.push([`managedFields: ${what}`, DEPLOYMENT, 'merge', { metadata: { managedFields: entries } }]);
+    for (const ref of [DEPLOYMENT, STATEFULSET])
+      denied.push([
+        `${ref.plural}: the DaemonSet template-generation annotation`,
+        ref,
+        'merge',
+        { metadata: { annotations: { 'deprecated.daemonset.template.generation': '7' } } },
+      ]);
     for (const [what, ref, type, body] of denied) {
       const answer = await send(ref, type, body);
       assert.match(answer, /^403 /, `${what}: ${answer}`);
