@@ -1,20 +1,17 @@
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
 import { test } from 'node:test';
 import type { Mapping } from '../resources/types.js';
 import { awsClientConfig } from './env/aws-setup.js';
 import { operatorIdentity } from './env/identity.js';
 import { startSecondEnvironment } from './kit/second-environment.js';
-import { repoRoot } from './env/paths.js';
 import { tail } from './env/processes.js';
-import { parse } from 'yaml';
 import {
+  bindEditedRole,
   createSecret,
   e2eTest,
   installCrd,
-  kc,
   operatorKubeconfig,
   rotate,
   startOperator,
@@ -101,30 +98,9 @@ e2eTest(
     await installCrd();
     const kubeconfig = await operatorKubeconfig(scope);
     // The previous release's ClusterRole: the same rules without the three optional APIs.
-    const current = parse(
-      fs.readFileSync(path.join(repoRoot, 'manifests', 'base', 'clusterrole.yaml'), 'utf8'),
-    ) as { rules: { apiGroups: string[] }[] };
-    const role = `sro-previous-${ns}`.slice(0, 63);
-    const rules = current.rules.filter((r) => !r.apiGroups.some((g) => OPTIONAL_GROUPS.includes(g)));
-    await kc(
-      ['apply', '-f', '-'],
-      JSON.stringify({
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'ClusterRole',
-        metadata: { name: role },
-        rules,
-      }),
+    await bindEditedRole(scope, 'previous', (rules) =>
+      rules.filter((r) => !r.apiGroups.some((g) => OPTIONAL_GROUPS.includes(g))),
     );
-    scope.cleanups.push(() => kc(['delete', 'clusterrole', role, '--ignore-not-found']));
-    const binding = `sro-${ns}`.slice(0, 63);
-    await kc(['delete', 'clusterrolebinding', binding]);
-    await kc([
-      'create',
-      'clusterrolebinding',
-      binding,
-      `--clusterrole=${role}`,
-      `--serviceaccount=${ns}:secrets-rotation-operator`,
-    ]);
     const name = `${ns}-db`;
     const secret = await createSecret(name);
     await createWorkload({ kind: 'Deployment', namespace: ns, name: 'web' }, { app: 'web' });

@@ -1,11 +1,8 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { parse } from 'yaml';
 import {
+  bindEditedRole,
   createSecret,
   e2eTest,
   installCrd,
-  kc,
   operatorKubeconfig,
   rotate,
   startOperator,
@@ -14,14 +11,7 @@ import {
   waitFor,
 } from './harness.js';
 import { applyMapping, waitReason } from './mapping-helpers.js';
-import { repoRoot } from './env/paths.js';
 import { createWorkload, templateState } from './workloads-fixtures.js';
-
-interface Rule {
-  apiGroups: string[];
-  resources: string[];
-  verbs: string[];
-}
 
 e2eTest(
   'mappings whose workload kind never lists (LIST refused) hold no worker: another mapping still restarts at once',
@@ -30,33 +20,9 @@ e2eTest(
     await installCrd();
     const kubeconfig = await operatorKubeconfig(scope);
     // The shipped ClusterRole without StatefulSets: their cache can never list.
-    const shipped = parse(
-      fs.readFileSync(path.join(repoRoot, 'manifests', 'base', 'clusterrole.yaml'), 'utf8'),
-    ) as { rules: Rule[] };
-    const rules = shipped.rules.map((r) => ({
-      ...r,
-      resources: r.resources.filter((res) => res !== 'statefulsets'),
-    }));
-    const role = `sro-no-sts-${ns}`.slice(0, 63);
-    await kc(
-      ['apply', '-f', '-'],
-      JSON.stringify({
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'ClusterRole',
-        metadata: { name: role },
-        rules,
-      }),
+    await bindEditedRole(scope, 'no-sts', (rules) =>
+      rules.map((r) => ({ ...r, resources: r.resources.filter((res) => res !== 'statefulsets') })),
     );
-    scope.cleanups.push(() => kc(['delete', 'clusterrole', role, '--ignore-not-found']));
-    const binding = `sro-${ns}`.slice(0, 63);
-    await kc(['delete', 'clusterrolebinding', binding]);
-    await kc([
-      'create',
-      'clusterrolebinding',
-      binding,
-      `--clusterrole=${role}`,
-      `--serviceaccount=${ns}:secrets-rotation-operator`,
-    ]);
 
     // More such mappings than the operator has workers (MAX_CONCURRENT_RECONCILES, 4 by default).
     const stuckSecret = uniqueName('sts');

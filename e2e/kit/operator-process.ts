@@ -5,7 +5,8 @@ import path from 'node:path';
 import { localAwsEnv } from '../env/aws-setup.js';
 import type { EnvState } from '../env/env.js';
 import { operatorIdentity } from '../env/identity.js';
-import { admissionGuardPath, crdDir, logDir, operatorEntry } from '../env/paths.js';
+import { admissionGuardPath, crdDir, logDir, operatorEntry, repoRoot } from '../env/paths.js';
+import { parse } from 'yaml';
 import { freePort, tail } from '../env/processes.js';
 import { operatorRoleEnv, type IdentityCluster } from './aws-role.js';
 import { environment, kc, waitFor } from './clients.js';
@@ -47,6 +48,49 @@ export async function operatorKubeconfig(
   const id = await operatorIdentity(kc, await environment(), scope.namespace, bind);
   scope.cleanups.push(id.cleanup);
   return id.kubeconfig;
+}
+
+/** A rule of the operator's ClusterRole, as manifests/base/clusterrole.yaml writes it. */
+export interface RoleRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+
+/**
+ * Binds the operator's ServiceAccount of `scope` (see operatorKubeconfig) to a ClusterRole of the
+ * shipped rules as `edit` changes them, instead of the shipped one: a previous release's role, or
+ * one that may not list a kind. The role goes with the scope's cleanups.
+ */
+export async function bindEditedRole(
+  scope: Owner,
+  name: string,
+  edit: (rules: RoleRule[]) => RoleRule[],
+): Promise<void> {
+  const ns = scope.namespace;
+  const shipped = parse(
+    fs.readFileSync(path.join(repoRoot, 'manifests', 'base', 'clusterrole.yaml'), 'utf8'),
+  ) as { rules: RoleRule[] };
+  const role = `sro-${name}-${ns}`.slice(0, 63);
+  await kc(
+    ['apply', '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: role },
+      rules: edit(shipped.rules),
+    }),
+  );
+  scope.cleanups.push(() => kc(['delete', 'clusterrole', role, '--ignore-not-found']));
+  const binding = `sro-${ns}`.slice(0, 63);
+  await kc(['delete', 'clusterrolebinding', binding]);
+  await kc([
+    'create',
+    'clusterrolebinding',
+    binding,
+    `--clusterrole=${role}`,
+    `--serviceaccount=${ns}:secrets-rotation-operator`,
+  ]);
 }
 
 export interface RunningOperator {

@@ -6,32 +6,7 @@ import type { RestartWindow } from '../../resources/types.js';
 import { parseSchedule, type Schedule } from '../runtime/cron.js';
 import { parseDuration } from '../runtime/duration.js';
 
-/** A seeded pseudo-random source (mulberry32): the same seed gives the same cases. */
-export class Rng {
-  private state: number;
-
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  /** A float in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  /** An integer in [min, max]. */
-  int(min: number, max: number): number {
-    return min + Math.floor(this.next() * (max - min + 1));
-  }
-
-  pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.next() * items.length)];
-  }
-}
+export { Rng } from '../../e2e/chaos/rng.js';
 
 /** Intl calls made while `run` ran: formatters built, instants formatted. */
 export interface IntlCalls {
