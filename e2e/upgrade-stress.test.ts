@@ -22,7 +22,7 @@ import { createWorkload, templateState } from './workloads-fixtures.js';
 
 /**
  * Cycles of operator upgrades and leader failures under CPU load (UPGRADE_STRESS_CYCLES, default 4
- * in `npm test`; `npm run stress:upgrade` runs 24), each with or without a rotation, counting every
+ * in `npm test`; `npm run stress:upgrade` runs 32), each with or without a rotation, counting every
  * spec change of every mapped workload. One restart per workload per version, whatever happens to
  * the replicas: a change that does not move a workload to a newer version is an extra restart.
  */
@@ -34,6 +34,8 @@ const WORKLOADS = [
   ['StatefulSet', 'db'],
 ] as const;
 const LEASE_MS = 6000;
+/** UPGRADE_STRESS_NICE: the replicas' nice value (e.g. 10: starved beside the busy processes). */
+const NICE = Number(process.env.UPGRADE_STRESS_NICE ?? 0);
 
 type Fault =
   'handover' | 'upgrade' | 'upgrade-rotating' | 'leader-kill' | 'leader-pause' | 'leader-pause-rotating';
@@ -122,6 +124,7 @@ e2eTest(
       queueUrl: queue.queueUrl,
       // A TTL as a user may set it: what a follower described stays usable for 30 s after it leads.
       env: { ...FAST_LEASE, LEASE_DURATION: `${LEASE_MS / 1000}s`, SECRET_CACHE_TTL: '30s' },
+      nice: NICE,
     });
     await fleet.add();
     await fleet.add();
@@ -166,7 +169,7 @@ e2eTest(
       const counted = WORKLOADS.map(([k, n]) => `${k}/${n}: ${changes.count(`${k}/${n}`)}`).join(', ');
       const total = [...extra.values()].reduce((a, b) => a + b, 0);
       console.log(
-        `[upgrade-stress] seed ${SEED}, ${CYCLES} cycles, load ${os.availableParallelism()} busy processes; ` +
+        `[upgrade-stress] seed ${SEED}, ${CYCLES} cycles, load ${os.availableParallelism()} busy processes, replicas at nice ${NICE}; ` +
           `replicas started ${fleet.tally.started}, upgrades ${fleet.tally.upgrades}, leader kills ${fleet.tally.kills}, ` +
           `leader pauses ${fleet.tally.pauses}; ${versions.length - 1} rotations; template changes ${counted}; ` +
           `extra restarts ${total}`,

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { delay } from '../env/processes.js';
 import { kc, waitFor } from './clients.js';
 import { startOperator, type Owner, type RunningOperator } from './operator-process.js';
@@ -16,7 +17,13 @@ export class OperatorFleet {
 
   constructor(
     private readonly owner: Owner,
-    private readonly opts: { kubeconfig: string; queueUrl: string; env: Record<string, string> },
+    private readonly opts: {
+      kubeconfig: string;
+      queueUrl: string;
+      env: Record<string, string>;
+      /** A nice value for every replica: starved as a pod with a 20m CPU request is on a busy node. */
+      nice?: number;
+    },
   ) {}
 
   async add(): Promise<RunningOperator> {
@@ -27,6 +34,7 @@ export class OperatorFleet {
     });
     this.tally.started++;
     this.replicas.push(op);
+    if (this.opts.nice && op.process.pid) os.setPriority(op.process.pid, this.opts.nice);
     // Never left frozen: a stopped process ignores the SIGKILL cleanup's siblings (SIGTERM).
     this.owner.cleanups.push(() => Promise.resolve(this.thaw(op)));
     return op;
