@@ -66,9 +66,11 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
     logger,
     versions,
     served,
-    concurrency: config.maxConcurrentReconciles,
-    maxConcurrentRollouts: config.maxConcurrentRollouts,
-    maxRolloutsPerNamespace: config.maxRolloutsPerNamespace,
+    term: {
+      concurrency: config.maxConcurrentReconciles,
+      maxConcurrentRollouts: config.maxConcurrentRollouts,
+      maxRolloutsPerNamespace: config.maxRolloutsPerNamespace,
+    },
     pass: {
       versions,
       workloads: new Workloads(api, COMPONENT),

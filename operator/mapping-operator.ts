@@ -24,7 +24,7 @@ import type { ControllerHooks } from './loop/controller.js';
 import { PolicyStatusWriter } from './loop/policy-status.js';
 import { reconcile, type ReconcileDeps } from './loop/reconcile.js';
 import { baselineFloor } from './loop/stages/secret.js';
-import { TermLoop } from './loop/term.js';
+import { TermLoop, type TermLoopOptions } from './loop/term.js';
 import type { Logger } from './runtime/logger.js';
 import type { DefaultPolicy } from './tenancy/policy-decision.js';
 
@@ -52,9 +52,8 @@ export interface MappingOperatorOptions {
   /** Which optional APIs the cluster serves (see optional-apis.ts). */
   served: ServedApis;
   pass: PassSettings;
-  concurrency: number;
-  maxConcurrentRollouts: number;
-  maxRolloutsPerNamespace?: number;
+  /** The term loop's workers and rollout caps. */
+  term: Pick<TermLoopOptions, 'concurrency' | 'maxConcurrentRollouts' | 'maxRolloutsPerNamespace'>;
   hooks?: ControllerHooks & { queueDepth?: (n: number) => void };
 }
 
@@ -64,10 +63,9 @@ export interface MappingOperatorOptions {
  * caches, the tenancy cache (policies, namespace labels), the secret router (all process-long,
  * followers included) and, while this process leads, the loop of the leadership term (queue,
  * workers, signals, rollout slots) and the policies' status writer. A mapping its policies do not
- * allow is never routed: no AWS call is made for its secret (nor, when they refuse the secret its id
- * resolved to, for its events). Watch events and SQS signals only enqueue keys; reconcile
- * (loop/reconcile.ts) adds and removes the finalizer, restarts and writes status. No pass LISTs or
- * GETs: reads come from the caches.
+ * allow (by its id, or by the secret it resolved to) is never routed: no AWS call for its events.
+ * Watch events and SQS signals only enqueue keys; reconcile (loop/reconcile.ts) adds and removes the
+ * finalizer, restarts and writes status. No pass LISTs or GETs: reads come from the caches.
  */
 export class MappingOperator extends Operator {
   readonly router: SecretRouter;
@@ -168,9 +166,7 @@ export class MappingOperator extends Operator {
   startLoop(): void {
     const hooks = this.opts.hooks ?? {};
     this.loop = new TermLoop({
-      concurrency: this.opts.concurrency,
-      maxConcurrentRollouts: this.opts.maxConcurrentRollouts,
-      maxRolloutsPerNamespace: this.opts.maxRolloutsPerNamespace,
+      ...this.opts.term,
       reconcile: (key, term) => reconcile(key, { ...this.deps, ...term }),
       mappings: () => this.cache?.mappings() ?? [],
       warm: (secretIds) => this.router.warm(secretIds),

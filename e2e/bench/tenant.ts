@@ -1,5 +1,6 @@
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { MappingSpec } from '../../resources/types.js';
+import { ODD_ZONES } from '../../operator/loop/windows-testkit.js';
 import { adminClients, rotate, testQueue, waitFor } from '../harness.js';
 import { getMapping, waitReason } from '../mapping-helpers.js';
 import {
@@ -30,7 +31,6 @@ export interface TenantResult {
   statusWrites: number;
 }
 
-const ZONES = ['Asia/Kathmandu', 'Australia/Lord_Howe', 'Pacific/Chatham', 'America/St_Johns'];
 const long = (c: string, n: number): string => c.repeat(n);
 
 /**
@@ -55,7 +55,7 @@ export function worstSpec(secretId: string, names: string[]): MappingSpec {
     restartWindows: Array.from({ length: 16 }, (_, i) => ({
       schedule: '* * * * *',
       duration: '168h',
-      timeZone: ZONES[i % ZONES.length],
+      timeZone: ODD_ZONES[i % ODD_ZONES.length],
     })),
     rollout: { strategy: 'Staged', stageSize: 1, pause: '0s', onFailure: 'Halt' },
   };

@@ -5,7 +5,7 @@ import type { PassContext } from './pass.js';
 import type { Planned } from './restart-plan.js';
 import { withinWindows } from './stages/windows.js';
 import { windowVerdict } from './windows.js';
-import { countIntl, transitions } from './windows-testkit.js';
+import { ODD_ZONES, WORST_SCHEDULES, countIntl, transitions } from './windows-testkit.js';
 
 /**
  * What a tenant's restart windows cost a pass, counted in Intl calls (formatting one instant in a
@@ -21,35 +21,7 @@ const MIN_DURATION = '1ms';
 /** Formatting calls one window may cost in one evaluation, whatever its fields. */
 const PER_WINDOW = 64;
 
-const ODD_ZONES = [
-  'Asia/Kathmandu',
-  'Australia/Lord_Howe',
-  'Pacific/Chatham',
-  'America/St_Johns',
-  'Europe/Berlin',
-  'America/Santiago',
-  'Africa/Casablanca',
-  'Antarctica/Troll',
-  'America/Havana',
-  'Asia/Gaza',
-  'Pacific/Kiritimati',
-  'Etc/GMT+12',
-  'Australia/Adelaide',
-  'America/Nuuk',
-  'Asia/Tehran',
-  'Pacific/Apia',
-];
-
-const SCHEDULES = [
-  '* * * * *',
-  // 128 characters: minutes 0 to 42 spelled out, in the small hours (where DST changes are).
-  `${Array.from({ length: 43 }, (_, i) => i).join(',')} 0-3 * * *`,
-  '30 2 * * *',
-  '0 0 29 2 *',
-  '0 0 31 2 *',
-  '59 23 31 12 *',
-  '*/1 */1 1-31 1-12 0-7',
-];
+const SCHEDULES = [...WORST_SCHEDULES, '59 23 31 12 *', '*/1 */1 1-31 1-12 0-7'];
 
 const windowsOf = (schedule: string, zones: string[], duration = MAX_DURATION): RestartWindow[] =>
   Array.from({ length: MAX_WINDOWS }, (_, i) => ({ schedule, duration, timeZone: zones[i % zones.length] }));

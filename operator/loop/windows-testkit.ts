@@ -8,6 +8,36 @@ import { parseDuration } from '../runtime/duration.js';
 
 export { Rng } from '../../e2e/chaos/rng.js';
 
+/** Zones with odd offsets, DST rules or none: the windows a tenant may choose, at their worst. */
+export const ODD_ZONES = [
+  'Asia/Kathmandu',
+  'Australia/Lord_Howe',
+  'Pacific/Chatham',
+  'America/St_Johns',
+  'Europe/Berlin',
+  'America/Santiago',
+  'Africa/Casablanca',
+  'Antarctica/Troll',
+  'America/Havana',
+  'Asia/Gaza',
+  'Pacific/Kiritimati',
+  'Etc/GMT+12',
+  'Australia/Adelaide',
+  'America/Nuuk',
+  'Asia/Tehran',
+  'Pacific/Apia',
+];
+
+/** Schedules at their worst: every minute, the longest the CRD allows, in the DST hours, and the rarest. */
+export const WORST_SCHEDULES = [
+  '* * * * *',
+  // 128 characters: minutes 0 to 42 spelled out, in the small hours (where DST changes are).
+  `${Array.from({ length: 43 }, (_, i) => i).join(',')} 0-3 * * *`,
+  '30 2 * * *',
+  '0 0 29 2 *',
+  '0 0 31 2 *',
+];
+
 /** Intl calls made while `run` ran: formatters built, instants formatted. */
 export interface IntlCalls {
   formatters: number;
