@@ -1,30 +1,41 @@
 /**
  * The chaos run's accounting, from what the cluster showed: every template change of every workload
- * (seen through a watch) and the secrets' versions in the order they became current. Pure, so the
- * rules that decide "missing" and "duplicated" are tested on their own (ledger.test.ts).
+ * (seen through a watch) and the secrets' versions with the times they became AWSCURRENT. Pure, so
+ * the rules that decide "missing", "duplicated" and "stale" are tested on their own (ledger.test.ts).
  */
 export class Ledger {
   /** workload key → stamp (secret@version) → the distinct restartedAt values it was applied with. */
   private readonly restarts = new Map<string, Map<string, Set<string>>>();
   /** workload key → the last stamp seen, to spot a workload taken back to an older version. */
   private readonly lastStamp = new Map<string, string>();
-  /** secret name → versions in the order they became AWSCURRENT. */
-  private readonly versions = new Map<string, string[]>();
+  /** secret name → versions in the order they became AWSCURRENT, with when (see rotated). */
+  private readonly versions = new Map<string, Version[]>();
+  private readonly stale: string[] = [];
   private outOfOrder = 0;
 
-  /** A version became current (PutSecretValue returned). */
-  rotated(secret: string, version: string): void {
+  /**
+   * @param staleAfterMs how long after a newer version became current a restart for the older one is
+   *   still a race rather than a defect: a pass reads AWSCURRENT, then patches, and under faults its
+   *   PATCH may wait for a request timeout (KUBE_REQUEST_TIMEOUT) before the server takes it.
+   */
+  constructor(private readonly staleAfterMs = 15_000) {}
+
+  /**
+   * A version became current: its PutSecretValue (or CreateSecret) was called at `calledAt` and
+   * returned at `returnedAt`. The older version stops being current somewhere in between.
+   */
+  rotated(secret: string, version: string, calledAt = 0, returnedAt = calledAt): void {
     const list = this.versions.get(secret) ?? [];
-    list.push(version);
+    list.push({ id: version, calledAt, returnedAt });
     this.versions.set(secret, list);
   }
 
   versionsOf(secret: string): string[] {
-    return this.versions.get(secret) ?? [];
+    return (this.versions.get(secret) ?? []).map((v) => v.id);
   }
 
   current(secret: string): string | undefined {
-    return this.versions.get(secret)?.at(-1);
+    return this.versions.get(secret)?.at(-1)?.id;
   }
 
   rotations(): number {
@@ -45,12 +56,15 @@ export class Ledger {
     const previous = this.lastStamp.get(workload);
     if (previous && this.isOlder(stamp, previous)) this.outOfOrder++;
     this.lastStamp.set(workload, stamp);
+    const why = this.notCurrent(stamp, Date.parse(restartedAt));
+    if (why) this.stale.push(`${workload} ${stamp} at ${restartedAt}: ${why}`);
   }
 
   /**
    * The verdict for the workloads that stayed targeted all run (`tracked`: key → secret name) given
    * their final stamps: each must run its secret's current version (if the secret ever rotated); no
-   * (workload, version) may have been restarted twice, in any workload, tracked or not.
+   * (workload, version) may have been restarted twice, in any workload, tracked or not; no restart may
+   * name a version that was not AWSCURRENT when it was made.
    */
   verdict(tracked: Map<string, string>, finalStamps: Map<string, string | undefined>): Verdict {
     let expected = 0;
@@ -68,7 +82,25 @@ export class Ledger {
         made += times.size;
         if (times.size > 1) duplicated.push(`${workload} ${stamp} ×${times.size}`);
       }
-    return { expected, made, missing, duplicated, outOfOrder: this.outOfOrder };
+    return { expected, made, missing, duplicated, outOfOrder: this.outOfOrder, stale: [...this.stale] };
+  }
+
+  /**
+   * Why a restart made at `at` (the operator's restartedAt) for `stamp` names a version that was not
+   * AWSCURRENT then; undefined when it was (or the secret is not one the run rotates).
+   */
+  private notCurrent(stamp: string, at: number): string | undefined {
+    const [secret, version] = split(stamp);
+    const list = this.versions.get(secret);
+    if (!list) return undefined;
+    const i = list.findIndex((v) => v.id === version);
+    if (i < 0) return 'never AWSCURRENT';
+    // A second of slack: restartedAt and our clock are the same machine's, ms apart at most.
+    if (at < list[i].calledAt - 1000) return 'before it became AWSCURRENT';
+    const next = list[i + 1];
+    if (next && at > next.returnedAt + this.staleAfterMs)
+      return `${Math.round((at - next.returnedAt) / 1000)} s after ${next.id} replaced it`;
+    return undefined;
   }
 
   /** True when `stamp` names an older version of the same secret than `than`. */
@@ -76,9 +108,15 @@ export class Ledger {
     const [secret, version] = split(stamp);
     const [otherSecret, otherVersion] = split(than);
     if (secret !== otherSecret) return false;
-    const order = this.versions.get(secret) ?? [];
+    const order = this.versionsOf(secret);
     return order.indexOf(version) < order.indexOf(otherVersion);
   }
+}
+
+interface Version {
+  id: string;
+  calledAt: number;
+  returnedAt: number;
 }
 
 export interface Verdict {
@@ -90,9 +128,11 @@ export interface Verdict {
   duplicated: string[];
   /** Restarts that took a workload back to an older version than one it had. */
   outOfOrder: number;
+  /** Restarts for a version that was not AWSCURRENT when they were made (see notCurrent). */
+  stale: string[];
 }
 
-const split = (stamp: string): [string, string] => {
+export const split = (stamp: string): [string, string] => {
   const at = stamp.lastIndexOf('@');
   return [stamp.slice(0, at), stamp.slice(at + 1)];
 };
