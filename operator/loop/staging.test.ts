@@ -139,6 +139,36 @@ test('the resume annotation continues a halted rotation when its value changes, 
   assert.equal(actions(next.plan).a, 'restart', 'the accepted stage stays accepted');
 });
 
+test('a resume accepts the failures its halt named: one of the same stage failing after it halts again', () => {
+  // Found by staging.property.test.ts (seeds 3101 and 3102, PROPERTY_RUNS=30): the stage's resumedStage
+  // also accepted a rollout that was still in progress when the user resumed, and failed after.
+  const spec = staged({ stageSize: 2 }); // stage 1: c and a; stage 2: b
+  const a = (rollout: RolloutState): Planned => planned('a', 'current', { versionId: 'v2', rollout });
+  const c = planned('c', 'current', { versionId: 'v2', rollout: 'Failed' });
+  const first = stageRestarts(input([a('InProgress'), planned('b', 'restart'), c], { spec }));
+  assert.equal(first.halted, 'Deployment/c');
+  const resumed = stageRestarts(
+    input([a('InProgress'), planned('b', 'restart'), c], { spec, previous: first.status, resume: 'go' }),
+  );
+  assert.equal(resumed.status?.state, 'Progressing', 'a is still rolling');
+  // a's rollout fails now (its last record said InProgress): the resume given before did not accept it.
+  const failing = { spec, previous: resumed.status, resume: 'go', rolloutNow: () => 'Failed' as const };
+  const again = stageRestarts(input([a('InProgress'), planned('b', 'restart'), c], failing));
+  assert.deepEqual(actions(again.plan), { a: 'current', b: 'held', c: 'current' });
+  assert.equal(again.status?.state, 'Halted');
+  assert.equal(again.halted, 'Deployment/a', 'the new failure is reported');
+  const still = { spec, previous: again.status, resume: 'go' };
+  assert.equal(
+    stageRestarts(input([a('Failed'), planned('b', 'restart'), c], still)).status?.state,
+    'Halted',
+  );
+  const next = { spec, previous: again.status, resume: 'go on' };
+  assert.equal(
+    actions(stageRestarts(input([a('Failed'), planned('b', 'restart'), c], next)).plan).b,
+    'restart',
+  );
+});
+
 test('a newer version starts over from the first stage, whatever the last one left', () => {
   const previous: StagedRolloutStatus = {
     versionId: 'v2',

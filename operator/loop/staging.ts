@@ -127,8 +127,16 @@ function accepted(w: Walk, stage: number): boolean {
   return w.prev?.state === 'Halted' && w.prev.stage === stage && w.input.resume !== w.prev.haltedWith;
 }
 
-function halt(w: Walk, stage: number, failed: string[]): Staged {
-  const again = w.prev?.state === 'Halted' && w.prev.stage === stage;
+/**
+ * Whether the last pass's status already recorded `p`'s rollout for this version as failed. A failure
+ * it did not record is new: no resume given so far can have been meant for it.
+ */
+const recordedFailed = (p: Planned, input: StagingInput): boolean =>
+  p.previous?.versionId === input.currentVersionId && p.previous.rollout === 'Failed';
+
+/** Halts at `stage`; `fresh` names a failure no halt reported yet (a new halt, with the resume value now). */
+function halt(w: Walk, stage: number, failed: string[], fresh?: string): Staged {
+  const again = !fresh && w.prev?.state === 'Halted' && w.prev.stage === stage;
   const version = w.input.currentVersionId;
   return {
     plan: hold(w, stage, `halted at stage ${stage}: ${failed.join(', ')} did not roll out`),
@@ -136,18 +144,36 @@ function halt(w: Walk, stage: number, failed: string[]): Staged {
       haltedWith: again ? w.prev?.haltedWith : w.input.resume,
       message: `halted at stage ${stage}: the rollout of ${failed.join(', ')} failed for version ${version}; set the annotation secretsrotation.io/resume to a new value to continue`,
     }),
-    halted: again ? undefined : failed[0],
+    halted: again ? undefined : (fresh ?? failed[0]),
   };
+}
+
+/**
+ * A stage's failed rollouts under onFailure Halt: a halt, or undefined when a resume accepted them.
+ * A resume accepts the failures reported when it was given: a rollout of the stage that fails after
+ * it (still rolling then) is a new halt, which says so and waits for a newer resume value.
+ */
+function haltFor(w: Walk, stage: number, failing: Planned[]): Staged | undefined {
+  const failed = failing.map(workloadOf);
+  const unseen = failing.find((p) => !recordedFailed(p, w.input));
+  if (unseen) {
+    // The resume that accepted this stage (resumedStage) was not given for this failure.
+    if ((w.resumedStage ?? 0) >= stage) w.resumedStage = stage > 1 ? stage - 1 : undefined;
+    return halt(w, stage, failed, workloadOf(unseen));
+  }
+  if (!accepted(w, stage)) return halt(w, stage, failed);
+  w.resumedStage = Math.max(w.resumedStage ?? 0, stage);
+  return undefined;
 }
 
 /** One stage's verdict: a result that ends the walk, or undefined when the stage is complete. */
 function stageVerdict(w: Walk, stage: number, members: Planned[]): Staged | undefined {
   const standings = members.map((p) => standing(p, w.input));
   if (standings.includes('toRestart')) return runStage(w, stage, members);
-  const failed = members.filter((_, j) => standings[j] === 'failed').map(workloadOf);
-  if (failed.length && w.spec.onFailure !== 'Continue') {
-    if (!accepted(w, stage)) return halt(w, stage, failed);
-    w.resumedStage = Math.max(w.resumedStage ?? 0, stage);
+  const failing = members.filter((_, j) => standings[j] === 'failed');
+  if (failing.length && w.spec.onFailure !== 'Continue') {
+    const halted = haltFor(w, stage, failing);
+    if (halted) return halted;
   }
   if (standings.includes('rolling'))
     return {
@@ -163,9 +189,10 @@ function stageVerdict(w: Walk, stage: number, members: Planned[]): Staged | unde
  * Decides which restarts of a Staged mapping's plan go now: those of the first stage that still has
  * workloads to restart, once every earlier stage's rollouts are Complete and spec.rollout.pause has
  * passed since; the rest are held. A failed rollout (onFailure Halt) stops the rotation at its stage
- * until a new value of the resume annotation accepts it. Everything it remembers is in status.rollout
- * (for this version only: a newer version starts from the first stage), so a new leader continues
- * where the status says the rotation stands. Pure.
+ * until a new value of the resume annotation accepts it (it, not a later failure: see haltFor).
+ * Everything it remembers is in status.rollout (for this version only: a newer version starts from
+ * the first stage) and its workloads' entries, so a new leader continues where the status says the
+ * rotation stands. Pure.
  */
 export function stageRestarts(input: StagingInput): Staged {
   const spec = input.spec.rollout;
