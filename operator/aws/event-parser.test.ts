@@ -140,3 +140,14 @@ test('a secret created or restored under a name is a candidate: the name may sta
     'nothing current to restart for',
   );
 });
+
+test('an empty string in resources is no secret id and no alias', () => {
+  // Found by event-parser.property.test.ts (seed 3203, PROPERTY_RUNS=30): resources [" ", ""] gave the
+  // alias "", and resources ["", <arn>] made the event malformed instead of naming <arn>.
+  const event = JSON.parse(loadFixture('label-updated-current.json')) as { resources: string[] };
+  const parsed = parseMessage(JSON.stringify({ ...event, resources: ['', ARN] }));
+  assert.deepEqual(parsed.kind === 'candidate' && [parsed.secretId, parsed.aliases], [
+    ARN,
+    ['eks-controller-test-secret'],
+  ]);
+});

@@ -26,8 +26,9 @@ type Json = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
+/** The non-empty strings of a string or a list: an empty one names nothing, as in str(). */
 const strings = (v: unknown): string[] =>
-  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : str(v) ? [v as string] : [];
+  Array.isArray(v) ? v.filter((x): x is string => str(x) !== undefined) : str(v) ? [v as string] : [];
 const get = (o: unknown, ...path: string[]): unknown =>
   path.reduce<unknown>((at, k) => (isObject(at) ? at[k] : undefined), o);
 
