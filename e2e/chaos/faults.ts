@@ -8,8 +8,11 @@ import { applyMapping } from '../mapping-helpers.js';
 import { createWorkload } from '../workloads-fixtures.js';
 import { HOSTILE_KINDS, hostileBody } from './hostile.js';
 import type { Ledger } from './ledger.js';
+import { admissionRefusal, operatorUpgrade, secretRecreate } from './platform-faults.js';
 import type { Replicas } from './replicas.js';
 import type { Rng } from './rng.js';
+import type { TenancyLedger } from './tenancy-ledger.js';
+import { hostileTenant, policyChurn, type Tenants } from './tenants.js';
 
 export const FAULT_KINDS = [
   'apiserver-restart',
@@ -21,8 +24,27 @@ export const FAULT_KINDS = [
   'hostile-messages',
   'mapping-churn',
   'workload-churn',
+  'hostile-tenant',
+  'policy-churn',
+  'admission-refusal',
+  'secret-recreate',
+  'operator-upgrade',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/**
+ * Faults that stop every tenant while they last (the API server, AWS, the leader): the healthy
+ * tenant's latency is not judged across them (health.ts). Every other kind is a tenant's or a
+ * message's doing, which the healthy tenant must not feel.
+ */
+export const GLOBAL_FAULTS: readonly FaultKind[] = [
+  'apiserver-restart',
+  'aws-freeze',
+  'operator-kill',
+  'leader-kill',
+  'leader-partition',
+  'operator-upgrade',
+];
 
 export interface ChaosSecret {
   name: string;
@@ -46,6 +68,14 @@ export interface FaultContext {
   /** Spec of every primary mapping (by name), to recreate it. */
   primaries: Map<string, MappingSpec>;
   extras: string[];
+  tenants: Tenants;
+  tenancy: TenancyLedger;
+  /** Runs `fn` with no rotation of `secret` in between (a recreation is not raced by a PutSecretValue). */
+  lock: (secret: string, fn: () => Promise<void>) => Promise<void>;
+  /** A version became current (into the ledgers). */
+  recordRotation: (secret: string, version: string, calledAt: number, returnedAt: number) => void;
+  /** An ARN of `secret`, for the tenancy ledger to look for. */
+  identifies: (secret: string, id: string) => void;
   /** Fault-specific detail for the log. */
   note: (s: string) => void;
 }
@@ -168,4 +198,9 @@ export const FAULTS: Record<FaultKind, (ctx: FaultContext) => Promise<void>> = {
       () => undefined,
     );
   },
+  'hostile-tenant': (ctx) => hostileTenant(ctx.tenants, ctx.rng, ctx.note),
+  'policy-churn': (ctx) => policyChurn(ctx.tenants, ctx.rng, ctx.tenancy, ctx.note),
+  'admission-refusal': admissionRefusal,
+  'secret-recreate': secretRecreate,
+  'operator-upgrade': operatorUpgrade,
 };

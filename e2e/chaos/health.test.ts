@@ -21,12 +21,12 @@ test('chaos health: p99 within a second of the floor passes; past it, or a resta
 });
 
 test('chaos health: RSS at the end more than 10 % over warm-up fails; a short-lived process is not judged', () => {
-  const run = (end: number, until = 90_000): [number, number][] =>
-    Array.from({ length: until / 500 }, (_, i) => [i * 500, i * 500 < 60_000 ? 100 : end]);
+  const run = (end: number, until = 130_000): [number, number][] =>
+    Array.from({ length: until / 500 }, (_, i) => [i * 500, i * 500 < 100_000 ? 100 : end]);
   const v = rssVerdict([
     { label: 'flat', samples: run(105) },
     { label: 'leaky', samples: run(115) },
-    { label: 'young', samples: run(300, 40_000) },
+    { label: 'young', samples: run(300, 85_000) },
   ]);
   assert.equal(v.checked, 2);
   assert.deepEqual(v.grown, ['leaky: 100.0 → 115.0 MiB']);

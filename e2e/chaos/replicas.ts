@@ -1,16 +1,19 @@
 import { FreezableProxy } from '../freezable-proxy.js';
 import { rss } from '../bench/measure.js';
 import { environment, leads, startOperator, type Owner, type RunningOperator } from '../harness.js';
+import type { ProcessRss } from './health.js';
 
 /**
  * Operator replicas as a Deployment would keep them: each restarted a second after it exits (killed by
  * the run, or crashed). Each talks to the API server through its own relay, so one replica can be cut
- * off (partitioned) while the other is not. An exit the run did not cause is a crash.
+ * off (partitioned) while the other is not. An exit the run did not cause is a crash. Every process's
+ * RSS is sampled twice a second (health.ts judges its growth).
  */
 export class Replicas {
   private readonly running: (RunningOperator | undefined)[] = [];
   private readonly proxies: FreezableProxy[] = [];
   private readonly killing = new Set<RunningOperator>();
+  private readonly rssOf = new Map<RunningOperator, ProcessRss & { startedAt: number }>();
   private stopped = false;
   crashes = 0;
   peakRssMiB = 0;
@@ -58,6 +61,22 @@ export class Replicas {
     this.proxies[i].thaw();
   }
 
+  /**
+   * A rolling update: for each replica, a new process started beside it (surge) and ready, then the
+   * old one terminated with SIGTERM and waited for; the new one takes its place (and its relay).
+   */
+  async upgrade(step: (s: string) => void): Promise<void> {
+    for (let i = 0; i < this.opts.count && !this.stopped; i++) {
+      const old = this.running[i];
+      const started = Date.now();
+      const next = await this.spawn(i, true);
+      if (old) this.killing.add(old);
+      this.running[i] = next;
+      await old?.kill('SIGTERM');
+      step(`replica ${i} replaced in ${Date.now() - started} ms`);
+    }
+  }
+
   get size(): number {
     return this.opts.count;
   }
@@ -65,6 +84,17 @@ export class Replicas {
   /** Every replica running again (after the faults), and answering /readyz. */
   allRunning(): boolean {
     return this.running.every((op) => op !== undefined && op.process.exitCode === null);
+  }
+
+  /** How long the youngest running replica has run (ms). */
+  youngestAgeMs(): number {
+    const ages = this.running.map((op) => (op ? Date.now() - (this.rssOf.get(op)?.startedAt ?? 0) : 0));
+    return Math.min(...ages);
+  }
+
+  /** RSS samples of every process the run started, for the memory check. */
+  rssSamples(): ProcessRss[] {
+    return [...this.rssOf.values()];
   }
 
   async stop(): Promise<void> {
@@ -75,31 +105,44 @@ export class Replicas {
   }
 
   private async launch(i: number): Promise<void> {
+    const op = await this.spawn(i, false);
+    if (!this.running[i] && !this.stopped) return void (this.running[i] = op);
+    // An upgrade filled the slot meanwhile (or the run ended): this one is surplus.
+    this.killing.add(op);
+    await op.kill('SIGKILL');
+  }
+
+  private async spawn(i: number, waitReady: boolean): Promise<RunningOperator> {
     const op = await startOperator(this.scope, {
       kubeconfig: this.proxies[i].kubeconfigThrough(this.opts.kubeconfig),
       queueUrl: this.opts.queueUrl,
-      env: this.opts.env,
-      waitReady: false,
+      watchNamespace: '',
+      env: { LEADER_ELECTION_NAMESPACE: this.scope.namespace, ...this.opts.env },
+      waitReady,
     });
-    this.running[i] = op;
+    this.rssOf.set(op, { label: `replica ${i} (${op.log})`, samples: [], startedAt: Date.now() });
     op.process.once('exit', (code, signal) => {
-      this.running[i] = undefined;
+      const replaced = this.running[i] !== op;
+      if (!replaced) this.running[i] = undefined;
       if (!this.killing.delete(op) && !this.stopped) {
         this.crashes++;
         console.error(
           `[chaos] replica ${i} exited by itself (code ${code}, signal ${signal}); log ${op.log}`,
         );
       }
-      if (!this.stopped) setTimeout(() => void this.launch(i), 1000);
+      if (!this.stopped && !replaced) setTimeout(() => void this.launch(i), 1000);
     });
+    return op;
   }
 
   private sampleRss(): void {
-    for (const op of this.running) {
-      const pid = op?.process.pid;
-      if (!pid || op.process.exitCode !== null) continue;
+    for (const [op, r] of this.rssOf) {
+      const pid = op.process.pid;
+      if (!pid || op.process.exitCode !== null || op.process.signalCode !== null) continue;
       try {
-        this.peakRssMiB = Math.max(this.peakRssMiB, rss(pid).peak);
+        const m = rss(pid);
+        this.peakRssMiB = Math.max(this.peakRssMiB, m.peak);
+        r.samples.push([Date.now() - r.startedAt, m.rss]);
       } catch {
         // exited between the check and the read
       }

@@ -10,16 +10,16 @@ test('tenancy ledger: a forbidden ARN or version showing in a namespace is a lea
   l.identifies('forbidden', 'ver-1');
   l.identifies('ok', 'ver-ok');
   l.allow('h1', new Set(['ok']), 0);
-  l.showed('h1', 'h1/m', `watching ok at ver-ok`, '{"secretId":"ok"}', 10_000);
+  l.showed('h1', 'h1/m', { text: `watching ok at ver-ok`, echo: '{"secretId":"ok"}' }, 10_000);
   // The tenant wrote the full ARN itself: repeating it back discloses nothing.
-  l.showed('h1', 'h1/m2', `NotAllowed: ${ARN}`, `{"secretId":"${ARN}"}`, 10_000);
+  l.showed('h1', 'h1/m2', { text: `NotAllowed: ${ARN}`, echo: `{"secretId":"${ARN}"}` }, 10_000);
   assert.deepEqual(l.verdict().leaks, []);
   // A partial ARN resolved to the full one, or a version: existence and state disclosed.
-  l.showed('h1', 'h1/m3', `resolved ${ARN} at ver-1`, '{"secretId":"forbidden"}', 11_000);
+  l.showed('h1', 'h1/m3', { text: `resolved ${ARN} at ver-1`, echo: '{"secretId":"forbidden"}' }, 11_000);
   const v = l.verdict();
   assert.equal(v.leaks.length, 2, v.leaks.join('\n'));
   // The same object showing them again is not judged twice.
-  l.showed('h1', 'h1/m3', `resolved ${ARN} at ver-1`, '{"secretId":"forbidden"}', 12_000);
+  l.showed('h1', 'h1/m3', { text: `resolved ${ARN} at ver-1`, echo: '{"secretId":"forbidden"}' }, 12_000);
   assert.equal(l.verdict().leaks.length, 2);
   assert.equal(l.verdict().shown, 3);
 });

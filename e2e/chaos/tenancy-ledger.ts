@@ -36,7 +36,7 @@ export class TenancyLedger {
    * An object of `namespace` (a mapping's status, an Event) read as `text` at `at`. `echo` is what the
    * tenant wrote itself (the mapping's spec): an identifier it holds is no disclosure.
    */
-  showed(namespace: string, key: string, text: string, echo: string, at: number): void {
+  showed(namespace: string, key: string, { text, echo }: { text: string; echo: string }, at: number): void {
     const before = this.shown.get(key) ?? new Set<string>();
     const now = new Set<string>();
     for (const [id, secret] of this.ids) {
