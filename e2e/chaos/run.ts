@@ -175,15 +175,17 @@ async function rotations(
   faulting: { done: boolean },
 ): Promise<void> {
   const pool = [...ctx.secrets, ...w.tenants.secrets];
+  // A stream of its own: faults draw theirs undisturbed by how many rotations ran meanwhile.
+  const rng = new Rng(o.seed ^ 0x5eed);
   while (!faulting.done) {
-    const s = ctx.rng.pick(pool);
+    const s = rng.pick(pool);
     await ctx.lock(s.name, async () => {
       const calledAt = Date.now();
       const v = await rotate(s.name, s.arn, { sendEvent: false });
       ctx.recordRotation(s.name, v, calledAt, Date.now());
       await putEvent('AWS API Call via CloudTrail', putSecretValueEvent(s.name, s.arn, v));
     });
-    await new Promise((r) => setTimeout(r, ctx.rng.int(o.rotateEveryMs / 2, (o.rotateEveryMs * 3) / 2)));
+    await new Promise((r) => setTimeout(r, rng.int(o.rotateEveryMs / 2, (o.rotateEveryMs * 3) / 2)));
   }
 }
 
