@@ -10,6 +10,7 @@ import type { SecretVersions } from '../aws/secret-versions.js';
 import type { Logger } from '../runtime/logger.js';
 import { NOTIFIED_REASONS, notification, type Notification } from '../notify/notification.js';
 import type { ResolvedSecret, Verdict } from '../tenancy/policy-decision.js';
+import type { UnansweredRestarts } from './unanswered-restarts.js';
 import type { RolloutSlots } from './rollout-slots.js';
 import { Reason, failedStatus, ownedStatus, readyCondition, sameStatus } from './status.js';
 
@@ -76,6 +77,8 @@ export interface TermState {
   termStartedAt: number;
   /** Cap on rollouts in progress across mappings, for this term. */
   rolloutSlots?: RolloutSlots;
+  /** Restarts of this term whose PATCH got no answer: the next pass learns whether they landed. */
+  unansweredRestarts?: UnansweredRestarts;
   /**
    * Visits `key` again once `ready()` resolves, if the term still runs (a pass never waits in its
    * worker); called while `key` already waits, it does nothing (nothing piles up per pass).

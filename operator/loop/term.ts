@@ -5,6 +5,7 @@ import { Controller, type ControllerHooks } from './controller.js';
 import type { ReconcileResult, TermState } from './pass.js';
 import { WorkQueue } from './queue.js';
 import { RolloutSlots } from './rollout-slots.js';
+import { UnansweredRestarts } from './unanswered-restarts.js';
 
 export interface TermLoopOptions {
   concurrency: number;
@@ -32,6 +33,7 @@ export interface TermLoopOptions {
 export class TermLoop {
   private readonly queue = new WorkQueue();
   private readonly slots: RolloutSlots;
+  private readonly unanswered = new UnansweredRestarts();
   /** Mappings whose pass ended because a cache had not listed: visited again once it has. */
   private readonly waitingForCaches = new Set<string>();
   private readonly controller: Controller;
@@ -51,6 +53,7 @@ export class TermLoop {
           aborted,
           termStartedAt: this.startedAt,
           rolloutSlots: this.slots,
+          unansweredRestarts: this.unanswered,
           lookAgainWhen: (k, ready) => this.lookAgainWhen(k, ready),
         }),
       opts.logger,

@@ -1,6 +1,7 @@
 import type { WorkloadStatus } from '../../../resources/types.js';
 import type { SecretVersion } from '../../aws/secret-versions.js';
 import { describe, isConflict, isNotFound, isTestFailed } from '../../runtime/errors.js';
+import { outcomeUnknown } from '../unanswered-restarts.js';
 import type { ExternalSecretSync } from '../external-secret-sync.js';
 import { EventReason, type PassContext } from '../pass.js';
 import { entryFor, keptEntry, versionStamp, type Planned } from '../restart-plan.js';
@@ -35,6 +36,7 @@ export async function restartPlanned(
   const entries: WorkloadStatus[] = [];
   for (const p of plan) {
     await announce(ctx, p);
+    if (p.action === 'already') await reportLanded(ctx, p, secret);
     if (p.action !== 'restart') entries.push(entryFor(p, secret.currentVersionId, ctx.nowIso));
     else if (ctx.deps.dryRun) entries.push(await wouldRestart(ctx, p, secret));
     else {
@@ -99,33 +101,66 @@ async function restartOne(
   stamp: string,
 ): Promise<WorkloadStatus> {
   const { kind, name } = p.target;
-  const workload = `${kind}/${name}`;
   // restartedAt is the time of the patch itself, not of the pass (a pass may wait on the rate limit).
   const at = new Date().toISOString();
   try {
     const written = await ctx.deps.workloads.restart(ctx.namespace, p.target, at, stamp);
     ctx.deps.workloadCache.observe(kind, written);
   } catch (err) {
-    if (isNotFound(err)) return entryFor({ ...p, action: 'missing' }, secret.currentVersionId, ctx.nowIso);
-    if (isConflict(err) || isTestFailed(err)) return changedMeanwhile(ctx, p, secret);
-    // Refused (403/422 from admission or RBAC, with the server's message) or failed otherwise: the
-    // slot it took is freed, the entry says why, the queue retries the mapping with backoff.
-    ctx.deps.rolloutSlots?.release(ctx.workloadKey(p.target));
-    ctx.deps.onRestart?.(kind, 'failure');
-    ctx.log.error('restart failed', { workload, version: secret.currentVersionId, error: describe(err) });
-    await ctx.event('Warning', EventReason.RestartFailed, `${workload}: ${describe(err)}`);
-    return { ...keptEntry(p), state: 'Failed', message: describe(err) };
+    return notRestarted(ctx, p, secret, { stamp, at, err });
   }
-  ctx.deps.onRestart?.(kind, 'success');
+  ctx.deps.unansweredRestarts?.forget(ctx.workloadKey(p.target));
+  await restarted(ctx, p, secret, '');
+  const entry = entryFor(p, secret.currentVersionId, at);
+  if (p.target.blocked)
+    await ctx.event('Warning', EventReason.WorkloadBlocked, `${kind}/${name}: ${entry.message ?? ''}`);
+  return entry;
+}
+
+/** The entry of a restart whose PATCH failed, and its record. */
+async function notRestarted(
+  ctx: PassContext,
+  p: Planned,
+  secret: SecretVersion,
+  attempt: { stamp: string; at: string; err: unknown },
+): Promise<WorkloadStatus> {
+  const { err } = attempt;
+  if (isNotFound(err)) return entryFor({ ...p, action: 'missing' }, secret.currentVersionId, ctx.nowIso);
+  if (isConflict(err) || isTestFailed(err)) return changedMeanwhile(ctx, p, secret);
+  // Refused (403/422 from admission or RBAC, with the server's message) or failed otherwise: the
+  // slot it took is freed, the entry says why, the queue retries the mapping with backoff. With no
+  // answer, the patch may have landed: the next pass tells from the template (see reportLanded).
+  const workload = `${p.target.kind}/${p.target.name}`;
+  const unknown = outcomeUnknown(err);
+  if (unknown) ctx.deps.unansweredRestarts?.record(ctx.workloadKey(p.target), attempt.stamp, attempt.at);
+  ctx.deps.rolloutSlots?.release(ctx.workloadKey(p.target));
+  ctx.deps.onRestart?.(p.target.kind, 'failure');
+  const why = unknown ? `no answer, the patch may have been applied: ${describe(err)}` : describe(err);
+  ctx.log.error('restart failed', { workload, version: secret.currentVersionId, error: why });
+  await ctx.event('Warning', EventReason.RestartFailed, `${workload}: ${why}`);
+  return { ...keptEntry(p), state: 'Failed', message: why };
+}
+
+/** The restart's record: the success metric, the log line and the WorkloadRestarted Event. */
+async function restarted(ctx: PassContext, p: Planned, secret: SecretVersion, note: string): Promise<void> {
+  const workload = `${p.target.kind}/${p.target.name}`;
+  const stamp = versionStamp(secret.name, secret.currentVersionId);
+  ctx.deps.onRestart?.(p.target.kind, 'success');
   ctx.log.info('workload restarted', { workload, version: secret.currentVersionId });
-  await ctx.event('Normal', EventReason.WorkloadRestarted, `${workload} restarted for ${stamp}`, {
+  await ctx.event('Normal', EventReason.WorkloadRestarted, `${workload} restarted for ${stamp}${note}`, {
     version: secret.currentVersionId,
     workload,
   });
-  const entry = entryFor(p, secret.currentVersionId, at);
-  if (p.target.blocked)
-    await ctx.event('Warning', EventReason.WorkloadBlocked, `${workload}: ${entry.message ?? ''}`);
-  return entry;
+}
+
+/**
+ * A template found stamped for this version that is this term's unanswered patch (the server
+ * applied it; its answer was lost): recorded now, as it would have been had the answer come.
+ */
+async function reportLanded(ctx: PassContext, p: Planned, secret: SecretVersion): Promise<void> {
+  const stamp = versionStamp(secret.name, secret.currentVersionId);
+  if (ctx.deps.unansweredRestarts?.landed(ctx.workloadKey(p.target), stamp, p.target.stampedAt))
+    await restarted(ctx, p, secret, ' (its answer had been lost)');
 }
 
 /**
