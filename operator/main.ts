@@ -26,7 +26,7 @@ const COMPONENT = 'secrets-rotation-operator';
  * leadership terms (loop, SQS poller, resync), leader election, health and metrics. Returns a stop function.
  */
 export async function run(config: Config, logger: Logger): Promise<() => Promise<void>> {
-  const kc = loadKubeConfig(config.kubeRequestTimeoutMs);
+  const kc = loadKubeConfig(config.kubeRequestTimeoutMs, config.watchTimeoutMs);
   const metrics = new Metrics();
   // Request timeouts, so an AWS endpoint that hangs (rather than refuses) is retried, not waited on forever.
   const aws = {
@@ -99,7 +99,9 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
   const elector = config.leaderElection
     ? new LeaderElector(
         // A Lease call never outlives the renew deadline (client-go bounds it the same way).
-        loadKubeConfig(config.leaderElection.renewDeadlineMs).makeApiClient(CoordinationV1Api),
+        loadKubeConfig(config.leaderElection.renewDeadlineMs, config.watchTimeoutMs).makeApiClient(
+          CoordinationV1Api,
+        ),
         config.leaderElection,
         logger,
       )

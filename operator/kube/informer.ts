@@ -1,7 +1,8 @@
-import { Watch, type CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import type { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../runtime/logger.js';
 import { describe, statusCode } from '../runtime/errors.js';
 import { Store } from './store.js';
+import { watchRequest } from './watch-request.js';
 
 export { Store, olderThan, sameProjection } from './store.js';
 
@@ -191,27 +192,22 @@ export class Informer<T extends Cached> {
   private async watchOnce(from: string): Promise<string | undefined> {
     let last: string | undefined = from;
     let failure: Error | undefined;
-    await new Promise<void>((resolve, reject) => {
-      new Watch(this.opts.kubeConfig)
-        .watch(
-          this.opts.watchPath,
-          { resourceVersion: from, allowWatchBookmarks: true },
-          (phase: string, obj: RawObject & { code?: number; message?: string }) => {
-            if (phase === 'ERROR') {
-              failure = new Error(`watch error: ${obj.message ?? ''}`, { cause: { code: obj.code } });
-              return;
-            }
-            last = obj.metadata?.resourceVersion ?? last;
-            if (phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED')
-              this.store.apply(phase, obj);
-          },
-          (err: unknown) => {
-            if (err && !this.stopped) failure ??= err instanceof Error ? err : new Error(describe(err));
-            resolve();
-          },
-        )
-        .then((abort) => (this.abort = abort), reject);
-    });
+    const abort = new AbortController();
+    this.abort = abort;
+    const params = { resourceVersion: from, allowWatchBookmarks: 'true' };
+    await watchRequest(
+      this.opts.kubeConfig,
+      { path: this.opts.watchPath, params, signal: abort.signal },
+      (phase, raw) => {
+        const obj = raw as RawObject & { code?: number; message?: string };
+        if (phase === 'ERROR') {
+          failure = new Error(`watch error: ${obj.message ?? ''}`, { cause: { code: obj.code } });
+          return;
+        }
+        last = obj.metadata?.resourceVersion ?? last;
+        if (phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED') this.store.apply(phase, obj);
+      },
+    );
     if (failure) {
       if (statusCode(failure.cause) === 410) return undefined;
       throw failure;

@@ -1,16 +1,19 @@
 import { KubeConfig, type RequestContext } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
 import https from 'node:https';
+import { withWatchDeadlines } from './watch-request.js';
 
 type CreateAgent = (cluster: unknown, options: https.AgentOptions) => https.Agent;
 
 /**
- * The kubeconfig (in-cluster or $KUBECONFIG) with connection reuse (see withSharedAgents) and a
- * timeout on every request made through API clients (see withRequestTimeout).
+ * The kubeconfig (in-cluster or $KUBECONFIG) with connection reuse (see withSharedAgents), a
+ * timeout on every request made through API clients (see withRequestTimeout), and deadlines on
+ * every watch (see watchRequest).
  */
-export function loadKubeConfig(requestTimeoutMs: number): KubeConfig {
+export function loadKubeConfig(requestTimeoutMs: number, watchTimeoutMs: number): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromDefault();
+  withWatchDeadlines(kc, { answerWithinMs: requestTimeoutMs, lifetimeMs: watchTimeoutMs });
   return withRequestTimeout(withSharedAgents(kc), requestTimeoutMs);
 }
 

@@ -35,6 +35,8 @@ export interface Config {
   readonly messageMaxHoldMs: number;
   /** Timeout of every Kubernetes API request but watches (the Lease's: at most RENEW_DEADLINE). */
   readonly kubeRequestTimeoutMs: number;
+  /** A watch asks the server to end it after this (×1–2); one still open a request timeout later is dead. */
+  readonly watchTimeoutMs: number;
   /** What a namespace no SecretsRotationPolicy governs may map: anything (allow) or nothing (deny). */
   readonly defaultSecretPolicy: 'allow' | 'deny';
   /** Where notifications of rotations are POSTed; undefined: none sent. */
@@ -216,6 +218,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxMessagesInFlight: integer(env, 'MAX_MESSAGES_IN_FLIGHT', 100, [1, 10_000]),
     messageMaxHoldMs: positive(env, 'MESSAGE_MAX_HOLD', '15m'),
     kubeRequestTimeoutMs: positive(env, 'KUBE_REQUEST_TIMEOUT', '30s'),
+    watchTimeoutMs: positive(env, 'WATCH_TIMEOUT', '5m'),
     defaultSecretPolicy: defaultSecretPolicy(env),
     notifyWebhookUrl: notifyWebhookUrl(env),
     notifyFormat: notifyFormat(env),

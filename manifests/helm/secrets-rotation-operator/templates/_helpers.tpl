@@ -44,6 +44,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
   (list "maxRolloutsPerNamespace" "MAX_ROLLOUTS_PER_NAMESPACE")
   (list "rolloutDeadline" "ROLLOUT_DEADLINE") (list "maxMessagesInFlight" "MAX_MESSAGES_IN_FLIGHT")
   (list "messageMaxHold" "MESSAGE_MAX_HOLD") (list "kubeRequestTimeout" "KUBE_REQUEST_TIMEOUT")
+  (list "watchTimeout" "WATCH_TIMEOUT")
   (list "dryRun" "DRY_RUN") (list "defaultSecretPolicy" "DEFAULT_SECRET_POLICY") (list "leaderElect" "LEADER_ELECT")
   (list "leaseDuration" "LEASE_DURATION") (list "renewDeadline" "RENEW_DEADLINE") (list "retryPeriod" "RETRY_PERIOD")
   (list "leaderElectionNamespace" "LEADER_ELECTION_NAMESPACE")
