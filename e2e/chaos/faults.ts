@@ -9,6 +9,7 @@ import { createWorkload } from '../workloads-fixtures.js';
 import { HOSTILE_KINDS, hostileBody } from './hostile.js';
 import type { Ledger } from './ledger.js';
 import { admissionRefusal, operatorUpgrade, secretRecreate } from './platform-faults.js';
+import { FAULT_CLASSES, REQUEST_KINDS } from '../kit/wire-faults.js';
 import type { Replicas } from './replicas.js';
 import type { Rng } from './rng.js';
 import type { TenancyLedger } from './tenancy-ledger.js';
@@ -29,6 +30,7 @@ export const FAULT_KINDS = [
   'admission-refusal',
   'secret-recreate',
   'operator-upgrade',
+  'write-faults',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -44,6 +46,7 @@ export const GLOBAL_FAULTS: readonly FaultKind[] = [
   'leader-kill',
   'leader-partition',
   'operator-upgrade',
+  'write-faults',
 ];
 
 export interface ChaosSecret {
@@ -98,6 +101,16 @@ const apiserverReady = async (): Promise<boolean> =>
   (await kc(['get', '--raw', '/readyz']).catch(() => '')).trim() === 'ok';
 
 export const FAULTS: Record<FaultKind, (ctx: FaultContext) => Promise<void>> = {
+  'write-faults': async (ctx) => {
+    // Every request kind, every class, on both replicas' wires and AWS's, for a while.
+    const ms = ctx.rng.int(5000, 15_000);
+    const probability = ctx.rng.pick([0.1, 0.2, 0.3]);
+    ctx.note(`${ms} ms, ${probability * 100} % of requests`);
+    await ctx.replicas.wireFaults(
+      { kinds: REQUEST_KINDS, faults: FAULT_CLASSES, probability, delayMs: [300, 5000] },
+      ms,
+    );
+  },
   'apiserver-restart': async (ctx) => {
     const down = ctx.rng.int(1000, 4000);
     ctx.note(`down ${down} ms`);

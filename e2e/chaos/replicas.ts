@@ -1,17 +1,22 @@
 import { FreezableProxy } from '../freezable-proxy.js';
+import { FaultRelay } from '../kit/fault-relay.js';
+import type { FaultRule } from '../kit/wire-faults.js';
 import { rss } from '../bench/measure.js';
 import { environment, leads, startOperator, type Owner, type RunningOperator } from '../harness.js';
 import type { ProcessRss } from './health.js';
 
 /**
  * Operator replicas as a Deployment would keep them: each restarted a second after it exits (killed by
- * the run, or crashed). Each talks to the API server through its own relay, so one replica can be cut
- * off (partitioned) while the other is not. An exit the run did not cause is a crash. Every process's
+ * the run, or crashed). Each talks to the API server through its own relays — a TCP one that can
+ * freeze (a partition of that replica alone), then a fault relay (kit/fault-relay.ts) — and to AWS
+ * through a shared fault relay: write-faults put seeded faults on that wire for a while. An exit the run did not cause is a crash. Every process's
  * RSS is sampled twice a second (health.ts judges its growth).
  */
 export class Replicas {
   private readonly running: (RunningOperator | undefined)[] = [];
   private readonly proxies: FreezableProxy[] = [];
+  private readonly wires: FaultRelay[] = [];
+  private aws: FaultRelay | undefined;
   private readonly killing = new Set<RunningOperator>();
   private readonly rssOf = new Map<RunningOperator, ProcessRss & { startedAt: number }>();
   private stopped = false;
@@ -23,6 +28,8 @@ export class Replicas {
     private readonly scope: Owner,
     private readonly opts: {
       count: number;
+      /** Seeds the fault relays. */
+      seed: number;
       kubeconfig: string;
       queueUrl: string;
       env: Record<string, string>;
@@ -30,9 +37,12 @@ export class Replicas {
   ) {}
 
   async start(): Promise<void> {
-    const url = new URL((await environment()).apiserverUrl);
+    const env = await environment();
+    this.aws = await FaultRelay.aws(env.awsEndpoint, this.opts.seed);
     for (let i = 0; i < this.opts.count; i++) {
-      this.proxies.push(await FreezableProxy.start({ host: url.hostname, port: Number(url.port) }));
+      const wire = await FaultRelay.kube(env, this.opts.seed + 1 + i);
+      this.wires.push(wire);
+      this.proxies.push(await FreezableProxy.start({ host: '127.0.0.1', port: wire.port }));
       await this.launch(i);
     }
     this.sampler = setInterval(() => this.sampleRss(), 500);
@@ -77,6 +87,22 @@ export class Replicas {
     }
   }
 
+  /** `rule` on every replica's wire, to the API server and to AWS, for `ms`. */
+  async wireFaults(rule: FaultRule, ms: number): Promise<void> {
+    const relays = [...this.wires, ...(this.aws ? [this.aws] : [])];
+    for (const r of relays) r.inject(rule);
+    await new Promise((r) => setTimeout(r, ms));
+    for (const r of relays) r.clear();
+  }
+
+  /** Faults the relays injected, by "request-kind fault". */
+  wireCounts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const r of [...this.wires, ...(this.aws ? [this.aws] : [])])
+      for (const [k, n] of Object.entries(r.counts())) out[k] = (out[k] ?? 0) + n;
+    return out;
+  }
+
   get size(): number {
     return this.opts.count;
   }
@@ -102,6 +128,7 @@ export class Replicas {
     clearInterval(this.sampler);
     for (const op of this.running) await op?.kill('SIGTERM');
     for (const p of this.proxies) await p.close();
+    for (const r of [...this.wires, ...(this.aws ? [this.aws] : [])]) await r.close();
   }
 
   private async launch(i: number): Promise<void> {
@@ -116,6 +143,7 @@ export class Replicas {
     const op = await startOperator(this.scope, {
       kubeconfig: this.proxies[i].kubeconfigThrough(this.opts.kubeconfig),
       queueUrl: this.opts.queueUrl,
+      awsEndpoint: this.aws?.url,
       watchNamespace: '',
       env: { LEADER_ELECTION_NAMESPACE: this.scope.namespace, ...this.opts.env },
       waitReady,

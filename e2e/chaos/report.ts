@@ -8,6 +8,8 @@ export interface ChaosReport {
   durationMs: number;
   rotations: number;
   faults: Record<string, number>;
+  /** Faults the relays put on the operator's wire (write-faults), by "request-kind fault". */
+  wire: Record<string, number>;
   badInputs: Record<string, number>;
   workloads: { tracked: number; churned: number; hostileMappings: number };
   restarts: Verdict;
@@ -37,6 +39,7 @@ export function formatReport(r: ChaosReport): string {
     ['seed / duration', `${r.seed} / ${Math.round(r.durationMs / 1000)} s`],
     ['rotations', String(r.rotations)],
     ['faults', kv(r.faults)],
+    ['faults on the wire', kv(r.wire)],
     ['bad inputs', kv(r.badInputs)],
     [
       'workloads tracked / churned / hostile mappings',

@@ -46,7 +46,7 @@ const RECOVERY_MS = 10_000;
  */
 export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const rng = new Rng(o.seed);
-  const w = await setUpWorld(rng, o.secrets);
+  const w = await setUpWorld(rng, o.secrets, o.seed);
   const ns = w.scope.namespace;
   const locks = new Map<string, Promise<void>>();
   const ctx: FaultContext = {
@@ -155,6 +155,7 @@ async function settle(
     deadLettered: await approximateCount(w.queue.dlqUrl),
     expectedDeadLettered: ctx.expectDeadLettered.n,
     operatorCrashes: w.replicas.crashes,
+    wire: w.replicas.wireCounts(),
     peakRssMiB: Math.round(w.replicas.peakRssMiB),
   };
   for (const ob of w.observers) ob.stop();

@@ -50,7 +50,7 @@ const log = (msg: string): void => console.error(`[chaos] ${msg}`);
  * The run's namespaces: the tracked one (faults act there), two hostile tenants' (tenants.ts) and the
  * quiet one (quiet.ts, no fault touches it); the replicas watch them all.
  */
-export async function setUpWorld(rng: Rng, nSecrets: number): Promise<World> {
+export async function setUpWorld(rng: Rng, nSecrets: number, seed: number): Promise<World> {
   await installCrd();
   const scope = await benchScope('chaos');
   const ns = scope.namespace;
@@ -108,6 +108,7 @@ export async function setUpWorld(rng: Rng, nSecrets: number): Promise<World> {
   const queue = await testQueue(scope, { withRules: true, visibilityTimeout: 10, maxReceiveCount: 5 });
   const replicas = new Replicas(scope, {
     count: 2,
+    seed,
     kubeconfig: await operatorKubeconfig(scope),
     queueUrl: queue.queueUrl,
     env: {
