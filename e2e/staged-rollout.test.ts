@@ -18,7 +18,7 @@ import {
   type Scope,
 } from './harness.js';
 import { applyMapping, getMapping, mappingEvents, waitReason } from './mapping-helpers.js';
-import { createWorkload, templateState } from './workloads-fixtures.js';
+import { createDeployments, createWorkload, templateState } from './workloads-fixtures.js';
 
 const staged = (
   secretId: string,
@@ -84,13 +84,7 @@ async function setUp(
   await installCrd();
   const name = uniqueName('staged');
   const secret = await createSecret(name);
-  for (const n of names)
-    await createWorkload(
-      { kind: 'Deployment', namespace: ns, name: n },
-      { app: n },
-      // The failing one: new pods no Node accepts, and a short progress deadline.
-      n === opts.failing ? { replicas: 1, unschedulable: true, progressDeadlineSeconds: 3 } : { replicas: 1 },
-    );
+  await createDeployments(ns, names, opts.failing);
   await applyMapping(ns, 'm', staged(name, names, opts.rollout));
   const queue = await testQueue(scope, { withRules: true });
   const kubeconfig = await operatorKubeconfig(scope);

@@ -64,6 +64,19 @@ export async function createWorkload(
   }
 }
 
+/**
+ * Deployments `names` of one replica each, labelled app=<name>; `failing`, if given, gets new pods no
+ * Node accepts and a 3 s progress deadline, so its next rollout fails.
+ */
+export async function createDeployments(namespace: string, names: string[], failing?: string): Promise<void> {
+  for (const name of names)
+    await createWorkload(
+      { kind: 'Deployment', namespace, name },
+      { app: name },
+      name === failing ? { replicas: 1, unschedulable: true, progressDeadlineSeconds: 3 } : { replicas: 1 },
+    );
+}
+
 export interface TemplateState {
   generation: number;
   stamp?: string;

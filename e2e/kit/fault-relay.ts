@@ -64,6 +64,8 @@ export class FaultRelay {
   private readonly rng: Rng;
   /** Every fault put on a request, in order. */
   readonly injected: InjectedFault[] = [];
+  /** Requests held unanswered: their timers end at close, so a closed relay keeps no process alive. */
+  private readonly holds = new Set<NodeJS.Timeout>();
   /** Closes each watch stream open now. */
   private readonly watches = new Set<() => void>();
   /** Requests seen, by kind. */
@@ -158,6 +160,8 @@ export class FaultRelay {
   }
 
   close(): Promise<void> {
+    for (const timer of this.holds) clearTimeout(timer);
+    this.holds.clear();
     this.server.closeAllConnections();
     return new Promise((r) => this.server.close(() => r()));
   }
@@ -197,7 +201,7 @@ export class FaultRelay {
     'error-503': (x) => refuse(x.res, 'error-503', this.classify === awsKind),
     'error-429': (x) => refuse(x.res, 'error-429', this.classify === awsKind),
     'reset-before': (x) => void x.req.socket.destroy(),
-    'timeout-before': (x, d) => void setTimeout(() => x.req.socket.destroy(), d.delayMs),
+    'timeout-before': (x, d) => this.hold(x, d.delayMs),
     delay: async (x, d) => {
       await sleep(d.delayMs);
       this.pass(x);
@@ -208,7 +212,7 @@ export class FaultRelay {
     },
     'lose-answer-hang': async (x, d, record) => {
       record.status = (await this.send(x)).status;
-      setTimeout(() => x.req.socket.destroy(), d.delayMs);
+      this.hold(x, d.delayMs);
     },
     'cut-watch': (x, d) => this.pass(x, cutAfter(d.delayMs, this.rng)),
     'stall-watch': (x) => this.pass(x, swallow()),
@@ -219,6 +223,15 @@ export class FaultRelay {
       answer(x.res, first);
     },
   };
+
+  /** Leaves a request unanswered for `ms`, then resets its connection (or at close, if sooner). */
+  private hold(x: Exchange, ms: number): void {
+    const timer = setTimeout(() => {
+      this.holds.delete(timer);
+      x.req.socket.destroy();
+    }, ms);
+    this.holds.add(timer);
+  }
 
   /** Forwards a request and streams its answer back (through `via`, when given). */
   private pass({ req, res, body, kind }: Exchange, via?: Transform): void {

@@ -5,7 +5,7 @@ import { uniqueName, waitFor } from './clients.js';
 import { FaultRelay } from './fault-relay.js';
 import { FAST_LEASE, startOperator, type RunningOperator } from './operator-process.js';
 import { applyMapping, getMapping, mappingEvents, waitReason } from '../mapping-helpers.js';
-import { createWorkload, templateState } from '../workloads-fixtures.js';
+import { createDeployments, templateState } from '../workloads-fixtures.js';
 
 /** The operator (one or more replicas) talking to the API server and AWS through fault relays. */
 export interface Wired {
@@ -43,12 +43,7 @@ export async function wiredOperator(
   await installCrd();
   const name = uniqueName('wire');
   const secret = await createSecret(name);
-  for (const n of names)
-    await createWorkload(
-      { kind: 'Deployment', namespace: ns, name: n },
-      { app: n },
-      n === opts.failing ? { replicas: 1, unschedulable: true, progressDeadlineSeconds: 3 } : { replicas: 1 },
-    );
+  await createDeployments(ns, names, opts.failing);
   await applyMapping(ns, 'm', {
     secretId: name,
     workloads: names.map((n) => ({ kind: 'Deployment' as const, name: n })),
