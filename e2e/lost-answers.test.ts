@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { FaultClass, RequestLine } from './kit/wire-faults.js';
 import { applied, reasons, restarts, wiredOperator } from './kit/wired-operator.js';
-import { createSecret, e2eTest, queueCounts, rotate, uniqueName, waitFor } from './harness.js';
+import { createSecret, e2eTest, kc, queueCounts, rotate, uniqueName, waitFor } from './harness.js';
 import { applyMapping, getMapping, waitReason } from './mapping-helpers.js';
 import { createWorkload, templateState } from './workloads-fixtures.js';
 
@@ -160,5 +160,29 @@ e2eTest(
     for (const kube of w.kubes) kube.clear();
     assert.ok(committedLost() >= 4, `Lease writes committed with their answers lost: ${committedLost()}`);
     assert.deepEqual(await restarts(w.ns, names), { a: rotations, b: rotations });
+  },
+);
+
+e2eTest(
+  'a mapping deleted, the removal of its finalizer committed but unanswered: the mapping goes, its workload untouched, the operator running',
+  async (scope) => {
+    const w = await wiredOperator(scope, ['a'], { seed: 81 });
+    const finalizerPatch = (r: RequestLine): boolean =>
+      r.method === 'PATCH' && /\/secretsrotationmappings\/m$/.test(r.url.split('?')[0]);
+    w.kube.inject({
+      kinds: ['kube-write'],
+      faults: LOSE,
+      times: 1,
+      match: finalizerPatch,
+      delayMs: [5000, 5000],
+    });
+    await kc(['-n', w.ns, 'delete', 'srm', 'm', '--timeout=60s']);
+    assert.deepEqual(
+      w.kube.injected.map((f) => `${f.fault.startsWith('lose-answer')} ${f.status}`),
+      ['true 200'],
+      'the finalizer removal committed, its answer lost',
+    );
+    assert.deepEqual(await restarts(w.ns, ['a']), { a: 0 });
+    assert.equal(w.ops[0].process.exitCode, null, 'the operator still runs');
   },
 );

@@ -65,6 +65,27 @@ for (const fault of ['timeout-before', 'stall-watch'] as const)
     },
   );
 
+e2eTest(
+  'watches a proxy ends as soon as they start: resumed after a backoff, not in a tight loop; the operator still follows its mappings',
+  async (scope) => {
+    const w = await wiredOperator(scope, ['a'], { seed: 91 });
+    const before = w.kube.seen.get('watch') ?? 0;
+    w.kube.inject({ kinds: ['watch'], faults: ['cut-watch'], delayMs: [0, 0] });
+    const cut = w.kube.cutWatches();
+    await waitFor('watches cut again', () => Promise.resolve(w.kube.injected.length >= cut * 2), 30_000);
+    const from = w.kube.seen.get('watch') ?? 0;
+    const started = Date.now();
+    await waitFor('8 s of cut watches', () => Promise.resolve(Date.now() - started >= 8000), 20_000);
+    const perSecond = ((w.kube.seen.get('watch') ?? 0) - from) / ((Date.now() - started) / 1000);
+    w.kube.clear();
+    // With backoff (1 s, doubling) each of the `cut` watches starts at most ~3 times in those 8 s.
+    assert.ok(perSecond <= cut, `watch requests per second: ${perSecond.toFixed(1)} for ${cut} watches`);
+    assert.ok(from > before, 'the watches were started again');
+    const v2 = await w.rotate();
+    await applied(w, ['a'], v2, 90_000);
+  },
+);
+
 /** Seeds of the search; a seed that found a defect stays here, with the commit that fixed it. */
 const SEEDS = [101, 202];
 

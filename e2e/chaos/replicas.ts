@@ -92,7 +92,11 @@ export class Replicas {
     const relays = [...this.wires, ...(this.aws ? [this.aws] : [])];
     for (const r of relays) r.inject(rule);
     await new Promise((r) => setTimeout(r, ms));
-    for (const r of relays) r.clear();
+    // A stalled watch would outlast the window by minutes: the fault ends with it.
+    for (const r of relays) {
+      r.clear();
+      r.cutWatches();
+    }
   }
 
   /** Faults the relays injected, by "request-kind fault". */

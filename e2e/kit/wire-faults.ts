@@ -40,7 +40,7 @@ export const FAULT_CLASSES = [
 ] as const;
 export type FaultClass = (typeof FAULT_CLASSES)[number];
 
-/** The faults that make sense for a kind: a watch is cut, not answered twice; a read is never "lost after commit". */
+/** The faults that make sense for a kind: a watch is cut or stalled, not left unanswered after it ran. */
 export function faultsFor(kind: RequestKind): FaultClass[] {
   if (kind === 'watch') return FAULT_CLASSES.filter((f) => !f.startsWith('lose-answer'));
   return FAULT_CLASSES.filter((f) => f !== 'cut-watch' && f !== 'stall-watch');

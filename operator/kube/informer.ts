@@ -32,6 +32,8 @@ export interface ResourceRef {
 }
 
 const PAGE = 500;
+/** A watch that ends sooner than this with no event was dropped, not finished. */
+const SHORT_WATCH_MS = 1000;
 
 /**
  * One page of a list as plain JSON, through the generic client whatever the resource (the typed
@@ -96,6 +98,8 @@ export class Informer<T extends Cached> {
   private abort: AbortController | undefined;
   private stopped = false;
   private synced = false;
+  /** Watch events received so far (a watch that ends at once with none is a very short watch). */
+  private events = 0;
   /** One promise for every waiter (a cache that never lists must not collect one per caller). */
   private readonly listed: Promise<void>;
   private markListed: () => void = () => {};
@@ -169,11 +173,13 @@ export class Informer<T extends Cached> {
       try {
         resourceVersion ??= await this.relist();
         const from = resourceVersion;
+        const started = Date.now();
+        const events = this.events;
         resourceVersion = await this.watchOnce(from);
         // client-go logs this too: a relist costs a LIST and a pass over every object.
         if (resourceVersion === undefined)
           this.opts.logger.info('watch expired; relisting', { what: this.opts.what, resourceVersion: from });
-        backoff = min;
+        backoff = await this.afterWatch(Date.now() - started, this.events > events, backoff);
       } catch (err) {
         if (this.stopped) break;
         resourceVersion = undefined;
@@ -186,6 +192,22 @@ export class Informer<T extends Cached> {
         backoff = Math.min(backoff * 2, this.opts.maxBackoffMs ?? 30_000);
       }
     }
+  }
+
+  /**
+   * The backoff after a watch that ended: reset, unless it ended at once with nothing in it (a proxy
+   * or server that drops watches) — resumed then too, but after a backoff, never in a tight loop
+   * (client-go's "very short watch").
+   */
+  private async afterWatch(lastedMs: number, hadEvents: boolean, backoff: number): Promise<number> {
+    const min = this.opts.minBackoffMs ?? 1000;
+    if (lastedMs >= SHORT_WATCH_MS || hadEvents) return min;
+    this.opts.logger.debug('very short watch; resuming after backoff', {
+      what: this.opts.what,
+      retryInMs: backoff,
+    });
+    await new Promise((r) => setTimeout(r, backoff));
+    return Math.min(backoff * 2, this.opts.maxBackoffMs ?? 30_000);
   }
 
   /** One watch request; the last resourceVersion seen, or undefined when it expired (relist). */
@@ -204,6 +226,7 @@ export class Informer<T extends Cached> {
           failure = new Error(`watch error: ${obj.message ?? ''}`, { cause: { code: obj.code } });
           return;
         }
+        this.events++;
         last = obj.metadata?.resourceVersion ?? last;
         if (phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED') this.store.apply(phase, obj);
       },

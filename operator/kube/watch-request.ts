@@ -46,12 +46,12 @@ export async function watchRequest(
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('no current cluster in the kubeconfig');
   const d = deadlines.get(kc) ?? DEFAULT_DEADLINES;
-  const lifetimeMs = d.lifetimeMs * (1 + Math.random());
+  const seconds = Math.ceil((d.lifetimeMs * (1 + Math.random())) / 1000);
   const url = new URL(cluster.server + path);
   for (const [k, v] of Object.entries({
     ...params,
     watch: 'true',
-    timeoutSeconds: String(Math.ceil(lifetimeMs / 1000)),
+    timeoutSeconds: String(seconds),
   }))
     url.searchParams.set(k, v);
   const options: https.RequestOptions = { method: 'GET', headers: {} };
@@ -67,6 +67,10 @@ export async function watchRequest(
     };
     const req = send(url, options, (res) => {
       clearTimeout(timers[0]);
+      // The server's timeout counts from its answer: so does ours, a grace period past it.
+      timers.push(
+        setTimeout(fail('open past its timeout: no server behind it'), seconds * 1000 + d.answerWithinMs),
+      );
       if (res.statusCode !== 200) {
         res.resume();
         return settle(
@@ -98,9 +102,6 @@ export async function watchRequest(
       settle();
     };
     timers.push(setTimeout(fail(`no answer within ${d.answerWithinMs} ms`), d.answerWithinMs));
-    timers.push(
-      setTimeout(fail('open past its timeout: no server behind it'), lifetimeMs + d.answerWithinMs),
-    );
     req.on('error', (err) => settle(err));
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort);

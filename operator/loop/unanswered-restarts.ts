@@ -9,27 +9,32 @@ import { statusCode } from '../runtime/errors.js';
  * wrote as a template already stamped.
  */
 export class UnansweredRestarts {
-  /** workload key → `stamp restartedAt` of its last unanswered patch. */
+  /**
+   * mapping key | workload key → `stamp restartedAt` of its last unanswered patch. Per mapping: two
+   * mappings of one workload each settle their own patch (another's pass must not take the report).
+   */
   private readonly attempts = new Map<string, string>();
 
-  record(workload: string, stamp: string, restartedAt: string): void {
-    this.attempts.set(workload, `${stamp} ${restartedAt}`);
+  record(key: string, stamp: string, restartedAt: string): void {
+    this.attempts.set(key, `${stamp} ${restartedAt}`);
   }
 
   /**
-   * True, once, when the template of `workload` (stamped `stamp` at `stampedAt`) is what its
-   * unanswered patch wrote. Forgets the attempt either way: one look settles it.
+   * Settles the unanswered patch of `key` (mapping | workload), if there is one, from the template
+   * now (stamped `stamp` at `stampedAt`): 'landed' when it is what that patch wrote, 'lost' when it
+   * is not (the patch never applied), undefined when nothing was unanswered. Forgets the attempt
+   * either way: one look settles it.
    */
-  landed(workload: string, stamp: string, stampedAt: string | undefined): boolean {
-    const attempt = this.attempts.get(workload);
-    if (attempt === undefined) return false;
-    this.attempts.delete(workload);
-    return attempt === `${stamp} ${stampedAt}`;
+  settle(key: string, stamp: string, stampedAt: string | undefined): 'landed' | 'lost' | undefined {
+    const attempt = this.attempts.get(key);
+    if (attempt === undefined) return undefined;
+    this.attempts.delete(key);
+    return attempt === `${stamp} ${stampedAt}` ? 'landed' : 'lost';
   }
 
   /** A later patch of the workload got its answer: the earlier attempt no longer matters. */
-  forget(workload: string): void {
-    this.attempts.delete(workload);
+  forget(key: string): void {
+    this.attempts.delete(key);
   }
 }
 

@@ -36,7 +36,7 @@ export async function restartPlanned(
   const entries: WorkloadStatus[] = [];
   for (const p of plan) {
     await announce(ctx, p);
-    if (p.action === 'already') await reportLanded(ctx, p, secret);
+    await settleUnanswered(ctx, p, secret);
     if (p.action !== 'restart') entries.push(entryFor(p, secret.currentVersionId, ctx.nowIso));
     else if (ctx.deps.dryRun) entries.push(await wouldRestart(ctx, p, secret));
     else {
@@ -109,7 +109,7 @@ async function restartOne(
   } catch (err) {
     return notRestarted(ctx, p, secret, { stamp, at, err });
   }
-  ctx.deps.unansweredRestarts?.forget(ctx.workloadKey(p.target));
+  ctx.deps.unansweredRestarts?.forget(attemptKey(ctx, p));
   await restarted(ctx, p, secret, '');
   const entry = entryFor(p, secret.currentVersionId, at);
   if (p.target.blocked)
@@ -129,12 +129,13 @@ async function notRestarted(
   if (isConflict(err) || isTestFailed(err)) return changedMeanwhile(ctx, p, secret);
   // Refused (403/422 from admission or RBAC, with the server's message) or failed otherwise: the
   // slot it took is freed, the entry says why, the queue retries the mapping with backoff. With no
-  // answer, the patch may have landed: the next pass tells from the template (see reportLanded).
+  // answer, the patch may have landed: the next pass tells from the template (settleUnanswered).
   const workload = `${p.target.kind}/${p.target.name}`;
   const unknown = outcomeUnknown(err);
-  if (unknown) ctx.deps.unansweredRestarts?.record(ctx.workloadKey(p.target), attempt.stamp, attempt.at);
+  // An unanswered patch counts as a success or a failure once the next look settles it.
+  if (unknown) ctx.deps.unansweredRestarts?.record(attemptKey(ctx, p), attempt.stamp, attempt.at);
+  else ctx.deps.onRestart?.(p.target.kind, 'failure');
   ctx.deps.rolloutSlots?.release(ctx.workloadKey(p.target));
-  ctx.deps.onRestart?.(p.target.kind, 'failure');
   const why = unknown ? `no answer, the patch may have been applied: ${describe(err)}` : describe(err);
   ctx.log.error('restart failed', { workload, version: secret.currentVersionId, error: why });
   await ctx.event('Warning', EventReason.RestartFailed, `${workload}: ${why}`);
@@ -153,14 +154,20 @@ async function restarted(ctx: PassContext, p: Planned, secret: SecretVersion, no
   });
 }
 
+/** This mapping's restart of this workload (another mapping's pass never settles it). */
+const attemptKey = (ctx: PassContext, p: Planned): string => `${ctx.key}|${ctx.workloadKey(p.target)}`;
+
 /**
- * A template found stamped for this version that is this term's unanswered patch (the server
- * applied it; its answer was lost): recorded now, as it would have been had the answer come.
+ * Settles this term's unanswered patch of a workload from the template the plan found: stamped for
+ * this version with the restartedAt it wrote, it landed (its answer was lost) and is recorded now, as
+ * it would have been had the answer come; otherwise it never applied, a failure.
  */
-async function reportLanded(ctx: PassContext, p: Planned, secret: SecretVersion): Promise<void> {
+async function settleUnanswered(ctx: PassContext, p: Planned, secret: SecretVersion): Promise<void> {
   const stamp = versionStamp(secret.name, secret.currentVersionId);
-  if (ctx.deps.unansweredRestarts?.landed(ctx.workloadKey(p.target), stamp, p.target.stampedAt))
-    await restarted(ctx, p, secret, ' (its answer had been lost)');
+  const stampedAt = p.action === 'already' ? p.target.stampedAt : undefined;
+  const outcome = ctx.deps.unansweredRestarts?.settle(attemptKey(ctx, p), stamp, stampedAt);
+  if (outcome === 'landed') await restarted(ctx, p, secret, ' (its answer had been lost)');
+  if (outcome === 'lost') ctx.deps.onRestart?.(p.target.kind, 'failure');
 }
 
 /**
