@@ -69,20 +69,20 @@ test('helm lint --strict passes; values.schema.json refuses unknown keys, wrong 
   );
 });
 
-test('every setting of the README configuration table is a typed chart value', () => {
-  const readme = fs.readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
-  const table = readme.slice(
-    readme.indexOf('## Configuration'),
-    readme.indexOf('## The SecretsRotationMapping API'),
-  );
+test('every setting of the configuration table (docs/operations.md) is a typed chart value', () => {
+  const page = fs.readFileSync(path.join(repoRoot, 'docs', 'operations.md'), 'utf8');
+  const start = page.indexOf('\n## Configuration\n');
+  assert.ok(start >= 0, 'docs/operations.md has a "## Configuration" section');
+  const end = page.indexOf('\n## ', start + 1);
+  const table = page.slice(start, end < 0 ? undefined : end);
   const variables = [...table.matchAll(/^\| `([A-Z_]+)`/gm)].map((m) => m[1]);
   const helpers = fs.readFileSync(path.join(chart, 'templates', '_helpers.tpl'), 'utf8');
   const mapped = new Set([...helpers.matchAll(/\(list "[a-zA-Z]+" "([A-Z_]+)"\)/g)].map((m) => m[1]));
   // Set by the Deployment itself: from the downward API, and the mount of notifyHeadersSecret.
   const downward = ['POD_NAME', 'NOTIFY_HEADERS_DIR'];
   const missing = variables.filter((v) => !mapped.has(v) && !downward.includes(v));
-  assert.deepEqual(missing, [], 'README settings without a chart value');
-  assert.ok(variables.length > 20, `read ${variables.length} settings from the README`);
+  assert.deepEqual(missing, [], 'configuration table settings without a chart value');
+  assert.ok(variables.length > 20, `read ${variables.length} settings from docs/operations.md`);
 });
 
 const CLUSTER_SCOPED = [

@@ -11,7 +11,8 @@ import { TimeZones } from '../../operator/runtime/zones.js';
  * durations 168h and 1ms, the widest and the rarest schedules), evaluated at 400 instants, a
  * quarter of them around the zones' DST changes. Prints the time and the Intl formatting calls of one
  * evaluation, and the memory the zone caches hold at their bounds. No environment needed; ~20 s.
- * Run it with the image's node flags (`node --max-semi-space-size=1 …`), as the README's figure was.
+ * Run it with the image's node flags (`node --max-semi-space-size=1 …`), as the figure in docs/concepts.md
+ * (Costs and limits) was.
  */
 
 v8.setFlagsFromString('--expose-gc');

@@ -114,7 +114,7 @@ async function createAside(
   return aside;
 }
 
-/** One template resource through its own API; what was done, for the README's list. */
+/** One template resource through its own API; what was done, for the list in docs/development.md. */
 async function createOne(
   cfg: ReturnType<typeof awsClientConfig>,
   id: string,
