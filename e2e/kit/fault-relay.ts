@@ -357,10 +357,14 @@ function cutAfter(ms: number, rng: Rng): Transform {
       setImmediate(() => t.emit('cut'));
     },
   });
-  const timer = setTimeout(() => {
-    cut = true;
-    t.emit('cut');
-  }, ms);
+  // The clock starts when the answer flows in (after the relay listens for 'cut'), not before.
+  let timer: NodeJS.Timeout | undefined;
+  t.once('pipe', () => {
+    timer = setTimeout(() => {
+      cut = true;
+      t.emit('cut');
+    }, ms);
+  });
   t.on('close', () => clearTimeout(timer));
   return t;
 }
