@@ -25,7 +25,11 @@ export class UnansweredRestarts {
    * is not (the patch never applied), undefined when nothing was unanswered. Forgets the attempt
    * either way: one look settles it.
    */
-  settle(key: string, stamp: string, stampedAt: string | undefined): 'landed' | 'lost' | undefined {
+  settle(
+    key: string,
+    stamp: string | undefined,
+    stampedAt: string | undefined,
+  ): 'landed' | 'lost' | undefined {
     const attempt = this.attempts.get(key);
     if (attempt === undefined) return undefined;
     this.attempts.delete(key);

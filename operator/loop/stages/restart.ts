@@ -36,7 +36,7 @@ export async function restartPlanned(
   const entries: WorkloadStatus[] = [];
   for (const p of plan) {
     await announce(ctx, p);
-    await settleUnanswered(ctx, p, secret);
+    await settleUnanswered(ctx, p);
     if (p.action !== 'restart') entries.push(entryFor(p, secret.currentVersionId, ctx.nowIso));
     else if (ctx.deps.dryRun) entries.push(await wouldRestart(ctx, p, secret));
     else {
@@ -110,7 +110,7 @@ async function restartOne(
     return notRestarted(ctx, p, secret, { stamp, at, err });
   }
   ctx.deps.unansweredRestarts?.forget(attemptKey(ctx, p));
-  await restarted(ctx, p, secret, '');
+  await restarted(ctx, p, stamp, '');
   const entry = entryFor(p, secret.currentVersionId, at);
   if (p.target.blocked)
     await ctx.event('Warning', EventReason.WorkloadBlocked, `${kind}/${name}: ${entry.message ?? ''}`);
@@ -142,14 +142,14 @@ async function notRestarted(
   return { ...keptEntry(p), state: 'Failed', message: why };
 }
 
-/** The restart's record: the success metric, the log line and the WorkloadRestarted Event. */
-async function restarted(ctx: PassContext, p: Planned, secret: SecretVersion, note: string): Promise<void> {
+/** A restart's record (`stamp` is secret@version): the success metric, the log line, WorkloadRestarted. */
+async function restarted(ctx: PassContext, p: Planned, stamp: string, note: string): Promise<void> {
   const workload = `${p.target.kind}/${p.target.name}`;
-  const stamp = versionStamp(secret.name, secret.currentVersionId);
+  const version = stamp.slice(stamp.lastIndexOf('@') + 1);
   ctx.deps.onRestart?.(p.target.kind, 'success');
-  ctx.log.info('workload restarted', { workload, version: secret.currentVersionId });
+  ctx.log.info('workload restarted', { workload, version });
   await ctx.event('Normal', EventReason.WorkloadRestarted, `${workload} restarted for ${stamp}${note}`, {
-    version: secret.currentVersionId,
+    version,
     workload,
   });
 }
@@ -158,15 +158,16 @@ async function restarted(ctx: PassContext, p: Planned, secret: SecretVersion, no
 const attemptKey = (ctx: PassContext, p: Planned): string => `${ctx.key}|${ctx.workloadKey(p.target)}`;
 
 /**
- * Settles this term's unanswered patch of a workload from the template the plan found: stamped for
- * this version with the restartedAt it wrote, it landed (its answer was lost) and is recorded now, as
- * it would have been had the answer come; otherwise it never applied, a failure.
+ * Settles this term's unanswered patch of a workload from its template now: stamped with exactly what
+ * that patch wrote (its version and restartedAt), it landed — its answer was lost — and is recorded
+ * now, as it would have been had the answer come (for the version it wrote, even if a newer one is
+ * current by now); otherwise it never applied, a failure.
  */
-async function settleUnanswered(ctx: PassContext, p: Planned, secret: SecretVersion): Promise<void> {
-  const stamp = versionStamp(secret.name, secret.currentVersionId);
-  const stampedAt = p.action === 'already' ? p.target.stampedAt : undefined;
-  const outcome = ctx.deps.unansweredRestarts?.settle(attemptKey(ctx, p), stamp, stampedAt);
-  if (outcome === 'landed') await restarted(ctx, p, secret, ' (its answer had been lost)');
+async function settleUnanswered(ctx: PassContext, p: Planned): Promise<void> {
+  const { templateVersion, stampedAt } = p.target;
+  const outcome = ctx.deps.unansweredRestarts?.settle(attemptKey(ctx, p), templateVersion, stampedAt);
+  if (outcome === 'landed' && templateVersion)
+    await restarted(ctx, p, templateVersion, ' (its answer had been lost)');
   if (outcome === 'lost') ctx.deps.onRestart?.(p.target.kind, 'failure');
 }
 
