@@ -153,7 +153,7 @@ e2eTest(
     const committedLost = (): number =>
       w.kubes.flatMap((k) => k.injected).filter((f) => f.status === 200).length;
     let rotations = 0;
-    while (rotations < 5 || (committedLost() < 4 && rotations < 20)) {
+    while (rotations < 5 || (committedLost() < 4 && rotations < 60)) {
       await applied(w, names, await w.rotate(), 120_000);
       rotations++;
     }
@@ -176,7 +176,17 @@ e2eTest(
       match: finalizerPatch,
       delayMs: [5000, 5000],
     });
-    await kc(['-n', w.ns, 'delete', 'srm', 'm', '--timeout=60s']);
+    // kubectl runs synchronously in this process, where the relay runs too: no waiting inside it.
+    await kc(['-n', w.ns, 'delete', 'srm', 'm', '--wait=false']);
+    await waitFor(
+      'm gone',
+      () =>
+        getMapping(w.ns, 'm').then(
+          () => false,
+          () => true,
+        ),
+      60_000,
+    );
     assert.deepEqual(
       w.kube.injected.map((f) => `${f.fault.startsWith('lose-answer')} ${f.status}`),
       ['true 200'],

@@ -25,7 +25,17 @@ e2eTest(
       async () => (await templateState('Deployment', w.ns, 'c')).stamp === `${w.name}@${v3}`,
       60_000,
     );
-    await kc(['-n', w.ns, 'delete', 'srm', 'n', '--timeout=60s']);
+    // kubectl runs synchronously in this process, where the relay runs too: no waiting inside it.
+    await kc(['-n', w.ns, 'delete', 'srm', 'n', '--wait=false']);
+    await waitFor(
+      'n gone',
+      () =>
+        getMapping(w.ns, 'n').then(
+          () => false,
+          () => true,
+        ),
+      60_000,
+    );
     const cuts = w.kube.injected.filter((f) => f.fault === 'cut-watch').length;
     const doubled = w.kube.injected.filter((f) => f.fault === 'duplicate').length;
     assert.ok(cuts >= 3 && doubled >= 3, `watches cut ${cuts}, doubled ${doubled}`);
@@ -55,8 +65,11 @@ for (const fault of ['timeout-before', 'stall-watch'] as const)
       });
       // The edit reaches the operator only through a watch that works again.
       await waitFor(
-        'the mapping’s status lists z',
-        async () => (await getMapping(w.ns, 'm')).status?.workloads?.some((x) => x.name === 'z'),
+        'the mapping’s status lists z, found',
+        async () =>
+          (await getMapping(w.ns, 'm')).status?.workloads?.some(
+            (x) => x.name === 'z' && x.state !== 'Missing',
+          ),
         90_000,
       );
       const v2 = await w.rotate();

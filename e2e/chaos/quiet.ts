@@ -2,7 +2,7 @@ import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { eventBody } from '../bench/fixtures.js';
-import { adminClients, awsClients, kc, rotate, testQueue, type Owner } from '../harness.js';
+import { adminClients, awsClients, kc, releaseMappings, rotate, testQueue, type Owner } from '../harness.js';
 import { applyMapping } from '../mapping-helpers.js';
 import { createWorkload } from '../workloads-fixtures.js';
 import type { ChaosSecret } from './faults.js';
@@ -38,7 +38,9 @@ export class QuietTenant {
   async setUp(sink: WorkloadSink): Promise<void> {
     const ns = this.namespace;
     await kc(['create', 'namespace', ns]);
-    this.scope.cleanups.push(() => kc(['delete', 'namespace', ns, '--wait=false']));
+    this.scope.cleanups.push(() =>
+      releaseMappings(ns, false).then(() => kc(['delete', 'namespace', ns, '--wait=false'])),
+    );
     for (const name of ['healthy', 'floor'])
       await createWorkload({ kind: 'Deployment', namespace: ns, name }, {}, { replicas: 1 });
     await applyMapping(ns, 'healthy', {

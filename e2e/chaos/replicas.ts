@@ -90,7 +90,11 @@ export class Replicas {
   /** `rule` on every replica's wire, to the API server and to AWS, for `ms`. */
   async wireFaults(rule: FaultRule, ms: number): Promise<void> {
     const relays = [...this.wires, ...(this.aws ? [this.aws] : [])];
-    for (const r of relays) r.inject(rule);
+    // Watches start rarely: the open ones are ended, so the operator's next ones meet the rule too.
+    for (const r of relays) {
+      r.inject(rule);
+      r.cutWatches();
+    }
     await new Promise((r) => setTimeout(r, ms));
     // A stalled watch would outlast the window by minutes: the fault ends with it.
     for (const r of relays) {

@@ -40,3 +40,21 @@ test('tenancy ledger: a narrowed policy stops restarts after its lag; a widened 
   assert.equal(v.outside.length, 1);
   assert.match(v.outside[0], /^w3 restarted for b/);
 });
+
+test('tenancy ledger: a status of an older generation quoting the ARN the tenant wrote before its edit is no leak, given every spec it wrote', () => {
+  const l = new TenancyLedger(5000);
+  l.identifies('forbidden', ARN);
+  l.allow('h0', new Set(['ok']), 0);
+  const before = `{"secretId":"${ARN}"}`;
+  const after = '{"secretId":"ok"}';
+  l.showed(
+    'h0',
+    'h0/srm/gen-1',
+    { text: `NotAllowed: secret "${ARN}"`, echo: `${before}\n${after}` },
+    10_000,
+  );
+  assert.deepEqual(l.verdict().leaks, []);
+  // Judged by the latest spec alone, the same status was counted a leak (the seed-30 soak).
+  l.showed('h0', 'h0/srm/gen-2', { text: `NotAllowed: secret "${ARN}"`, echo: after }, 10_000);
+  assert.equal(l.verdict().leaks.length, 1);
+});

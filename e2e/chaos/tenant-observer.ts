@@ -17,7 +17,12 @@ interface Event {
  */
 export class TenantObserver {
   private readonly follower = new Follower();
-  /** mapping name → its spec as the tenant wrote it (what an Event may echo back). */
+  /**
+   * mapping name → every spec the tenant wrote under it, joined: what its status or an Event may echo
+   * back. Every one, not the last: a status still of an older generation (the operator has not
+   * passed since the edit) quotes the spec of then — the soak's one "leak" (seed 30) was such a
+   * NotAllowed message quoting the full ARN the tenant had written before editing the mapping.
+   */
   private readonly specs = new Map<string, string>();
 
   constructor(
@@ -32,7 +37,9 @@ export class TenantObserver {
       `/apis/secretsrotation.io/v1alpha1/namespaces/${ns}/secretsrotationmappings`,
       (_, m) => {
         const now = Date.now();
-        const spec = JSON.stringify(m.spec ?? {});
+        const written = this.specs.get(m.metadata.name) ?? '';
+        const latest = JSON.stringify(m.spec ?? {});
+        const spec = written.includes(latest) ? written : `${written}\n${latest}`;
         this.specs.set(m.metadata.name, spec);
         const key = `${ns}/srm/${m.metadata.name}`;
         this.tenancy.showed(ns, key, { text: JSON.stringify(m.status ?? {}), echo: spec }, now);

@@ -1,6 +1,6 @@
 import { parseDuration } from '../../operator/runtime/duration.js';
 import type { MappingSpec } from '../../resources/types.js';
-import { kc, type Owner } from '../harness.js';
+import { kc, releaseMappings, type Owner } from '../harness.js';
 import { createWorkload } from '../workloads-fixtures.js';
 import type { ChaosSecret } from './faults.js';
 import type { Rng } from './rng.js';
@@ -109,7 +109,10 @@ export async function setUpTenants(
   for (const [i, ns] of t.namespaces.entries()) {
     await kc(['create', 'namespace', ns]);
     await kc(['label', 'namespace', ns, `${RUN_LABEL}=${ns}`, ...(i === 0 ? ['chaos-policy=a'] : [])]);
-    scope.cleanups.push(() => kc(['delete', 'namespace', ns, '--wait=false']));
+    // Replicas are gone by then: their finalizers are stripped, or the namespace stays Terminating.
+    scope.cleanups.push(() =>
+      releaseMappings(ns, false).then(() => kc(['delete', 'namespace', ns, '--wait=false'])),
+    );
   }
   for (const p of [t.policyA.name, t.policyB.name])
     scope.cleanups.push(() => kc(['delete', 'srpol', p, '--ignore-not-found']));
