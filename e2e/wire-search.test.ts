@@ -13,6 +13,8 @@ e2eTest(
   async (scope) => {
     const w = await wiredOperator(scope, ['a', 'b'], { seed: 61 });
     w.kube.inject({ kinds: ['watch'], faults: ['cut-watch', 'duplicate'], delayMs: [300, 3000] });
+    // The watches open now started before the rule: they end, and the next ones meet it.
+    w.kube.cutWatches();
     const v2 = await w.rotate();
     await applied(w, ['a', 'b'], v2);
     await createWorkload({ kind: 'Deployment', namespace: w.ns, name: 'c' }, { app: 'c' }, { replicas: 1 });
