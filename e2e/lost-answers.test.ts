@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { FaultClass, RequestLine } from './kit/wire-faults.js';
-import { applied, reasons, restarts, wiredOperator } from './kit/wired-operator.js';
-import { createSecret, e2eTest, kc, queueCounts, rotate, uniqueName, waitFor } from './harness.js';
+import { applied, deleteMapping, reasons, restarts, wiredOperator } from './kit/wired-operator.js';
+import { createSecret, e2eTest, queueCounts, rotate, uniqueName, waitFor } from './harness.js';
 import { applyMapping, getMapping, waitReason } from './mapping-helpers.js';
 import { createWorkload, templateState } from './workloads-fixtures.js';
 
@@ -176,17 +176,7 @@ e2eTest(
       match: finalizerPatch,
       delayMs: [5000, 5000],
     });
-    // kubectl runs synchronously in this process, where the relay runs too: no waiting inside it.
-    await kc(['-n', w.ns, 'delete', 'srm', 'm', '--wait=false']);
-    await waitFor(
-      'm gone',
-      () =>
-        getMapping(w.ns, 'm').then(
-          () => false,
-          () => true,
-        ),
-      60_000,
-    );
+    await deleteMapping(w, 'm');
     assert.deepEqual(
       w.kube.injected.map((f) => `${f.fault.startsWith('lose-answer')} ${f.status}`),
       ['true 200'],

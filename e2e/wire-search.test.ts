@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { FAULT_CLASSES, REQUEST_KINDS } from './kit/wire-faults.js';
-import { applied, reasons, restarts, wiredOperator } from './kit/wired-operator.js';
-import { e2eTest, kc, waitFor } from './harness.js';
+import { applied, deleteMapping, reasons, restarts, wiredOperator } from './kit/wired-operator.js';
+import { e2eTest, waitFor } from './harness.js';
 import { applyMapping, getMapping, waitReason } from './mapping-helpers.js';
 import { createWorkload, templateState } from './workloads-fixtures.js';
 
@@ -27,17 +27,7 @@ e2eTest(
       async () => (await templateState('Deployment', w.ns, 'c')).stamp === `${w.name}@${v3}`,
       60_000,
     );
-    // kubectl runs synchronously in this process, where the relay runs too: no waiting inside it.
-    await kc(['-n', w.ns, 'delete', 'srm', 'n', '--wait=false']);
-    await waitFor(
-      'n gone',
-      () =>
-        getMapping(w.ns, 'n').then(
-          () => false,
-          () => true,
-        ),
-      60_000,
-    );
+    await deleteMapping(w, 'n');
     const cuts = w.kube.injected.filter((f) => f.fault === 'cut-watch').length;
     const doubled = w.kube.injected.filter((f) => f.fault === 'duplicate').length;
     assert.ok(cuts >= 3 && doubled >= 3, `watches cut ${cuts}, doubled ${doubled}`);

@@ -1,7 +1,7 @@
 import type { MappingSpec } from '../../resources/types.js';
 import { environment, installCrd, operatorKubeconfig, rotate, testQueue, type Scope } from '../harness.js';
 import { createSecret } from './aws-actions.js';
-import { uniqueName, waitFor } from './clients.js';
+import { kc, uniqueName, waitFor } from './clients.js';
 import { FaultRelay } from './fault-relay.js';
 import { FAST_LEASE, startOperator, type RunningOperator } from './operator-process.js';
 import { applyMapping, getMapping, mappingEvents, waitReason } from '../mapping-helpers.js';
@@ -108,3 +108,21 @@ export async function restarts(ns: string, names: string[]): Promise<Record<stri
 /** Messages of the Events of `reason` about mapping `m`. */
 export const reasons = async (ns: string, reason: string): Promise<string[]> =>
   (await mappingEvents(ns, 'm')).filter((e) => e.reason === reason).map((e) => e.message ?? '');
+
+/**
+ * Deletes mapping `name` of `w` and waits until it is gone. kubectl runs synchronously in this
+ * process, where the relays run too: it must not wait itself (the operator could not answer through
+ * them meanwhile), so the wait is an async poll.
+ */
+export async function deleteMapping(w: Wired, name: string): Promise<void> {
+  await kc(['-n', w.ns, 'delete', 'srm', name, '--wait=false']);
+  await waitFor(
+    `${name} gone`,
+    () =>
+      getMapping(w.ns, name).then(
+        () => false,
+        () => true,
+      ),
+    60_000,
+  );
+}
