@@ -6,6 +6,7 @@ import { exportImage } from './image.js';
 import { cniConfig, createBridge, deleteBridge } from './pod-network.js';
 import { stateDir } from './paths.js';
 import { freePort, onPath, startDetached, waitUntil, type Started } from './processes.js';
+import { startRegistry } from './registry.js';
 
 /** The Node where real containers run (beside the kwok Nodes); only pods that tolerate the taint land there. */
 export const REAL_NODE = 'real-node';
@@ -25,36 +26,6 @@ export function realNodeUnavailable(tools: Toolchain): string | undefined {
     return 'CNI plugins missing (apt-get install containernetworking-plugins)';
   if (!fs.existsSync(path.join(tools.binDir, 'kubelet'))) return 'kubelet not built (e2e/env/build.sh)';
   return undefined;
-}
-
-/**
- * A local image registry (Debian's docker-registry) on loopback: skaffold pushes there and the
- * node's containerd pulls from it over plain HTTP.
- */
-async function startRegistry(): Promise<{ proc: Started; address: string }> {
-  const port = await freePort();
-  const address = `127.0.0.1:${port}`;
-  const config = path.join(dir, 'registry.yml');
-  fs.writeFileSync(
-    config,
-    `version: 0.1
-log: {level: warn}
-storage:
-  filesystem: {rootdirectory: ${path.join(dir, 'registry')}}
-  delete: {enabled: true}
-http: {addr: '${address}'}
-`,
-  );
-  const proc = startDetached('registry', 'docker-registry', ['serve', config]);
-  await waitUntil(
-    'registry',
-    () =>
-      fetch(`http://${address}/v2/`)
-        .then((r) => r.ok)
-        .catch(() => false),
-    { pid: proc.pid, log: proc.log },
-  );
-  return { proc, address };
 }
 
 function containerdConfig(registry: string): string {
@@ -200,7 +171,7 @@ export async function startRealNode(
   cp: ControlPlane,
 ): Promise<{ processes: Started[]; registry: string }> {
   fs.mkdirSync(path.join(dir, 'net.d'), { recursive: true });
-  const registry = await startRegistry();
+  const registry = await startRegistry(dir);
   fs.writeFileSync(path.join(dir, 'containerd.toml'), containerdConfig(registry.address));
   fs.writeFileSync(path.join(dir, 'net.d', '10-sro.conflist'), cniConfig(path.join(dir, 'ipam')));
   createBridge();

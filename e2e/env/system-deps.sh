@@ -7,7 +7,8 @@
 #   buildah, debootstrap: the image, built without a Docker engine (vfs storage, chroot isolation) on
 #     a base assembled with debootstrap when no image registry is reachable;
 #   containerd, runc, containernetworking-plugins, iproute2, docker-registry: the real node and its
-#     local registry.
+#     local registry;
+#   gnupg: the PGP key the chart test signs the chart with (helm package --sign).
 set -euo pipefail
 
 say() { printf '[env:system] %s\n' "$*" >&2; }
@@ -15,6 +16,7 @@ say() { printf '[env:system] %s\n' "$*" >&2; }
 missing=()
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v git >/dev/null 2>&1 || missing+=(git)
+command -v gpg >/dev/null 2>&1 || missing+=(gnupg)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 for tool in buildah containerd runc debootstrap docker-registry; do
   command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || [ -x "/usr/bin/$tool" ] || missing+=("$tool")
