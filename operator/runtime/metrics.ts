@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { WORKLOAD_KINDS } from '../../resources/types.js';
 
 /** Prometheus metrics, every name prefixed secrets_rotation_. One instance per process. */
 export class Metrics {
@@ -75,6 +76,16 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'secrets_rotation_' });
+    // Labelled series the alerts and the dashboard read start at 0. A series that first appears
+    // at 1 has no increase to Prometheus (increase() and rate() need two samples of it), so the
+    // first failed restart or ESO timeout would not fire its alert, and a kind's first restart
+    // would not show on the dashboard (e2e/prometheus-scrape.test.ts proves it against a real Prometheus).
+    for (const kind of WORKLOAD_KINDS) {
+      for (const result of ['success', 'failure']) this.restarts.inc({ kind, result }, 0);
+    }
+    for (const outcome of ['synced', 'timed_out']) this.externalSecretSyncWait.zero({ outcome });
+    for (const result of ['delivered', 'failed']) this.notifications.inc({ result }, 0);
+    for (const reason of ['queue_full', 'gave_up']) this.notificationsDropped.inc({ reason }, 0);
   }
 
   private counter<L extends string>(name: string, help: string, labelNames: L[] = []): Counter<L> {
