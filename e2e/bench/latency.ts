@@ -13,7 +13,17 @@ import {
   type BenchSecret,
 } from './fixtures.js';
 import { floorClients, MERGE_PATCH, patchCost, type FloorClients, type PatchCost } from './floor-identity.js';
-import { now, percentiles, progress, rss, STAMP, stampWatch, type Percentiles } from './measure.js';
+import {
+  now,
+  percentiles,
+  progress,
+  quantileCurve,
+  rss,
+  STAMP,
+  stampWatch,
+  type Percentiles,
+} from './measure.js';
+import { recordRss, type RssSeries } from './rss-series.js';
 
 /**
  * The operator's global restart rate limit in this phase. The default (10/s) paces restarts on
@@ -32,6 +42,8 @@ export interface RateResult {
   missed: { operator: number; floor: number };
   /** The operator's rotations a later version of their secret replaced (see Driven). */
   superseded: number;
+  /** Latency (ms) at every percentile 0..100 of each side: the distribution the bench plots. */
+  quantiles?: { operator: number[]; floor: number[] };
 }
 
 export interface LatencyResult {
@@ -42,6 +54,8 @@ export interface LatencyResult {
   idleRssMiB: number;
   peakRssMiB: number;
   mappings: number;
+  /** The operator's RSS from its start to the end of the phase, each rate marked where it began. */
+  rss?: RssSeries;
 }
 
 /**
@@ -193,6 +207,7 @@ export async function latency(rates: number[], perRate: (rate: number) => number
     operator: asOperator.apps,
   });
   const op = await benchOperator(sc, q.queueUrl, { RESTART_RATE_LIMIT }, { kubeconfig });
+  const rssSeries = recordRss(op.process.pid ?? 0);
   for (let i = 0; i < opSecrets.length; i++)
     await waitReason(sc.namespace, `m-${i}`, 'WatchingSecret', 60_000);
   const idle = rss(op.process.pid ?? 0);
@@ -214,6 +229,7 @@ export async function latency(rates: number[], perRate: (rate: number) => number
       watch.seen,
     );
     await floor.stop();
+    rssSeries.mark(`${rate}/s`);
     const o = await drive(
       { secrets: opSecrets, rate, count },
       async (s, v) => {
@@ -234,10 +250,12 @@ export async function latency(rates: number[], perRate: (rate: number) => number
       },
       missed: { operator: o.missed, floor: f.missed + f.superseded },
       superseded: o.superseded,
+      quantiles: { operator: quantileCurve(o.samples), floor: quantileCurve(f.samples) },
     });
   }
   watch.stop();
   const mem = rss(op.process.pid ?? 0);
+  const series = rssSeries.stop();
   await teardown(sc, [op]);
   return {
     rates: results,
@@ -246,5 +264,6 @@ export async function latency(rates: number[], perRate: (rate: number) => number
     idleRssMiB: idle.rss,
     peakRssMiB: mem.peak,
     mappings: opSecrets.length,
+    rss: series,
   };
 }

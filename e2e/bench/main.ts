@@ -10,6 +10,7 @@ import type { Percentiles } from './measure.js';
 import { memory, type MemoryBreakdown, type MemoryResult } from './memory.js';
 import { scale, type ScaleResult } from './scale.js';
 import { tenant, type TenantResult } from './tenant.js';
+import { benchFigures, writeFigures } from './write-figures.js';
 
 /**
  * `npm run bench`: the benchmark suite on the real environment. Every latency comes with its floor
@@ -269,6 +270,8 @@ async function main(): Promise<void> {
   const file = path.join(dir, `${results.date.replace(/[:.]/g, '-')}${QUICK ? '-quick' : ''}.json`);
   fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\nwritten: ${path.relative(repoRoot, file)}`);
+  for (const svg of Object.values(writeFigures(benchFigures(results), file)))
+    console.log(`written: ${path.relative(repoRoot, svg)}`);
   if (results.errors) process.exitCode = 1;
 }
 

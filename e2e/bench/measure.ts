@@ -24,6 +24,16 @@ export function percentiles(samples: number[]): Percentiles {
   return { n: s.length, p50: at(0.5), p95: at(0.95), p99: at(0.99), max: s.length ? s[s.length - 1] : NaN };
 }
 
+/** The values at percentiles 0, 1, …, `steps` of 100 (0: the least), to 0.1: a distribution in ~100 numbers. */
+export function quantileCurve(samples: number[], steps = 100): number[] {
+  const s = [...samples].sort((a, b) => a - b);
+  if (!s.length) return [];
+  return Array.from({ length: steps + 1 }, (_, i) => {
+    const v = s[Math.min(s.length - 1, Math.floor((i / steps) * s.length))];
+    return Math.round(v * 10) / 10;
+  });
+}
+
 /** Resident memory of a process now and at its peak (MiB), from /proc. */
 export function rss(pid: number): { rss: number; peak: number } {
   const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -44,6 +44,18 @@ export class Ledger {
     return n;
   }
 
+  /** When each rotation was called (ms since the epoch), for the run's timeline. */
+  rotationTimes(): number[] {
+    return [...this.versions.values()].flatMap((list) => list.map((v) => v.calledAt));
+  }
+
+  /** When each distinct restart was made (its restartedAt, ms since the epoch), for the timeline. */
+  restartTimes(): number[] {
+    return [...this.restarts.values()].flatMap((byStamp) =>
+      [...byStamp.values()].flatMap((times) => [...times].map((t) => Date.parse(t))),
+    );
+  }
+
   /** A workload's pod template as a watch event showed it; repeated sightings of one restart count once. */
   saw(workload: string, stamp: string | undefined, restartedAt: string | undefined): void {
     if (!stamp || !restartedAt) return;

@@ -4,6 +4,7 @@ import { parseDuration } from '../../operator/runtime/duration.js';
 import { down, runningEnv } from '../env/env.js';
 import { repoRoot } from '../env/paths.js';
 import { environment } from '../harness.js';
+import { chaosFigures, writeFigures } from '../bench/write-figures.js';
 import { failures, formatReport, runChaos } from './run.js';
 
 /**
@@ -48,6 +49,8 @@ async function main(): Promise<void> {
     const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-seed-${opts.seed}.json`);
     fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
     console.log(`\nresults: ${path.relative(repoRoot, file)}`);
+    for (const svg of Object.values(writeFigures(chaosFigures(report), file)))
+      console.log(`timeline: ${path.relative(repoRoot, svg)}`);
     const failed = failures(report);
     for (const f of failed) console.error(`FAILED: ${f}`);
     process.exitCode = failed.length ? 1 : 0;

@@ -4,6 +4,7 @@ import type { FaultRule } from '../kit/wire-faults.js';
 import { rss } from '../bench/measure.js';
 import { environment, leads, startOperator, type Owner, type RunningOperator } from '../harness.js';
 import type { ProcessRss } from './health.js';
+import type { ReplicaEvent } from './timeline.js';
 
 /**
  * Operator replicas as a Deployment would keep them: each restarted a second after it exits (killed by
@@ -22,6 +23,8 @@ export class Replicas {
   private stopped = false;
   crashes = 0;
   peakRssMiB = 0;
+  /** Every process start and exit (ms since the epoch), for the run's timeline. */
+  readonly lifecycle: ReplicaEvent[] = [];
   private sampler: NodeJS.Timeout | undefined;
 
   constructor(
@@ -157,10 +160,13 @@ export class Replicas {
       waitReady,
     });
     this.rssOf.set(op, { label: `replica ${i} (${op.log})`, samples: [], startedAt: Date.now() });
+    this.lifecycle.push({ at: Date.now(), replica: i, event: 'start' });
     op.process.once('exit', (code, signal) => {
       const replaced = this.running[i] !== op;
       if (!replaced) this.running[i] = undefined;
-      if (!this.killing.delete(op) && !this.stopped) {
+      const crashed = !this.killing.delete(op) && !this.stopped;
+      this.lifecycle.push({ at: Date.now(), replica: i, event: crashed ? 'crash' : 'exit' });
+      if (crashed) {
         this.crashes++;
         console.error(
           `[chaos] replica ${i} exited by itself (code ${code}, signal ${signal}); log ${op.log}`,

@@ -2,6 +2,7 @@ import type { LatencyVerdict, RssVerdict } from './health.js';
 import type { Verdict } from './ledger.js';
 import type { StageVerdict } from './stage-ledger.js';
 import type { TenancyVerdict } from './tenancy-ledger.js';
+import type { ChaosTimeline } from './timeline.js';
 
 export interface ChaosReport {
   seed: number;
@@ -23,6 +24,8 @@ export interface ChaosReport {
   expectedDeadLettered: number;
   operatorCrashes: number;
   peakRssMiB: number;
+  /** What happened when (absent in runs before the timeline was recorded). */
+  timeline?: ChaosTimeline;
 }
 
 const ms = (x: number): string => (Number.isFinite(x) ? `${Math.round(x)} ms` : 'never');

@@ -15,6 +15,7 @@ import { FAULTS, FAULT_KINDS, GLOBAL_FAULTS, type FaultContext, type FaultKind }
 import { latencyVerdict, RSS_WARM_MS, RSS_WORK_MS, rssVerdict, type Window } from './health.js';
 import type { ChaosReport } from './report.js';
 import { Rng } from './rng.js';
+import { buildTimeline, type TimelineInput } from './timeline.js';
 import { setUpWorld, type World } from './setup.js';
 
 export { failures, formatReport, type ChaosReport } from './report.js';
@@ -28,10 +29,13 @@ export interface ChaosOptions {
   faultEveryMs: number;
 }
 
-/** The faults injected (by kind), and the windows of the global ones. */
+/** The faults injected (by kind), the windows of the global ones, and every fault's span (timeline). */
 interface Tally {
   faults: Map<string, number>;
   windows: Window[];
+  spans: TimelineInput['faults'];
+  startedAt: number;
+  faultsEndedAt: number;
 }
 
 const log = (msg: string): void => console.error(`[chaos] ${msg}`);
@@ -85,7 +89,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       ctx.churn.push(name);
       await createWorkload({ kind: 'Deployment', namespace: ns, name }, { chaos: s.label }, { replicas: 1 });
     }
-  const tally: Tally = { faults: new Map(), windows: [] };
+  const tally: Tally = { faults: new Map(), windows: [], spans: [], startedAt: Date.now(), faultsEndedAt: 0 };
   const endAt = Date.now() + o.durationMs;
   const faulting = { done: false };
   const rotatedQuiet = (v: string, calledAt: number, returnedAt: number): void =>
@@ -93,18 +97,17 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   await Promise.all([
     rotations(ctx, w, o, faulting),
     w.quiet.run(w.queue.queueUrl, rotatedQuiet, () => faulting.done),
-    injectFaults(ctx, o, endAt, tally).finally(() => (faulting.done = true)),
+    injectFaults(ctx, o, endAt, tally).finally(() => {
+      faulting.done = true;
+      tally.faultsEndedAt = Date.now();
+    }),
   ]);
   return settle(w, o, ctx, tally);
 }
 
 /** After the faults: convergence, the queue drained, then every verdict; the world torn down. */
-async function settle(
-  w: World,
-  o: ChaosOptions,
-  ctx: FaultContext,
-  { faults, windows }: Tally,
-): Promise<ChaosReport> {
+async function settle(w: World, o: ChaosOptions, ctx: FaultContext, tally: Tally): Promise<ChaosReport> {
+  const { faults, windows } = tally;
   log('faults over; waiting for every tracked workload to run its secret’s current version');
   const settleFrom = Date.now();
   const stamps = async (): Promise<Map<string, string | undefined>> =>
@@ -157,6 +160,15 @@ async function settle(
     operatorCrashes: w.replicas.crashes,
     wire: w.replicas.wireCounts(),
     peakRssMiB: Math.round(w.replicas.peakRssMiB),
+    timeline: buildTimeline({
+      startedAt: tally.startedAt,
+      faultsEndedAt: tally.faultsEndedAt,
+      endedAt: Date.now(),
+      faults: tally.spans,
+      replicas: w.replicas.lifecycle,
+      rotationTimes: w.ledger.rotationTimes(),
+      restartTimes: w.ledger.restartTimes(),
+    }),
   };
   for (const ob of w.observers) ob.stop();
   await w.replicas.stop();
@@ -199,7 +211,7 @@ async function injectFaults(
   ctx: FaultContext,
   o: ChaosOptions,
   endAt: number,
-  { faults: count, windows }: Tally,
+  { faults: count, windows, spans }: Tally,
 ): Promise<void> {
   let order: FaultKind[] = ctx.rng.shuffle(FAULT_KINDS);
   let firstRound = true;
@@ -215,8 +227,10 @@ async function injectFaults(
     try {
       await FAULTS[kind]({ ...ctx, note: (s) => (detail = s) });
       count.set(kind, (count.get(kind) ?? 0) + 1);
+      spans.push({ kind, from: started, to: Date.now() });
       log(`fault ${kind} ${detail} (${Date.now() - started} ms)`);
     } catch (err) {
+      spans.push({ kind, from: started, to: Date.now(), failed: true });
       log(`fault ${kind} could not be injected: ${String(err)}`);
     } finally {
       if (GLOBAL_FAULTS.includes(kind)) windows.push({ from: started, to: Date.now() + RECOVERY_MS });
