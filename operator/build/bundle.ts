@@ -1,9 +1,11 @@
 import * as esbuild from 'esbuild';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * `npm run bundle`: dist/operator.mjs, the one file the image runs, from the compiled dist/operator.
+ * `npm run bundle`: dist/operator.mjs, the one file the image runs, from the compiled dist/operator;
+ * and dist/kubectl-secretsrotation.mjs, the kubectl plugin (operator/cli), one file too.
  * Identifiers are kept (stack traces name their functions, and it measured 8 MiB less RSS than
  * minified identifiers); whitespace and syntax are minified; the map is written beside it; three
  * dependencies' imports resolve to smaller modules (STAND_INS).
@@ -37,9 +39,8 @@ const standIns: esbuild.Plugin = {
   },
 };
 
-await esbuild.build({
-  entryPoints: [path.join(dist, 'operator', 'main.js')],
-  outfile: path.join(dist, 'operator.mjs'),
+/** What both bundles share: one ESM file for Node, identifiers kept, the map beside it. */
+const common: esbuild.BuildOptions = {
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -48,7 +49,28 @@ await esbuild.build({
   minifySyntax: true,
   sourcemap: true,
   logLevel: 'warning',
-  // Bundled CommonJS dependencies call require(): ESM has none of its own.
-  banner: { js: "import{createRequire}from'node:module';const require=createRequire(import.meta.url);" },
   plugins: [standIns],
-});
+};
+
+// Bundled CommonJS dependencies call require(): ESM has none of its own.
+const REQUIRE = "import{createRequire}from'node:module';const require=createRequire(import.meta.url);";
+
+const pkg = JSON.parse(fs.readFileSync(path.join(dist, '..', 'package.json'), 'utf8')) as { version: string };
+
+await Promise.all([
+  esbuild.build({
+    ...common,
+    entryPoints: [path.join(dist, 'operator', 'main.js')],
+    outfile: path.join(dist, 'operator.mjs'),
+    banner: { js: REQUIRE },
+  }),
+  // The kubectl plugin (operator/cli): an executable file kubectl finds on the PATH by its name.
+  esbuild.build({
+    ...common,
+    entryPoints: [path.join(dist, 'operator', 'cli', 'main.js')],
+    outfile: path.join(dist, 'kubectl-secretsrotation.mjs'),
+    banner: { js: `#!/usr/bin/env node\n${REQUIRE}` },
+    define: { 'process.env.SRO_PLUGIN_VERSION': JSON.stringify(pkg.version) },
+  }),
+]);
+fs.chmodSync(path.join(dist, 'kubectl-secretsrotation.mjs'), 0o755);
