@@ -46,7 +46,19 @@ function split(word: string): [string, string | undefined] {
   return [word, undefined];
 }
 
-type Raw = Partial<Record<(typeof VALUED)[string], string>> & { words: string[]; all: boolean; help: boolean };
+type Raw = Partial<Record<(typeof VALUED)[string], string>> & {
+  words: string[];
+  all: boolean;
+  help: boolean;
+};
+
+/** Boolean flags, by every spelling, to the field they set. */
+const SWITCHES: Record<string, 'all' | 'help'> = {
+  '-A': 'all',
+  '--all-namespaces': 'all',
+  '-h': 'help',
+  '--help': 'help',
+};
 
 function scan(argv: string[]): Raw {
   const raw: Raw = { words: [], all: false, help: false };
@@ -55,10 +67,9 @@ function scan(argv: string[]): Raw {
     const field = VALUED[flag];
     if (field) {
       const value = inline ?? argv[++i];
-      if (value === undefined || value === '') throw new UsageError(`flag ${flag} needs a value`);
+      if (!value) throw new UsageError(`flag ${flag} needs a value`);
       raw[field] = value;
-    } else if (flag === '-A' || flag === '--all-namespaces') raw.all = true;
-    else if (flag === '-h' || flag === '--help') raw.help = true;
+    } else if (SWITCHES[flag]) raw[SWITCHES[flag]] = true;
     else if (flag.startsWith('-') && flag !== '-') throw new UsageError(`unknown flag: ${flag}`);
     else raw.words.push(argv[i]);
   }
@@ -72,6 +83,19 @@ function oneOf<T extends string>(what: string, value: string, allowed: readonly 
 
 /** What each command takes after its name. */
 const OPERANDS: Record<Command, string[]> = { status: [], impact: ['SECRET'], resume: ['MAPPING'] };
+
+/** The command `word` names, with its operands checked against what it takes. */
+function commandOf(word: string, operands: string[], raw: Raw): Command {
+  const command = oneOf('command', word, COMMANDS);
+  const wanted = OPERANDS[command];
+  if (operands.length !== wanted.length) {
+    const got = operands.length ? operands.join(' ') : 'none';
+    throw new UsageError(`${command} takes ${wanted.join(' ') || 'no argument'}, got ${got}`);
+  }
+  if (raw.all && raw.namespace !== undefined) throw new UsageError('-n and -A cannot be used together');
+  if (command === 'resume' && raw.all) throw new UsageError('resume names one mapping: use -n, not -A');
+  return command;
+}
 
 /** Parses the plugin's arguments (without node and the script); throws UsageError. Pure. */
 export function parseArgs(argv: string[]): Args {
@@ -88,15 +112,7 @@ export function parseArgs(argv: string[]): Args {
   };
   if (raw.help || word === undefined || word === 'help') return { ...base, command: 'help' };
   if (word === 'version') return { ...base, command: 'version' };
-  const command = oneOf('command', word, COMMANDS);
-  const wanted = OPERANDS[command];
-  if (operands.length !== wanted.length)
-    throw new UsageError(
-      `${command} takes ${wanted.length ? wanted.join(' ') : 'no argument'}, got ${operands.length ? operands.join(' ') : 'none'}`,
-    );
-  if (raw.all && raw.namespace !== undefined) throw new UsageError('-n and -A cannot be used together');
-  if (command === 'resume' && raw.all) throw new UsageError('resume names one mapping: use -n, not -A');
-  return { ...base, command };
+  return { ...base, command: commandOf(word, operands, raw) };
 }
 
 export const USAGE = `kubectl secretsrotation: what the secrets-rotation-operator's mappings are doing, from the API server only

@@ -15,7 +15,11 @@ import { watchersOf } from './secret-match.js';
 type Raw = Parameters<typeof projectWorkload>[1];
 
 /** The workloads of `kinds` in `namespace`; a kind not served (Argo Rollouts absent) has none. */
-async function workloads(cluster: Cluster, namespace: string, kinds: WorkloadKind[]): Promise<WorkloadInfo[]> {
+async function workloads(
+  cluster: Cluster,
+  namespace: string,
+  kinds: WorkloadKind[],
+): Promise<WorkloadInfo[]> {
   const out: WorkloadInfo[] = [];
   for (const kind of kinds) {
     const raw = await (kind === 'Rollout'
@@ -34,8 +38,14 @@ async function namespaced(
   labels: Record<string, string> | undefined,
 ): Promise<Namespaced> {
   const kinds = [...new Set(mappings.flatMap((m) => kindsOf(m.spec)))];
-  const spc = await cluster.listIfReadable<Parameters<typeof projectProviderClass>[0]>(OPTIONAL_APIS.providerClasses, namespace);
-  const es = await cluster.listIfReadable<Parameters<typeof projectExternalSecret>[0]>(OPTIONAL_APIS.externalSecrets, namespace);
+  const spc = await cluster.listIfReadable<Parameters<typeof projectProviderClass>[0]>(
+    OPTIONAL_APIS.providerClasses,
+    namespace,
+  );
+  const es = await cluster.listIfReadable<Parameters<typeof projectExternalSecret>[0]>(
+    OPTIONAL_APIS.externalSecrets,
+    namespace,
+  );
   return {
     workloads: await workloads(cluster, namespace, kinds),
     providerClasses: spc?.map((raw) => projectProviderClass(raw)),

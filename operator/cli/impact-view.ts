@@ -2,7 +2,8 @@ import type { ImpactTarget, MappingImpact, PolicyVerdict } from './impact.js';
 import { renderTable } from './output.js';
 
 function policyLine(p: PolicyVerdict): string {
-  if (p.verdict === 'allowed') return p.by ? `allowed by SecretsRotationPolicy ${p.by}` : 'allowed (no policy governs the namespace)';
+  if (p.verdict === 'allowed')
+    return p.by ? `allowed by SecretsRotationPolicy ${p.by}` : 'allowed (no policy governs the namespace)';
   if (p.verdict === 'refused') return `REFUSED: ${p.message ?? ''}`;
   return `unknown: ${p.message ?? ''}`;
 }
@@ -39,7 +40,10 @@ function block(i: MappingImpact): string {
     `  windows:  ${windowsLine(i)}`,
     `  rollout:  ${rolloutLine(i)}${i.minRestartInterval ? `, minRestartInterval ${i.minRestartInterval}` : ''}${i.suspend ? ', suspended' : ''}`,
   ];
-  if (!i.consumersKnown) header.push('  consumers: not shown (SecretProviderClasses or ExternalSecrets not served or not readable)');
+  if (!i.consumersKnown)
+    header.push(
+      '  consumers: not shown (SecretProviderClasses or ExternalSecrets not served or not readable)',
+    );
   if (!i.targets.length) return [...header, '  no targets'].join('\n');
   const table = renderTable({
     headers: ['STAGE', 'WORKLOAD', 'VIA', 'ROLLOUT', 'NOTE'],

@@ -1,6 +1,12 @@
 import type { Policy } from '../../resources/policy-types.js';
 import type { Mapping, RestartWindow } from '../../resources/types.js';
-import { carriersOf, consumersOf, type Consumption, type ExternalSecretInfo, type ProviderClassInfo } from '../kube/consumption.js';
+import {
+  carriersOf,
+  consumersOf,
+  type Consumption,
+  type ExternalSecretInfo,
+  type ProviderClassInfo,
+} from '../kube/consumption.js';
 import type { Target } from '../kube/target.js';
 import { selectTargets, type WorkloadInfo } from '../kube/workload-cache.js';
 import type { Planned } from '../loop/restart-plan.js';
@@ -51,7 +57,13 @@ export interface MappingImpact {
   policy: PolicyVerdict;
   suspend: boolean;
   minRestartInterval?: string;
-  rollout: { strategy: string; stageSize?: number | string; pause?: string; onFailure?: string; stages?: number };
+  rollout: {
+    strategy: string;
+    stageSize?: number | string;
+    pause?: string;
+    onFailure?: string;
+    stages?: number;
+  };
   windows: { configured: RestartWindow[]; open: boolean; opensAt?: string; problems: string[] };
   /** Whether SecretProviderClasses and ExternalSecrets could be read (consumers are shown only then). */
   consumersKnown: boolean;
@@ -80,14 +92,31 @@ export function policyVerdict(
   return v.allowed ? { verdict: 'allowed', by: v.by } : { verdict: 'refused', message: v.message };
 }
 
-/** Stage numbers of the existing targets in a Staged mapping (stagedOrder, stageSizeOf). Pure. */
-function stagesOf(m: Mapping, targets: Target[]): Map<Target, number> {
-  const out = new Map<Target, number>();
-  if (m.spec.rollout?.strategy !== 'Staged') return out;
+/**
+ * The targets in the order a rotation reaches them, each with its stage (1-based) in a Staged
+ * mapping: stagedOrder cut into stages of stageSizeOf; missing workloads last, in no stage. Pure.
+ */
+function staged(m: Mapping, targets: Target[]): { target: Target; stage?: number }[] {
+  if (m.spec.rollout?.strategy !== 'Staged') return targets.map((target) => ({ target }));
   const plan: Planned[] = targets.filter((t) => t.exists).map((target) => ({ target, action: 'restart' }));
   const size = stageSizeOf(m.spec.rollout.stageSize, plan.length);
-  stagedOrder(m.spec, plan).forEach((p, i) => out.set(p.target, Math.floor(i / size) + 1));
-  return out;
+  return [
+    ...stagedOrder(m.spec, plan).map((p, i) => ({ target: p.target, stage: Math.floor(i / size) + 1 })),
+    ...targets.filter((t) => !t.exists).map((target) => ({ target })),
+  ];
+}
+
+/** spec.rollout with its defaults, and how many stages the targets make. */
+function rolloutOf(m: Mapping, stages: number): MappingImpact['rollout'] {
+  const r = m.spec.rollout;
+  if (r?.strategy !== 'Staged') return { strategy: 'AllAtOnce' };
+  return {
+    strategy: 'Staged',
+    stageSize: r.stageSize ?? 1,
+    pause: r.pause ?? '0s',
+    onFailure: r.onFailure ?? 'Halt',
+    stages,
+  };
 }
 
 function windowsOf(m: Mapping, now: number): MappingImpact['windows'] {
@@ -95,7 +124,12 @@ function windowsOf(m: Mapping, now: number): MappingImpact['windows'] {
   const problems = windowProblems(configured);
   if (problems.length) return { configured, open: false, problems };
   const v = windowVerdict(configured, now);
-  return { configured, open: v.open, opensAt: v.opensAt ? new Date(v.opensAt).toISOString() : undefined, problems };
+  return {
+    configured,
+    open: v.open,
+    opensAt: v.opensAt ? new Date(v.opensAt).toISOString() : undefined,
+    problems,
+  };
 }
 
 function outcomeOf(i: Omit<MappingImpact, 'outcome'>): string {
@@ -140,9 +174,7 @@ export function impactOf(
   const carriers = carriersOf(watchedSecret(m), ns.providerClasses ?? [], ns.externalSecrets ?? []);
   const consumption: Map<string, Consumption> = consumersOf(carriers, ns.workloads);
   const targets = selectTargets(m.spec, ns.workloads, consumption);
-  const stages = stagesOf(m, targets);
-  const ordered = [...targets].sort((a, b) => (stages.get(a) ?? Infinity) - (stages.get(b) ?? Infinity));
-  const r = m.spec.rollout;
+  const ordered = staged(m, targets);
   const base: Omit<MappingImpact, 'outcome'> = {
     namespace: m.metadata.namespace,
     name: m.metadata.name,
@@ -152,15 +184,10 @@ export function impactOf(
     policy,
     suspend: m.spec.suspend === true,
     minRestartInterval: m.spec.minRestartInterval,
-    rollout: {
-      strategy: r?.strategy ?? 'AllAtOnce',
-      ...(r?.strategy === 'Staged'
-        ? { stageSize: r.stageSize ?? 1, pause: r.pause ?? '0s', onFailure: r.onFailure ?? 'Halt', stages: Math.max(0, ...stages.values()) }
-        : {}),
-    },
+    rollout: rolloutOf(m, Math.max(0, ...ordered.map((o) => o.stage ?? 0))),
     windows: windowsOf(m, now),
     consumersKnown,
-    targets: ordered.map((t) => target(t, stages.get(t))),
+    targets: ordered.map((o) => target(o.target, o.stage)),
   };
   return { ...base, outcome: outcomeOf(base) };
 }

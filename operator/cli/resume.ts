@@ -8,9 +8,11 @@ import { render } from './output.js';
 /** Why a mapping has nothing to resume, or undefined when its staged rotation is halted. Pure. */
 export function nothingToResume(m: Mapping): string | undefined {
   const key = `${m.metadata.namespace}/${m.metadata.name}`;
-  if (m.spec.rollout?.strategy !== 'Staged') return `${key} is not a Staged mapping: there is nothing to resume`;
+  if (m.spec.rollout?.strategy !== 'Staged')
+    return `${key} is not a Staged mapping: there is nothing to resume`;
   const r = m.status?.rollout;
-  if (r?.state !== 'Halted') return `${key} is not halted (rollout ${r?.progress ?? 'not started'}): there is nothing to resume`;
+  if (r?.state !== 'Halted')
+    return `${key} is not halted (rollout ${r?.progress ?? 'not started'}): there is nothing to resume`;
   return undefined;
 }
 
@@ -42,8 +44,11 @@ export async function runResume(args: Args, cluster: Cluster, now: number, io: I
   const patched = await cluster.annotate(m, { [RESUME_ANNOTATION]: value });
   const r = m.status?.rollout;
   io.out(
-    render(args.output, patched, () =>
-      `secretsrotationmapping.secretsrotation.io/${m.metadata.name} resumed: halted at stage ${r?.stage} of ${r?.stages} for version ${r?.versionId}; ${RESUME_ANNOTATION}=${value}`,
+    render(
+      args.output,
+      patched,
+      () =>
+        `secretsrotationmapping.secretsrotation.io/${m.metadata.name} resumed: halted at stage ${r?.stage} of ${r?.stages} for version ${r?.versionId}; ${RESUME_ANNOTATION}=${value}`,
     ),
   );
   return 0;

@@ -37,7 +37,9 @@ export function watchersOf(secret: string, mappings: Mapping[]): Watcher[] {
   router.stop();
   return keys.flatMap((k) => {
     const m = byKey.get(k);
-    return m ? [{ mapping: m, by: m.status?.secretArn === secret ? ('arn' as const) : ('name' as const) }] : [];
+    return m
+      ? [{ mapping: m, by: m.status?.secretArn === secret ? ('arn' as const) : ('name' as const) }]
+      : [];
   });
 }
 

@@ -4,7 +4,7 @@ import { windowVerdict } from '../loop/windows.js';
 import type { Args } from './args.js';
 import { Cluster, contextNamespace } from './cluster.js';
 import type { Io } from './io.js';
-import { render, renderTable } from './output.js';
+import { age, render, renderTable } from './output.js';
 import { byKey, readableMappings } from './scope.js';
 
 /** Where one mapping stands, from its status (and spec.restartWindows, for when a window opens). */
@@ -17,6 +17,8 @@ export interface Standing {
   /** The status describes the current spec (status.observedGeneration = metadata.generation). */
   observed: boolean;
   workloads: number;
+  /** When the operator last restarted workloads for a new version. */
+  lastRotationTime?: string;
   /** A Staged mapping's rotation (status.rollout). */
   rollout?: Pick<StagedRolloutStatus, 'versionId' | 'stage' | 'stages' | 'state' | 'progress'>;
   /** Workloads whose rollout for the current version is still in progress. */
@@ -50,32 +52,48 @@ function opensAt(m: Mapping, now: number): string | undefined {
   }
 }
 
+const NOT_REPORTED = { status: 'Unknown', message: 'the operator has not reported on this mapping yet' };
+
+/** What waits: restarts deferred to a window, restarts waiting for External Secrets to sync. */
+function waits(m: Mapping, now: number): Pick<Standing, 'waitingForWindow' | 'waitingForSync'> {
+  const ws = m.status?.workloads;
+  const windowed = where(ws, waitsForWindow);
+  const syncing = where(ws, (w) => w.state === 'WaitingForSync' || w.state === 'SyncTimedOut');
+  return {
+    waitingForWindow: windowed.length ? { workloads: windowed, opensAt: opensAt(m, now) } : undefined,
+    waitingForSync: syncing.length
+      ? { workloads: syncing, timedOut: where(ws, (w) => w.state === 'SyncTimedOut') }
+      : undefined,
+  };
+}
+
+/** A Staged mapping's rotation, and its halt. */
+function staged(r: StagedRolloutStatus | undefined): Pick<Standing, 'rollout' | 'halted'> {
+  if (!r) return {};
+  const { versionId, stage, stages, state, progress } = r;
+  return {
+    rollout: { versionId, stage, stages, state, progress },
+    halted: state === 'Halted' ? { stage, message: r.message ?? 'halted' } : undefined,
+  };
+}
+
 /** Where `m` stands at `now`. Pure. */
 export function standingOf(m: Mapping, now: number): Standing {
   const s = m.status ?? {};
-  const ws = s.workloads;
   const ready = s.conditions?.find((c) => c.type === READY);
-  const windowed = where(ws, waitsForWindow);
-  const syncing = where(ws, (w) => w.state === 'WaitingForSync' || w.state === 'SyncTimedOut');
-  const r = s.rollout;
   return {
     namespace: m.metadata.namespace,
     name: m.metadata.name,
     secretId: m.spec.secretId,
     secretArn: s.secretArn,
-    ready: ready
-      ? { status: ready.status, reason: ready.reason, message: ready.message }
-      : { status: 'Unknown', message: 'the operator has not reported on this mapping yet' },
+    ready: ready ? { status: ready.status, reason: ready.reason, message: ready.message } : NOT_REPORTED,
     observed: s.observedGeneration !== undefined && s.observedGeneration === m.metadata.generation,
     workloads: s.matchedWorkloads ?? 0,
-    rollout: r && { versionId: r.versionId, stage: r.stage, stages: r.stages, state: r.state, progress: r.progress },
-    inFlight: where(ws, (w) => w.rollout === 'InProgress' && w.versionId === s.currentVersionId),
-    halted: r?.state === 'Halted' ? { stage: r.stage, message: r.message ?? 'halted' } : undefined,
-    waitingForWindow: windowed.length ? { workloads: windowed, opensAt: opensAt(m, now) } : undefined,
-    waitingForSync: syncing.length
-      ? { workloads: syncing, timedOut: where(ws, (w) => w.state === 'SyncTimedOut') }
-      : undefined,
-    held: where(ws, (w) => w.state === 'Held'),
+    lastRotationTime: s.lastRotationTime,
+    ...staged(s.rollout),
+    inFlight: where(s.workloads, (w) => w.rollout === 'InProgress' && w.versionId === s.currentVersionId),
+    ...waits(m, now),
+    held: where(s.workloads, (w) => w.state === 'Held'),
     suspended: m.spec.suspend === true,
   };
 }
@@ -85,16 +103,27 @@ export const isReady = (s: Standing): boolean => s.ready.status === 'True';
 
 function waiting(s: Standing): string {
   const parts: string[] = [];
-  if (s.waitingForWindow) parts.push(`window${s.waitingForWindow.opensAt ? ` ${s.waitingForWindow.opensAt}` : ''}`);
+  if (s.waitingForWindow)
+    parts.push(`window${s.waitingForWindow.opensAt ? ` ${s.waitingForWindow.opensAt}` : ''}`);
   if (s.waitingForSync) parts.push(`ESO sync (${s.waitingForSync.workloads.length})`);
   return parts.join(', ') || '-';
 }
 
 /** The status table, with a line under it per mapping that needs a look (not Ready, halted). Pure. */
-export function statusText(standings: Standing[]): string {
+export function statusText(standings: Standing[], now: number): string {
   if (!standings.length) return 'No SecretsRotationMappings found.';
   const table = renderTable({
-    headers: ['NAMESPACE', 'NAME', 'READY', 'REASON', 'WORKLOADS', 'ROLLOUT', 'IN-FLIGHT', 'WAITING'],
+    headers: [
+      'NAMESPACE',
+      'NAME',
+      'READY',
+      'REASON',
+      'WORKLOADS',
+      'ROLLOUT',
+      'IN-FLIGHT',
+      'WAITING',
+      'LAST ROTATION',
+    ],
     rows: standings.map((s) => [
       s.namespace,
       s.name,
@@ -104,14 +133,18 @@ export function statusText(standings: Standing[]): string {
       s.rollout?.progress ?? '-',
       String(s.inFlight.length),
       waiting(s),
+      age(s.lastRotationTime, now) || '-',
     ]),
   });
   const notes = standings.flatMap((s) => {
     const key = `${s.namespace}/${s.name}`;
     const out: string[] = [];
-    if (!isReady(s)) out.push(`${key} is not Ready: ${s.ready.message ?? s.ready.reason ?? 'no reason given'}`);
+    if (!isReady(s))
+      out.push(`${key} is not Ready: ${s.ready.message ?? s.ready.reason ?? 'no reason given'}`);
     if (s.halted)
-      out.push(`${key} ${s.halted.message.replace(/; set the annotation.*$/, '')}: kubectl secretsrotation resume -n ${s.namespace} ${s.name}`);
+      out.push(
+        `${key} ${s.halted.message.replace(/; set the annotation.*$/, '')}: kubectl secretsrotation resume -n ${s.namespace} ${s.name}`,
+      );
     if (s.waitingForSync?.timedOut.length)
       out.push(`${key} waits past the sync timeout for ${s.waitingForSync.timedOut.join(', ')}`);
     return out;
@@ -133,7 +166,7 @@ export async function runStatus(args: Args, cluster: Cluster, now: number, io: I
     items: standings,
     summary: { mappings: standings.length, notReady, refusedNamespaces: refused },
   };
-  io.out(render(args.output, data, () => statusText(standings)));
+  io.out(render(args.output, data, () => statusText(standings, now)));
   if (refused.length) io.err(`not allowed to list mappings in namespace(s) ${refused.join(', ')}\n`);
   return notReady ? 1 : 0;
 }
