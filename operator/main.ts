@@ -3,6 +3,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { Server } from 'node:http';
 import { SecretVersions } from './aws/secret-versions.js';
+import { SecretStageMover } from './aws/secret-stages.js';
 import { EventRecorder } from './kube/events.js';
 import { ExternalSecrets } from './kube/external-secrets.js';
 import { loadKubeConfig } from './kube/kube.js';
@@ -34,7 +35,8 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
     ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}),
     requestHandler: { connectionTimeout: 5000, requestTimeout: (config.sqsWaitTimeSeconds + 10) * 1000 },
   };
-  const versions = new SecretVersions(new SecretsManagerClient(aws), config.secretCacheTtlMs, {
+  const secretsManager = new SecretsManagerClient(aws);
+  const versions = new SecretVersions(secretsManager, config.secretCacheTtlMs, {
     onCall: (result) => metrics.awsCalls.inc({ operation: 'DescribeSecret', result }),
     onAnomaly: (secret, versions) =>
       logger.warn('AWSCURRENT is on several versions; the one an event names is taken as current', {
@@ -73,6 +75,7 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
     },
     pass: {
       versions,
+      currentMover: new SecretStageMover(secretsManager),
       workloads: new Workloads(api, COMPONENT),
       externalSecrets: served.externalSecrets ? new ExternalSecrets(api, COMPONENT) : undefined,
       recorder: new EventRecorder(kc.makeApiClient(CoreV1Api), COMPONENT, logger),

@@ -34,7 +34,13 @@ type KubeObject = ResourceEvent['object'];
 /** What a pass needs besides the caches, which the operator owns. */
 export type PassSettings = Omit<
   ReconcileDeps,
-  'mappings' | 'mappingWriter' | 'workloadCache' | 'consumers' | 'onCarriedNames' | 'tenancy'
+  | 'mappings'
+  | 'mappingWriter'
+  | 'workloadCache'
+  | 'consumers'
+  | 'onCarriedNames'
+  | 'tenancy'
+  | 'onCurrentMoved'
 >;
 
 export interface MappingOperatorOptions {
@@ -128,6 +134,12 @@ export class MappingOperator extends Operator {
       consumers: this.consumers,
       onCarriedNames: (key, names) => this.carried.set(key, names),
       tenancy: this.tenancy,
+      // Our own move of AWSCURRENT: the mappings of that secret look again now, not when its event comes.
+      onCurrentMoved: (arn) =>
+        this.router
+          .watched()
+          .get(arn)
+          ?.keys.forEach((k) => this.enqueue(k)),
     };
   }
 

@@ -12,6 +12,11 @@ export interface PolicySpec {
   namespaceSelector: LabelSelector;
   /** Globs over secret names or ARNs (see the CRD's description). */
   allowedSecrets: string[];
+  /**
+   * Globs over secret names or ARNs whose AWSCURRENT the operator may move back when a staged
+   * rotation fails (a mapping's spec.rollout.onFailure Revert); none by default.
+   */
+  revertSecrets?: string[];
 }
 
 export interface PolicyStatus {
@@ -32,6 +37,7 @@ export interface Policy {
 export const policySpecFields = {
   namespaceSelector: true,
   allowedSecrets: true,
+  revertSecrets: true,
 } satisfies Record<keyof PolicySpec, true>;
 
 export const policyStatusFields = {

@@ -48,7 +48,8 @@ export interface RolloutSpec {
   stageSize?: number | string;
   /** Go-style duration to wait after a stage's rollouts complete, before the next. */
   pause?: string;
-  onFailure?: 'Halt' | 'Continue';
+  /** Revert: move AWSCURRENT back to the version the workloads ran before (see status.rollout.revert). */
+  onFailure?: 'Halt' | 'Continue' | 'Revert';
 }
 
 /** When restarts may happen (spec.restartWindows[]): a cron schedule's starts plus a duration. */
@@ -116,7 +117,25 @@ export interface Condition {
   message: string;
 }
 
-export type StagedRolloutState = 'Progressing' | 'Paused' | 'Halted' | 'Complete';
+export type StagedRolloutState = 'Progressing' | 'Paused' | 'Halted' | 'Complete' | 'Reverting' | 'Reverted';
+
+/**
+ * A revert of AWSCURRENT (onFailure Revert), recorded before the AWS call: at most one per rotation,
+ * whatever leader makes the call or loses its answer.
+ */
+export interface RevertRecord {
+  /** The version whose rollout failed: AWSCURRENT is moved off it. */
+  from: string;
+  /** The version the workloads ran before: AWSCURRENT is moved back onto it. */
+  to: string;
+  /** The workload whose rollout failed. */
+  workload: string;
+  requestedAt: string;
+  /** When AWSCURRENT was seen back on `to`: from then on the workloads restart back. */
+  movedAt?: string;
+  /** Why the revert was not made (AWSCURRENT moved meanwhile, the IAM role may not): a plain halt. */
+  refused?: string;
+}
 
 /** Where a staged rotation stands (status.rollout); the operator's memory of it across passes and leaders. */
 export interface StagedRolloutStatus {
@@ -135,6 +154,7 @@ export interface StagedRolloutStatus {
   /** The last stage whose failures a resume accepted. */
   resumedStage?: number;
   message?: string;
+  revert?: RevertRecord;
 }
 
 export interface MappingStatus {

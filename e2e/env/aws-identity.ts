@@ -50,9 +50,16 @@ export async function registerIssuer(
   iam.destroy();
 }
 
+/** What a stack's role may reach: its queue, the secrets it describes and those it may revert ('' none). */
+export interface RoleAccess {
+  queueArn: string;
+  secretArnPattern: string;
+  revertSecretArnPattern?: string;
+}
+
 interface TemplateRole {
   trust: (vars: Record<string, string>) => Record<string, unknown>;
-  policy: (vars: { queueArn: string; secretArnPattern: string }) => Record<string, unknown>;
+  policy: (vars: RoleAccess) => Record<string, unknown>;
 }
 
 /** The template's OperatorRole: its IRSA trust statement and its permissions, with the stack's values put in. */
@@ -72,16 +79,20 @@ function templateRole(): TemplateRole {
         Statement: doc.Statement.filter((st) => st.Action === 'sts:AssumeRoleWithWebIdentity'),
       };
     },
-    policy: ({ queueArn, secretArnPattern }) =>
+    policy: ({ queueArn, secretArnPattern, revertSecretArnPattern = '' }) =>
       resolver(
         {
           SecretArnPattern: secretArnPattern,
+          RevertSecretArnPattern: revertSecretArnPattern,
           'AWS::Partition': 'aws',
           'AWS::Region': localAws.region,
           'AWS::AccountId': localAws.accountId,
         },
         { 'RotationQueue.Arn': queueArn },
-        { HasSecretArnPattern: secretArnPattern !== '' },
+        {
+          HasSecretArnPattern: secretArnPattern !== '',
+          HasRevertSecretArnPattern: revertSecretArnPattern !== '',
+        },
       )(role.Policies[0].PolicyDocument) as Record<string, unknown>,
   };
 }
@@ -94,7 +105,7 @@ function templateRole(): TemplateRole {
 export async function createOperatorRole(
   endpoint: string,
   opts: { roleName: string; issuer: string; serviceAccount: { namespace: string; name: string } },
-  access: { queueArn: string; secretArnPattern: string },
+  access: RoleAccess,
 ): Promise<string> {
   const template = templateRole();
   const iam = new IAMClient(awsClientConfig(endpoint));

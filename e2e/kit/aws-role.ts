@@ -33,6 +33,8 @@ export async function operatorRoleEnv(
     aws?: EnvState;
     cluster?: IdentityCluster;
     secretArnPattern?: string;
+    /** The stack's RevertSecretArnPattern: secrets whose AWSCURRENT the role may move (default none). */
+    revertSecretArnPattern?: string;
   },
 ): Promise<Record<string, string>> {
   const aws = opts.aws ?? (await environment());
@@ -49,11 +51,12 @@ export async function operatorRoleEnv(
     (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: opts.queueUrl, AttributeNames: ['QueueArn'] })))
       .Attributes?.QueueArn ?? '';
   sqs.destroy();
-  const roleName = `sro-${crypto.createHash('sha256').update(`${issuer} ${namespace} ${queueArn}`).digest('hex').slice(0, 24)}`;
+  const revert = opts.revertSecretArnPattern ?? '';
+  const roleName = `sro-${crypto.createHash('sha256').update(`${issuer} ${namespace} ${queueArn} ${revert}`).digest('hex').slice(0, 24)}`;
   const roleArn = await createOperatorRole(
     aws.awsEndpoint,
     { roleName, issuer, serviceAccount: { namespace, name: 'secrets-rotation-operator' } },
-    { queueArn, secretArnPattern: opts.secretArnPattern ?? ANY_SECRET },
+    { queueArn, secretArnPattern: opts.secretArnPattern ?? ANY_SECRET, revertSecretArnPattern: revert },
   ).catch((err: Error) => {
     if (err.name !== 'EntityAlreadyExistsException' && err.name !== 'EntityAlreadyExists') throw err;
     return `arn:aws:iam::${localAws.accountId}:role/${roleName}`;

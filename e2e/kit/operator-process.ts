@@ -148,6 +148,8 @@ export async function startOperator(
     cluster?: IdentityCluster;
     /** Make the role allow DescribeSecret on these ARNs only (the stack's SecretArnPattern; default all). */
     secretArnPattern?: string;
+    /** Make the role allow UpdateSecretVersionStage on these ARNs (the stack's RevertSecretArnPattern; default none). */
+    revertSecretArnPattern?: string;
   },
 ): Promise<RunningOperator> {
   const awsEndpoint = opts.awsEndpoint ?? (opts.aws ?? (await environment())).awsEndpoint;
@@ -157,6 +159,7 @@ export async function startOperator(
     aws: opts.aws,
     cluster: opts.cluster,
     secretArnPattern: opts.secretArnPattern,
+    revertSecretArnPattern: opts.revertSecretArnPattern,
   });
   const metricsPort = await freePort();
   fs.mkdirSync(logDir, { recursive: true });

@@ -33,14 +33,21 @@ export interface SecretVersion {
   currentVersionId: string;
   /** Every version labelled AWSCURRENT: one on AWS; the local emulator sometimes reports two. */
   currentVersionIds: string[];
+  /** Versions labelled AWSPENDING (a rotation in progress); absent in answers made before it was read. */
+  pendingVersionIds?: string[];
   /** When the DescribeSecret call that produced this answer started (epoch ms). */
   fetchedAt: number;
 }
 
 /** The versions labelled AWSCURRENT in DescribeSecret's VersionIdsToStages (normally exactly one). */
 export function currentVersionsOf(stages: Record<string, string[]> | undefined): string[] {
+  return versionsLabelled(stages, 'AWSCURRENT');
+}
+
+/** The versions carrying `label` in DescribeSecret's VersionIdsToStages. */
+export function versionsLabelled(stages: Record<string, string[]> | undefined, label: string): string[] {
   return Object.entries(stages ?? {})
-    .filter(([, labels]) => labels.includes('AWSCURRENT'))
+    .filter(([, labels]) => labels.includes(label))
     .map(([id]) => id);
 }
 
@@ -237,7 +244,8 @@ export class SecretVersions {
     const previous = this.byArn.get(ids.arn)?.currentVersionId;
     const chosen =
       previous !== undefined && currentVersionIds.includes(previous) ? previous : currentVersionIds[0];
-    return { ...ids, currentVersionId: chosen, currentVersionIds, fetchedAt: 0 };
+    const pendingVersionIds = versionsLabelled(stages, 'AWSPENDING');
+    return { ...ids, currentVersionId: chosen, currentVersionIds, pendingVersionIds, fetchedAt: 0 };
   }
 
   /** The error class callers branch on for a failed DescribeSecret, counted by result. */

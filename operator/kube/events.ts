@@ -22,6 +22,7 @@ export const EventReason = {
   NotAllowed: 'NotAllowed',
   TooManyWorkloads: 'TooManyWorkloads',
   RotationHalted: 'RotationHalted',
+  RotationReverted: 'RotationReverted',
 } as const;
 export type EventReason = (typeof EventReason)[keyof typeof EventReason];
 

@@ -5,6 +5,7 @@ import type { Logger } from '../runtime/logger.js';
 import {
   compilePolicy,
   decide,
+  decideRevert,
   governs,
   type CompiledPolicy,
   type DefaultPolicy,
@@ -121,6 +122,14 @@ export class TenancyCache {
     const policies = [...this.policies.values()].map((p) => p.compiled);
     const input = { namespace, labels: ns.labels, secretId, resolved };
     return decide(input, policies, this.opts.defaultPolicy);
+  }
+
+  /** May a mapping of `namespace` revert the secret `resolved` (see decideRevert)? Undefined: not listed yet. */
+  decideRevert(namespace: string, resolved: ResolvedSecret): Verdict | undefined {
+    const ns = this.namespaces.get(namespace);
+    if (!this.policies.hasSynced || !ns) return undefined;
+    const policies = [...this.policies.values()].map((p) => p.compiled);
+    return decideRevert({ namespace, labels: ns.labels, resolved }, policies);
   }
 
   /** Every policy with the namespaces it governs now and the status it last had. */

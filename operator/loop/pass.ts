@@ -7,6 +7,7 @@ import type { MappingClient } from '../kube/mappings.js';
 import type { WorkloadCache } from '../kube/workload-cache.js';
 import type { Workloads } from '../kube/workloads.js';
 import type { SecretVersions } from '../aws/secret-versions.js';
+import type { CurrentMover } from '../aws/secret-stages.js';
 import type { Logger } from '../runtime/logger.js';
 import { NOTIFIED_REASONS, notification, type Notification } from '../notify/notification.js';
 import type { ResolvedSecret, Verdict } from '../tenancy/policy-decision.js';
@@ -66,7 +67,15 @@ export interface ReconcileDeps {
   /** Queues a notification of an Event (NOTIFY_WEBHOOK_URL); never waits. */
   notify?: (n: Notification) => void;
   /** Which secrets the SecretsRotationPolicies let a namespace map (undefined: not decided yet). */
-  tenancy?: { decide(namespace: string, secretId: string, resolved?: ResolvedSecret): Verdict | undefined };
+  tenancy?: {
+    decide(namespace: string, secretId: string, resolved?: ResolvedSecret): Verdict | undefined;
+    /** The second yes of a revert (onFailure Revert): a governing policy's revertSecrets. */
+    decideRevert?(namespace: string, resolved: ResolvedSecret): Verdict | undefined;
+  };
+  /** Moves AWSCURRENT back (onFailure Revert): the operator's only Secrets Manager write. */
+  currentMover?: CurrentMover;
+  /** AWSCURRENT of the secret `arn` was moved by this operator: every mapping watching it looks again. */
+  onCurrentMoved?: (arn: string) => void;
 }
 
 /** What belongs to the leadership term a pass runs in (see term.ts). */
@@ -106,6 +115,8 @@ export class PassContext {
   readonly nowIso = this.now.toISOString();
   readonly prev: MappingStatus;
   readonly key: string;
+  /** The mapping as our last status write left it (its resourceVersion for the next write). */
+  private latest: Mapping;
   /** Set when something waits (a safety valve, a sync, a conflict): requeue after this many ms. */
   wakeInMs: number | undefined;
   /** Events are sent after the restarts, so they never delay a patch. */
@@ -118,6 +129,7 @@ export class PassContext {
     readonly log: Logger,
   ) {
     this.prev = m.status ?? {};
+    this.latest = m;
     this.key = `${m.metadata.namespace}/${m.metadata.name}`;
   }
 
@@ -183,13 +195,17 @@ export class PassContext {
     await this.write(failedStatus(this.m, reason, message, { now: this.nowIso, ...opts }));
   }
 
-  /** Applies the status this operator owns; conditions of other types stay their writers' own. */
+  /**
+   * Applies the status this operator owns; conditions of other types stay their writers' own. A
+   * second write in one pass (a revert's outcome) goes on from the first one's answer.
+   */
   async write(status: MappingStatus): Promise<void> {
     await this.flushEvents();
     const owned = ownedStatus(status);
-    if (sameStatus(ownedStatus(this.m.status ?? {}), owned)) return;
+    if (sameStatus(ownedStatus(this.latest.status ?? {}), owned)) return;
     this.checkTerm();
-    this.deps.mappings.observe(await this.deps.mappingWriter.applyStatus(this.m, owned));
+    this.latest = await this.deps.mappingWriter.applyStatus(this.latest, owned);
+    this.deps.mappings.observe(this.latest);
   }
 
   /**

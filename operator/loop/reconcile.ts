@@ -1,4 +1,6 @@
 import type { Mapping, WorkloadStatus } from '../../resources/types.js';
+import type { SecretVersion } from '../aws/secret-versions.js';
+import type { Target } from '../kube/target.js';
 import { FINALIZER } from '../kube/mappings.js';
 import { parseDuration } from '../runtime/duration.js';
 import { ExternalSecretSync } from './external-secret-sync.js';
@@ -9,7 +11,8 @@ import { checkSpec } from './stages/spec.js';
 import { isSecret, resolveSecret } from './stages/secret.js';
 import { findTargets, tooManyTargets, withConsumption } from './stages/targets.js';
 import { restartPlanned } from './stages/restart.js';
-import { stagePlan } from './stages/staging.js';
+import { announceHalt, stagePlan } from './stages/staging.js';
+import { moveCurrentBack, withRevert } from './stages/revert.js';
 import { withinWindows } from './stages/windows.js';
 import { rolloutWaits, trackRollouts } from './stages/rollouts.js';
 import { desiredStatus } from './status.js';
@@ -38,8 +41,8 @@ export async function reconcile(key: string, deps: PassDeps): Promise<ReconcileR
 
 /**
  * The pipeline, in order: spec checks → tenancy policy → secret → policy on the resolved secret →
- * targets → plan (pure) → staging → restart windows → gates and valves → restart → rollout tracking
- * → status + Events. A stage that ends the pass returns its result; a new feature is a new stage
+ * targets → plan (pure) → staging → revert decision → restart windows → gates and valves → restart →
+ * rollout tracking → status + Events → the revert's AWS call (after the status that records it). A stage that ends the pass returns its result; a new feature is a new stage
  * here, not a branch inside another.
  */
 async function runStages(ctx: PassContext): Promise<ReconcileResult> {
@@ -57,20 +60,8 @@ async function runStages(ctx: PassContext): Promise<ReconcileResult> {
   if (!targets) return { route, requeueAfterMs: ctx.wakeInMs };
   const tooMany = await tooManyTargets(ctx, targets, secret.arn);
   if (tooMany) return tooMany;
-  const staged = await stagePlan(
-    ctx,
-    planRestarts({
-      secretName: secret.name,
-      currentVersionId: secret.currentVersionId,
-      baselineVersionId: ctx.prev.currentVersionId,
-      previous: ctx.prev.workloads ?? [],
-      targets,
-      now: ctx.now.getTime(),
-      minRestartIntervalMs: parseDuration(ctx.m.spec.minRestartInterval ?? '0s'),
-      suspend: ctx.m.spec.suspend ?? false,
-    }),
-    secret,
-  );
+  const planned = stagePlan(ctx, planFor(ctx, secret, targets), secret);
+  const staged = await announceHalt(ctx, await withRevert(ctx, planned, secret), secret);
   const plan = withinWindows(ctx, staged.plan);
   const sync = new ExternalSecretSync({
     mapping: ctx.m,
@@ -83,23 +74,38 @@ async function runStages(ctx: PassContext): Promise<ReconcileResult> {
   const entries = (await trackRollouts(ctx, plan, restarted)).map((e, i) =>
     withConsumption(ctx, sync, e, plan[i]),
   );
-  await ctx.write(
-    desiredStatus({
-      mapping: ctx.m,
-      secretArn: secret.arn,
-      currentVersionId: secret.currentVersionId,
-      restarted: plan.map((p) => p.action === 'restart'),
-      entries,
-      rollout: staged.status,
-      now: ctx.nowIso,
-    }),
+  const status = desiredStatus({
+    mapping: ctx.m,
+    secretArn: secret.arn,
+    currentVersionId: secret.currentVersionId,
+    restarted: plan.map((p) => p.action === 'restart'),
+    entries,
+    rollout: staged.status,
+    now: ctx.nowIso,
+  });
+  await ctx.write(status);
+  return (
+    (await moveCurrentBack(ctx, status, secret)) ?? {
+      observedAt: secret.fetchedAt,
+      route,
+      failed: failures(entries),
+      requeueAfterMs: nextLook(ctx, plan, entries),
+    }
   );
-  return {
-    observedAt: secret.fetchedAt,
-    route,
-    failed: failures(entries),
-    requeueAfterMs: nextLook(ctx, plan, entries),
-  };
+}
+
+/** The pure plan: what each target needs for the secret's current version. */
+function planFor(ctx: PassContext, secret: SecretVersion, targets: Target[]): Planned[] {
+  return planRestarts({
+    secretName: secret.name,
+    currentVersionId: secret.currentVersionId,
+    baselineVersionId: ctx.prev.currentVersionId,
+    previous: ctx.prev.workloads ?? [],
+    targets,
+    now: ctx.now.getTime(),
+    minRestartIntervalMs: parseDuration(ctx.m.spec.minRestartInterval ?? '0s'),
+    suspend: ctx.m.spec.suspend ?? false,
+  });
 }
 
 /** The failed restarts, for the controller's backoff; undefined when none failed. */

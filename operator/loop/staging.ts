@@ -28,6 +28,8 @@ export interface Staged {
   waitMs?: number;
   /** The workload whose failed rollout halted the rotation in this pass (first seen now). */
   halted?: string;
+  /** Why onFailure Revert did not revert this halt (set by the revert stage). */
+  notReverted?: string;
 }
 
 type Standing = 'toRestart' | 'rolling' | 'failed' | 'done';

@@ -2,6 +2,7 @@ import type {
   Condition,
   Mapping,
   MappingStatus,
+  StagedRolloutState,
   StagedRolloutStatus,
   WorkloadStatus,
 } from '../../resources/types.js';
@@ -174,10 +175,7 @@ export function desiredStatus(input: StatusInput): MappingStatus {
     (e, i) => input.restarted[i] && e.state !== 'Failed' && e.state !== 'Missing',
   );
   const conditions = setCondition(prev.conditions, readyFor(input), now);
-  const rollout =
-    input.rollout?.state === 'Halted'
-      ? { status: 'False' as const, reason: 'RolloutHalted', message: input.rollout.message ?? 'halted' }
-      : rolloutCondition(entries);
+  const rollout = stagedCondition(input.rollout) ?? rolloutCondition(entries);
   return {
     observedGeneration: m.metadata.generation,
     secretArn: input.secretArn,
@@ -194,6 +192,38 @@ export function desiredStatus(input: StatusInput): MappingStatus {
         )
       : conditions.filter((c) => c.type !== ROLLOUT_COMPLETE),
   };
+}
+
+/** States of a staged rotation that RolloutComplete reports as such, whatever the workloads show. */
+const STAGED_REASONS: Partial<Record<StagedRolloutState, string>> = {
+  Halted: 'RolloutHalted',
+  Reverting: 'RotationReverting',
+  Reverted: 'RotationReverted',
+};
+
+/** RolloutComplete for a halted or reverted staged rotation; undefined for the others. Pure. */
+function stagedCondition(
+  r: StagedRolloutStatus | undefined,
+): { status: 'False'; reason: string; message: string } | undefined {
+  const reason = r && STAGED_REASONS[r.state];
+  return reason ? { status: 'False', reason, message: r.message ?? r.state } : undefined;
+}
+
+/** `status` with another status.rollout, halted or reverted, and its RolloutComplete condition. Pure. */
+export function withStagedRollout(
+  m: Mapping,
+  status: MappingStatus,
+  rollout: StagedRolloutStatus,
+  now: string,
+): MappingStatus {
+  const cond = stagedCondition(rollout);
+  if (!cond) return { ...status, rollout };
+  const conditions = setCondition(
+    status.conditions,
+    { type: ROLLOUT_COMPLETE, observedGeneration: m.metadata.generation, ...cond },
+    now,
+  );
+  return { ...status, rollout, conditions };
 }
 
 /**

@@ -7,6 +7,7 @@ export const NOTIFIED_REASONS: readonly string[] = [
   'RolloutComplete',
   'RolloutFailed',
   'RotationHalted',
+  'RotationReverted',
   'SyncTimedOut',
 ];
 

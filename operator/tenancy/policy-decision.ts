@@ -16,6 +16,8 @@ export interface CompiledPolicy {
   /** undefined: the selector is invalid, and the policy governs every namespace (fails closed). */
   selector: LabelSelector | undefined;
   patterns: SecretPattern[];
+  /** revertSecrets: the secrets whose AWSCURRENT a revert may move back. */
+  revert: SecretPattern[];
 }
 
 export type DefaultPolicy = 'allow' | 'deny';
@@ -25,13 +27,14 @@ export type Verdict = { allowed: true; by?: string } | { allowed: false; message
 /** Compiles a policy's spec once per change (not once per decision). Pure. */
 export function compilePolicy(
   name: string,
-  spec: { namespaceSelector?: LabelSelector; allowedSecrets?: string[] },
+  spec: { namespaceSelector?: LabelSelector; allowedSecrets?: string[]; revertSecrets?: string[] },
 ): CompiledPolicy {
   const selector = spec.namespaceSelector ?? {};
   return {
     name,
     selector: selectorProblems(selector).length ? undefined : selector,
     patterns: (spec.allowedSecrets ?? []).flatMap((s) => compilePattern(s) ?? []),
+    revert: (spec.revertSecrets ?? []).flatMap((s) => compilePattern(s) ?? []),
   };
 }
 
@@ -70,5 +73,28 @@ export function decide(
   return {
     allowed: false,
     message: `secret "${secretId}" is not among the secrets that the SecretsRotationPolicies governing namespace ${namespace} allow (${names})`,
+  };
+}
+
+/**
+ * May a mapping of `namespace` (labelled `labels`) move back AWSCURRENT of the secret DescribeSecret
+ * `resolved` (onFailure Revert)? Only when a policy governing the namespace lists it in revertSecrets,
+ * matched on the resolved secret alone (its real name, or its ARN field by field: see secretMatches),
+ * so neither a name the mapping's id stands for nor a pattern reaching into the random suffix
+ * (`app-*` for the secret `app`) grants it. No governing policy, or the default policy: no. Pure.
+ */
+export function decideRevert(
+  input: { namespace: string; labels: Record<string, string>; resolved: ResolvedSecret },
+  policies: CompiledPolicy[],
+): Verdict {
+  const governing = policies.filter((p) => governs(p, input.labels));
+  const by = governing.find((p) => p.revert.some((pat) => secretMatches(pat, input.resolved)));
+  if (by) return { allowed: true, by: by.name };
+  const names = governing.map((p) => p.name).join(', ');
+  return {
+    allowed: false,
+    message: governing.length
+      ? `no SecretsRotationPolicy governing namespace ${input.namespace} (${names}) lists secret ${input.resolved.arn} in revertSecrets`
+      : `no SecretsRotationPolicy governs namespace ${input.namespace}, so none allows a revert of secret ${input.resolved.arn} (revertSecrets)`,
   };
 }

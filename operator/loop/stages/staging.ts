@@ -8,10 +8,9 @@ import { deadline } from './rollouts.js';
 
 /**
  * Stage: a Staged mapping's plan keeps only the restarts of the stage in progress (staging.ts
- * decides); a paused stage wakes the mapping when its pause ends; a halt is said once, by a Warning
- * Event naming the workload whose rollout failed and the version.
+ * decides); a paused stage wakes the mapping when its pause ends.
  */
-export async function stagePlan(ctx: PassContext, plan: Planned[], secret: SecretVersion): Promise<Staged> {
+export function stagePlan(ctx: PassContext, plan: Planned[], secret: SecretVersion): Staged {
   const staged = stageRestarts({
     spec: ctx.m.spec,
     plan,
@@ -22,19 +21,28 @@ export async function stagePlan(ctx: PassContext, plan: Planned[], secret: Secre
     rolloutNow: (p) => rolloutNow(p, deadline(ctx)),
   });
   if (staged.waitMs !== undefined) ctx.wakeIn(staged.waitMs);
-  if (staged.halted) {
-    const held = staged.plan.filter((p) => p.action === 'held').length;
-    ctx.log.warn('staged rotation halted', {
-      workload: staged.halted,
-      version: secret.currentVersionId,
-      held,
-    });
-    await ctx.event(
-      'Warning',
-      EventReason.RotationHalted,
-      `rotation to version ${secret.currentVersionId} halted: the rollout of ${staged.halted} failed; ${held} workload(s) held (set the annotation ${RESUME_ANNOTATION} to continue)`,
-      { version: secret.currentVersionId, workload: staged.halted },
-    );
-  }
+  return staged;
+}
+
+/**
+ * Stage, after the revert decision: a halt is said once, by a Warning Event naming the workload
+ * whose rollout failed, the version, and — when onFailure Revert did not revert — why not.
+ */
+export async function announceHalt(ctx: PassContext, staged: Staged, secret: SecretVersion): Promise<Staged> {
+  if (!staged.halted) return staged;
+  const held = staged.plan.filter((p) => p.action === 'held').length;
+  const why = staged.notReverted ? `; not reverted: ${staged.notReverted}` : '';
+  ctx.log.warn('staged rotation halted', {
+    workload: staged.halted,
+    version: secret.currentVersionId,
+    held,
+    notReverted: staged.notReverted,
+  });
+  await ctx.event(
+    'Warning',
+    EventReason.RotationHalted,
+    `rotation to version ${secret.currentVersionId} halted: the rollout of ${staged.halted} failed; ${held} workload(s) held (set the annotation ${RESUME_ANNOTATION} to continue)${why}`,
+    { version: secret.currentVersionId, workload: staged.halted },
+  );
   return staged;
 }

@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { CurrentMovedError, SecretStageMover } from '../operator/aws/secret-stages.js';
+import {
+  awsClients,
+  createSecret,
+  e2eTest,
+  kc,
+  operatorKubeconfig,
+  putEvent,
+  releaseMappings,
+  rotate,
+  startOperator,
+  testQueue,
+  uniqueName,
+  waitFor,
+} from './harness.js';
+import { createWorkload, templateState } from './workloads-fixtures.js';
+import { applyMapping, getMapping, waitReason } from './mapping-helpers.js';
+import {
+  conditionOf,
+  currentOf,
+  eventsOf,
+  restartedBack,
+  revertOf,
+  revertSetup,
+  rolloutState,
+} from './revert-fixtures.js';
+
+const stampOf = async (ns: string, n: string): Promise<string | undefined> =>
+  (await templateState('Deployment', ns, n)).stamp;
+
+e2eTest(
+  'onFailure Revert: the first stage fails on the new value; AWSCURRENT moves back, that stage restarts back and rolls out, the rest never restart; one Event, one notification',
+  async (scope) => {
+    const s = await revertSetup(scope);
+    const v2 = await s.rotateToBadValue();
+    const reverted = await rolloutState(s.ns, 'Reverted');
+    assert.deepEqual(await currentOf(s.arn), [s.v1], 'AWSCURRENT is back on the old version');
+    assert.equal(revertOf(reverted), `${v2}>${s.v1} Deployment/a moved`);
+    // a restarted back to the old value, and its rollout completes (the old value works).
+    const done = await restartedBack(s, 'a');
+    assert.equal(done.status?.rollout?.state, 'Reverted');
+    for (const n of ['b', 'c']) {
+      assert.equal(await stampOf(s.ns, n), undefined, `${n} never restarted`);
+      assert.equal((await templateState('Deployment', s.ns, n)).generation, 1);
+    }
+    assert.equal((await templateState('Deployment', s.ns, 'a')).generation, 3, 'a: to v2, then back');
+    assert.equal(conditionOf(done, 'RolloutComplete'), 'False RotationReverted');
+    const events = await eventsOf(s.ns, 'RotationReverted');
+    assert.equal(events.length, 1, events.join(' | '));
+    assert.match(
+      events[0],
+      new RegExp(`from version ${v2} to ${s.v1}, because the rollout of Deployment/a failed`),
+    );
+    assert.deepEqual(await eventsOf(s.ns, 'RotationHalted'), [], 'a revert, not a halt');
+    await waitFor('the notification', () => Promise.resolve(s.hook.reasons().includes('RotationReverted')));
+    assert.equal(s.hook.reasons().filter((r) => r === 'RotationReverted').length, 1);
+    // Quiet afterwards: nothing more is restarted or reverted.
+    await rolloutState(s.ns, 'Reverted');
+    assert.deepEqual(await currentOf(s.arn), [s.v1]);
+  },
+  { timeout: 240_000 },
+);
+
+e2eTest(
+  "a revert restarts back, once, another namespace's mapping of the same secret (its own operator, told by the event AWS emits for the move)",
+  async (scope) => {
+    const s = await revertSetup(scope);
+    // Another team's mapping of the same secret, all at once, in another namespace with its operator.
+    const other = { ...scope, namespace: uniqueName('revert-other') };
+    await kc(['create', 'namespace', other.namespace]);
+    scope.cleanups.push(() => kc(['delete', 'namespace', other.namespace, '--wait=false']));
+    const ons = other.namespace;
+    await createWorkload({ kind: 'Deployment', namespace: ons, name: 'x' }, { app: 'x' }, { replicas: 1 });
+    await applyMapping(ons, 'm', { secretId: s.name, workloads: [{ kind: 'Deployment', name: 'x' }] });
+    await startOperator(other, {
+      kubeconfig: await operatorKubeconfig(other),
+      queueUrl: (await testQueue(other, { withRules: true })).queueUrl,
+    });
+    scope.cleanups.push(() => releaseMappings(ons));
+    await waitReason(ons, 'm', 'WatchingSecret');
+    const v2 = await s.rotateToBadValue();
+    await waitFor('x restarted for v2', async () => (await stampOf(ons, 'x')) === `${s.name}@${v2}`);
+    await rolloutState(s.ns, 'Reverted');
+    // What EventBridge delivers for the operator's UpdateSecretVersionStage (the local endpoint emits none).
+    await putEvent('AWS API Call via CloudTrail', {
+      eventSource: 'secretsmanager.amazonaws.com',
+      eventName: 'UpdateSecretVersionStage',
+      requestParameters: {
+        secretId: s.arn,
+        versionStage: 'AWSCURRENT',
+        moveToVersionId: s.v1,
+        removeFromVersionId: v2,
+      },
+      responseElements: { arn: s.arn, name: s.name },
+    });
+    await waitFor(
+      'x back on the old version',
+      async () =>
+        (await getMapping(ons, 'm')).status?.currentVersionId === s.v1 &&
+        (await stampOf(ons, 'x')) === `${s.name}@${s.v1}`,
+      60_000,
+    );
+    const restarts = (await eventsOf(ons, 'WorkloadRestarted')).map((e) => e.split(' restarted for ')[1]);
+    assert.deepEqual(restarts, [`${s.name}@${v2}`, `${s.name}@${s.v1}`], 'once to v2, once back');
+    assert.equal((await templateState('Deployment', ons, 'x')).generation, 3);
+    // The event reaches the reverted mapping's operator too: nothing more happens there.
+    await rolloutState(s.ns, 'Reverted');
+    assert.equal(await stampOf(s.ns, 'b'), undefined);
+    assert.equal((await eventsOf(s.ns, 'RotationReverted')).length, 1);
+  },
+  { timeout: 240_000 },
+);
+
+e2eTest(
+  'the compare-and-swap: moto refuses UpdateSecretVersionStage when AWSCURRENT is not on RemoveFromVersionId, as AWS does',
+  async () => {
+    const name = uniqueName('cas');
+    const { arn, versionId: v1 } = await createSecret(name);
+    const v2 = await rotate(name, arn, { sendEvent: false });
+    const v3 = await rotate(name, arn, { sendEvent: false });
+    const mover = new SecretStageMover((await awsClients()).sm);
+    // AWSCURRENT is on v3: moving it off v2 (what a revert of v2 asks) is refused, nothing moves.
+    await assert.rejects(mover.moveCurrent(arn, v1, v2), CurrentMovedError);
+    assert.deepEqual(await currentOf(arn), [v3]);
+    await mover.moveCurrent(arn, v2, v3);
+    assert.deepEqual(await currentOf(arn), [v2]);
+  },
+);
