@@ -2,6 +2,7 @@ import {
   DescribeSecretCommand,
   GetSecretValueCommand,
   SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import assert from 'node:assert/strict';
@@ -15,6 +16,7 @@ import {
   installCrd,
   kc,
   operatorKubeconfig,
+  rotate,
   startOperator,
   testQueue,
   uniqueName,
@@ -124,5 +126,55 @@ e2eTest(
     await waitReason(ns, 'allowed', 'WatchingSecret');
     const denied = await waitReason(ns, 'denied', 'AccessDenied');
     assert.match(ready(denied).message ?? '', new RegExp(`DescribeSecret denied for "${outside}"`));
+  },
+);
+
+e2eTest(
+  "the template's role may move AWSCURRENT only with RevertSecretArnPattern, and only on those secrets: without it UpdateSecretVersionStage is denied",
+  async (scope) => {
+    const s = await environment();
+    await operatorKubeconfig(scope);
+    const queue = await testQueue(scope);
+    const inside = uniqueName(`${scope.namespace}-rev`);
+    const outside = uniqueName(`${scope.namespace}-norev`);
+    const secrets = { inside: await createSecret(inside), outside: await createSecret(outside) };
+    const v2 = { inside: await rotate(inside, secrets.inside.arn, { sendEvent: false }) };
+    const moveBack = async (role: Record<string, string>, name: string, to: string, from: string) => {
+      const token = fs.readFileSync(role.AWS_WEB_IDENTITY_TOKEN_FILE, 'utf8');
+      const credentials = await assumeRole(s.awsEndpoint, role.AWS_ROLE_ARN, token);
+      const sm = new SecretsManagerClient({ endpoint: s.awsEndpoint, region: localAws.region, credentials });
+      try {
+        return await outcome(
+          sm.send(
+            new UpdateSecretVersionStageCommand({
+              SecretId: name,
+              VersionStage: 'AWSCURRENT',
+              MoveToVersionId: to,
+              RemoveFromVersionId: from,
+            }),
+          ),
+        );
+      } finally {
+        sm.destroy();
+      }
+    };
+    const base = { queueUrl: queue.queueUrl, awsEndpoint: s.awsEndpoint };
+    // The template's default: no write permission at all.
+    const readOnly = await operatorRoleEnv(scope.namespace, base);
+    assert.equal(
+      await moveBack(readOnly, inside, secrets.inside.versionId, v2.inside),
+      'AccessDeniedException',
+    );
+    const reverting = await operatorRoleEnv(scope.namespace, {
+      ...base,
+      revertSecretArnPattern: `arn:aws:secretsmanager:${localAws.region}:${localAws.accountId}:secret:${inside}-*`,
+    });
+    const v2out = await rotate(outside, secrets.outside.arn, { sendEvent: false });
+    assert.equal(
+      await moveBack(reverting, outside, secrets.outside.versionId, v2out),
+      'AccessDeniedException',
+      'a secret outside the pattern',
+    );
+    assert.equal(await moveBack(reverting, inside, secrets.inside.versionId, v2.inside), 'allowed');
   },
 );

@@ -115,6 +115,29 @@ test('the template narrows its defaults: SecretArnPattern is its own account and
       { 'Fn::Sub': 'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:*' },
     ],
   });
+  // The only write, opt-in: without RevertSecretArnPattern the role has no write permission at all.
+  assert.equal(t.Parameters.RevertSecretArnPattern.Default, '');
+  assert.doesNotMatch(
+    JSON.stringify(statements),
+    /UpdateSecretVersionStage|PutSecretValue|secretsmanager:\*/,
+  );
+  const revert = t.Resources.RevertPolicy as unknown as {
+    Condition: string;
+    Properties: Record<string, unknown>;
+  };
+  assert.equal(revert.Condition, 'HasRevertSecretArnPattern');
+  assert.deepEqual(revert.Properties.RoleName, { Ref: 'OperatorRole' });
+  assert.deepEqual(revert.Properties.PolicyDocument, {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'RevertCurrentVersion',
+        Effect: 'Allow',
+        Action: 'secretsmanager:UpdateSecretVersionStage',
+        Resource: { Ref: 'RevertSecretArnPattern' },
+      },
+    ],
+  });
   const rules = Object.entries(t.Resources).filter(([, r]) => r.Type === 'AWS::Events::Rule');
   assert.equal(rules.length, 2);
   for (const [id, rule] of rules) {

@@ -60,6 +60,8 @@ export interface RoleAccess {
 interface TemplateRole {
   trust: (vars: Record<string, string>) => Record<string, unknown>;
   policy: (vars: RoleAccess) => Record<string, unknown>;
+  /** The RevertPolicy's document for `pattern` (the stack creates it only with RevertSecretArnPattern). */
+  revertPolicy: (pattern: string) => Record<string, unknown>;
 }
 
 /** The template's OperatorRole: its IRSA trust statement and its permissions, with the stack's values put in. */
@@ -79,20 +81,21 @@ function templateRole(): TemplateRole {
         Statement: doc.Statement.filter((st) => st.Action === 'sts:AssumeRoleWithWebIdentity'),
       };
     },
-    policy: ({ queueArn, secretArnPattern, revertSecretArnPattern = '' }) =>
+    revertPolicy: (pattern) =>
+      resolver(
+        { RevertSecretArnPattern: pattern },
+        {},
+      )(loadTemplate().Resources.RevertPolicy.Properties.PolicyDocument) as Record<string, unknown>,
+    policy: ({ queueArn, secretArnPattern }) =>
       resolver(
         {
           SecretArnPattern: secretArnPattern,
-          RevertSecretArnPattern: revertSecretArnPattern,
           'AWS::Partition': 'aws',
           'AWS::Region': localAws.region,
           'AWS::AccountId': localAws.accountId,
         },
         { 'RotationQueue.Arn': queueArn },
-        {
-          HasSecretArnPattern: secretArnPattern !== '',
-          HasRevertSecretArnPattern: revertSecretArnPattern !== '',
-        },
+        { HasSecretArnPattern: secretArnPattern !== '' },
       )(role.Policies[0].PolicyDocument) as Record<string, unknown>,
   };
 }
@@ -131,6 +134,14 @@ export async function createOperatorRole(
         PolicyDocument: JSON.stringify(template.policy(access)),
       }),
     );
+    if (access.revertSecretArnPattern)
+      await iam.send(
+        new PutRolePolicyCommand({
+          RoleName: opts.roleName,
+          PolicyName: 'secrets-rotation-operator-revert',
+          PolicyDocument: JSON.stringify(template.revertPolicy(access.revertSecretArnPattern)),
+        }),
+      );
     return role.Role?.Arn ?? '';
   } finally {
     iam.destroy();

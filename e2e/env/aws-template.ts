@@ -66,8 +66,7 @@ export function resolver(
     return undefined;
   };
   const resolve = (v: unknown): unknown => {
-    // An !If branch of AWS::NoValue removes the item, as CloudFormation does.
-    if (Array.isArray(v)) return v.map(resolve).filter((x) => x !== 'AWS::NoValue');
+    if (Array.isArray(v)) return v.map(resolve);
     if (!v || typeof v !== 'object') return v;
     const o = v as Record<string, unknown>;
     const done = intrinsic(o);
