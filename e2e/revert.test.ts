@@ -17,6 +17,7 @@ import {
 import { createWorkload, templateState } from './workloads-fixtures.js';
 import { applyMapping, getMapping, waitReason } from './mapping-helpers.js';
 import {
+  breakingValue,
   conditionOf,
   currentOf,
   eventsOf,
@@ -126,4 +127,28 @@ e2eTest(
     await mover.moveCurrent(arn, v2, v3);
     assert.deepEqual(await currentOf(arn), [v2]);
   },
+);
+
+e2eTest(
+  'the stage restarted back fails too: the rotation stays Halted, AWSCURRENT stays on the old version (no second revert)',
+  async (scope) => {
+    const s = await revertSetup(scope);
+    // The old value breaks the pods as well (it was never in a pod template: a had no stamp).
+    await breakingValue(scope, s.ns, `${s.name}@${s.v1}`);
+    const v2 = await s.rotateToBadValue();
+    const halted = await waitFor('halted after the revert', async () => {
+      const m = await getMapping(s.ns, 'm');
+      return m.status?.rollout?.state === 'Halted' && m.status.rollout.versionId === s.v1 ? m : undefined;
+    });
+    assert.match(
+      halted.status?.rollout?.message ?? '',
+      new RegExp(`AWSCURRENT reverted from ${v2} to ${s.v1} .*; then halted at stage 1`),
+    );
+    assert.equal(revertOf(halted), `${v2}>${s.v1} Deployment/a moved`);
+    assert.equal(conditionOf(halted, 'RolloutComplete'), 'False RolloutHalted');
+    assert.deepEqual(await currentOf(s.arn), [s.v1]);
+    assert.equal((await eventsOf(s.ns, 'RotationReverted')).length, 1);
+    for (const n of ['b', 'c']) assert.equal(await stampOf(s.ns, n), undefined, `${n} never restarted`);
+  },
+  { timeout: 240_000 },
 );
