@@ -152,3 +152,31 @@ e2eTest(
   },
   { timeout: 240_000 },
 );
+
+e2eTest(
+  "a revert wakes the operator's other mappings of the secret at once (no event needed): one in the same namespace restarts back, once",
+  async (scope) => {
+    const s = await revertSetup(scope);
+    await createWorkload({ kind: 'Deployment', namespace: s.ns, name: 'x' }, { app: 'x' }, { replicas: 1 });
+    await applyMapping(s.ns, 'm2', { secretId: s.name, workloads: [{ kind: 'Deployment', name: 'x' }] });
+    await waitReason(s.ns, 'm2', 'WatchingSecret');
+    const v2 = await s.rotateToBadValue();
+    await waitFor('x restarted for v2', async () => (await stampOf(s.ns, 'x')) === `${s.name}@${v2}`);
+    await rolloutState(s.ns, 'Reverted');
+    // No event for the move reaches the queue (the local endpoint emits none): only the wake-up, well
+    // before the 30 s fallback look at a rollout in progress.
+    await waitFor(
+      'x back on the old version',
+      async () =>
+        (await getMapping(s.ns, 'm2')).status?.currentVersionId === s.v1 &&
+        (await stampOf(s.ns, 'x')) === `${s.name}@${s.v1}`,
+      10_000,
+    );
+    const restarts = (await eventsOf(s.ns, 'WorkloadRestarted', 'm2')).map(
+      (e) => e.split(' restarted for ')[1],
+    );
+    assert.deepEqual(restarts, [`${s.name}@${v2}`, `${s.name}@${s.v1}`], 'once to v2, once back');
+    assert.equal((await templateState('Deployment', s.ns, 'x')).generation, 3);
+  },
+  { timeout: 240_000 },
+);
