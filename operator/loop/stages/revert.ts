@@ -14,7 +14,8 @@ import { withStagedRollout } from '../status.js';
  * their earlier version). The AWS call itself comes after the status recording it (moveCurrentBack).
  */
 export async function withRevert(ctx: PassContext, staged: Staged, secret: SecretVersion): Promise<Staged> {
-  if (!staged.status) return staged;
+  // A dry run or a suspended mapping changes nothing, in the cluster or in AWS.
+  if (!staged.status || ctx.deps.dryRun || ctx.m.spec.suspend) return staged;
   const verdict = decideRevert({
     onFailure: ctx.m.spec.rollout?.onFailure,
     staged,
