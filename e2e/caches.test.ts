@@ -239,13 +239,12 @@ e2eTest(
     const cache = new WorkloadCache({
       kubeConfig: config,
       api: custom,
-      namespace: ns,
       served: new Set(['Deployment']),
       logger: silentLogger,
       onChange: (old, w) => changes.push(`${old?.name ?? '-'}→${w?.name ?? '-'}`),
     });
     scope.cleanups.push(() => Promise.resolve(cache.stop()));
-    await cache.ensure(['Deployment']);
+    await cache.ensure(ns, ['Deployment']);
     const spec = { secretId: 's', selector: { matchLabels: { app: 'web' } } };
     assert.deepEqual([...cache.candidates(ns, spec)].map((w) => w.name).sort(), listed, 'all three indexed');
     // Every pass that needs Deployments waited for this list (ensure), so telling would only have cost

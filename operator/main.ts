@@ -97,6 +97,7 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
     },
   });
 
+  metrics.cacheSizes = () => operator.cacheSizes();
   const terms = new LeadershipTerms({ config, operator, sqs, versions, logger, metrics });
 
   const elector = config.leaderElection

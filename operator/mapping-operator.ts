@@ -19,7 +19,8 @@ import { PolicyClient } from './kube/policies.js';
 import { TenancyCache } from './kube/tenancy-cache.js';
 import type { ServedApis } from './kube/optional-apis.js';
 import { concerns, followsConsumers } from './kube/wakeups.js';
-import { kindsOf, WorkloadCache, type WorkloadInfo } from './kube/workload-cache.js';
+import { kindsOf } from './kube/target-selection.js';
+import { WorkloadCache, type WorkloadInfo } from './kube/workload-cache.js';
 import type { ControllerHooks } from './loop/controller.js';
 import { PolicyStatusWriter } from './loop/policy-status.js';
 import { reconcile, type ReconcileDeps } from './loop/reconcile.js';
@@ -27,6 +28,7 @@ import { baselineFloor } from './loop/stages/secret.js';
 import { TermLoop, type TermLoopOptions } from './loop/term.js';
 import type { Logger } from './runtime/logger.js';
 import type { DefaultPolicy } from './tenancy/policy-decision.js';
+import type { CacheSizes } from './runtime/metrics.js';
 
 const Operator = operatorModule.default;
 type KubeObject = ResourceEvent['object'];
@@ -68,7 +70,8 @@ export interface MappingOperatorOptions {
  * SecretsRotationMapping CRD and wires who owns what — the mapping cache, the workload and consumer
  * caches, the tenancy cache (policies, namespace labels), the secret router (all process-long,
  * followers included) and, while this process leads, the loop of the leadership term (queue,
- * workers, signals, rollout slots) and the policies' status writer. A mapping its policies do not
+ * workers, signals, rollout slots) and the policies' status writer. The workload and consumer caches
+ * hold only the namespaces that have mappings: started as a mapping appears, dropped with the last. A mapping its policies do not
  * allow (by its id, or by the secret it resolved to) is never routed: no AWS call for its events.
  * Watch events and SQS signals only enqueue keys; reconcile (loop/reconcile.ts) adds and removes the
  * finalizer, restarts and writes status. No pass LISTs or GETs: reads come from the caches.
@@ -149,7 +152,16 @@ export class MappingOperator extends Operator {
    * Ready, so the successor must be warm by then, or the new leader's first round waits on lists.
    */
   get hasSynced(): boolean {
-    return (this.cache?.hasSynced ?? false) && this.workloads.hasSynced;
+    return (
+      (this.cache?.hasSynced ?? false) && this.workloads.hasSynced && (this.consumers?.hasSynced ?? true)
+    );
+  }
+
+  /** What the workload and consumer caches hold now (the cache metrics). */
+  cacheSizes(): CacheSizes {
+    const w = this.workloads.sizes();
+    const c = this.consumers?.sizes() ?? { objects: 0, watches: 0 };
+    return { ...w, consumers: c.objects, watches: w.watches + c.watches };
   }
 
   /** Every mapping key in the cache. */
@@ -160,10 +172,8 @@ export class MappingOperator extends Operator {
   protected async init(): Promise<void> {
     // Policies first: a mapping is routed (its secret described) only once it is known to be allowed.
     await this.tenancy.start();
-    await Promise.all([
-      this.watchResource(GROUP, VERSION, PLURAL, (e) => this.onMappingEvent(e), this.opts.namespace),
-      this.consumers?.start(),
-    ]);
+    // The workload and consumer caches start per namespace as its mappings appear (onMappingEvent).
+    await this.watchResource(GROUP, VERSION, PLURAL, (e) => this.onMappingEvent(e), this.opts.namespace);
   }
 
   override stop(): void {
@@ -255,17 +265,27 @@ export class MappingOperator extends Operator {
   private onMappingEvent(event: ResourceEvent): Promise<void> {
     const mapping = event.object as unknown as Mapping;
     const key = `${mapping.metadata.namespace}/${mapping.metadata.name}`;
+    const ns = mapping.metadata.namespace;
     if (event.type === ResourceEventType.Deleted) {
       this.router.forget(key);
       this.carried.delete(key);
+      this.releaseIfUnmapped(ns);
     } else {
       this.route(key, mapping);
-      // Followers too: a new leader's first passes then find the workload caches warm.
-      void this.workloads.ensure(kindsOf(mapping.spec));
+      // Followers too: a new leader's first passes then find the namespace's caches warm.
+      this.workloads.begin(ns, kindsOf(mapping.spec));
+      this.consumers?.begin(ns);
     }
     this.enqueue(key);
     this.policyStatus?.schedule();
     return Promise.resolve();
+  }
+
+  /** The namespace's last mapping went: its workloads and consumers are no longer watched or kept. */
+  private releaseIfUnmapped(namespace: string): void {
+    for (const _ of this.cache?.keysInNamespace(namespace) ?? []) return;
+    this.workloads.release(namespace);
+    this.consumers?.release(namespace);
   }
 
   /** Routes the mapping's secret if its policies allow it; else it routes nothing (no AWS call). */

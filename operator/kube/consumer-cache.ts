@@ -7,12 +7,12 @@ import {
   type ProviderClassInfo,
 } from './consumption.js';
 import { Informer, listPage, sameProjection, watchPath, type Cached, type RawObject } from './informer.js';
+import { NamespaceInformers } from './namespace-informers.js';
 import { OPTIONAL_APIS, type ServedApis } from './optional-apis.js';
 
 export interface ConsumerCacheOptions {
   kubeConfig: KubeConfig;
   api: CustomObjectsApi;
-  namespace: string | undefined;
   served: ServedApis;
   logger: Logger;
   /** A SecretProviderClass or ExternalSecret of `namespace` appeared, changed or went. */
@@ -41,56 +41,88 @@ class ByNamespace<T extends Cached & { namespace: string; name: string }> {
   get(namespace: string, name: string): T | undefined {
     return this.items.get(namespace)?.get(name);
   }
+
+  clear(namespace: string): void {
+    this.items.delete(namespace);
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const ns of this.items.values()) n += ns.size;
+    return n;
+  }
 }
 
+type ConsumerKind = 'providerClasses' | 'externalSecrets';
+
 /**
- * Watch caches of the SecretProviderClasses and ExternalSecrets of the cluster (those whose API is
- * served), pruned to what consumption matching and the sync wait read.
+ * Watch caches of the SecretProviderClasses and ExternalSecrets (those whose API is served), per
+ * namespace with mappings (as the workload cache: see NamespaceInformers), pruned to what consumption
+ * matching and the sync wait read.
  */
 export class ConsumerCache {
   private readonly providerClasses = new ByNamespace<ProviderClassInfo>();
   private readonly externalSecrets = new ByNamespace<ExternalSecretInfo>();
-  private readonly informers: Informer<Cached>[] = [];
-  private readonly esInformer: Informer<ExternalSecretInfo> | undefined;
+  private readonly informers: NamespaceInformers<ConsumerKind, Cached>;
+  private readonly kinds: ConsumerKind[];
 
   constructor(private readonly opts: ConsumerCacheOptions) {
-    if (opts.served.providerClasses) {
-      this.informers.push(
-        this.informer({
-          what: 'SecretProviderClasses',
-          ref: OPTIONAL_APIS.providerClasses,
-          project: projectProviderClass,
-          index: this.providerClasses,
-          problemOf: (p) => p.problem,
-        }),
-      );
-    }
-    if (opts.served.externalSecrets) {
-      this.esInformer = this.informer({
-        what: 'ExternalSecrets',
-        ref: OPTIONAL_APIS.externalSecrets,
-        project: projectExternalSecret,
-        index: this.externalSecrets,
-      });
-      this.informers.push(this.esInformer);
-    }
+    this.kinds = (['providerClasses', 'externalSecrets'] as const).filter((k) => opts.served[k]);
+    this.informers = new NamespaceInformers<ConsumerKind, Cached>((ns, kind) =>
+      kind === 'providerClasses'
+        ? this.informer(ns, {
+            kind,
+            what: 'SecretProviderClasses',
+            project: projectProviderClass,
+            index: this.providerClasses,
+            problemOf: (p) => p.problem,
+          })
+        : this.informer(ns, {
+            kind,
+            what: 'ExternalSecrets',
+            project: projectExternalSecret,
+            index: this.externalSecrets,
+          }),
+    );
   }
 
-  /** Starts the informers; resolves once each has listed. */
-  async start(): Promise<void> {
-    await Promise.all(this.informers.map((i) => i.start()));
+  /** Starts the namespace's informers if not started; never waits. */
+  begin(namespace: string): void {
+    this.informers.begin(namespace, this.kinds);
   }
 
+  /** Starts the namespace's informers if not started; resolves once each has listed. */
+  ensure(namespace: string): Promise<void> {
+    return this.informers.ensure(namespace, this.kinds);
+  }
+
+  /** Whether the namespace's informers have all listed once. */
+  listed(namespace: string): boolean {
+    return this.informers.listed(namespace, this.kinds);
+  }
+
+  /** Whether every informer started so far has listed once. */
   get hasSynced(): boolean {
-    return this.informers.every((i) => i.hasSynced);
+    return this.informers.hasSynced;
   }
 
-  waitSynced(): Promise<void> {
-    return Promise.all(this.informers.map((i) => i.waitSynced())).then(() => undefined);
+  /** The namespace has no mapping any more: its watches stop and its projections are freed. */
+  release(namespace: string): void {
+    if (!this.informers.drop(namespace)) return;
+    this.providerClasses.clear(namespace);
+    this.externalSecrets.clear(namespace);
+  }
+
+  /** Objects cached and watches open (metrics, the bench). */
+  sizes(): { objects: number; watches: number } {
+    return {
+      objects: this.providerClasses.size + this.externalSecrets.size,
+      watches: this.informers.watches,
+    };
   }
 
   stop(): void {
-    for (const i of this.informers) i.stop();
+    this.informers.stop();
   }
 
   providerClassesIn(namespace: string): Iterable<ProviderClassInfo> {
@@ -107,27 +139,34 @@ export class ConsumerCache {
 
   /** Read-your-writes: the ExternalSecret our force-sync patch returned. */
   observeExternalSecret(raw: object): void {
-    this.esInformer?.observe(raw);
+    const ns = (raw as RawObject).metadata?.namespace;
+    if (ns) this.informers.get(ns, 'externalSecrets')?.observe(raw);
   }
 
   /**
-   * An informer into `index` that tells the operator of each change. An object the projection could
-   * not read (`problemOf`) is skipped by discovery: said once per new problem, so a user can tell why.
+   * An informer of one namespace into `index` that tells the operator of each change. An object the
+   * projection could not read (`problemOf`) is skipped by discovery: said once per new problem, so a
+   * user can tell why. Events of an informer dropped with its namespace are ignored.
    */
-  private informer<T extends Cached & { namespace: string; name: string }>({
-    what,
-    ref,
-    project,
-    index,
-    problemOf,
-  }: {
-    what: string;
-    ref: { group: string; version: string; plural: string; kind: string };
-    project: (raw: RawObject) => T;
-    index: ByNamespace<T>;
-    problemOf?: (obj: T) => string | undefined;
-  }): Informer<T> {
-    const res = { ...ref, namespace: this.opts.namespace };
+  private informer<T extends Cached & { namespace: string; name: string }>(
+    namespace: string,
+    {
+      kind,
+      what,
+      project,
+      index,
+      problemOf,
+    }: {
+      kind: ConsumerKind;
+      what: string;
+      project: (raw: RawObject) => T;
+      index: ByNamespace<T>;
+      problemOf?: (obj: T) => string | undefined;
+    },
+  ): Informer<T> {
+    const ref = OPTIONAL_APIS[kind];
+    const res = { ...ref, namespace };
+    const live = (): boolean => this.informers.current(namespace, kind, informer);
     const changed = (old: T | undefined, obj: T): void => {
       const problem = problemOf?.(obj);
       if (problem && problem !== (old && problemOf?.(old)))
@@ -137,7 +176,7 @@ export class ConsumerCache {
         });
       this.opts.onChange(obj.namespace);
     };
-    return new Informer<T>({
+    const informer: Informer<T> = new Informer<T>({
       what,
       kubeConfig: this.opts.kubeConfig,
       watchPath: watchPath(res),
@@ -145,17 +184,21 @@ export class ConsumerCache {
       project,
       logger: this.opts.logger,
       onAdd: (obj) => {
+        if (!live()) return;
         index.put(obj);
         changed(undefined, obj);
       },
       onUpdate: (old, obj) => {
+        if (!live()) return;
         index.put(obj);
         if (!sameProjection(old, obj)) changed(old, obj);
       },
       onDelete: (old) => {
+        if (!live()) return;
         index.remove(old);
         this.opts.onChange(old.namespace);
       },
     });
+    return informer;
   }
 }

@@ -131,6 +131,7 @@ export class Informer<T extends Cached> {
     return this.waitSynced();
   }
 
+  /** Resolves after the first complete list, or once stopped (a waiter then looks at what replaced it). */
   waitSynced(): Promise<void> {
     return this.listed;
   }
@@ -138,6 +139,7 @@ export class Informer<T extends Cached> {
   stop(): void {
     this.stopped = true;
     this.abort?.abort();
+    this.markListed();
   }
 
   /** Read-your-writes: the object a write of ours returned (see Store.apply). */
@@ -157,6 +159,7 @@ export class Informer<T extends Cached> {
       resourceVersion = page.resourceVersion;
       token = page.continue || undefined;
     } while (token);
+    if (this.stopped) return resourceVersion;
     this.store.replace(items);
     if (!this.synced) {
       this.synced = true;
@@ -216,6 +219,8 @@ export class Informer<T extends Cached> {
     let failure: Error | undefined;
     const abort = new AbortController();
     this.abort = abort;
+    // Stopped while its list ran: the watch must not start (nothing would end it).
+    if (this.stopped) abort.abort();
     const params = { resourceVersion: from, allowWatchBookmarks: 'true' };
     await watchRequest(
       this.opts.kubeConfig,

@@ -1,6 +1,7 @@
 import type { Mapping } from '../../resources/types.js';
 import { usesAny, type PodTemplateUses } from './consumption.js';
-import { targets, type WorkloadInfo } from './workload-cache.js';
+import { targets } from './target-selection.js';
+import type { WorkloadInfo } from './workload-cache.js';
 
 /**
  * Whether a workload's change concerns a mapping: it targets it by selector or list, or — with

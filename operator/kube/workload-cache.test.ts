@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { MappingSpec } from '../../resources/types.js';
-import { kindsOf, projectWorkload, selectTargets, targets, type WorkloadInfo } from './workload-cache.js';
+import { kindsOf, selectTargets, targets } from './target-selection.js';
+import { projectWorkload, type WorkloadInfo } from './workload-cache.js';
 
 const deployment = {
   metadata: { name: 'web', namespace: 'ns', resourceVersion: '12', generation: 3, labels: { app: 'web' } },

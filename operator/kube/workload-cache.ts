@@ -1,24 +1,13 @@
 import type { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import {
-  DEFAULT_SELECTOR_KINDS,
-  WORKLOAD_KINDS,
-  type MappingSpec,
-  type WorkloadKind,
-} from '../../resources/types.js';
-import type { Target } from './target.js';
+import type { MappingSpec, WorkloadKind } from '../../resources/types.js';
 import { RESTARTED_AT_ANNOTATION, SECRET_VERSION_ANNOTATION, STAGE_ANNOTATION } from './restart-patches.js';
 import type { RolloutObject } from './rollout-progress.js';
-import { KINDS, rolloutState } from './workload-kinds.js';
+import { KINDS } from './workload-kinds.js';
 import type { Logger } from '../runtime/logger.js';
-import {
-  podTemplateUses,
-  type Consumption,
-  type PodTemplateUses,
-  type RawPodTemplate,
-} from './consumption.js';
+import { podTemplateUses, type PodTemplateUses, type RawPodTemplate } from './consumption.js';
 import { Informer, listPage, sameProjection, watchPath, type Cached, type RawObject } from './informer.js';
-import { isEmptySelector, matchesSelector } from './label-selector.js';
 import { NamespaceIndex } from './workload-index.js';
+import { NamespaceInformers } from './namespace-informers.js';
 
 /**
  * What the operator keeps of a workload: only what its decisions read (labels, our version stamp,
@@ -124,68 +113,10 @@ function projectRollout(raw: RawWorkload): RolloutObject {
   };
 }
 
-/** True when the mapping's spec targets the workload (selector over spec.kinds, or listed explicitly). */
-export function targets(spec: MappingSpec, w: Pick<WorkloadInfo, 'kind' | 'name' | 'labels'>): boolean {
-  if ((spec.workloads ?? []).some((r) => r.kind === w.kind && r.name === w.name)) return true;
-  if (!spec.selector || isEmptySelector(spec.selector)) return false;
-  return (spec.kinds ?? DEFAULT_SELECTOR_KINDS).includes(w.kind) && matchesSelector(spec.selector, w.labels);
-}
-
-function toTarget(w: WorkloadInfo, consumption: Consumption | undefined): Target {
-  return {
-    kind: w.kind,
-    name: w.name,
-    exists: true,
-    templateVersion: w.stamp,
-    stampedAt: w.stampedAt,
-    stage: w.stage,
-    resourceVersion: w.resourceVersion,
-    blocked: w.blocked,
-    rollout: rolloutState(w.kind, w.rollout),
-    restartAt: w.rollout.spec?.restartAt,
-    ...(consumption ?? {}),
-  };
-}
-
-/**
- * The targets of a mapping among the workloads of its namespace: selector matches, explicit
- * workloads, and with spec.discover the consumers found (consumersOf); every target says how it
- * consumes the secret when `consumption` knows. An explicit one that does not exist is
- * `exists: false`. Sorted by kind/name. Pure.
- */
-export function selectTargets(
-  spec: MappingSpec,
-  workloads: Iterable<WorkloadInfo>,
-  consumption: Map<string, Consumption> = new Map(),
-): Target[] {
-  const found = new Map<string, Target>();
-  for (const w of workloads) {
-    const id = `${w.kind}/${w.name}`;
-    const consumes = consumption.get(id);
-    if (targets(spec, w) || (spec.discover && consumes)) found.set(id, toTarget(w, consumes));
-  }
-  for (const r of spec.workloads ?? []) {
-    const id = `${r.kind}/${r.name}`;
-    if (!found.has(id)) found.set(id, { kind: r.kind, name: r.name, exists: false });
-  }
-  return [...found.values()].sort((a, b) => `${a.kind}/${a.name}`.localeCompare(`${b.kind}/${b.name}`));
-}
-
-/** The kinds a mapping may target: those its selector covers and those it lists; every kind to discover. */
-export function kindsOf(spec: MappingSpec): WorkloadKind[] {
-  if (spec.discover) return [...WORKLOAD_KINDS];
-  const kinds = new Set<WorkloadKind>((spec.workloads ?? []).map((r) => r.kind));
-  if (spec.selector && !isEmptySelector(spec.selector))
-    for (const k of spec.kinds ?? DEFAULT_SELECTOR_KINDS) kinds.add(k);
-  return [...kinds];
-}
-
 export interface WorkloadCacheOptions {
   kubeConfig: KubeConfig;
   /** Lists apps/v1 objects as plain JSON (no model deserialization: thousands of objects stay cheap). */
   api: CustomObjectsApi;
-  /** Watch one namespace only (WATCH_NAMESPACE), or all. */
-  namespace: string | undefined;
   /** Kinds whose API the cluster serves (Rollout only with Argo Rollouts' CRD installed). */
   served: ReadonlySet<WorkloadKind>;
   logger: Logger;
@@ -194,42 +125,60 @@ export interface WorkloadCacheOptions {
 }
 
 /**
- * Watch caches of the workload kinds in use, started on first need (a cluster whose mappings only
- * name Deployments never watches DaemonSets), holding pruned projections indexed by namespace.
+ * Watch caches of the workload kinds in use, per namespace: started for a namespace on first need
+ * (a namespace whose mappings only name Deployments never watches its DaemonSets), dropped with its
+ * projections when its last mapping goes (release), holding pruned projections indexed by namespace.
+ * Workloads of namespaces without mappings are never listed, watched or kept.
  */
 export class WorkloadCache {
-  private readonly informers = new Map<WorkloadKind, Informer<WorkloadInfo>>();
+  private readonly informers: NamespaceInformers<WorkloadKind, WorkloadInfo>;
   private readonly byNamespace = new Map<string, NamespaceIndex>();
 
-  constructor(private readonly opts: WorkloadCacheOptions) {}
+  constructor(private readonly opts: WorkloadCacheOptions) {
+    this.informers = new NamespaceInformers((ns, kind) => this.make(ns, kind));
+  }
 
   /**
-   * Starts the informers of `kinds` not yet started and waits until each has listed once. A kind the
-   * cluster does not serve is skipped: its targets are simply not found.
+   * Starts the informers of `kinds` in `namespace` not yet started and waits until each has listed
+   * once. A kind the cluster does not serve is skipped: its targets are simply not found.
    */
-  async ensure(kinds: WorkloadKind[]): Promise<void> {
-    const served = kinds.filter((k) => this.opts.served.has(k));
-    await Promise.all(served.map((k) => (this.informers.get(k) ?? this.start(k)).waitSynced()));
+  async ensure(namespace: string, kinds: WorkloadKind[]): Promise<void> {
+    await this.informers.ensure(namespace, this.servedOf(kinds));
   }
 
-  /** Starts the informers of `kinds` not yet started (served ones); never waits. */
-  begin(kinds: WorkloadKind[]): void {
-    for (const k of kinds) if (this.opts.served.has(k) && !this.informers.has(k)) this.start(k);
+  /** Starts the informers of `kinds` in `namespace` not yet started (served ones); never waits. */
+  begin(namespace: string, kinds: WorkloadKind[]): void {
+    this.informers.begin(namespace, this.servedOf(kinds));
   }
 
-  /** Whether the informers of `kinds` the cluster serves have all listed once (none started by this). */
-  listed(kinds: WorkloadKind[]): boolean {
-    return kinds.every((k) => !this.opts.served.has(k) || this.informers.get(k)?.hasSynced === true);
+  /** Whether `kinds` (those the cluster serves) have all been listed once in `namespace`. */
+  listed(namespace: string, kinds: WorkloadKind[]): boolean {
+    return this.informers.listed(namespace, this.servedOf(kinds));
   }
 
   /** Whether every informer started so far has listed once. */
   get hasSynced(): boolean {
-    return [...this.informers.values()].every((i) => i.hasSynced);
+    return this.informers.hasSynced;
   }
 
   /** Whether the cluster serves this kind's API. */
   serves(kind: WorkloadKind): boolean {
     return this.opts.served.has(kind);
+  }
+
+  /** What the cache holds: workloads, namespaces watched, open watches (metrics, the bench). */
+  sizes(): { workloads: number; namespaces: number; watches: number } {
+    let workloads = 0;
+    for (const ns of this.byNamespace.values()) workloads += ns.size;
+    return { workloads, namespaces: this.informers.namespaces().length, watches: this.informers.watches };
+  }
+
+  /**
+   * The namespace has no mapping any more: its watches stop and its projections are freed. A mapping
+   * that comes later starts them again (and its pass waits for their first list).
+   */
+  release(namespace: string): void {
+    if (this.informers.drop(namespace)) this.byNamespace.delete(namespace);
   }
 
   /**
@@ -249,45 +198,60 @@ export class WorkloadCache {
 
   /** Read-your-writes: the object a patch of ours returned. */
   observe(kind: WorkloadKind, raw: object): void {
-    this.informers.get(kind)?.observe(raw);
+    const ns = (raw as RawWorkload).metadata?.namespace;
+    if (ns) this.informers.get(ns, kind)?.observe(raw);
   }
 
   stop(): void {
-    for (const i of this.informers.values()) i.stop();
+    this.informers.stop();
   }
 
-  private start(kind: WorkloadKind): Informer<WorkloadInfo> {
-    const res = { ...KINDS[kind].resource, namespace: this.opts.namespace };
-    const informer = new Informer<WorkloadInfo>({
+  private servedOf(kinds: WorkloadKind[]): WorkloadKind[] {
+    return kinds.filter((k) => this.opts.served.has(k));
+  }
+
+  private make(namespace: string, kind: WorkloadKind): Informer<WorkloadInfo> {
+    const res = { ...KINDS[kind].resource, namespace };
+    // Events of an informer dropped (or replaced) after its namespace's last mapping went are ignored.
+    const live = (): boolean => this.informers.current(namespace, kind, informer);
+    const informer: Informer<WorkloadInfo> = new Informer<WorkloadInfo>({
       what: `${kind}s`,
       kubeConfig: this.opts.kubeConfig,
       watchPath: watchPath(res),
       list: (token) => listPage(this.opts.api, res, token),
       project: (raw) => projectWorkload(kind, raw),
       logger: this.opts.logger,
-      onAdd: (w) => this.index(kind, undefined, w),
-      onUpdate: (old, w) => this.index(kind, old, w),
-      onDelete: (old) => this.index(kind, old, undefined),
+      onAdd: (w) => {
+        if (live()) this.index(informer, undefined, w);
+      },
+      onUpdate: (old, w) => {
+        if (live()) this.index(informer, old, w);
+      },
+      onDelete: (old) => {
+        if (live()) this.index(informer, old, undefined);
+      },
     });
-    this.informers.set(kind, informer);
-    void informer.start();
     return informer;
   }
 
   /**
-   * Indexes a change and tells onChange, except during the kind's first list: every pass that needs
-   * the kind waits for that list (ensure), so telling would only cost each listed workload a look at
-   * every mapping of its namespace — 5,000 × 5,000 on one tick, which held the event loop for
-   * seconds and timed out the AWS calls of that cold start.
+   * Indexes a change and tells onChange, except during the informer's first list: every pass that
+   * needs the kind there waits for that list (ensure), so telling would only cost each listed
+   * workload a look at every mapping of its namespace — 5,000 × 5,000 on one tick, which held the
+   * event loop for seconds and timed out the AWS calls of that cold start.
    */
-  private index(kind: WorkloadKind, old: WorkloadInfo | undefined, w: WorkloadInfo | undefined): void {
+  private index(
+    informer: Informer<WorkloadInfo>,
+    old: WorkloadInfo | undefined,
+    w: WorkloadInfo | undefined,
+  ): void {
     if (old) this.unindex(old);
     if (w) {
       const ns = this.byNamespace.get(w.namespace) ?? new NamespaceIndex();
       this.byNamespace.set(w.namespace, ns);
       ns.add(w);
     }
-    if (!this.informers.get(kind)?.hasSynced) return;
+    if (!informer.hasSynced) return;
     if (!old || !w || !sameProjection(old, w)) this.opts.onChange(old, w);
   }
 

@@ -1,6 +1,14 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { WORKLOAD_KINDS } from '../../resources/types.js';
 
+/** What the workload and consumer caches hold (see MappingOperator.cacheSizes). */
+export interface CacheSizes {
+  workloads: number;
+  namespaces: number;
+  consumers: number;
+  watches: number;
+}
+
 /** Prometheus metrics, every name prefixed secrets_rotation_. One instance per process. */
 export class Metrics {
   readonly registry = new Registry();
@@ -74,6 +82,29 @@ export class Metrics {
     ['reason'],
   );
 
+  /** Read at each scrape by the cache gauges; main points it at the operator's caches. */
+  cacheSizes: () => CacheSizes = () => ({ workloads: 0, namespaces: 0, consumers: 0, watches: 0 });
+  readonly cachedWorkloads = this.sizeGauge(
+    'cached_workloads',
+    'Workload projections cached (only those of namespaces that have mappings)',
+    'workloads',
+  );
+  readonly cachedNamespaces = this.sizeGauge(
+    'cached_namespaces',
+    'Namespaces whose workloads are watched and cached (those that have mappings)',
+    'namespaces',
+  );
+  readonly cachedConsumers = this.sizeGauge(
+    'cached_consumers',
+    'SecretProviderClasses and ExternalSecrets cached (namespaces that have mappings)',
+    'consumers',
+  );
+  readonly cacheWatches = this.sizeGauge(
+    'cache_watches',
+    'Watches open for the workload and consumer caches (one per namespace and kind in use)',
+    'watches',
+  );
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'secrets_rotation_' });
     // Labelled series the alerts and the dashboard read start at 0. A series that first appears
@@ -86,6 +117,18 @@ export class Metrics {
     for (const outcome of ['synced', 'timed_out']) this.externalSecretSyncWait.zero({ outcome });
     for (const result of ['delivered', 'failed']) this.notifications.inc({ result }, 0);
     for (const reason of ['queue_full', 'gave_up']) this.notificationsDropped.inc({ reason }, 0);
+  }
+
+  private sizeGauge(name: string, help: string, field: keyof CacheSizes): Gauge {
+    const read = (): number => this.cacheSizes()[field];
+    return new Gauge({
+      name: `secrets_rotation_${name}`,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.set(read());
+      },
+    });
   }
 
   private counter<L extends string>(name: string, help: string, labelNames: L[] = []): Counter<L> {

@@ -1,7 +1,7 @@
 import type { WorkloadStatus } from '../../../resources/types.js';
 import type { SecretVersion } from '../../aws/secret-versions.js';
 import { carriedNames, carriersOf, consumersOf } from '../../kube/consumption.js';
-import { kindsOf, selectTargets } from '../../kube/workload-cache.js';
+import { kindsOf, selectTargets } from '../../kube/target-selection.js';
 import type { Target } from '../../kube/target.js';
 import type { Planned } from '../restart-plan.js';
 import { EventReason, Reason, type PassContext, type ReconcileResult } from '../pass.js';
@@ -32,13 +32,16 @@ function listed(ctx: PassContext, synced: boolean, ready: () => Promise<unknown>
 export function findTargets(ctx: PassContext, secret: SecretVersion): Target[] | undefined {
   const { deps, m } = ctx;
   const kinds = kindsOf(m.spec);
-  deps.workloadCache.begin(kinds);
-  if (!listed(ctx, deps.workloadCache.listed(kinds), () => deps.workloadCache.ensure(kinds)))
-    return undefined;
-  const candidates = [...deps.workloadCache.candidates(ctx.namespace, m.spec)];
+  const ns = ctx.namespace;
   const cache = deps.consumers;
+  // Both started before either is awaited: a namespace's first pass waits for one round of lists.
+  deps.workloadCache.begin(ns, kinds);
+  cache?.begin(ns);
+  if (!listed(ctx, deps.workloadCache.listed(ns, kinds), () => deps.workloadCache.ensure(ns, kinds)))
+    return undefined;
+  const candidates = [...deps.workloadCache.candidates(ns, m.spec)];
   if (!cache) return selectTargets(m.spec, candidates);
-  if (!listed(ctx, cache.hasSynced, () => cache.waitSynced())) return undefined;
+  if (!listed(ctx, cache.listed(ns), () => cache.ensure(ns))) return undefined;
   const carriers = carriersOf(
     secret,
     cache.providerClassesIn(ctx.namespace),
