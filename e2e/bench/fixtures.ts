@@ -143,13 +143,14 @@ export async function benchOperator(
   sc: Owner,
   queueUrl: string,
   env: Record<string, string> = {},
-  opts: { waitReady?: boolean; kubeconfig?: string } = {},
+  opts: { waitReady?: boolean; kubeconfig?: string; watchNamespace?: string } = {},
 ): Promise<BenchOperator> {
   const cgroup = operatorCgroup(sc);
   const op = await startOperator(sc, {
     kubeconfig: opts.kubeconfig ?? (await operatorKubeconfig(sc)),
     queueUrl,
     waitReady: opts.waitReady,
+    watchNamespace: opts.watchNamespace,
     nodeArgs: operatorNodeFlags(),
     cgroupProcs: cgroup?.procs,
     env: {

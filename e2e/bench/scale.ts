@@ -23,7 +23,6 @@ import {
   type BenchOperator,
   type BenchSecret,
 } from './fixtures.js';
-import { largeCluster, type LargeCluster } from './large-cluster.js';
 import { breakdown, type MemoryBreakdown } from './memory.js';
 import { writeFloor, type WriteFloor } from './write-floor.js';
 import {
@@ -62,8 +61,6 @@ export interface ScaleResult {
   rotationDuringSyncMs: number;
   followerRssMiB: number;
   idle: { seconds: number; rssMiB: number; heapUsedMiB: number; memory: MemoryBreakdown; cpuPercent: number };
-  /** The idle leader beside Secrets and ConfigMaps it never watches (full runs). */
-  large?: LargeCluster;
 }
 
 const RESOURCES = /^(deployments|statefulsets|daemonsets|secretsrotationmappings|events|leases)/;
@@ -107,11 +104,7 @@ const reconciles = async (op: RunningOperator): Promise<number> =>
 export async function scale(
   n: number,
   secretsCount: number,
-  opts: {
-    idleSeconds: number;
-    discover: boolean;
-    largeCluster?: { count: number; bytes: number; settleSeconds: number };
-  },
+  opts: { idleSeconds: number; discover: boolean },
 ): Promise<ScaleResult> {
   const { idleSeconds, discover } = opts;
   const sc = await benchScope('bench-scale');
@@ -176,7 +169,6 @@ export async function scale(
   watch.stop();
 
   const idle = await idleLeader(b, idleSeconds);
-  const large = opts.largeCluster ? await largeCluster(ns, b.process.pid ?? 0, opts.largeCluster) : undefined;
 
   await b.kill('SIGTERM');
   await stripAll(ns);
@@ -200,7 +192,6 @@ export async function scale(
     rotationDuringSyncMs: seen - sent,
     followerRssMiB,
     idle,
-    large,
   };
 }
 

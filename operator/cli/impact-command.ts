@@ -1,7 +1,8 @@
 import { KINDS } from '../kube/workload-kinds.js';
 import { OPTIONAL_APIS } from '../kube/optional-apis.js';
 import { projectExternalSecret, projectProviderClass } from '../kube/consumption.js';
-import { kindsOf, projectWorkload, type WorkloadInfo } from '../kube/workload-cache.js';
+import { kindsOf } from '../kube/target-selection.js';
+import { projectWorkload, type WorkloadInfo } from '../kube/workload-cache.js';
 import type { Mapping, WorkloadKind } from '../../resources/types.js';
 import type { Args } from './args.js';
 import { Cluster, contextNamespace } from './cluster.js';

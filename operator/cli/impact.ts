@@ -8,7 +8,8 @@ import {
   type ProviderClassInfo,
 } from '../kube/consumption.js';
 import type { Target } from '../kube/target.js';
-import { selectTargets, type WorkloadInfo } from '../kube/workload-cache.js';
+import { selectTargets } from '../kube/target-selection.js';
+import type { WorkloadInfo } from '../kube/workload-cache.js';
 import type { Planned } from '../loop/restart-plan.js';
 import { stagedOrder, stageSizeOf } from '../loop/staging.js';
 import { windowProblems, windowVerdict } from '../loop/windows.js';
