@@ -2,6 +2,7 @@ import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import http from 'node:http';
 import type { Mapping } from '../resources/types.js';
 import { localAws } from './env/aws-setup.js';
+import type { FaultRelay } from './kit/fault-relay.js';
 import {
   awsClients,
   createSecret,
@@ -150,7 +151,7 @@ export interface RevertSetup {
 
 /**
  * Deployments a, b, c (one replica, a 3 s progress deadline), a Staged mapping `m` over them in that
- * order (stage size 1, onFailure `onFailure`), a policy (revertSecrets: `revert`, default the
+ * order (stage size `stageSize`, default 1; onFailure `onFailure`), a policy (revertSecrets: `revert`, default the
  * secret), and the operator(s), whose role may revert the secret when `iam` (default true).
  */
 export async function revertSetup(
@@ -160,7 +161,11 @@ export async function revertSetup(
     revert?: (name: string, arn: string) => string[];
     iam?: boolean;
     replicas?: number;
+    /** Workloads per stage (default 1: a, b and c are three stages). */
+    stageSize?: number;
     awsEndpoint?: string;
+    /** A relay the operators talk to kube-apiserver through (e2e/kit/fault-relay.ts). */
+    kubeRelay?: FaultRelay;
     env?: Record<string, string>;
   } = {},
 ): Promise<RevertSetup> {
@@ -178,7 +183,7 @@ export async function revertSetup(
   await applyMapping(ns, 'm', {
     secretId: name,
     workloads: ['a', 'b', 'c'].map((n) => ({ kind: 'Deployment' as const, name: n })),
-    rollout: { strategy: 'Staged', stageSize: 1, onFailure: opts.onFailure ?? 'Revert' },
+    rollout: { strategy: 'Staged', stageSize: opts.stageSize ?? 1, onFailure: opts.onFailure ?? 'Revert' },
   });
   const hook = await notifications(scope);
   const queue = await testQueue(scope, { withRules: true });
@@ -187,7 +192,7 @@ export async function revertSetup(
   for (let i = 0; i < (opts.replicas ?? 1); i++)
     ops.push(
       await startOperator(scope, {
-        kubeconfig,
+        kubeconfig: through(opts.kubeRelay, kubeconfig),
         queueUrl: queue.queueUrl,
         awsEndpoint: opts.awsEndpoint,
         env: { NOTIFY_WEBHOOK_URL: hook.url, ...opts.env },
@@ -214,6 +219,10 @@ export async function revertSetup(
     rotateToBadValue,
   };
 }
+
+/** `kubeconfig`, or a copy of it whose server is `relay`. */
+const through = (relay: FaultRelay | undefined, kubeconfig: string): string =>
+  relay ? relay.kubeconfigThrough(kubeconfig) : kubeconfig;
 
 /** Waits until mapping `name` of `ns` shows its staged rotation in `state`. */
 export function rolloutState(ns: string, state: string, name = 'm', timeoutMs = 90_000): Promise<Mapping> {

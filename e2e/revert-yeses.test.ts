@@ -26,12 +26,31 @@ async function plainHalt(s: RevertSetup, v2: string, why: RegExp): Promise<void>
   for (const n of ['b', 'c']) assert.equal((await templateState('Deployment', s.ns, n)).stamp, undefined);
 }
 
-e2eTest('the mapping does not ask (onFailure Halt): a plain halt, AWSCURRENT stays', async (scope) => {
-  const s = await revertSetup(scope, { onFailure: 'Halt' });
-  const v2 = await s.rotateToBadValue();
-  await plainHalt(s, v2, /the rollout of Deployment\/a failed/);
-  assert.equal(revertOf(await rolloutState(s.ns, 'Halted')), 'none');
-});
+e2eTest(
+  "the mapping does not ask (onFailure Halt) where a policy allows the revert: a plain halt saying the mapping's onFailure is Halt, AWSCURRENT stays",
+  async (scope) => {
+    const s = await revertSetup(scope, { onFailure: 'Halt' });
+    const v2 = await s.rotateToBadValue();
+    await plainHalt(
+      s,
+      v2,
+      /the rollout of Deployment\/a failed.*; not reverted: the mapping's onFailure is Halt$/,
+    );
+    assert.equal(revertOf(await rolloutState(s.ns, 'Halted')), 'none');
+  },
+);
+
+e2eTest(
+  'onFailure Halt where no policy allows a revert: the ordinary halt, which says nothing of reverting',
+  async (scope) => {
+    const s = await revertSetup(scope, { onFailure: 'Halt', revert: () => [] });
+    const v2 = await s.rotateToBadValue();
+    await plainHalt(s, v2, /the rollout of Deployment\/a failed/);
+    const m = await rolloutState(s.ns, 'Halted');
+    assert.doesNotMatch(m.status?.rollout?.message ?? '', /revert/);
+    assert.doesNotMatch((await eventsOf(s.ns, 'RotationHalted'))[0], /revert/);
+  },
+);
 
 e2eTest(
   "no policy lists the secret in revertSecrets (a glob reaching into the ARN's random suffix does not): a plain halt naming revertSecrets",

@@ -54,6 +54,11 @@ e2eTest(
       new RegExp(`from version ${v2} to ${s.v1}, because the rollout of Deployment/a failed`),
     );
     assert.deepEqual(await eventsOf(s.ns, 'RotationHalted'), [], 'a revert, not a halt');
+    // Each RotationDetected names the version AWSCURRENT moved from (the move back too, not "v1 (was v1)").
+    assert.deepEqual(
+      (await eventsOf(s.ns, 'RotationDetected')).map((e) => e.split(': ')[1]),
+      [`AWSCURRENT is now ${v2} (was ${s.v1})`, `AWSCURRENT is now ${s.v1} (was ${v2})`],
+    );
     await waitFor('the notification', () => Promise.resolve(s.hook.reasons().includes('RotationReverted')));
     assert.equal(s.hook.reasons().filter((r) => r === 'RotationReverted').length, 1);
     // Quiet afterwards: nothing more is restarted or reverted.
@@ -177,6 +182,21 @@ e2eTest(
     );
     assert.deepEqual(restarts, [`${s.name}@${v2}`, `${s.name}@${s.v1}`], 'once to v2, once back');
     assert.equal((await templateState('Deployment', s.ns, 'x')).generation, 3);
+  },
+  { timeout: 240_000 },
+);
+
+e2eTest(
+  'a failure in the last stage (here the only one: every workload at once) is reverted too, though status.currentVersionId moved on to the failed version when that stage restarted',
+  async (scope) => {
+    const s = await revertSetup(scope, { stageSize: 3 });
+    const v2 = await s.rotateToBadValue();
+    const reverted = await rolloutState(s.ns, 'Reverted');
+    assert.match(revertOf(reverted), new RegExp(`^${v2}>${s.v1} Deployment/[abc] moved$`));
+    assert.deepEqual(await currentOf(s.arn), [s.v1], 'AWSCURRENT is back on the old version');
+    for (const n of ['a', 'b', 'c']) await restartedBack(s, n);
+    assert.equal((await eventsOf(s.ns, 'RotationReverted')).length, 1);
+    assert.deepEqual(await eventsOf(s.ns, 'RotationHalted'), [], 'a revert, not a halt');
   },
   { timeout: 240_000 },
 );

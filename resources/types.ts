@@ -140,6 +140,12 @@ export interface RevertRecord {
 /** Where a staged rotation stands (status.rollout); the operator's memory of it across passes and leaders. */
 export interface StagedRolloutStatus {
   versionId: string;
+  /**
+   * The version the workloads ran when this rotation began (status.currentVersionId then): what a
+   * revert moves AWSCURRENT back to. Kept here because status.currentVersionId moves on to versionId
+   * once every target is restarted for it — in the last stage, before that stage's rollouts can fail.
+   */
+  fromVersionId?: string;
   /** The stage in progress, paused before, or halted at (1-based). */
   stage: number;
   stages: number;

@@ -39,8 +39,18 @@ test('the three yeses and a fresh halt: a revert from the failed version to the 
 });
 
 test('each missing yes, or an unsafe moment, leaves a plain halt that says why', () => {
-  assert.deepEqual(decideRevert(input({ onFailure: 'Halt' })), { kind: 'none' });
-  assert.deepEqual(decideRevert(input({ onFailure: undefined })), { kind: 'none' });
+  // The mapping's no is said only where a governing policy would allow this revert.
+  const denied = { allowed: false as const, message: 'no policy lists it in revertSecrets' };
+  assert.deepEqual(decideRevert(input({ onFailure: 'Halt' })), {
+    kind: 'halt',
+    why: "the mapping's onFailure is Halt",
+  });
+  assert.deepEqual(decideRevert(input({ onFailure: undefined })), {
+    kind: 'halt',
+    why: "the mapping's onFailure is Halt",
+  });
+  assert.deepEqual(decideRevert(input({ onFailure: 'Halt', policy: denied })), { kind: 'none' });
+  assert.deepEqual(decideRevert(input({ onFailure: undefined, policy: undefined })), { kind: 'none' });
   const why = (v: ReturnType<typeof decideRevert>): string => (v.kind === 'halt' ? v.why : v.kind);
   assert.equal(
     why(decideRevert(input({ policy: { allowed: false, message: 'no policy lists it in revertSecrets' } }))),
@@ -133,4 +143,24 @@ test('revertedStatus: Reverting while recorded, Reverted once moved, Halted with
   const plain = revertedStatus(halted, { kind: 'halt', why: 'no policy' });
   assert.match(said(plain), /^Halted \| .*; not reverted: no policy$/);
   assert.equal(revertedStatus(halted, { kind: 'none' }), halted);
+});
+
+test('a recorded revert not made yet is refused, not made, once the mapping or the policies withdrew their yes', () => {
+  const pending = { previous: previous({}), staged: { status: halted, halted: 'Deployment/a' } };
+  const withdrawn = decideRevert(
+    input({ ...pending, policy: { allowed: false, message: 'no policy lists it in revertSecrets' } }),
+  );
+  assert.deepEqual(withdrawn, {
+    kind: 'refused',
+    record: { ...record, refused: 'no policy lists it in revertSecrets' },
+  });
+  assert.deepEqual(decideRevert(input({ ...pending, onFailure: 'Halt' })), {
+    kind: 'refused',
+    record: { ...record, refused: "the mapping's onFailure is Halt now" },
+  });
+  // Policies not listed yet (a new leader starting): the recorded decision stands.
+  assert.deepEqual(decideRevert(input({ ...pending, policy: undefined })), { kind: 'revert', record });
+  // Made already (AWSCURRENT back): finished, whatever was withdrawn since.
+  const moved = decideRevert(input({ ...pending, onFailure: 'Halt', secret: secret('v1') }));
+  assert.equal(moved.kind, 'reverted');
 });

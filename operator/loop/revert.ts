@@ -50,7 +50,12 @@ const onlyOn = (s: SecretLabels, version: string): boolean =>
 export function decideRevert(input: RevertInput): RevertVerdict {
   const continued = continuedRevert(input);
   if (continued) return continued;
-  if (input.onFailure !== 'Revert' || !input.staged.halted) return { kind: 'none' };
+  if (!input.staged.halted) return { kind: 'none' };
+  if (input.onFailure !== 'Revert')
+    // Said only where a policy would allow the revert: there the mapping's no is the one missing.
+    return input.policy?.allowed
+      ? { kind: 'halt', why: `the mapping's onFailure is ${input.onFailure ?? 'Halt'}` }
+      : { kind: 'none' };
   const why = missingYes(input);
   if (why) return { kind: 'halt', why };
   const record = {
@@ -68,13 +73,28 @@ function continuedRevert(input: RevertInput): RevertVerdict | undefined {
   const current = input.secret.currentVersionId;
   if (!r.refused && current === r.to && !input.secret.currentVersionIds.includes(r.from))
     return { kind: 'reverted', record: { ...r, movedAt: r.movedAt ?? input.now }, fresh: !r.movedAt };
-  return current === r.from ? onFailedVersion(r, input.staged.halted) : undefined;
+  return current === r.from ? onFailedVersion(r, input) : undefined;
 }
 
-/** A recorded revert while AWSCURRENT is on its failed version: refused, to make, or made once already. */
-function onFailedVersion(r: RevertRecord, halted: string | undefined): RevertVerdict {
+/**
+ * A recorded revert while AWSCURRENT is on its failed version: refused, to make, or made once already.
+ * One still to make (its call failed, or a leader changed) is made only while the mapping and the
+ * policies still say yes: an admin who took the secret out of revertSecrets meanwhile is obeyed.
+ */
+function onFailedVersion(r: RevertRecord, input: RevertInput): RevertVerdict {
   if (r.refused) return { kind: 'refused', record: r };
-  if (!r.movedAt) return { kind: 'revert', record: r };
+  if (!r.movedAt) {
+    const withdrawn =
+      input.onFailure !== 'Revert'
+        ? `the mapping's onFailure is ${input.onFailure ?? 'Halt'} now`
+        : input.policy?.allowed === false
+          ? input.policy.message
+          : undefined;
+    return withdrawn
+      ? { kind: 'refused', record: { ...r, refused: withdrawn } }
+      : { kind: 'revert', record: r };
+  }
+  const halted = input.staged.halted;
   // Moved back once, then AWSCURRENT put on the failed version again: never a second revert.
   return halted ? { kind: 'halt', why: `version ${r.from} was reverted once already` } : { kind: 'none' };
 }

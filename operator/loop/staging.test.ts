@@ -256,3 +256,20 @@ test('a stage whose restart was made but whose status write was lost (the stamp 
   );
   assert.deepEqual(actions(done.plan), { a: 'restart', b: 'held', c: 'already' });
 });
+
+test('fromVersionId: the baseline a rotation began from, kept after status.currentVersionId moved on (last stage)', () => {
+  // One stage holds every target: the pass that restarts it moves status.currentVersionId to v2.
+  const first = stageRestarts(input(fresh(), { spec: staged({ stageSize: 3 }), baselineVersionId: 'v1' }));
+  assert.equal(first.status?.fromVersionId, 'v1');
+  const failed = ['a', 'b', 'c'].map((n) =>
+    planned(n, 'already', { versionId: 'v2', rollout: n === 'a' ? 'Failed' : 'Complete' }),
+  );
+  const halted = stageRestarts(
+    input(failed, { spec: staged({ stageSize: 3 }), baselineVersionId: 'v2', previous: first.status }),
+  );
+  assert.equal(halted.status?.state, 'Halted');
+  assert.equal(halted.status?.fromVersionId, 'v1', 'still the version the workloads ran before');
+  // A new mapping (its baseline is the current version) records none.
+  const adopted = stageRestarts(input(fresh(), { baselineVersionId: 'v2' }));
+  assert.equal(adopted.status && 'fromVersionId' in adopted.status, false);
+});

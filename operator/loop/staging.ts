@@ -10,6 +10,8 @@ export interface StagingInput {
   /** The pass's plan, in the targets' order. */
   plan: Planned[];
   currentVersionId: string;
+  /** status.currentVersionId: the version the workloads ran before (recorded as the rotation's from). */
+  baselineVersionId?: string;
   /** status.rollout as the last pass left it. */
   previous: StagedRolloutStatus | undefined;
   /** The mapping's secretsrotation.io/resume annotation now. */
@@ -88,8 +90,13 @@ function statusOf(
   state: StagedRolloutStatus['state'],
   more: Partial<StagedRolloutStatus> = {},
 ): StagedRolloutStatus {
+  const { baselineVersionId: base, currentVersionId: version } = w.input;
+  // Where this rotation began, kept while it lasts: status.currentVersionId moves on to the new
+  // version once every target is restarted for it, before the last stage's rollouts can fail.
+  const from = w.prev?.fromVersionId ?? (base !== version ? base : undefined);
   return {
-    versionId: w.input.currentVersionId,
+    versionId: version,
+    ...(from !== undefined ? { fromVersionId: from } : {}),
     stage,
     stages: w.stages.length,
     state,

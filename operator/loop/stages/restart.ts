@@ -61,16 +61,29 @@ async function announceRotation(ctx: PassContext, plan: Planned[], secret: Secre
         p.previous?.state !== (p.action === 'pending' ? 'Pending' : 'Suspended')),
   );
   if (!detected) return;
-  ctx.log.info('rotation detected', {
-    version: secret.currentVersionId,
-    previous: ctx.prev.currentVersionId,
-  });
+  const was = versionBefore(ctx.prev.currentVersionId, plan, secret.currentVersionId);
+  ctx.log.info('rotation detected', { version: secret.currentVersionId, previous: was });
   await ctx.event(
     'Normal',
     EventReason.RotationDetected,
-    `secret ${secret.name}: AWSCURRENT is now ${secret.currentVersionId} (was ${ctx.prev.currentVersionId ?? 'unknown'})`,
+    `secret ${secret.name}: AWSCURRENT is now ${secret.currentVersionId} (was ${was})`,
     { version: secret.currentVersionId },
   );
+}
+
+/**
+ * The version AWSCURRENT moved from, as the workloads knew it: the mapping's baseline, or — when that
+ * is the current version already (AWSCURRENT moved back by a revert while a staged rotation had not
+ * moved the baseline on) — the versions the workloads restarted now ran. Pure.
+ */
+export function versionBefore(baseline: string | undefined, plan: Planned[], current: string): string {
+  if (baseline !== undefined && baseline !== current) return baseline;
+  const ran = new Set<string>();
+  for (const p of plan) {
+    const v = p.previous?.versionId;
+    if (p.action === 'restart' && v !== undefined && v !== current) ran.add(v);
+  }
+  return ran.size ? [...ran].join(', ') : (baseline ?? 'unknown');
 }
 
 /** Events for targets that newly went missing or newly wait for minRestartInterval. */

@@ -20,7 +20,7 @@ export async function withRevert(ctx: PassContext, staged: Staged, secret: Secre
     onFailure: ctx.m.spec.rollout?.onFailure,
     staged,
     previous: ctx.prev.rollout,
-    baselineVersionId: ctx.prev.currentVersionId,
+    baselineVersionId: baselineOf(ctx, staged.status),
     secret,
     policy: ctx.deps.tenancy?.decideRevert?.(ctx.namespace, secret),
     now: ctx.nowIso,
@@ -33,6 +33,10 @@ export async function withRevert(ctx: PassContext, staged: Staged, secret: Secre
     notReverted: notReverted(verdict),
   };
 }
+
+/** Where this rotation began: status.currentVersionId may have moved on to the failed version already. */
+const baselineOf = (ctx: PassContext, status: StagedRolloutStatus): string | undefined =>
+  status.fromVersionId ?? ctx.prev.currentVersionId;
 
 const notReverted = (v: RevertVerdict): string | undefined =>
   v.kind === 'halt' ? v.why : v.kind === 'refused' ? v.record.refused : undefined;

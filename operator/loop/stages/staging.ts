@@ -15,6 +15,7 @@ export function stagePlan(ctx: PassContext, plan: Planned[], secret: SecretVersi
     spec: ctx.m.spec,
     plan,
     currentVersionId: secret.currentVersionId,
+    baselineVersionId: ctx.prev.currentVersionId,
     previous: ctx.prev.rollout,
     resume: ctx.m.metadata.annotations?.[RESUME_ANNOTATION],
     now: ctx.now.getTime(),
