@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { FaultRelay } from './kit/fault-relay.js';
-import type { RequestLine } from './kit/wire-faults.js';
-import { e2eTest, environment, FAST_LEASE, leads, rotate, waitFor, type Scope } from './harness.js';
+import type { FaultClass, RequestLine } from './kit/wire-faults.js';
+import { e2eTest, environment, FAST_LEASE, kc, leads, rotate, waitFor, type Scope } from './harness.js';
+import { applyMapping, getMapping, waitReason } from './mapping-helpers.js';
 import {
   conditionOf,
   currentOf,
@@ -10,8 +11,9 @@ import {
   revertOf,
   revertSetup,
   rolloutState,
+  type RevertSetup,
 } from './revert-fixtures.js';
-import { templateState } from './workloads-fixtures.js';
+import { createWorkload, templateState } from './workloads-fixtures.js';
 
 /** The operator's UpdateSecretVersionStage call (the revert's compare-and-swap), on the AWS wire. */
 const moveCall = (r: RequestLine): boolean => r.target?.endsWith('.UpdateSecretVersionStage') ?? false;
@@ -106,4 +108,159 @@ e2eTest(
     assert.deepEqual(await currentOf(s.arn), [s.v1]);
   },
   { timeout: 240_000 },
+);
+
+/** aws_calls_total{operation="UpdateSecretVersionStage"} by result. */
+const moveResults = (metrics: string): Record<string, number> =>
+  Object.fromEntries(
+    [...metrics.matchAll(/operation="UpdateSecretVersionStage",result="(\w+)"\} (\d+)/g)].map((x) => [
+      x[1],
+      Number(x[2]),
+    ]),
+  );
+
+/** Whether workload `n` of mapping `name` is stamped back for the old version and rolled out. */
+async function back(s: RevertSetup, name: string, n: string): Promise<boolean> {
+  const entry = (await getMapping(s.ns, name)).status?.workloads?.find((w) => w.name === n);
+  const stamp = (await templateState('Deployment', s.ns, n)).stamp;
+  return stamp === `${s.name}@${s.v1}` && entry?.rollout === 'Complete';
+}
+
+/** Mapping `name`'s rotation ended on the old version, with no halt and at most one RotationReverted. */
+async function endedBack(s: RevertSetup, name: string): Promise<void> {
+  const m = await getMapping(s.ns, name);
+  assert.equal(m.status?.rollout?.versionId, s.v1, `${name}: its rotation ended on the old version`);
+  const message = m.status?.rollout?.message ?? '';
+  assert.doesNotMatch(message, /not reverted|halted/, `${name}: ${message}`);
+  const reverted = await eventsOf(s.ns, 'RotationReverted', name);
+  assert.ok(reverted.length <= 1, `${name}: at most one RotationReverted: ${reverted.join(' | ')}`);
+  assert.deepEqual(await eventsOf(s.ns, 'RotationHalted', name), [], `${name}: no halt`);
+}
+
+e2eTest(
+  'two mappings of the secret (one namespace, both onFailure Revert) fail at once: AWSCURRENT is moved back by one committed call (a second one the compare-and-swap refuses), both end back on the old version, each says so once',
+  async (scope) => {
+    const relay = await awsRelay(scope, 3203);
+    // Delays nothing: counts every move call and records AWS's answer to it.
+    relay.inject({ kinds: ['aws-other'], faults: ['delay'], delayMs: [0, 0], match: moveCall });
+    const s = await revertSetup(scope, { awsEndpoint: relay.url });
+    await createWorkload(
+      { kind: 'Deployment', namespace: s.ns, name: 'x' },
+      { app: 'x' },
+      {
+        replicas: 1,
+        progressDeadlineSeconds: 3,
+      },
+    );
+    await applyMapping(s.ns, 'm2', {
+      secretId: s.name,
+      workloads: [{ kind: 'Deployment', name: 'x' }],
+      rollout: { strategy: 'Staged', stageSize: 1, onFailure: 'Revert' },
+    });
+    await waitReason(s.ns, 'm2', 'WatchingSecret');
+    const v2 = await s.rotateToBadValue();
+    await waitFor(
+      'a and x restarted back',
+      async () => (await back(s, 'm', 'a')) && (await back(s, 'm2', 'x')),
+      90_000,
+    );
+    assert.deepEqual(await currentOf(s.arn), [s.v1]);
+    // Each move call as the relay saw it, and its result as the operator counted it.
+    const counted = moveResults(await s.ops[0].metrics());
+    assert.equal(counted.success, 1, `one move made: ${JSON.stringify(counted)}`);
+    assert.equal(relay.injected.length, counted.success + (counted.refused ?? 0), JSON.stringify(counted));
+    for (const name of ['m', 'm2']) await endedBack(s, name);
+    const reverted = [
+      ...(await eventsOf(s.ns, 'RotationReverted')),
+      ...(await eventsOf(s.ns, 'RotationReverted', 'm2')),
+    ];
+    assert.ok(reverted.length >= 1, 'the revert is said');
+    for (const e of reverted) assert.match(e, new RegExp(`from version ${v2} to ${s.v1}`));
+    for (const n of ['b', 'c']) assert.equal((await templateState('Deployment', s.ns, n)).stamp, undefined);
+  },
+  { timeout: 240_000 },
+);
+
+const LOSE: FaultClass[] = ['lose-answer-reset', 'lose-answer-hang'];
+
+e2eTest(
+  'the status writes that record the revert (Reverting) and its completion (movedAt) committed but their answers lost: one move call, one RotationReverted, one notification',
+  async (scope) => {
+    const env = await environment();
+    const aws = await awsRelay(scope, 3204);
+    aws.inject({ kinds: ['aws-other'], faults: ['delay'], delayMs: [0, 0], match: moveCall });
+    const kube = await FaultRelay.kube(env, 3205);
+    scope.cleanups.push(() => kube.close());
+    const body = (r: RequestLine): string => r.body ?? '';
+    kube.inject({
+      kinds: ['status-write'],
+      faults: LOSE,
+      times: 1,
+      delayMs: [5000, 5000],
+      match: (r) => body(r).includes('"Reverting"'),
+    });
+    kube.inject({
+      kinds: ['status-write'],
+      faults: LOSE,
+      times: 1,
+      delayMs: [5000, 5000],
+      match: (r) => body(r).includes('"movedAt"'),
+    });
+    const s = await revertSetup(scope, {
+      awsEndpoint: aws.url,
+      kubeRelay: kube,
+      env: { KUBE_REQUEST_TIMEOUT: '4s' },
+    });
+    const v2 = await s.rotateToBadValue();
+    const done = await restartedBack(s, 'a');
+    assert.equal(revertOf(done), `${v2}>${s.v1} Deployment/a moved`);
+    const lost = kube.injected.map((f) => `${f.rule}:${f.status}`);
+    assert.ok(
+      lost.includes('0:200') && lost.includes('1:200'),
+      `both writes committed, answers lost: ${lost.join()}`,
+    );
+    assert.deepEqual(await currentOf(s.arn), [s.v1]);
+    assert.equal(aws.injected.length, 1, 'one move call');
+    assert.equal((await eventsOf(s.ns, 'RotationReverted')).length, 1);
+    await waitFor('the notification', () => Promise.resolve(s.hook.reasons().includes('RotationReverted')));
+    assert.equal(s.hook.reasons().filter((r) => r === 'RotationReverted').length, 1);
+    for (const n of ['b', 'c']) assert.equal((await templateState('Deployment', s.ns, n)).stamp, undefined);
+  },
+  { timeout: 240_000 },
+);
+
+e2eTest(
+  'a revert whose call fails and is retried while the failed workload is deleted: no other workload restarts for the version being left; the retried call reverts',
+  async (scope) => {
+    const relay = await awsRelay(scope, 3206);
+    // Every move call fails (AWS unavailable) until the rule is cleared: the revert stays Reverting.
+    relay.inject({ kinds: ['aws-other'], faults: ['error-503'], match: moveCall });
+    const s = await revertSetup(scope, { awsEndpoint: relay.url });
+    const v2 = await s.rotateToBadValue();
+    await rolloutState(s.ns, 'Reverting');
+    await waitFor('a move call failed', () => Promise.resolve(relay.injected.length > 0));
+    // Someone deletes the broken Deployment: the first stage is b now, on the staging's reckoning.
+    await kc(['delete', 'deployment', 'a', '-n', s.ns, '--wait=false']);
+    await waitFor(
+      'a missing while the revert is retried',
+      async () => {
+        const m = await getMapping(s.ns, 'm');
+        const a = m.status?.workloads?.find((w) => w.name === 'a');
+        return m.status?.rollout?.state === 'Reverting' && a?.state === 'Missing';
+      },
+      120_000,
+    );
+    assert.equal(
+      (await templateState('Deployment', s.ns, 'b')).stamp,
+      undefined,
+      'b not restarted for the version AWSCURRENT is being moved off',
+    );
+    relay.clear();
+    const done = await rolloutState(s.ns, 'Reverted', 'm', 180_000);
+    assert.equal(revertOf(done), `${v2}>${s.v1} Deployment/a moved`);
+    assert.deepEqual(await currentOf(s.arn), [s.v1]);
+    for (const n of ['b', 'c']) assert.equal((await templateState('Deployment', s.ns, n)).generation, 1);
+    assert.equal((await eventsOf(s.ns, 'RotationReverted')).length, 1);
+  },
+  { timeout: 360_000 },
 );

@@ -75,7 +75,9 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
     },
     pass: {
       versions,
-      currentMover: new SecretStageMover(secretsManager),
+      currentMover: new SecretStageMover(secretsManager, (result) =>
+        metrics.awsCalls.inc({ operation: 'UpdateSecretVersionStage', result }),
+      ),
       workloads: new Workloads(api, COMPONENT),
       externalSecrets: served.externalSecrets ? new ExternalSecrets(api, COMPONENT) : undefined,
       recorder: new EventRecorder(kc.makeApiClient(CoreV1Api), COMPONENT, logger),

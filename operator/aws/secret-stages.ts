@@ -4,6 +4,9 @@ import { AccessDeniedError } from '../runtime/errors.js';
 /** AWS refused the move because AWSCURRENT is not on the version it was to be removed from. */
 export class CurrentMovedError extends Error {}
 
+/** A move call's outcome: made, refused by the compare-and-swap, denied by IAM, or failed otherwise. */
+export type MoveResult = 'success' | 'refused' | 'access_denied' | 'error';
+
 /** The one write the operator may make in Secrets Manager, and only with an opt-in (see docs/staged-restarts.md). */
 export interface CurrentMover {
   /**
@@ -20,9 +23,29 @@ export interface CurrentMover {
  * a value.
  */
 export class SecretStageMover implements CurrentMover {
-  constructor(private readonly client: SecretsManagerClient) {}
+  constructor(
+    private readonly client: SecretsManagerClient,
+    /** Each call's result (aws_calls_total{operation="UpdateSecretVersionStage"}): a revert made is rare and worth an alert. */
+    private readonly onCall?: (result: MoveResult) => void,
+  ) {}
 
   async moveCurrent(arn: string, to: string, from: string): Promise<void> {
+    try {
+      await this.send(arn, to, from);
+      this.onCall?.('success');
+    } catch (err) {
+      this.onCall?.(
+        err instanceof AccessDeniedError
+          ? 'access_denied'
+          : err instanceof CurrentMovedError
+            ? 'refused'
+            : 'error',
+      );
+      throw err;
+    }
+  }
+
+  private async send(arn: string, to: string, from: string): Promise<void> {
     try {
       await this.client.send(
         new UpdateSecretVersionStageCommand({

@@ -1,6 +1,7 @@
 import type { CoreV1Api } from '@kubernetes/client-node';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { API_VERSION, KIND, type Mapping } from '../../resources/types.js';
+import { isConflict } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
 
 /** Event reasons the operator emits on mappings (kubectl describe srm shows them). */
@@ -26,6 +27,14 @@ export const EventReason = {
 } as const;
 export type EventReason = (typeof EventReason)[keyof typeof EventReason];
 
+/** One Event: `once` names what it is about when that happens once (see EventRecorder.record). */
+export interface RecordedEvent {
+  type: 'Normal' | 'Warning';
+  reason: EventReason;
+  message: string;
+  once?: string;
+}
+
 /** Writes core/v1 Events about a mapping. A failed Event is logged, never fails a reconcile. */
 export class EventRecorder {
   constructor(
@@ -34,19 +43,21 @@ export class EventRecorder {
     private readonly logger: Logger,
   ) {}
 
-  async record(
-    mapping: Mapping,
-    type: 'Normal' | 'Warning',
-    reason: EventReason,
-    message: string,
-  ): Promise<void> {
+  /**
+   * `once`: the Event is about something that happens once (a revert); it is named for it, so a
+   * second record — a pass retried after a lost status write, a new leader — finds it there (409)
+   * and answers false: recorded already, by this process or another. Otherwise true.
+   */
+  async record(mapping: Mapping, event: RecordedEvent): Promise<boolean> {
+    const { type, reason, message, once } = event;
     const { name, namespace, uid, resourceVersion } = mapping.metadata;
     const now = new Date();
+    const suffix = once ? onceName(uid, once) : randomBytes(8).toString('hex');
     try {
       await this.core.createNamespacedEvent({
         namespace,
         body: {
-          metadata: { name: `${name}.${randomBytes(8).toString('hex')}`, namespace },
+          metadata: { name: `${name}.${suffix}`, namespace },
           involvedObject: { apiVersion: API_VERSION, kind: KIND, name, namespace, uid, resourceVersion },
           type,
           reason,
@@ -59,12 +70,22 @@ export class EventRecorder {
           count: 1,
         },
       });
+      return true;
     } catch (err) {
+      if (once && isConflict(err)) return false;
       this.logger.warn('could not record event', {
         mapping: `${namespace}/${name}`,
         reason,
         error: String(err),
       });
+      return true;
     }
   }
 }
+
+/** The name suffix of the Event about `once` of the mapping `uid`: the same for every leader. */
+const onceName = (uid: string | undefined, once: string): string =>
+  createHash('sha256')
+    .update(`${uid ?? ''}/${once}`)
+    .digest('hex')
+    .slice(0, 16);

@@ -103,6 +103,12 @@ type EventType = 'Normal' | 'Warning';
 export interface EventDetails {
   version?: string;
   workload?: string;
+  /**
+   * A key naming what the Event is about, when that happens once (a revert): a second Event with it
+   * — a pass retried after its status write was lost, a new leader — is neither recorded nor
+   * notified (see EventRecorder.record). Not part of the notification.
+   */
+  once?: string;
 }
 
 /**
@@ -161,22 +167,32 @@ export class PassContext {
   async flushEvents(): Promise<void> {
     const events = this.events.splice(0);
     if (this.deps.aborted?.aborted) return;
-    const { notify } = this.deps;
-    for (const [type, reason, message, details] of events)
-      if (notify && NOTIFIED_REASONS.includes(reason))
-        notify(
-          notification({
-            type,
-            reason,
-            message,
-            namespace: this.namespace,
-            mapping: this.m.metadata.name,
-            secret: this.m.spec.secretId,
-            ...details,
-          }),
-        );
+    // An Event about something once is notified once known new; the others' notifications never wait.
+    for (const e of events) if (!e[3].once) this.notify(e);
     await Promise.all(
-      events.map(([type, reason, message]) => this.deps.recorder.record(this.m, type, reason, message)),
+      events.map(async (e) => {
+        const [type, reason, message, { once }] = e;
+        const recorded = await this.deps.recorder.record(this.m, { type, reason, message, once });
+        if (once && recorded) this.notify(e);
+      }),
+    );
+  }
+
+  private notify([type, reason, message, details]: [EventType, EventReason, string, EventDetails]): void {
+    const { notify } = this.deps;
+    if (!notify || !NOTIFIED_REASONS.includes(reason)) return;
+    const { version, workload } = details;
+    notify(
+      notification({
+        type,
+        reason,
+        message,
+        namespace: this.namespace,
+        mapping: this.m.metadata.name,
+        secret: this.m.spec.secretId,
+        version,
+        workload,
+      }),
     );
   }
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RevertRecord, StagedRolloutStatus } from '../../resources/types.js';
-import { checkMove, decideRevert, revertedStatus, type RevertInput } from './revert.js';
+import type { Planned } from './restart-plan.js';
+import { checkMove, decideRevert, heldWhileReverting, revertedStatus, type RevertInput } from './revert.js';
 
 const NOW = '2026-12-06T10:00:00.000Z';
 const halted: StagedRolloutStatus = {
@@ -163,4 +164,18 @@ test('a recorded revert not made yet is refused, not made, once the mapping or t
   // Made already (AWSCURRENT back): finished, whatever was withdrawn since.
   const moved = decideRevert(input({ ...pending, onFailure: 'Halt', secret: secret('v1') }));
   assert.equal(moved.kind, 'reverted');
+});
+
+test('heldWhileReverting: no restart is made in a pass that moves AWSCURRENT back (a retried call finds the next stage started)', () => {
+  const p = (name: string, action: Planned['action']): Planned => ({
+    target: { kind: 'Deployment', name, exists: true },
+    action,
+  });
+  const plan = [p('a', 'already'), p('b', 'restart'), p('c', 'pending'), p('d', 'held')];
+  const held = heldWhileReverting(plan, record);
+  assert.deepEqual(
+    held.map((x) => x.action),
+    ['already', 'held', 'held', 'held'],
+  );
+  assert.match(held[1].why ?? '', /being moved back from v2 to v1/);
 });

@@ -1,5 +1,6 @@
 import type { MappingSpec, RevertRecord, StagedRolloutStatus } from '../../resources/types.js';
 import type { Verdict } from '../tenancy/policy-decision.js';
+import type { Planned } from './restart-plan.js';
 
 /** What the revert decisions read of the secret: its labels, never its value. */
 export interface SecretLabels {
@@ -183,4 +184,17 @@ function reverted(status: StagedRolloutStatus, r: RevertRecord): StagedRolloutSt
     message: `${what}; ${back}`,
     revert: r,
   };
+}
+
+/**
+ * The plan of a pass that makes (or makes again) a revert: every restart still to make held. A
+ * revert whose call is retried (a transient AWS failure, a new leader) finds the staging decision
+ * moved on when the failed stage recovered meanwhile — the next stage's restarts for the very
+ * version AWSCURRENT is about to leave. Pure.
+ */
+export function heldWhileReverting(plan: Planned[], r: RevertRecord): Planned[] {
+  const why = `held: AWSCURRENT is being moved back from ${r.from} to ${r.to}`;
+  return plan.map((p) =>
+    p.action === 'restart' || p.action === 'pending' ? { ...p, action: 'held' as const, why } : p,
+  );
 }

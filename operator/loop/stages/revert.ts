@@ -3,7 +3,14 @@ import { CurrentMovedError } from '../../aws/secret-stages.js';
 import type { SecretVersion } from '../../aws/secret-versions.js';
 import { AccessDeniedError, describe } from '../../runtime/errors.js';
 import { EventReason, type PassContext, type ReconcileResult } from '../pass.js';
-import { checkMove, decideRevert, revertedStatus, type MoveCheck, type RevertVerdict } from '../revert.js';
+import {
+  checkMove,
+  decideRevert,
+  heldWhileReverting,
+  revertedStatus,
+  type MoveCheck,
+  type RevertVerdict,
+} from '../revert.js';
 import type { Staged } from '../staging.js';
 import { withStagedRollout } from '../status.js';
 
@@ -26,10 +33,17 @@ export async function withRevert(ctx: PassContext, staged: Staged, secret: Secre
     now: ctx.nowIso,
   });
   if (verdict.kind === 'reverted' && verdict.fresh) await announceReverted(ctx, verdict.record, secret);
+  return withVerdict(staged, verdict);
+}
+
+/** The staged result once the revert verdict is applied: while reverting, no restart and no halt said. */
+function withVerdict(staged: Staged, verdict: RevertVerdict): Staged {
+  const reverting = verdict.kind === 'revert';
   return {
     ...staged,
+    plan: reverting ? heldWhileReverting(staged.plan, verdict.record) : staged.plan,
     status: revertedStatus(staged.status, verdict),
-    halted: verdict.kind === 'revert' ? undefined : staged.halted,
+    halted: reverting ? undefined : staged.halted,
     notReverted: notReverted(verdict),
   };
 }
@@ -48,7 +62,8 @@ async function announceReverted(ctx: PassContext, r: RevertRecord, secret: Secre
     'Warning',
     EventReason.RotationReverted,
     `secret ${secret.name}: AWSCURRENT moved back from version ${r.from} to ${r.to}, because the rollout of ${r.workload} failed; the workloads this rotation restarted restart back`,
-    { version: r.to, workload: r.workload },
+    // One per revert, whichever pass or leader first sees AWSCURRENT back (a status write may be lost).
+    { version: r.to, workload: r.workload, once: `reverted/${r.from}/${r.to}/${r.requestedAt}` },
   );
 }
 
@@ -129,7 +144,8 @@ async function refuse(
     'Warning',
     EventReason.RotationHalted,
     `rotation to version ${r.from} halted: the rollout of ${r.workload} failed; not reverted: ${r.refused}`,
-    { version: r.from, workload: r.workload },
+    // Once per revert refused, should this status write be lost and the call refused again.
+    { version: r.from, workload: r.workload, once: `refused/${r.from}/${r.to}/${r.requestedAt}` },
   );
   await ctx.write(withStagedRollout(ctx.m, status, halted, ctx.nowIso));
 }
