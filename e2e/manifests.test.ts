@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
+import { OUR_CRDS, waitForCrdsEstablished } from './env/crds-established.js';
 import { repoRoot } from './env/paths.js';
 import {
   environment,
@@ -37,12 +38,7 @@ test(
       assert.match(rendered, new RegExp(`^kind: ${kind}$`, 'm'), `${kind} rendered`);
     }
     await kc(['apply', '--server-side', '--force-conflicts', '-k', base]);
-    await kc([
-      'wait',
-      '--for=condition=Established',
-      'crd/secretsrotationmappings.secretsrotation.io',
-      'crd/secretsrotationpolicies.secretsrotation.io',
-    ]);
+    await waitForCrdsEstablished(kc, OUR_CRDS, 30_000);
     const dep = await kc([
       '-n',
       'secrets-rotation-operator',

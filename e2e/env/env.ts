@@ -15,6 +15,7 @@ import {
 } from './cluster.js';
 import { admissionGuardPath, crdDir, envFile, logDir, repoRoot, stateDir, stateFile } from './paths.js';
 import { installPeerCrds, startEso } from './peers.js';
+import { OUR_CRDS, waitForCrdsEstablished } from './crds-established.js';
 import { isAlive, startDetached, stopProcess, waitUntil, type Started } from './processes.js';
 import { POD_GATEWAY, POD_SUBNET, startPodRelay } from './pod-network.js';
 import { cleanRealNode, drainRealNode, realNodeUnavailable, startRealNode } from './real-node.js';
@@ -160,6 +161,7 @@ export async function up(opts: { quiet?: boolean } = {}): Promise<EnvState> {
     });
     // The CRD, as an install would have it, so `npm start` finds its API (the operator never creates it).
     kubectl(tools.binDir, cp.kubeconfig, ['apply', '--server-side', '-k', crdDir]);
+    await waitForCrdsEstablished((args) => kubectl(tools.binDir, cp.kubeconfig, args), OUR_CRDS, 60_000);
     // The admission guard on the operator's own writes, as every install ships it: the whole suite
     // runs under it (it binds any ServiceAccount named secrets-rotation-operator).
     kubectl(tools.binDir, cp.kubeconfig, ['apply', '--server-side', '-f', admissionGuardPath]);
@@ -168,7 +170,7 @@ export async function up(opts: { quiet?: boolean } = {}): Promise<EnvState> {
       log(
         'installing the ExternalSecret, SecretProviderClass and Rollout CRDs; starting External Secrets Operator…',
       );
-      installPeerCrds(tools, cp);
+      await installPeerCrds(tools, cp);
       if (fs.existsSync(path.join(tools.binDir, 'external-secrets')))
         started.push(await startEso(tools, cp, moto.url));
       else

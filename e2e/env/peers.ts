@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { localAws } from './aws-setup.js';
 import { kubectl, type ControlPlane, type Toolchain } from './cluster.js';
+import { waitForCrdsEstablished } from './crds-established.js';
 import { freePort, startDetached, tcpOpen, waitUntil, type Started } from './processes.js';
 
 /**
@@ -9,19 +10,20 @@ import { freePort, startDetached, tcpOpen, waitUntil, type Started } from './pro
  * Operator, the Secrets Store CSI driver's SecretProviderClass, Argo Rollouts' Rollout), and the
  * External Secrets Operator controller itself, built by build.sh, against moto.
  */
-export function installPeerCrds(tools: Toolchain, cp: ControlPlane): void {
+export async function installPeerCrds(tools: Toolchain, cp: ControlPlane): Promise<void> {
   const dir = path.join(tools.cacheDir, 'crds');
   if (!fs.existsSync(dir)) throw new Error(`${dir} is missing: run e2e/env/build.sh`);
   kubectl(tools.binDir, cp.kubeconfig, ['apply', '--server-side', '--force-conflicts', '-f', dir]);
-  kubectl(tools.binDir, cp.kubeconfig, [
-    'wait',
-    '--for=condition=Established',
-    'crd/externalsecrets.external-secrets.io',
-    'crd/secretstores.external-secrets.io',
-    'crd/secretproviderclasses.secrets-store.csi.x-k8s.io',
-    'crd/rollouts.argoproj.io',
-    '--timeout=60s',
-  ]);
+  await waitForCrdsEstablished(
+    (args) => kubectl(tools.binDir, cp.kubeconfig, args),
+    [
+      'externalsecrets.external-secrets.io',
+      'secretstores.external-secrets.io',
+      'secretproviderclasses.secrets-store.csi.x-k8s.io',
+      'rollouts.argoproj.io',
+    ],
+    60_000,
+  );
 }
 
 /**

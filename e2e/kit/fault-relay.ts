@@ -343,7 +343,9 @@ function refuse(
 
 /**
  * Cuts a stream `ms` after it starts, or in the middle of its first event when one comes sooner: the
- * client gets half a JSON line, then a reset.
+ * client gets part of a JSON line, then a reset. The cut falls inside the chunk's first line: a chunk
+ * carrying several events (a resumed watch replays its backlog at once) must not let whole events
+ * through, or a resumed watch would make progress that no cut path allows.
  */
 function cutAfter(ms: number, rng: Rng): Transform {
   let cut = false;
@@ -352,7 +354,9 @@ function cutAfter(ms: number, rng: Rng): Transform {
       if (cut) return done();
       cut = true;
       clearTimeout(timer);
-      this.push(chunk.subarray(0, Math.max(1, Math.floor(chunk.length * rng.next()))));
+      const eol = chunk.indexOf(0x0a);
+      const line = eol < 0 ? chunk.length : eol + 1;
+      this.push(chunk.subarray(0, Math.max(1, Math.floor((line - 1) * rng.next()))));
       done();
       setImmediate(() => t.emit('cut'));
     },

@@ -4,6 +4,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { localAwsEnv } from '../env/aws-setup.js';
 import type { EnvState } from '../env/env.js';
+import { OUR_CRDS, waitForCrdsEstablished } from '../env/crds-established.js';
 import { operatorIdentity } from '../env/identity.js';
 import { admissionGuardPath, crdDir, logDir, operatorEntry, repoRoot } from '../env/paths.js';
 import { parse } from 'yaml';
@@ -31,13 +32,7 @@ export async function installAdmissionGuard(): Promise<void> {
 
 export async function installCrd(): Promise<void> {
   await kc(['apply', '--server-side', '--force-conflicts', '-k', crdDir]);
-  await kc([
-    'wait',
-    '--for=condition=Established',
-    'crd/secretsrotationmappings.secretsrotation.io',
-    'crd/secretsrotationpolicies.secretsrotation.io',
-    '--timeout=30s',
-  ]);
+  await waitForCrdsEstablished(kc, OUR_CRDS, 30_000);
 }
 
 /** The operator's ServiceAccount kubeconfig for `scope`'s namespace (see env/identity.ts); removed with its cleanups. */

@@ -3,6 +3,7 @@ import type { Logger } from '../runtime/logger.js';
 import { describe, statusCode } from '../runtime/errors.js';
 import { Store } from './store.js';
 import { watchRequest } from './watch-request.js';
+import { afterWatch, type WatchEnd } from './watch-backoff.js';
 
 export { Store, olderThan, sameProjection } from './store.js';
 
@@ -32,8 +33,6 @@ export interface ResourceRef {
 }
 
 const PAGE = 500;
-/** A watch that ends sooner than this with no event was dropped, not finished. */
-const SHORT_WATCH_MS = 1000;
 
 /**
  * One page of a list as plain JSON, through the generic client whatever the resource (the typed
@@ -98,8 +97,6 @@ export class Informer<T extends Cached> {
   private abort: AbortController | undefined;
   private stopped = false;
   private synced = false;
-  /** Watch events received so far (a watch that ends at once with none is a very short watch). */
-  private events = 0;
   /** One promise for every waiter (a cache that never lists must not collect one per caller). */
   private readonly listed: Promise<void>;
   private markListed: () => void = () => {};
@@ -176,13 +173,12 @@ export class Informer<T extends Cached> {
       try {
         resourceVersion ??= await this.relist();
         const from = resourceVersion;
-        const started = Date.now();
-        const events = this.events;
-        resourceVersion = await this.watchOnce(from);
+        const end = await this.watchOnce(from);
+        resourceVersion = end.resourceVersion;
         // client-go logs this too: a relist costs a LIST and a pass over every object.
         if (resourceVersion === undefined)
           this.opts.logger.info('watch expired; relisting', { what: this.opts.what, resourceVersion: from });
-        backoff = await this.afterWatch(Date.now() - started, this.events > events, backoff);
+        backoff = await this.afterWatch(end, backoff);
       } catch (err) {
         if (this.stopped) break;
         resourceVersion = undefined;
@@ -197,24 +193,27 @@ export class Informer<T extends Cached> {
     }
   }
 
-  /**
-   * The backoff after a watch that ended: reset, unless it ended at once with nothing in it (a proxy
-   * or server that drops watches) — resumed then too, but after a backoff, never in a tight loop
-   * (client-go's "very short watch").
-   */
-  private async afterWatch(lastedMs: number, hadEvents: boolean, backoff: number): Promise<number> {
-    const min = this.opts.minBackoffMs ?? 1000;
-    if (lastedMs >= SHORT_WATCH_MS || hadEvents) return min;
+  /** Waits as afterWatch (watch-backoff.ts) decides after a watch that ended; the backoff to carry. */
+  private async afterWatch(end: WatchEnd, backoff: number): Promise<number> {
+    const limits = { minMs: this.opts.minBackoffMs ?? 1000, maxMs: this.opts.maxBackoffMs ?? 30_000 };
+    const next = afterWatch(end, backoff, limits);
+    if (next.waitMs === 0) return next.backoff;
     this.opts.logger.debug('very short watch; resuming after backoff', {
       what: this.opts.what,
-      retryInMs: backoff,
+      retryInMs: next.waitMs,
+      cutMidEvent: end.bytes > 0,
     });
-    await new Promise((r) => setTimeout(r, backoff));
-    return Math.min(backoff * 2, this.opts.maxBackoffMs ?? 30_000);
+    await new Promise((r) => setTimeout(r, next.waitMs));
+    return next.backoff;
   }
 
-  /** One watch request; the last resourceVersion seen, or undefined when it expired (relist). */
-  private async watchOnce(from: string): Promise<string | undefined> {
+  /**
+   * One watch request: the last resourceVersion seen (undefined when it expired: relist), and how it
+   * ended (how long it lasted, whole events, bytes).
+   */
+  private async watchOnce(from: string): Promise<WatchEnd & { resourceVersion: string | undefined }> {
+    const started = Date.now();
+    let events = 0;
     let last: string | undefined = from;
     let failure: Error | undefined;
     const abort = new AbortController();
@@ -222,7 +221,7 @@ export class Informer<T extends Cached> {
     // Stopped while its list ran: the watch must not start (nothing would end it).
     if (this.stopped) abort.abort();
     const params = { resourceVersion: from, allowWatchBookmarks: 'true' };
-    await watchRequest(
+    const received = await watchRequest(
       this.opts.kubeConfig,
       { path: this.opts.watchPath, params, signal: abort.signal },
       (phase, raw) => {
@@ -231,15 +230,16 @@ export class Informer<T extends Cached> {
           failure = new Error(`watch error: ${obj.message ?? ''}`, { cause: { code: obj.code } });
           return;
         }
-        this.events++;
+        events++;
         last = obj.metadata?.resourceVersion ?? last;
         if (phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED') this.store.apply(phase, obj);
       },
     );
+    const end = { lastedMs: Date.now() - started, events, bytes: received.bytes };
     if (failure) {
-      if (statusCode(failure.cause) === 410) return undefined;
+      if (statusCode(failure.cause) === 410) return { ...end, resourceVersion: undefined };
       throw failure;
     }
-    return last;
+    return { ...end, resourceVersion: last };
   }
 }

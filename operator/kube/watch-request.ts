@@ -31,17 +31,23 @@ export function withWatchDeadlines(kc: KubeConfig, d: WatchDeadlines): KubeConfi
 
 export type WatchEventHandler = (phase: string, obj: Record<string, unknown>) => void;
 
+/** What a watch request received before it ended: bytes of body, whole events or not. */
+export interface WatchReceived {
+  bytes: number;
+}
+
 /**
  * One watch request on `path` from `kc`'s current cluster and user (its shared agent, its
  * credentials). Calls `onEvent` for each event line; resolves when the server ends the stream (or it
- * was cut: the caller resumes from the last resourceVersion it saw), or when `signal` aborts; rejects
- * on an HTTP error (the error's `code` is the status) or a missed deadline.
+ * was cut: the caller resumes from the last resourceVersion it saw), or when `signal` aborts, with
+ * how many bytes came (a stream cut mid-event brought some, a dropped one none); rejects on an HTTP
+ * error (the error's `code` is the status) or a missed deadline.
  */
 export async function watchRequest(
   kc: KubeConfig,
   request: { path: string; params: Record<string, string>; signal: AbortSignal },
   onEvent: WatchEventHandler,
-): Promise<void> {
+): Promise<WatchReceived> {
   const { path, params, signal } = request;
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('no current cluster in the kubeconfig');
@@ -57,13 +63,14 @@ export async function watchRequest(
   const options: https.RequestOptions = { method: 'GET', headers: {} };
   await kc.applyToHTTPSOptions(options);
   const send = url.protocol === 'http:' ? http.request : https.request;
-  return new Promise<void>((resolve, reject) => {
+  const received: WatchReceived = { bytes: 0 };
+  return new Promise<WatchReceived>((resolve, reject) => {
     const timers: NodeJS.Timeout[] = [];
     const settle = (err?: Error): void => {
       timers.forEach(clearTimeout);
       signal.removeEventListener('abort', onAbort);
       if (err) reject(err);
-      else resolve();
+      else resolve(received);
     };
     const req = send(url, options, (res) => {
       clearTimeout(timers[0]);
@@ -77,6 +84,7 @@ export async function watchRequest(
           Object.assign(new Error(`watch ${path}: HTTP ${res.statusCode}`), { code: res.statusCode }),
         );
       }
+      res.on('data', (chunk: Buffer) => (received.bytes += chunk.length));
       const lines = readline.createInterface({ input: res, crlfDelay: Infinity });
       lines.on('line', (line) => {
         let event: { type?: unknown; object?: unknown };
