@@ -19,7 +19,7 @@ export interface RolloutObject {
     desiredNumberScheduled?: number;
     updatedNumberScheduled?: number;
     numberAvailable?: number;
-    conditions?: { type?: string; status?: string; reason?: string }[];
+    conditions?: { type?: string; status?: string; reason?: string; lastUpdateTime?: string }[];
   };
 }
 
@@ -30,11 +30,11 @@ type Status = NonNullable<RolloutObject['status']>;
  * latest template (observedGeneration), then `counts` decides from the replica counts.
  */
 const appsProgress =
-  (counts: (s: Status, want: number) => RolloutState) =>
-  (w: RolloutObject): RolloutState => {
+  (counts: (s: Status, want: number, since?: string) => RolloutState) =>
+  (w: RolloutObject, since?: string): RolloutState => {
     const s = w.status ?? {};
     if ((s.observedGeneration ?? 0) < (w.metadata?.generation ?? 0)) return 'InProgress';
-    return counts(s, w.spec?.replicas ?? 1);
+    return counts(s, w.spec?.replicas ?? 1, since);
   };
 
 /**
@@ -51,10 +51,30 @@ export function argoProgress(w: RolloutObject): RolloutState {
 
 const n = (v: number | undefined): number => v ?? 0;
 
-/** Every replica updated and available, no old one left; past progressDeadlineSeconds it has failed. */
-export const deploymentProgress = appsProgress((s, want) => {
-  if (s.conditions?.some((c) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded'))
-    return 'Failed';
+/**
+ * Whether a ProgressDeadlineExceeded condition was written after `since` (our restart's stamp). The
+ * deployment controller keeps the condition, and its time, on a new generation when its status write
+ * after creating the new ReplicaSet conflicted: a restart made just after a rollout timed out would
+ * read as failed at once. A deadline of ours is at least 1 s after the stamp, so its condition's time,
+ * in whole seconds, is later than the stamp; one without a time, or without a stamp, counts. (The kept
+ * condition keeps its old time even if our rollout times out too: then ROLLOUT_DEADLINE ends it.)
+ */
+function deadlineExceeded(s: Status, since: string | undefined): boolean {
+  const after = Date.parse(since ?? '');
+  return (s.conditions ?? []).some(
+    (c) =>
+      c.type === 'Progressing' &&
+      c.reason === 'ProgressDeadlineExceeded' &&
+      !(Date.parse(c.lastUpdateTime ?? '') <= after),
+  );
+}
+
+/**
+ * Every replica updated and available, no old one left; past progressDeadlineSeconds (a condition
+ * written after our stamp, `since`) it has failed.
+ */
+export const deploymentProgress = appsProgress((s, want, since) => {
+  if (deadlineExceeded(s, since)) return 'Failed';
   const updated = n(s.updatedReplicas);
   return updated >= want && n(s.replicas) <= updated && n(s.availableReplicas) >= want
     ? 'Complete'

@@ -27,7 +27,7 @@ function toTarget(w: WorkloadInfo, consumption: Consumption | undefined): Target
     stage: w.stage,
     resourceVersion: w.resourceVersion,
     blocked: w.blocked,
-    rollout: rolloutState(w.kind, w.rollout),
+    rollout: rolloutState(w.kind, w.rollout, w.stampedAt),
     restartAt: w.rollout.spec?.restartAt,
     ...(consumption ?? {}),
   };

@@ -108,7 +108,12 @@ function projectRollout(raw: RawWorkload): RolloutObject {
       desiredNumberScheduled: s.desiredNumberScheduled,
       updatedNumberScheduled: s.updatedNumberScheduled,
       numberAvailable: s.numberAvailable,
-      conditions: s.conditions?.map(({ type, status, reason }) => ({ type, status, reason })),
+      conditions: s.conditions?.map(({ type, status, reason, lastUpdateTime }) => ({
+        type,
+        status,
+        reason,
+        lastUpdateTime,
+      })),
     },
   };
 }

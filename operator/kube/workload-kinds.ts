@@ -22,7 +22,8 @@ export interface KindRules {
   /** The restart patch, conditioned on what the cache showed. Pure. */
   restart(restartedAt: string, stamp: string, target: Target): RestartPatch;
   /** How the rollout stands, from the workload's status. Pure. */
-  progress(w: RolloutObject): RolloutState;
+  /** `since`: our restart's stamp time, when the template carries one. */
+  progress(w: RolloutObject, since?: string): RolloutState;
 }
 
 const apps = (plural: string): Omit<ResourceRef, 'namespace'> => ({ group: 'apps', version: 'v1', plural });
@@ -55,4 +56,5 @@ export const KINDS: Record<WorkloadKind, KindRules> = {
 };
 
 /** Where the workload's rollout stands (see KindRules.progress). Pure. */
-export const rolloutState = (kind: WorkloadKind, w: RolloutObject): RolloutState => KINDS[kind].progress(w);
+export const rolloutState = (kind: WorkloadKind, w: RolloutObject, since?: string): RolloutState =>
+  KINDS[kind].progress(w, since);

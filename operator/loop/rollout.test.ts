@@ -51,6 +51,31 @@ test('Deployment rollouts: in progress until every replica is new and available;
   );
 });
 
+test('a Deployment deadline exceeded before our restart is not the failure of our rollout', () => {
+  // Kubernetes keeps a ProgressDeadlineExceeded condition (and its time) on the new generation when its
+  // status write after creating the new ReplicaSet conflicted: a restart made just after a rollout
+  // timed out is reported timed out at once. Only a condition written after our stamp is ours.
+  const stamped = '2026-12-06T11:19:39.243Z';
+  const timedOut = (lastUpdateTime?: string): object => ({
+    metadata: { generation: 3 },
+    spec: { replicas: 1 },
+    status: {
+      observedGeneration: 3,
+      updatedReplicas: 0,
+      replicas: 1,
+      availableReplicas: 1,
+      conditions: [
+        { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', lastUpdateTime },
+      ],
+    },
+  });
+  // Condition times are whole seconds: 11:19:39 was written before a stamp at 11:19:39.243.
+  assert.equal(rolloutState('Deployment', timedOut('2026-12-06T11:19:39Z'), stamped), 'InProgress');
+  assert.equal(rolloutState('Deployment', timedOut('2026-12-06T11:19:40Z'), stamped), 'Failed');
+  assert.equal(rolloutState('Deployment', timedOut(undefined), stamped), 'Failed', 'no time: failed');
+  assert.equal(rolloutState('Deployment', timedOut('2026-12-06T11:19:39Z')), 'Failed', 'no stamp: failed');
+});
+
 test('StatefulSet and DaemonSet rollouts', () => {
   const sts = {
     metadata: { generation: 2 },
