@@ -30,6 +30,7 @@ import {
 import { MappingClient } from '../operator/kube/mappings.js';
 import { statusCode } from '../operator/runtime/errors.js';
 import { metric } from './bench/measure.js';
+import { applyDenyPolicy } from './kit/admission-policy.js';
 import { templateState } from './workloads-fixtures.js';
 
 /**
@@ -40,11 +41,8 @@ import { templateState } from './workloads-fixtures.js';
 async function refusingPolicy(scope: Scope, status: 403 | 422): Promise<string> {
   const name = `refuse-${scope.namespace}`.slice(0, 60);
   const message = `restarts of this workload are refused by policy ${name}`;
-  const policy = {
-    apiVersion: 'admissionregistration.k8s.io/v1',
-    kind: 'ValidatingAdmissionPolicy',
-    metadata: { name },
-    spec: {
+  scope.cleanups.push(
+    await applyDenyPolicy(name, {
       failurePolicy: 'Fail',
       matchConstraints: {
         namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': scope.namespace } },
@@ -59,20 +57,7 @@ async function refusingPolicy(scope: Scope, status: 403 | 422): Promise<string> 
           ...(status === 403 ? { reason: 'Forbidden' } : {}),
         },
       ],
-    },
-  };
-  const binding = {
-    apiVersion: 'admissionregistration.k8s.io/v1',
-    kind: 'ValidatingAdmissionPolicyBinding',
-    metadata: { name },
-    spec: { policyName: name, validationActions: ['Deny'] },
-  };
-  await kc(
-    ['apply', '-f', '-'],
-    JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [policy, binding] }),
-  );
-  scope.cleanups.push(() =>
-    kc(['delete', 'validatingadmissionpolicybinding,validatingadmissionpolicy', name, '--ignore-not-found']),
+    }),
   );
   await waitFor(
     'the admission policy enforced',

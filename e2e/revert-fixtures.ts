@@ -2,6 +2,7 @@ import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import http from 'node:http';
 import type { Mapping } from '../resources/types.js';
 import { localAws } from './env/aws-setup.js';
+import { applyDenyPolicy } from './kit/admission-policy.js';
 import type { FaultRelay } from './kit/fault-relay.js';
 import {
   awsClients,
@@ -48,11 +49,8 @@ export async function currentOf(secretId: string): Promise<string[]> {
  */
 export async function breakingValue(scope: Scope, namespace: string, stamp: string): Promise<void> {
   const name = uniqueName('bad-value');
-  const policy = {
-    apiVersion: 'admissionregistration.k8s.io/v1',
-    kind: 'ValidatingAdmissionPolicy',
-    metadata: { name },
-    spec: {
+  scope.cleanups.push(
+    await applyDenyPolicy(name, {
       failurePolicy: 'Fail',
       matchConstraints: {
         namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
@@ -66,20 +64,7 @@ export async function breakingValue(scope: Scope, namespace: string, stamp: stri
           message: `the value of ${stamp} breaks this pod`,
         },
       ],
-    },
-  };
-  const binding = {
-    apiVersion: 'admissionregistration.k8s.io/v1',
-    kind: 'ValidatingAdmissionPolicyBinding',
-    metadata: { name },
-    spec: { policyName: name, validationActions: ['Deny'] },
-  };
-  await kc(
-    ['apply', '-f', '-'],
-    JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [policy, binding] }),
-  );
-  scope.cleanups.push(() =>
-    kc(['delete', 'validatingadmissionpolicy,validatingadmissionpolicybinding', name, '--ignore-not-found']),
+    }),
   );
   const pod = {
     apiVersion: 'v1',

@@ -92,6 +92,36 @@ export async function createMappings(namespace: string, specs: MappingSpec[]): P
   );
 }
 
+/** `n` secrets, each with a Deployment `d-<secret>` of no pods in `namespace`. */
+export async function createSecretsWithDeployments(
+  namespace: string,
+  prefix: string,
+  n: number,
+): Promise<BenchSecret[]> {
+  const secrets = await createSecrets(prefix, n);
+  await createDeployments(
+    namespace,
+    secrets.map((s) => `d-${s.name}`),
+    () => ({}),
+    { replicas: 0 },
+  );
+  return secrets;
+}
+
+/** As createSecretsWithDeployments, each secret mapped to its Deployment (mappings m-0, m-1, …). */
+export async function createMappedSecrets(
+  namespace: string,
+  prefix: string,
+  n: number,
+): Promise<BenchSecret[]> {
+  const secrets = await createSecretsWithDeployments(namespace, prefix, n);
+  await createMappings(
+    namespace,
+    secrets.map((s) => ({ secretId: s.name, workloads: [{ kind: 'Deployment', name: `d-${s.name}` }] })),
+  );
+  return secrets;
+}
+
 /** The node flags of the image's ENTRYPOINT (`node <flags> operator.mjs`): the bench runs the same. */
 export function imageNodeFlags(): string[] {
   const dockerfile = fs.readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8');

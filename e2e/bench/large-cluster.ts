@@ -1,13 +1,6 @@
 import { kc, operatorKubeconfig, readyz, testQueue, waitFor } from '../harness.js';
 import { waitReason } from '../mapping-helpers.js';
-import {
-  benchOperator,
-  benchScope,
-  createDeployments,
-  createMappings,
-  createSecrets,
-  stripAll,
-} from './fixtures.js';
+import { benchOperator, benchScope, stripAll, createMappedSecrets } from './fixtures.js';
 import { fillCluster } from './cluster-fill.js';
 import { apiRequests, metric, now, progress, requestDelta, rss } from './measure.js';
 
@@ -61,13 +54,7 @@ const WORKLOADS = /^(deployments|statefulsets|daemonsets|secretproviderclasses|e
  */
 export async function largeCluster(s: LargeClusterSizes): Promise<LargeCluster> {
   const sc = await benchScope('bench-large');
-  const secrets = await createSecrets('large', s.mappings);
-  const names = secrets.map((x) => `d-${x.name}`);
-  await createDeployments(sc.namespace, names, () => ({}), { replicas: 0 });
-  await createMappings(
-    sc.namespace,
-    secrets.map((x, i) => ({ secretId: x.name, workloads: [{ kind: 'Deployment', name: names[i] }] })),
-  );
+  await createMappedSecrets(sc.namespace, 'large', s.mappings);
   const q = await testQueue(sc);
   const kubeconfig = await operatorKubeconfig(sc);
   const start = (): Promise<ColdStart> => coldStart(sc, q.queueUrl, kubeconfig, s);

@@ -1,16 +1,16 @@
 import { DescribeSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { adminClients, awsClients, operatorKubeconfig, testQueue, waitFor, type Owner } from '../harness.js';
+import { adminClients, awsClients, operatorKubeconfig, testQueue, waitFor } from '../harness.js';
 import { waitReason } from '../mapping-helpers.js';
 import {
   benchOperator,
   benchScope,
   createDeployments,
   createMappings,
-  createSecrets,
   eventBody,
   teardown,
   type BenchSecret,
+  createSecretsWithDeployments,
 } from './fixtures.js';
 import { floorClients, MERGE_PATCH, patchCost, type FloorClients, type PatchCost } from './floor-identity.js';
 import {
@@ -174,24 +174,13 @@ async function drive(
   return { samples, missed: unseen.length - superseded, superseded };
 }
 
-async function setup(sc: Owner, n: number, prefix: string): Promise<BenchSecret[]> {
-  const secrets = await createSecrets(prefix, n);
-  await createDeployments(
-    sc.namespace,
-    secrets.map((s) => `d-${s.name}`),
-    () => ({}),
-    { replicas: 0 },
-  );
-  return secrets;
-}
-
 /** Latency at each rate: the floor's run, then the operator's, on the same schedule. */
 export async function latency(rates: number[], perRate: (rate: number) => number): Promise<LatencyResult> {
   const sc = await benchScope('bench-latency');
   const { sqs } = await awsClients();
   const width = Math.max(...rates);
-  const floorSecrets = await setup(sc, width, 'floor');
-  const opSecrets = await setup(sc, width, 'lat');
+  const floorSecrets = await createSecretsWithDeployments(sc.namespace, 'floor', width);
+  const opSecrets = await createSecretsWithDeployments(sc.namespace, 'lat', width);
   await createMappings(
     sc.namespace,
     opSecrets.map((s) => ({ secretId: s.name, workloads: [{ kind: 'Deployment', name: `d-${s.name}` }] })),

@@ -1,15 +1,7 @@
 import { spawn } from 'node:child_process';
 import { waitReason } from '../mapping-helpers.js';
 import { testQueue } from '../harness.js';
-import {
-  benchOperator,
-  benchScope,
-  createDeployments,
-  createMappings,
-  createSecrets,
-  operatorNodeFlags,
-  teardown,
-} from './fixtures.js';
+import { benchOperator, benchScope, operatorNodeFlags, teardown, createMappedSecrets } from './fixtures.js';
 import { metric, progress, rss } from './measure.js';
 
 /** Where an idle operator's resident memory goes (MiB), from its own metrics and /proc. */
@@ -75,17 +67,7 @@ async function bareNodeRss(flags: string[]): Promise<number> {
  */
 export async function memory(mappings: number, idleSeconds: number): Promise<MemoryResult> {
   const sc = await benchScope('bench-memory');
-  const secrets = await createSecrets('mem', mappings);
-  await createDeployments(
-    sc.namespace,
-    secrets.map((s) => `d-${s.name}`),
-    () => ({}),
-    { replicas: 0 },
-  );
-  await createMappings(
-    sc.namespace,
-    secrets.map((s) => ({ secretId: s.name, workloads: [{ kind: 'Deployment', name: `d-${s.name}` }] })),
-  );
+  await createMappedSecrets(sc.namespace, 'mem', mappings);
   const q = await testQueue(sc);
   const nodeFlags = operatorNodeFlags();
   const op = await benchOperator(sc, q.queueUrl);

@@ -3,15 +3,7 @@ import os from 'node:os';
 import { waitReason } from '../mapping-helpers.js';
 import { adminClients, rotate, testQueue, type Owner } from '../harness.js';
 import { clusterCount, fillCluster, type ClusterFill } from './cluster-fill.js';
-import {
-  benchOperator,
-  benchScope,
-  createDeployments,
-  createMappings,
-  createSecrets,
-  operatorNodeFlags,
-  teardown,
-} from './fixtures.js';
+import { benchOperator, benchScope, operatorNodeFlags, teardown, createMappedSecrets } from './fixtures.js';
 import { cpuSeconds, now, progress, rss, STAMP } from './measure.js';
 import { received, startReloader } from './reloader-process.js';
 
@@ -143,17 +135,7 @@ export async function sideBySide(
   const ours = await benchScope('sbs-ours');
   const theirs = await benchScope('sbs-reloader');
   try {
-    const secrets = await createSecrets('sbs', targets);
-    await createDeployments(
-      ours.namespace,
-      secrets.map((s) => `d-${s.name}`),
-      () => ({}),
-      { replicas: 0 },
-    );
-    await createMappings(
-      ours.namespace,
-      secrets.map((s) => ({ secretId: s.name, workloads: [{ kind: 'Deployment', name: `d-${s.name}` }] })),
-    );
+    const secrets = await createMappedSecrets(ours.namespace, 'sbs', targets);
     const q = await testQueue(ours, { withRules: true });
     const annotated = await reloaderTargets(theirs, targets);
     const cluster = {

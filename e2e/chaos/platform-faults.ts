@@ -1,6 +1,7 @@
 import { DeleteSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { awsClients, createSecret, kc } from '../harness.js';
+import { awsClients, createSecret } from '../harness.js';
+import { applyDenyPolicy } from '../kit/admission-policy.js';
 import type { FaultContext } from './faults.js';
 
 /** The label of the tracked workloads an admission-refusal fault refuses to restart for a while. */
@@ -15,52 +16,32 @@ export async function admissionRefusal(ctx: FaultContext): Promise<void> {
   const name = `chaos-refuse-${ctx.namespace}`.slice(0, 63);
   const user = `system:serviceaccount:${ctx.namespace}:secrets-rotation-operator`;
   const ms = ctx.rng.int(5000, 12_000);
-  const policy = {
-    apiVersion: 'admissionregistration.k8s.io/v1',
-    kind: 'ValidatingAdmissionPolicy',
-    metadata: { name },
-    spec: {
-      failurePolicy: 'Fail',
-      matchConstraints: {
-        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ctx.namespace } },
-        resourceRules: [
-          {
-            apiGroups: ['apps'],
-            apiVersions: ['v1'],
-            operations: ['UPDATE'],
-            resources: ['deployments', 'statefulsets', 'daemonsets'],
-          },
-        ],
-      },
-      matchConditions: [{ name: 'operator', expression: `request.userInfo.username == '${user}'` }],
-      validations: [
+  ctx.note(`${ms} ms`);
+  const remove = await applyDenyPolicy(name, {
+    failurePolicy: 'Fail',
+    matchConstraints: {
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ctx.namespace } },
+      resourceRules: [
         {
-          expression: `!has(object.metadata.labels) || !('${REFUSED_LABEL}' in object.metadata.labels)`,
-          message: 'chaos: restarts of this workload are refused for a while',
+          apiGroups: ['apps'],
+          apiVersions: ['v1'],
+          operations: ['UPDATE'],
+          resources: ['deployments', 'statefulsets', 'daemonsets'],
         },
       ],
     },
-  };
-  const binding = {
-    apiVersion: 'admissionregistration.k8s.io/v1',
-    kind: 'ValidatingAdmissionPolicyBinding',
-    metadata: { name },
-    spec: { policyName: name, validationActions: ['Deny'] },
-  };
-  ctx.note(`${ms} ms`);
-  await kc(
-    ['apply', '-f', '-'],
-    JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [policy, binding] }),
-  );
+    matchConditions: [{ name: 'operator', expression: `request.userInfo.username == '${user}'` }],
+    validations: [
+      {
+        expression: `!has(object.metadata.labels) || !('${REFUSED_LABEL}' in object.metadata.labels)`,
+        message: 'chaos: restarts of this workload are refused for a while',
+      },
+    ],
+  });
   try {
     await new Promise((r) => setTimeout(r, ms));
   } finally {
-    await kc([
-      'delete',
-      'validatingadmissionpolicybinding,validatingadmissionpolicy',
-      name,
-      '--ignore-not-found',
-    ]);
+    await remove();
   }
 }
 
