@@ -1,7 +1,6 @@
 import { Watch } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import type { Mapping } from '../resources/types.js';
-import { metric } from './bench/measure.js';
 import {
   adminClients,
   createSecret,
@@ -15,28 +14,13 @@ import {
   testQueue,
   uniqueName,
   waitFor,
-  releaseMappings,
-  type RunningOperator,
-  type Scope,
 } from './harness.js';
+import { cacheSizes, extraNamespace } from './kit/cache-sizes.js';
 import { FaultRelay } from './kit/fault-relay.js';
 import { applyMapping, getMapping, ready, waitReason } from './mapping-helpers.js';
 import { createWorkload, templateState } from './workloads-fixtures.js';
 
-interface Sizes {
-  workloads: number;
-  namespaces: number;
-  watches: number;
-}
-
-const sizes = async (op: RunningOperator): Promise<Sizes> => {
-  const text = await op.metrics();
-  return {
-    workloads: metric(text, 'secrets_rotation_cached_workloads'),
-    namespaces: metric(text, 'secrets_rotation_cached_namespaces'),
-    watches: metric(text, 'secrets_rotation_cache_watches'),
-  };
-};
+const sizes = cacheSizes;
 
 /** Workloads of the three selector kinds in the namespaces that have mappings now (the whole cluster). */
 async function mappedWorkloads(): Promise<number> {
@@ -47,17 +31,6 @@ async function mappedWorkloads(): Promise<number> {
     n += out.split('\n').filter(Boolean).length;
   }
   return n;
-}
-
-/** A namespace of the test's own, removed (its mappings released first) when the test ends. */
-async function extraNamespace(scope: Scope, prefix: string): Promise<string> {
-  const ns = uniqueName(prefix);
-  await kc(['create', 'namespace', ns]);
-  scope.cleanups.push(async () => {
-    await releaseMappings(ns);
-    await kc(['delete', 'namespace', ns, '--wait=false']);
-  });
-  return ns;
 }
 
 /** Every Ready reason the mapping's status showed, from a watch started before it exists. */

@@ -14,9 +14,9 @@ import {
   testQueue,
   uniqueName,
   waitFor,
-  type Scope,
 } from './harness.js';
 import { localAws } from './env/aws-setup.js';
+import { applyPolicy } from './kit/policies.js';
 import {
   describeCalls,
   eventReasons,
@@ -26,28 +26,6 @@ import {
   waitReason,
 } from './mapping-helpers.js';
 import { templateState } from './workloads-fixtures.js';
-
-/** A cluster-scoped policy governing the namespaces labelled `tenant=<tenant>`; deleted with the scope. */
-async function applyPolicy(
-  scope: Scope,
-  name: string,
-  tenant: string,
-  allowedSecrets: string[],
-): Promise<void> {
-  const body = {
-    apiVersion: 'secretsrotation.io/v1alpha1',
-    kind: 'SecretsRotationPolicy',
-    metadata: { name },
-    spec: { namespaceSelector: { matchLabels: { tenant } }, allowedSecrets },
-  };
-  await kc(['apply', '-f', '-'], JSON.stringify(body));
-  if (!scope.cleanups.some((c) => (c as { policy?: string }).policy === name)) {
-    const cleanup = Object.assign(() => kc(['delete', 'srpol', name, '--ignore-not-found']), {
-      policy: name,
-    });
-    scope.cleanups.push(cleanup);
-  }
-}
 
 async function getPolicy(name: string): Promise<Policy> {
   const { custom } = await adminClients();

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import {
   bindEditedRole,
   createSecret,
@@ -10,11 +11,11 @@ import {
   uniqueName,
   waitFor,
 } from './harness.js';
-import { applyMapping, waitReason } from './mapping-helpers.js';
+import { applyMapping, ready, waitReason } from './mapping-helpers.js';
 import { createWorkload, templateState } from './workloads-fixtures.js';
 
 e2eTest(
-  'mappings whose workload kind never lists (LIST refused) hold no worker: another mapping still restarts at once',
+  'mappings whose workload kind never lists (LIST refused) hold no worker and not readiness: they say why, another mapping still restarts at once',
   async (scope) => {
     const ns = scope.namespace;
     await installCrd();
@@ -38,13 +39,14 @@ e2eTest(
     await applyMapping(ns, 'web', { secretId: name, workloads: [{ kind: 'Deployment', name: 'web' }] });
 
     const queue = await testQueue(scope, { withRules: true });
-    await startOperator(scope, {
-      kubeconfig,
-      queueUrl: queue.queueUrl,
-      // Readiness waits for the caches the mappings started: the StatefulSets' never lists.
-      waitReady: false,
-    });
+    // Ready although the StatefulSets' cache never lists (startOperator waits for /readyz).
+    await startOperator(scope, { kubeconfig, queueUrl: queue.queueUrl });
     await waitReason(ns, 'web', 'WatchingSecret');
+    const stuck = await waitReason(ns, 'sts-0', 'WorkloadsNotListed');
+    const message = ready(stuck).message ?? '';
+    assert.match(message, new RegExp(`cannot list StatefulSets in namespace ${ns} \\(`));
+    assert.match(message, /403/);
+    assert.match(message, /forbidden/, "the API server's answer");
     const v2 = await rotate(name, secret.arn);
     await waitFor(
       'web restarted while the StatefulSet mappings wait for their cache',

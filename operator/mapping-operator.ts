@@ -14,6 +14,7 @@ import type { SecretVersions } from './aws/secret-versions.js';
 import { ConsumerCache } from './kube/consumer-cache.js';
 import type { PodTemplateUses } from './kube/consumption.js';
 import { MappingCache } from './kube/mapping-cache.js';
+import { NamespaceClaims } from './kube/namespace-claims.js';
 import { MappingClient } from './kube/mappings.js';
 import { PolicyClient } from './kube/policies.js';
 import { TenancyCache } from './kube/tenancy-cache.js';
@@ -71,7 +72,7 @@ export interface MappingOperatorOptions {
  * caches, the tenancy cache (policies, namespace labels), the secret router (all process-long,
  * followers included) and, while this process leads, the loop of the leadership term (queue,
  * workers, signals, rollout slots) and the policies' status writer. The workload and consumer caches
- * hold only the namespaces that have mappings: started as a mapping appears, dropped with the last. A mapping its policies do not
+ * hold only what the allowed mappings of each namespace need (claimCaches). A mapping its policies do not
  * allow (by its id, or by the secret it resolved to) is never routed: no AWS call for its events.
  * Watch events and SQS signals only enqueue keys; reconcile (loop/reconcile.ts) adds and removes the
  * finalizer, restarts and writes status. No pass LISTs or GETs: reads come from the caches.
@@ -84,6 +85,10 @@ export class MappingOperator extends Operator {
   private policyStatus: PolicyStatusWriter | undefined;
   /** Per mapping key: the names that carry its secret (see concerns), from its last pass. */
   private readonly carried = new Map<string, PodTemplateUses>();
+  /** The kinds each namespace's caches watch, from its allowed mappings (see claimCaches). */
+  private readonly claims = new NamespaceClaims<WorkloadKind>();
+  /** Readiness latched once (see hasSynced). */
+  private warm = false;
   private cache: MappingCache | undefined;
   private loop: TermLoop | undefined;
   private readonly deps: ReconcileDeps;
@@ -147,14 +152,17 @@ export class MappingOperator extends Operator {
   }
 
   /**
-   * The /readyz signal, on every replica: the mapping cache has listed, and so have the workload
-   * caches its mappings started. A rolling update replaces the leader only once its successor is
-   * Ready, so the successor must be warm by then, or the new leader's first round waits on lists.
+   * The /readyz signal, on every replica: the cluster-level caches have listed (policies and
+   * namespaces before the mappings: see init), and the namespace caches their mappings started have
+   * each answered a first LIST — listed, or failed (those mappings then say why on their status while
+   * their informers retry). A rolling update replaces the leader only once its successor is Ready, so
+   * the successor is warm by then; and one namespace whose LIST keeps failing cannot hold every
+   * replica unready. Latched: a namespace gaining its first mapping later does not make it flap.
    */
   get hasSynced(): boolean {
-    return (
-      (this.cache?.hasSynced ?? false) && this.workloads.hasSynced && (this.consumers?.hasSynced ?? true)
-    );
+    if (!(this.cache?.hasSynced ?? false)) return false;
+    this.warm ||= this.workloads.settled && (this.consumers?.settled ?? true);
+    return this.warm;
   }
 
   /** What the workload and consumer caches hold now (the cache metrics). */
@@ -193,7 +201,15 @@ export class MappingOperator extends Operator {
       mappings: () => this.cache?.mappings() ?? [],
       warm: (secretIds) => this.router.warm(secretIds),
       logger: this.opts.logger,
-      hooks: { ...hooks, onRoute: (key, r) => this.router.confirm(key, r.secretId, r.arn) },
+      hooks: {
+        ...hooks,
+        onRoute: (key, r) => {
+          this.router.confirm(key, r.secretId, r.arn);
+          // A refusal on the secret the id resolved to releases what only this mapping needed.
+          if (this.claims.holds(key) && this.router.refuses(key.split('/')[0], r.secretId))
+            this.claimCaches(key, this.cache?.get(key));
+        },
+      },
     });
     this.loop.start();
     const policies = new PolicyClient(this.opts.api, this.opts.fieldManager);
@@ -265,27 +281,36 @@ export class MappingOperator extends Operator {
   private onMappingEvent(event: ResourceEvent): Promise<void> {
     const mapping = event.object as unknown as Mapping;
     const key = `${mapping.metadata.namespace}/${mapping.metadata.name}`;
-    const ns = mapping.metadata.namespace;
     if (event.type === ResourceEventType.Deleted) {
       this.router.forget(key);
       this.carried.delete(key);
-      this.releaseIfUnmapped(ns);
+      this.claimCaches(key, undefined);
     } else {
       this.route(key, mapping);
       // Followers too: a new leader's first passes then find the namespace's caches warm.
-      this.workloads.begin(ns, kindsOf(mapping.spec));
-      this.consumers?.begin(ns);
+      this.claimCaches(key, mapping);
     }
     this.enqueue(key);
     this.policyStatus?.schedule();
     return Promise.resolve();
   }
 
-  /** The namespace's last mapping went: its workloads and consumers are no longer watched or kept. */
-  private releaseIfUnmapped(namespace: string): void {
-    for (const _ of this.cache?.keysInNamespace(namespace) ?? []) return;
-    this.workloads.release(namespace);
-    this.consumers?.release(namespace);
+  /**
+   * The caches of a namespace watch what its allowed mappings need, nothing more: a mapping its
+   * policies refuse (by its id, or by the secret it resolved to) or being deleted opens no list+watch,
+   * and a kind, or the whole namespace, whose last such mapping went or lost its permission stops.
+   */
+  private claimCaches(key: string, mapping: Mapping | undefined): void {
+    const ns = key.slice(0, key.indexOf('/'));
+    const id = mapping?.spec.secretId ?? '';
+    const allowed =
+      mapping !== undefined &&
+      !mapping.metadata.deletionTimestamp &&
+      this.tenancy.decide(ns, id)?.allowed === true &&
+      !this.router.refuses(ns, id);
+    const kinds = this.claims.set(key, ns, allowed ? kindsOf(mapping.spec) : undefined);
+    this.workloads.fit(ns, kinds ?? []);
+    this.consumers?.fit(ns, kinds !== undefined);
   }
 
   /** Routes the mapping's secret if its policies allow it; else it routes nothing (no AWS call). */
@@ -300,6 +325,7 @@ export class MappingOperator extends Operator {
     for (const m of this.cache?.mappingsIn(namespaces) ?? []) {
       const key = `${m.metadata.namespace}/${m.metadata.name}`;
       this.route(key, m);
+      this.claimCaches(key, m);
       this.enqueue(key);
     }
     this.policyStatus?.schedule();

@@ -55,6 +55,12 @@ class ByNamespace<T extends Cached & { namespace: string; name: string }> {
 
 type ConsumerKind = 'providerClasses' | 'externalSecrets';
 
+/** For logs and status messages. */
+const PLURAL_NAMES: Record<ConsumerKind, string> = {
+  providerClasses: 'SecretProviderClasses',
+  externalSecrets: 'ExternalSecrets',
+};
+
 /**
  * Watch caches of the SecretProviderClasses and ExternalSecrets (those whose API is served), per
  * namespace with mappings (as the workload cache: see NamespaceInformers), pruned to what consumption
@@ -72,14 +78,14 @@ export class ConsumerCache {
       kind === 'providerClasses'
         ? this.informer(ns, {
             kind,
-            what: 'SecretProviderClasses',
+            what: PLURAL_NAMES.providerClasses,
             project: projectProviderClass,
             index: this.providerClasses,
             problemOf: (p) => p.problem,
           })
         : this.informer(ns, {
             kind,
-            what: 'ExternalSecrets',
+            what: PLURAL_NAMES.externalSecrets,
             project: projectExternalSecret,
             index: this.externalSecrets,
           }),
@@ -94,6 +100,28 @@ export class ConsumerCache {
   /** Starts the namespace's informers if not started; resolves once each has listed. */
   ensure(namespace: string): Promise<void> {
     return this.informers.ensure(namespace, this.kinds);
+  }
+
+  /** Started while `needed` (an allowed mapping is in the namespace), released otherwise. */
+  fit(namespace: string, needed: boolean): void {
+    if (needed) this.begin(namespace);
+    else this.release(namespace);
+  }
+
+  /** See NamespaceInformers.whenListed: starts nothing. */
+  whenListed(namespace: string, orFailed = false): Promise<void> | undefined {
+    return this.informers.whenListed(namespace, this.kinds, orFailed);
+  }
+
+  /** Why a kind has not listed in `namespace`: its last LIST's failure, if it failed. */
+  listFailure(namespace: string): { kind: string; error: string } | undefined {
+    const f = this.informers.listFailure(namespace, this.kinds);
+    return f && { kind: PLURAL_NAMES[f.kind], error: f.error };
+  }
+
+  /** Whether every informer started has answered its first LIST, listed or failed. */
+  get settled(): boolean {
+    return this.informers.settled;
   }
 
   /** Whether the namespace's informers have all listed once. */

@@ -22,6 +22,8 @@ export const EventReason = {
   SyncTimedOut: 'SyncTimedOut',
   NotAllowed: 'NotAllowed',
   TooManyWorkloads: 'TooManyWorkloads',
+  WorkloadsNotListed: 'WorkloadsNotListed',
+  ConsumersNotListed: 'ConsumersNotListed',
   RotationHalted: 'RotationHalted',
   RotationReverted: 'RotationReverted',
 } as const;

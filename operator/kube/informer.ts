@@ -97,17 +97,33 @@ export class Informer<T extends Cached> {
   private abort: AbortController | undefined;
   private stopped = false;
   private synced = false;
+  /** Why the last LIST failed, until one succeeds (see listFailure). */
+  private failure: string | undefined;
   /** One promise for every waiter (a cache that never lists must not collect one per caller). */
   private readonly listed: Promise<void>;
   private markListed: () => void = () => {};
+  /** Resolves once the first LIST answered, listed or failed (see settled), or once stopped. */
+  private readonly answered: Promise<void>;
+  private markAnswered: () => void = () => {};
 
   constructor(private readonly opts: InformerOptions<T>) {
     this.store = new Store((raw) => opts.project(raw), opts);
     this.listed = new Promise((resolve) => (this.markListed = resolve));
+    this.answered = new Promise((resolve) => (this.markAnswered = resolve));
   }
 
   get hasSynced(): boolean {
     return this.synced;
+  }
+
+  /** Why the last LIST failed (its answer, e.g. 403 or 500), while no LIST has succeeded since. */
+  get listFailure(): string | undefined {
+    return this.failure;
+  }
+
+  /** Whether the first LIST has answered, either way: listed, or failed (and is being retried). */
+  get settled(): boolean {
+    return this.synced || this.failure !== undefined;
   }
 
   get(key: string): T | undefined {
@@ -133,10 +149,16 @@ export class Informer<T extends Cached> {
     return this.listed;
   }
 
+  /** Resolves once the first LIST has answered, listed or failed (see settled), or once stopped. */
+  waitSettled(): Promise<void> {
+    return this.answered;
+  }
+
   stop(): void {
     this.stopped = true;
     this.abort?.abort();
     this.markListed();
+    this.markAnswered();
   }
 
   /** Read-your-writes: the object a write of ours returned (see Store.apply). */
@@ -151,16 +173,26 @@ export class Informer<T extends Cached> {
     let token: string | undefined;
     let resourceVersion = '';
     do {
-      const page = await this.opts.list(token);
+      let page: ListPage;
+      try {
+        page = await this.opts.list(token);
+      } catch (err) {
+        this.failure = describe(err);
+        this.markAnswered();
+        throw err;
+      }
+      // Stopped (its namespace released) while a page was on the way: no further page is asked for.
+      if (this.stopped) return resourceVersion;
       for (const raw of page.items) items.push(this.opts.project(raw));
       resourceVersion = page.resourceVersion;
       token = page.continue || undefined;
     } while (token);
-    if (this.stopped) return resourceVersion;
+    this.failure = undefined;
     this.store.replace(items);
     if (!this.synced) {
       this.synced = true;
       this.markListed();
+      this.markAnswered();
     }
     return resourceVersion;
   }

@@ -1,8 +1,9 @@
 import type { Cached, Informer } from './informer.js';
 
 /**
- * Informers per namespace and per resource kind, started for the namespaces that have mappings and
- * stopped when their last mapping goes: what the operator caches follows what its mappings can reach,
+ * Informers per namespace and per resource kind, started for the kinds the allowed mappings of a
+ * namespace need and stopped when the last mapping needing one goes (retain): what the operator
+ * caches follows what its mappings can reach,
  * not the size of the cluster (20,000 workloads elsewhere cost nothing). The callers own the
  * projections; `drop` tells them which informers went, so they free what those held.
  *
@@ -25,6 +26,32 @@ export class NamespaceInformers<K extends string, T extends Cached> {
   /** Starts what `begin` would and resolves once each of them has listed once. */
   async ensure(namespace: string, kinds: readonly K[]): Promise<void> {
     await Promise.all(kinds.map((k) => this.informer(namespace, k).waitSynced()));
+  }
+
+  /**
+   * Resolves once the started informers of `kinds` in `namespace` have listed (or were dropped);
+   * with `orFailed`, once each has answered its first LIST either way. Undefined when one of them is
+   * not started: nothing would wake the waiter (starts nothing).
+   */
+  whenListed(namespace: string, kinds: readonly K[], orFailed = false): Promise<void> | undefined {
+    const started: Informer<T>[] = [];
+    for (const k of kinds) {
+      const i = this.get(namespace, k);
+      if (!i) return undefined;
+      started.push(i);
+    }
+    return Promise.all(started.map((i) => (orFailed ? i.waitSettled() : i.waitSynced()))).then(
+      () => undefined,
+    );
+  }
+
+  /** Why one of `kinds` in `namespace` has not listed: its last LIST's failure, if it failed. */
+  listFailure(namespace: string, kinds: readonly K[]): { kind: K; error: string } | undefined {
+    for (const kind of kinds) {
+      const i = this.get(namespace, kind);
+      if (i && !i.hasSynced && i.listFailure !== undefined) return { kind, error: i.listFailure };
+    }
+    return undefined;
   }
 
   /** Whether `kinds` in `namespace` have all been listed once (starts nothing). */
@@ -50,6 +77,13 @@ export class NamespaceInformers<K extends string, T extends Cached> {
     return true;
   }
 
+  /** Whether every informer started so far has answered its first LIST, listed or failed. */
+  get settled(): boolean {
+    for (const kinds of this.byNamespace.values())
+      for (const i of kinds.values()) if (!i.settled) return false;
+    return true;
+  }
+
   /** The namespaces watched now. */
   namespaces(): string[] {
     return [...this.byNamespace.keys()];
@@ -69,6 +103,24 @@ export class NamespaceInformers<K extends string, T extends Cached> {
     for (const i of kinds.values()) i.stop();
     this.byNamespace.delete(namespace);
     return true;
+  }
+
+  /**
+   * Keeps only the informers of `kinds` in `namespace`: the others stop and are forgotten (the last
+   * mapping needing them went), the namespace with them when none is left. Returns those stopped.
+   */
+  retain(namespace: string, kinds: readonly K[]): Informer<T>[] {
+    const started = this.byNamespace.get(namespace);
+    if (!started) return [];
+    const dropped: Informer<T>[] = [];
+    for (const [kind, i] of [...started])
+      if (!kinds.includes(kind)) {
+        i.stop();
+        started.delete(kind);
+        dropped.push(i);
+      }
+    if (started.size === 0) this.byNamespace.delete(namespace);
+    return dropped;
   }
 
   stop(): void {

@@ -131,8 +131,9 @@ export interface WorkloadCacheOptions {
 
 /**
  * Watch caches of the workload kinds in use, per namespace: started for a namespace on first need
- * (a namespace whose mappings only name Deployments never watches its DaemonSets), dropped with its
- * projections when its last mapping goes (release), holding pruned projections indexed by namespace.
+ * (a namespace whose mappings only name Deployments never watches its DaemonSets), a kind dropped with
+ * its projections when the last mapping needing it goes (fit), holding pruned projections indexed by
+ * namespace. The operator decides what each namespace needs (NamespaceClaims); passes only read.
  * Workloads of namespaces without mappings are never listed, watched or kept.
  */
 export class WorkloadCache {
@@ -154,6 +155,31 @@ export class WorkloadCache {
   /** Starts the informers of `kinds` in `namespace` not yet started (served ones); never waits. */
   begin(namespace: string, kinds: WorkloadKind[]): void {
     this.informers.begin(namespace, this.servedOf(kinds));
+  }
+
+  /**
+   * The mappings allowed in `namespace` need exactly `kinds`: their informers start if not started,
+   * the others stop and their projections are freed (none left: the namespace is released).
+   */
+  fit(namespace: string, kinds: WorkloadKind[]): void {
+    for (const gone of this.informers.retain(namespace, this.servedOf(kinds)))
+      for (const w of gone.values()) this.unindex(w);
+    this.begin(namespace, kinds);
+  }
+
+  /** See NamespaceInformers.whenListed: starts nothing. */
+  whenListed(namespace: string, kinds: WorkloadKind[], orFailed = false): Promise<void> | undefined {
+    return this.informers.whenListed(namespace, this.servedOf(kinds), orFailed);
+  }
+
+  /** Why a kind of `kinds` has not listed in `namespace`: its last LIST's failure, if it failed. */
+  listFailure(namespace: string, kinds: WorkloadKind[]): { kind: WorkloadKind; error: string } | undefined {
+    return this.informers.listFailure(namespace, this.servedOf(kinds));
+  }
+
+  /** Whether every informer started has answered its first LIST, listed or failed. */
+  get settled(): boolean {
+    return this.informers.settled;
   }
 
   /** Whether `kinds` (those the cluster serves) have all been listed once in `namespace`. */

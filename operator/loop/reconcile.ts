@@ -55,7 +55,7 @@ async function runStages(ctx: PassContext): Promise<ReconcileResult> {
   const refused = await checkResolvedPolicy(ctx, secret);
   if (refused) return refused;
   const route = { secretId: ctx.m.spec.secretId, arn: secret.arn };
-  const targets = findTargets(ctx, secret);
+  const targets = await findTargets(ctx, secret);
   // Nothing observed yet: the signals stay pending, the mapping is visited again once the cache lists.
   if (!targets) return { route, requeueAfterMs: ctx.wakeInMs };
   const tooMany = await tooManyTargets(ctx, targets, secret.arn);

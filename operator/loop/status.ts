@@ -24,6 +24,8 @@ export const Reason = {
   SyncTimedOut: 'SyncTimedOut',
   NotAllowed: 'NotAllowed',
   TooManyWorkloads: 'TooManyWorkloads',
+  WorkloadsNotListed: 'WorkloadsNotListed',
+  ConsumersNotListed: 'ConsumersNotListed',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 

@@ -10,38 +10,65 @@ import type { ExternalSecretSync } from '../external-secret-sync.js';
 /** How soon a pass ended by a cache not listed yet looks again, when nothing told it the cache listed. */
 export const CACHE_RECHECK_MS = 30_000;
 
+/** A cache of the mapping's namespace that has not listed: what it lacks, and why when its LIST failed. */
+interface Unlisted {
+  /**
+   * Resolves once it has listed — or, while no LIST failed, once its first LIST answered either way
+   * (a failure is then said at once); undefined when it is not started (the operator starts it).
+   */
+  ready: Promise<unknown> | undefined;
+  failure?: { reason: Reason; what: string; error: string };
+}
+
 /**
- * Whether the caches a pass reads have listed; if not, the pass ends here and the mapping is visited
- * again once they have: waiting in the worker would let a cache that never lists (its LIST refused
- * by RBAC, a CRD removed) hold a worker per mapping, and four such mappings the whole queue.
+ * The caches a pass reads have not listed: the pass ends here, and the mapping is visited again once
+ * they have (or after CACHE_RECHECK_MS). Waiting in the worker would let a cache that never lists
+ * (its LIST refused by RBAC, answered 500) hold a worker per mapping, and four such mappings the whole
+ * queue. A LIST that failed is said on the mapping (Ready=False, with the server's answer) while the
+ * informer retries it with backoff; the other mappings go on. The pass never starts a cache: the
+ * operator does, for the mappings their policies allow, so a pass still running after its mapping
+ * went cannot start its namespace's informers again.
  */
-function listed(ctx: PassContext, synced: boolean, ready: () => Promise<unknown>): boolean {
-  if (synced) return true;
-  ctx.deps.lookAgainWhen?.(ctx.key, ready);
+async function notListed(ctx: PassContext, u: Unlisted): Promise<undefined> {
+  const ready = u.ready;
+  if (ready) ctx.deps.lookAgainWhen?.(ctx.key, () => ready);
   ctx.wakeIn(CACHE_RECHECK_MS);
-  ctx.log.debug('waiting for a workload or consumer cache to list');
-  return false;
+  if (!u.failure) {
+    ctx.log.debug('waiting for a workload or consumer cache to list');
+    return undefined;
+  }
+  const { reason, what, error } = u.failure;
+  const message = `the operator cannot list ${what} in namespace ${ctx.namespace} (${error}); retrying with backoff`;
+  const eventReason =
+    reason === Reason.WorkloadsNotListed ? EventReason.WorkloadsNotListed : EventReason.ConsumersNotListed;
+  await ctx.fail(reason, message, eventReason);
+  return undefined;
 }
 
 /**
  * Stage 4, targets: what the selector and list name and, with discover, the workloads using the
  * SecretProviderClasses and ExternalSecrets that carry the secret (found through the cache's index,
  * not by scanning the namespace); every target says how it consumes the secret. Undefined while a
- * cache it needs has not listed (see listed).
+ * cache it needs has not listed (see notListed).
  */
-export function findTargets(ctx: PassContext, secret: SecretVersion): Target[] | undefined {
+export async function findTargets(ctx: PassContext, secret: SecretVersion): Promise<Target[] | undefined> {
   const { deps, m } = ctx;
   const kinds = kindsOf(m.spec);
   const ns = ctx.namespace;
   const cache = deps.consumers;
-  // Both started before either is awaited: a namespace's first pass waits for one round of lists.
-  deps.workloadCache.begin(ns, kinds);
-  cache?.begin(ns);
-  if (!listed(ctx, deps.workloadCache.listed(ns, kinds), () => deps.workloadCache.ensure(ns, kinds)))
-    return undefined;
-  const candidates = [...deps.workloadCache.candidates(ns, m.spec)];
+  const workloads = deps.workloadCache;
+  if (!workloads.listed(ns, kinds)) {
+    const f = workloads.listFailure(ns, kinds);
+    const failure = f && { reason: Reason.WorkloadsNotListed, what: `${f.kind}s`, error: f.error };
+    return notListed(ctx, { ready: workloads.whenListed(ns, kinds, !failure), failure });
+  }
+  const candidates = [...workloads.candidates(ns, m.spec)];
   if (!cache) return selectTargets(m.spec, candidates);
-  if (!listed(ctx, cache.listed(ns), () => cache.ensure(ns))) return undefined;
+  if (!cache.listed(ns)) {
+    const f = cache.listFailure(ns);
+    const failure = f && { reason: Reason.ConsumersNotListed, what: f.kind, error: f.error };
+    return notListed(ctx, { ready: cache.whenListed(ns, !failure), failure });
+  }
   const carriers = carriersOf(
     secret,
     cache.providerClassesIn(ctx.namespace),
@@ -49,7 +76,7 @@ export function findTargets(ctx: PassContext, secret: SecretVersion): Target[] |
   );
   const names = carriedNames(carriers);
   deps.onCarriedNames?.(ctx.key, names);
-  const users = deps.workloadCache.using(ctx.namespace, names);
+  const users = workloads.using(ctx.namespace, names);
   const pool = m.spec.discover ? [...candidates, ...users] : candidates;
   return selectTargets(m.spec, pool, consumersOf(carriers, users));
 }
