@@ -1,4 +1,6 @@
+import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
+import { listPage } from '../operator/kube/informer.js';
 import {
   createSecret,
   e2eTest,
@@ -208,3 +210,27 @@ e2eTest(
     assert.equal((await cacheSizes(op)).workloads, 1, 'the StatefulSet forgotten with its watch');
   },
 );
+
+e2eTest('an informer stopped while its LIST is on the way aborts that request on the wire', async (scope) => {
+  const relay = await FaultRelay.kube(await environment(), 36);
+  scope.cleanups.push(() => relay.close());
+  const path = `/apis/apps/v1/namespaces/${scope.namespace}/deployments?`;
+  // The LIST reaches the API server 10 s late: the abort must end it before that.
+  relay.inject({
+    kinds: ['kube-read'],
+    faults: ['delay'],
+    delayMs: [10_000, 10_000],
+    match: (r) => r.url.startsWith(path),
+  });
+  const config = new KubeConfig();
+  config.loadFromFile(relay.kubeconfigThrough(await operatorKubeconfig(scope)));
+  const api = config.makeApiClient(CustomObjectsApi);
+  const abort = new AbortController();
+  const started = Date.now();
+  const res = { group: 'apps', version: 'v1', plural: 'deployments', namespace: scope.namespace };
+  const listing = listPage(api, res, undefined, abort.signal);
+  await waitFor('the LIST on the wire', () => Promise.resolve(relay.injected.length > 0 || undefined));
+  abort.abort();
+  await assert.rejects(listing, (err: Error) => err.name === 'AbortError');
+  assert.ok(Date.now() - started < 10_000, 'ended by the abort, not by the answer');
+});

@@ -208,7 +208,7 @@ export class ConsumerCache {
       what,
       kubeConfig: this.opts.kubeConfig,
       watchPath: watchPath(res),
-      list: (token) => listPage(this.opts.api, res, token),
+      list: (token, signal) => listPage(this.opts.api, res, token, signal),
       project,
       logger: this.opts.logger,
       onAdd: (obj) => {

@@ -1,4 +1,9 @@
-import type { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import {
+  Observable,
+  type ConfigurationOptions,
+  type CustomObjectsApi,
+  type KubeConfig,
+} from '@kubernetes/client-node';
 import type { Logger } from '../runtime/logger.js';
 import { describe, statusCode } from '../runtime/errors.js';
 import { Store } from './store.js';
@@ -34,14 +39,31 @@ export interface ResourceRef {
 
 const PAGE = 500;
 
+/** Client options that abort the request with `signal` (client-node's fetch takes it from the request). */
+function abortedBy(signal: AbortSignal): ConfigurationOptions {
+  return {
+    middleware: [
+      {
+        pre: (request) => {
+          request.setSignal(signal);
+          return new Observable(Promise.resolve(request));
+        },
+        post: (response) => new Observable(Promise.resolve(response)),
+      },
+    ],
+    middlewareMergeStrategy: 'append',
+  };
+}
+
 /**
  * One page of a list as plain JSON, through the generic client whatever the resource (the typed
- * clients rebuild a model object for every item of every page).
+ * clients rebuild a model object for every item of every page); `signal` aborts it.
  */
 export async function listPage(
   api: CustomObjectsApi,
   res: ResourceRef,
   token: string | undefined,
+  signal?: AbortSignal,
 ): Promise<ListPage> {
   const common = {
     group: res.group,
@@ -50,9 +72,10 @@ export async function listPage(
     limit: PAGE,
     _continue: token,
   };
+  const options = signal && abortedBy(signal);
   const out = (await (res.namespace
-    ? api.listNamespacedCustomObject({ ...common, namespace: res.namespace })
-    : api.listClusterCustomObject(common))) as {
+    ? api.listNamespacedCustomObject({ ...common, namespace: res.namespace }, options)
+    : api.listClusterCustomObject(common, options))) as {
     items: RawObject[];
     metadata: { resourceVersion: string; continue?: string };
   };
@@ -74,8 +97,8 @@ export interface InformerOptions<T extends Cached> extends InformerHandlers<T> {
   /** For logs: what is watched, e.g. "mappings", "Deployments". */
   what: string;
   kubeConfig: KubeConfig;
-  /** One page of the list (limit/continue), as plain JSON. */
-  list(continueToken: string | undefined): Promise<ListPage>;
+  /** One page of the list (limit/continue), as plain JSON; `signal` aborts it (the informer stopped). */
+  list(continueToken: string | undefined, signal: AbortSignal): Promise<ListPage>;
   /** The watch path, e.g. /apis/apps/v1/namespaces/x/deployments. */
   watchPath: string;
   /** The pruned projection kept in memory: never the whole object unless the decisions need it. */
@@ -172,11 +195,16 @@ export class Informer<T extends Cached> {
     const items: T[] = [];
     let token: string | undefined;
     let resourceVersion = '';
+    // Stopped (its namespace released) while a page is on the way: that request is aborted too.
+    const abort = new AbortController();
+    this.abort = abort;
+    if (this.stopped) abort.abort();
     do {
       let page: ListPage;
       try {
-        page = await this.opts.list(token);
+        page = await this.opts.list(token, abort.signal);
       } catch (err) {
+        if (this.stopped) throw err;
         this.failure = describe(err);
         this.markAnswered();
         throw err;

@@ -115,15 +115,17 @@ test('a LIST that fails is said (kind and error) and settles the informer; listi
   failing.stop();
 });
 
-test('an informer stopped while a LIST page is on the way asks for no further page', async () => {
+test('an informer stopped while a LIST page is on the way aborts it and asks for no further page', async () => {
   const calls: string[] = [];
+  const signals: AbortSignal[] = [];
   let answer: (page: { items: never[]; resourceVersion: string; continue?: string }) => void = () => {};
   const informer = new Informer<Cached>({
     what: 'paged',
     kubeConfig: new KubeConfig(),
     watchPath: '/unused',
-    list: (token) => {
+    list: (token, signal) => {
       calls.push(token ?? 'first');
+      signals.push(signal);
       return new Promise((r) => (answer = r));
     },
     project: () => ({ key: '' }),
@@ -131,7 +133,10 @@ test('an informer stopped while a LIST page is on the way asks for no further pa
   });
   const synced = informer.start();
   assert.deepEqual(calls, ['first']);
+  assert.equal(signals[0].aborted, false);
   informer.stop();
+  assert.equal(signals[0].aborted, true, 'the page on the way is aborted');
+  // A server that answers anyway (the abort came too late): still no next page.
   answer({ items: [], resourceVersion: '1', continue: 'page-2' });
   await synced;
   // Every microtask has run by the next macrotask: a loop that went on has asked for page 2 by then.

@@ -249,7 +249,7 @@ export class WorkloadCache {
       what: `${kind}s`,
       kubeConfig: this.opts.kubeConfig,
       watchPath: watchPath(res),
-      list: (token) => listPage(this.opts.api, res, token),
+      list: (token, signal) => listPage(this.opts.api, res, token, signal),
       project: (raw) => projectWorkload(kind, raw),
       logger: this.opts.logger,
       onAdd: (w) => {
