@@ -8,7 +8,14 @@ import type { Logger } from '../runtime/logger.js';
 import { describe, statusCode } from '../runtime/errors.js';
 import { Store } from './store.js';
 import { watchRequest } from './watch-request.js';
-import { afterWatch, type WatchEnd } from './watch-backoff.js';
+import {
+  afterWatch,
+  cutCapFor,
+  freshBackoff,
+  type WatchBackoff,
+  type WatchBackoffLimits,
+  type WatchEnd,
+} from './watch-backoff.js';
 
 export { Store, olderThan, sameProjection } from './store.js';
 
@@ -226,8 +233,7 @@ export class Informer<T extends Cached> {
   }
 
   private async loop(): Promise<void> {
-    const min = this.opts.minBackoffMs ?? 1000;
-    let backoff = min;
+    let backoff = freshBackoff(this.limits());
     let resourceVersion: string | undefined;
     while (!this.stopped) {
       try {
@@ -246,17 +252,21 @@ export class Informer<T extends Cached> {
           statusCode(err) === 404 && this.opts.notServedHint
             ? this.opts.notServedHint
             : `${this.opts.what} watch failed; will relist`;
-        this.opts.logger.warn(message, { error: describe(err), retryInMs: backoff });
-        await new Promise((r) => setTimeout(r, backoff));
-        backoff = Math.min(backoff * 2, this.opts.maxBackoffMs ?? 30_000);
+        this.opts.logger.warn(message, { error: describe(err), retryInMs: backoff.emptyMs });
+        await new Promise((r) => setTimeout(r, backoff.emptyMs));
+        backoff = { ...backoff, emptyMs: Math.min(backoff.emptyMs * 2, this.limits().maxMs) };
       }
     }
   }
 
-  /** Waits as afterWatch (watch-backoff.ts) decides after a watch that ended; the backoff to carry. */
-  private async afterWatch(end: WatchEnd, backoff: number): Promise<number> {
-    const limits = { minMs: this.opts.minBackoffMs ?? 1000, maxMs: this.opts.maxBackoffMs ?? 30_000 };
-    const next = afterWatch(end, backoff, limits);
+  private limits(): WatchBackoffLimits {
+    const minMs = this.opts.minBackoffMs ?? 1000;
+    return { minMs, maxMs: this.opts.maxBackoffMs ?? 30_000, cutMaxMs: cutCapFor(minMs) };
+  }
+
+  /** Waits as afterWatch (watch-backoff.ts) decides after a watch that ended; the backoffs to carry. */
+  private async afterWatch(end: WatchEnd, backoff: WatchBackoff): Promise<WatchBackoff> {
+    const next = afterWatch(end, backoff, this.limits());
     if (next.waitMs === 0) return next.backoff;
     this.opts.logger.debug('very short watch; resuming after backoff', {
       what: this.opts.what,

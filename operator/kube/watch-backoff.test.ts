@@ -4,42 +4,64 @@ import { test } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../runtime/logger.js';
 import { Informer, type Cached, type RawObject } from './informer.js';
-import { afterWatch } from './watch-backoff.js';
+import { afterWatch, cutCapFor } from './watch-backoff.js';
 
-const limits = { minMs: 1000, maxMs: 30_000 };
+const limits = { minMs: 1000, maxMs: 30_000, cutMaxMs: 3000 };
+const fresh = { emptyMs: 1000, cutMs: 1000 };
+const EMPTY = { lastedMs: 10, events: 0, bytes: 0 };
+const CUT = { lastedMs: 10, events: 0, bytes: 120 };
 
-test('a watch that lasted or brought an event resumes at once, the backoff reset', () => {
-  assert.deepEqual(afterWatch({ lastedMs: 5000, events: 0, bytes: 0 }, 8000, limits), {
-    waitMs: 0,
-    backoff: 1000,
+/** The waits of watches ending as `ends`, one after the other, from fresh backoffs. */
+function ladder(ends: { lastedMs: number; events: number; bytes: number }[]): number[] {
+  let backoff = fresh;
+  return ends.map((end) => {
+    const next = afterWatch(end, backoff, limits);
+    backoff = next.backoff;
+    return next.waitMs;
   });
-  assert.deepEqual(afterWatch({ lastedMs: 10, events: 1, bytes: 300 }, 8000, limits), {
+}
+
+test('a watch that lasted or brought an event resumes at once, both backoffs reset', () => {
+  const grown = { emptyMs: 8000, cutMs: 3000 };
+  assert.deepEqual(afterWatch({ lastedMs: 5000, events: 0, bytes: 0 }, grown, limits), {
     waitMs: 0,
-    backoff: 1000,
+    backoff: fresh,
   });
+  assert.deepEqual(afterWatch({ lastedMs: 10, events: 1, bytes: 300 }, grown, limits), {
+    waitMs: 0,
+    backoff: fresh,
+  });
+  // A watch that lasted, cut in the middle of an event after all, also resets.
+  assert.deepEqual(afterWatch({ lastedMs: 5000, events: 0, bytes: 120 }, grown, limits).backoff, fresh);
 });
 
 test('a watch dropped at once with nothing in it waits the backoff, doubled each time up to the cap', () => {
-  const waits: number[] = [];
-  let backoff = limits.minMs;
-  for (let i = 0; i < 7; i++) {
-    const next = afterWatch({ lastedMs: 10, events: 0, bytes: 0 }, backoff, limits);
-    waits.push(next.waitMs);
-    backoff = next.backoff;
-  }
-  assert.deepEqual(waits, [1000, 2000, 4000, 8000, 16_000, 30_000, 30_000]);
+  assert.deepEqual(
+    ladder(Array.from({ length: 7 }, () => EMPTY)),
+    [1000, 2000, 4000, 8000, 16_000, 30_000, 30_000],
+  );
 });
 
-test('a watch cut in the middle of its first event waits the minimum and does not double', () => {
-  assert.deepEqual(afterWatch({ lastedMs: 10, events: 0, bytes: 120 }, 1000, limits), {
-    waitMs: 1000,
-    backoff: 1000,
-  });
-  // A backoff already grown by empty watches is carried, not reset (nor grown) by a cut mid-event.
-  assert.deepEqual(afterWatch({ lastedMs: 10, events: 0, bytes: 120 }, 8000, limits), {
-    waitMs: 1000,
-    backoff: 8000,
-  });
+test('watches cut in the middle of their first event: from the minimum, doubled up to the lower cut cap', () => {
+  // Before: 1000 every time, for ever (a proxy that always cuts mid-event was asked again each second).
+  assert.deepEqual(ladder(Array.from({ length: 7 }, () => CUT)), [1000, 2000, 3000, 3000, 3000, 3000, 3000]);
+});
+
+test('the cut ladder starts again from the minimum after a watch that brought a whole event', () => {
+  const good = { lastedMs: 10, events: 1, bytes: 300 };
+  assert.deepEqual(ladder([CUT, CUT, CUT, good, CUT, CUT]), [1000, 2000, 3000, 0, 1000, 2000]);
+  const lasted = { lastedMs: 60_000, events: 0, bytes: 0 };
+  assert.deepEqual(ladder([CUT, CUT, lasted, CUT]), [1000, 2000, 0, 1000]);
+});
+
+test('the two ladders do not move each other', () => {
+  // Empty watches grow only their own backoff: a cut after them waits the cut ladder's step, and back.
+  assert.deepEqual(ladder([EMPTY, EMPTY, EMPTY, CUT, EMPTY, CUT]), [1000, 2000, 4000, 1000, 8000, 2000]);
+});
+
+test('the cut cap: three times the minimum, below the cap of empty watches', () => {
+  assert.equal(cutCapFor(1000), 3000);
+  assert.equal(cutCapFor(50), 150);
 });
 
 interface Item extends Cached {
@@ -112,7 +134,7 @@ async function informerOver(server: Awaited<ReturnType<typeof scriptedWatch>>, l
   return { informer, added };
 }
 
-test('watches cut mid-event five times in a row: each resumed after the minimum, the event then seen', async () => {
+test('watches cut mid-event five times in a row: resumed after the cut ladder (min, doubled, capped), the event then seen', async () => {
   const server = await scriptedWatch(5, (line) => line.slice(0, line.length / 2));
   const { logger, waits } = retries();
   const { informer, added } = await informerOver(server, logger);
@@ -120,8 +142,9 @@ test('watches cut mid-event five times in a row: each resumed after the minimum,
     await added;
     assert.equal(informer.get('ns/c')?.resourceVersion, '11');
     assert.equal(server.watches(), 6);
-    // Before: 50, 100, 200, 400, 800 — in production 1, 2, 4, 8, 16, 30 s, a minute behind.
-    assert.deepEqual(waits, [50, 50, 50, 50, 50]);
+    // Once 50, 100, 200, 400, 800 (in production 1, 2, 4, 8, 16, 30 s, a minute behind); then a flat
+    // 50 for ever; now doubled from the minimum up to three times it.
+    assert.deepEqual(waits, [50, 100, 150, 150, 150]);
   } finally {
     informer.stop();
     server.close();
