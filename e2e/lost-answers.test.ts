@@ -79,6 +79,51 @@ e2eTest(
 );
 
 e2eTest(
+  'Staged: the halt’s status write committed but its answer lost, the retry reading the mapping from before it (its watch stalled): one RotationHalted, one RolloutFailed',
+  async (scope) => {
+    const names = ['a', 'b'];
+    const w = await wiredOperator(scope, names, {
+      seed: 23,
+      failing: 'a',
+      rollout: { strategy: 'Staged', stageSize: 1 },
+    });
+    const halting = (r: RequestLine): boolean => (r.body ?? '').includes('"Halted"');
+    w.kube.inject({ kinds: ['status-write'], faults: ['lose-answer-reset'], times: 1, match: halting });
+    // From now on the operator learns of its mapping's changes only from its own writes' answers (its
+    // watches stall; a relist comes after WATCH_TIMEOUT, 5 min): a lost answer leaves its read stale.
+    w.kube.inject({
+      kinds: ['watch'],
+      faults: ['stall-watch'],
+      delayMs: [0, 0],
+      match: (r) => r.url.includes('/secretsrotationmappings'),
+    });
+    w.kube.cutWatches();
+    const v2 = await w.rotate();
+    // Its status is set once the server answered (the relay then drops the answer).
+    const lost = await waitFor(
+      'the halt’s answer lost',
+      () => Promise.resolve(w.kube.injected.find((f) => f.kind === 'status-write' && f.status !== undefined)),
+      120_000,
+    );
+    assert.equal(lost.status, 200, 'the server committed the halt');
+    const m = await getMapping(w.ns, 'm');
+    assert.equal(m.status?.rollout?.state, 'Halted');
+    assert.equal(m.status?.rollout?.versionId, v2);
+    // The pass is retried from the read before the halt: it halts again and writes (a 409: stale).
+    const writes = w.kube.seen.get('status-write') ?? 0;
+    await waitFor(
+      'the retried status write',
+      () => Promise.resolve((w.kube.seen.get('status-write') ?? 0) > writes),
+      60_000,
+    );
+    assert.equal((await reasons(w.ns, 'RotationHalted')).length, 1, 'one RotationHalted');
+    const failed = (await reasons(w.ns, 'RolloutFailed')).filter((msg) => msg.startsWith('Deployment/a:'));
+    assert.equal(failed.length, 1, `one RolloutFailed: ${failed.join(' | ')}`);
+    assert.deepEqual(await restarts(w.ns, names), { a: 1, b: 0 });
+  },
+);
+
+e2eTest(
   'SQS answers lost: a ReceiveMessage whose messages never arrived, a DeleteMessage committed but unanswered, one refused: each rotation restarts each workload once, no message left',
   async (scope) => {
     const names = ['a', 'b'];

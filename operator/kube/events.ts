@@ -59,7 +59,7 @@ export class EventRecorder {
       await this.core.createNamespacedEvent({
         namespace,
         body: {
-          metadata: { name: `${name}.${suffix}`, namespace },
+          metadata: { name: eventName(name, suffix), namespace },
           involvedObject: { apiVersion: API_VERSION, kind: KIND, name, namespace, uid, resourceVersion },
           type,
           reason,
@@ -84,6 +84,12 @@ export class EventRecorder {
     }
   }
 }
+
+/** An Event's name (a DNS subdomain, at most 253 characters): the mapping's name, cut to fit, and the suffix. */
+export const eventName = (mapping: string, suffix: string): string =>
+  `${mapping.slice(0, MAX_NAME - suffix.length - 1).replace(/[.-]+$/, '')}.${suffix}`;
+
+const MAX_NAME = 253;
 
 /** The name suffix of the Event about `once` of the mapping `uid`: the same for every leader. */
 const onceName = (uid: string | undefined, once: string): string =>

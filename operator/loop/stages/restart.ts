@@ -5,6 +5,7 @@ import { outcomeUnknown } from '../unanswered-restarts.js';
 import type { ExternalSecretSync } from '../external-secret-sync.js';
 import { EventReason, type PassContext } from '../pass.js';
 import { entryFor, keptEntry, versionStamp, type Planned } from '../restart-plan.js';
+import { detectedOnce, restartedOnce } from '../event-once.js';
 import { throughValves } from './valves.js';
 
 /**
@@ -67,7 +68,10 @@ async function announceRotation(ctx: PassContext, plan: Planned[], secret: Secre
     'Normal',
     EventReason.RotationDetected,
     `secret ${secret.name}: AWSCURRENT is now ${secret.currentVersionId} (was ${was})`,
-    { version: secret.currentVersionId },
+    {
+      version: secret.currentVersionId,
+      once: detectedOnce(was, secret.currentVersionId, ctx.m.metadata.resourceVersion),
+    },
   );
 }
 
@@ -123,7 +127,7 @@ async function restartOne(
     return notRestarted(ctx, p, secret, { stamp, at, err });
   }
   ctx.deps.unansweredRestarts?.forget(attemptKey(ctx, p));
-  await restarted(ctx, p, stamp, '');
+  await restarted(ctx, p, { stamp, at }, '');
   const entry = entryFor(p, secret.currentVersionId, at);
   if (p.target.blocked)
     await ctx.event('Warning', EventReason.WorkloadBlocked, `${kind}/${name}: ${entry.message ?? ''}`);
@@ -156,7 +160,12 @@ async function notRestarted(
 }
 
 /** A restart's record (`stamp` is secret@version): the success metric, the log line, WorkloadRestarted. */
-async function restarted(ctx: PassContext, p: Planned, stamp: string, note: string): Promise<void> {
+async function restarted(
+  ctx: PassContext,
+  p: Planned,
+  { stamp, at }: { stamp: string; at: string | undefined },
+  note: string,
+): Promise<void> {
   const workload = `${p.target.kind}/${p.target.name}`;
   const version = stamp.slice(stamp.lastIndexOf('@') + 1);
   ctx.deps.onRestart?.(p.target.kind, 'success');
@@ -164,6 +173,7 @@ async function restarted(ctx: PassContext, p: Planned, stamp: string, note: stri
   await ctx.event('Normal', EventReason.WorkloadRestarted, `${workload} restarted for ${stamp}${note}`, {
     version,
     workload,
+    once: restartedOnce(workload, stamp, at),
   });
 }
 
@@ -180,7 +190,7 @@ async function settleUnanswered(ctx: PassContext, p: Planned): Promise<void> {
   const { templateVersion, stampedAt } = p.target;
   const outcome = ctx.deps.unansweredRestarts?.settle(attemptKey(ctx, p), templateVersion, stampedAt);
   if (outcome === 'landed' && templateVersion)
-    await restarted(ctx, p, templateVersion, ' (its answer had been lost)');
+    await restarted(ctx, p, { stamp: templateVersion, at: stampedAt }, ' (its answer had been lost)');
   if (outcome === 'lost') ctx.deps.onRestart?.(p.target.kind, 'failure');
 }
 

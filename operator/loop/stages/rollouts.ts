@@ -2,6 +2,7 @@ import type { WorkloadStatus } from '../../../resources/types.js';
 import { EventReason, type PassContext } from '../pass.js';
 import type { Planned } from '../restart-plan.js';
 import { nextRollout, untilDeadline } from '../rollout.js';
+import { rolloutEndOnce } from '../event-once.js';
 
 /**
  * How soon to look again at a rollout in progress if no workload event came first: rollout progress
@@ -34,7 +35,12 @@ export async function trackRollouts(
     const { rollout, ended, why } = nextRollout(p, entries[i], deadline(ctx));
     if (rollout === 'InProgress') rolling.add(ctx.workloadKey(p.target));
     const name = `${p.target.kind}/${p.target.name}`;
-    const about = { workload: name, version: entries[i].versionId };
+    const { versionId, restartedAt } = entries[i];
+    const about = {
+      workload: name,
+      version: versionId,
+      once: rolloutEndOnce(ended ?? '', name, versionId, restartedAt),
+    };
     if (ended === 'Complete')
       await ctx.event('Normal', EventReason.RolloutComplete, `${name} rolled out`, about);
     if (ended === 'Failed') {

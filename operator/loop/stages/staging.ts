@@ -4,6 +4,7 @@ import { EventReason, type PassContext } from '../pass.js';
 import type { Planned } from '../restart-plan.js';
 import { rolloutNow } from '../rollout.js';
 import { stageRestarts, type Staged } from '../staging.js';
+import { haltOnce } from '../event-once.js';
 import { deadline } from './rollouts.js';
 
 /**
@@ -30,7 +31,7 @@ export function stagePlan(ctx: PassContext, plan: Planned[], secret: SecretVersi
  * whose rollout failed, the version, and — when onFailure Revert did not revert — why not.
  */
 export async function announceHalt(ctx: PassContext, staged: Staged, secret: SecretVersion): Promise<Staged> {
-  if (!staged.halted) return staged;
+  if (!staged.halted || !staged.status) return staged;
   const held = staged.plan.filter((p) => p.action === 'held').length;
   const why = staged.notReverted ? `; not reverted: ${staged.notReverted}` : '';
   ctx.log.warn('staged rotation halted', {
@@ -43,7 +44,12 @@ export async function announceHalt(ctx: PassContext, staged: Staged, secret: Sec
     'Warning',
     EventReason.RotationHalted,
     `rotation to version ${secret.currentVersionId} halted: the rollout of ${staged.halted} failed; ${held} workload(s) held (set the annotation ${RESUME_ANNOTATION} to continue)${why}`,
-    { version: secret.currentVersionId, workload: staged.halted },
+    // Once per halt, should its status write commit but its answer be lost and a retry halt again.
+    {
+      version: secret.currentVersionId,
+      workload: staged.halted,
+      once: haltOnce(staged.status, staged.halted),
+    },
   );
   return staged;
 }

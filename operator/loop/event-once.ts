@@ -1,0 +1,35 @@
+import type { StagedRolloutStatus } from '../../resources/types.js';
+
+// Keys of the Events that say something happening once (EventDetails.once): the Event is named for
+// its key (EventRecorder), so a second record of it — a pass retried from a stale read after its
+// status write committed but its answer was lost, or a new leader — is a 409, neither recorded nor
+// notified. Each key holds what tells one occurrence from the next, so a new rotation (or a new halt
+// of the same one) is a new Event. All pure.
+
+/**
+ * A halt: the rotation (from → to), its stage, the workload whose failure halted it, and the resume
+ * value it halted with — a halt after a resume is a new one, as is the same version halting again in
+ * a later rotation from another version.
+ */
+export const haltOnce = (r: StagedRolloutStatus, workload: string): string =>
+  `halted/${r.fromVersionId ?? ''}/${r.versionId}/${r.stage}/${workload}/${r.haltedWith ?? ''}`;
+
+/**
+ * A rotation detected, as the pass read the mapping (its resourceVersion): the same pass retried from
+ * the same read says it once; any status recorded since — the next rotation's baseline, a deferral,
+ * a suspension — is another read, and another announcement.
+ */
+export const detectedOnce = (was: string, version: string, readVersion: string | undefined): string =>
+  `detected/${was}/${version}/${readVersion ?? ''}`;
+
+/** A restart: the workload and exactly what its patch wrote (secret@version, restartedAt). */
+export const restartedOnce = (workload: string, stamp: string, at: string | undefined): string =>
+  `restarted/${workload}/${stamp}/${at ?? ''}`;
+
+/** A rollout's end (Complete, Failed) of one restart: the workload, its version, its restartedAt. */
+export const rolloutEndOnce = (
+  ended: string,
+  workload: string,
+  version: string | undefined,
+  at: string | undefined,
+): string => `rollout${ended}/${workload}/${version ?? ''}/${at ?? ''}`;
