@@ -87,6 +87,42 @@ async function setUp(scope: Scope) {
   return { ns, secret, arn, version, halted, plugin };
 }
 
+/**
+ * Resumes meant for another halt than the one now: refused by the plugin (--version, nothing written)
+ * and, written by hand, by the operator (it stays halted and says why).
+ */
+async function resumesOfAnotherHalt(
+  ns: string,
+  { secret, version }: { secret: string; version: string },
+  plugin: (...args: string[]) => Promise<PluginRun>,
+): Promise<void> {
+  // --version names the halt the user looked at: halted for another version now, nothing is written.
+  const stale = await plugin('--context', 'resumer', 'resume', 'staged', '--version', 'v-looked-at');
+  assert.equal(stale.code, 1, stale.stdout);
+  assert.match(
+    stale.stderr,
+    new RegExp(`halted for version ${version} now, not v-looked-at: nothing written`),
+  );
+  assert.equal(
+    (await getMapping(ns, 'staged')).metadata.annotations?.['secretsrotation.io/resume'],
+    undefined,
+  );
+  // A resume value naming another halt (written for a halt a newer one replaced): the operator
+  // keeps this one halted and says why.
+  await kc(['-n', ns, 'annotate', 'srm', 'staged', 'secretsrotation.io/resume=version=v-older,stage=1,at=t']);
+  const kept = await waitFor(
+    'the resume for another halt refused',
+    async () => {
+      const r = (await getMapping(ns, 'staged')).status?.rollout;
+      return r?.message?.includes('not resumed') ? r : undefined;
+    },
+    60_000,
+  );
+  assert.equal(kept.state, 'Halted');
+  assert.match(kept.message ?? '', /names the halt of version v-older at stage 1, not this one: not resumed/);
+  assert.notEqual((await templateState('Deployment', ns, 'b')).stamp, `${secret}@${version}`);
+}
+
 e2eTest(
   'kubectl secretsrotation, as a read-only user and a resumer: status, impact, resume against the API server',
   async (scope) => {
@@ -102,7 +138,10 @@ e2eTest(
       new RegExp(`${ns}\\s+windowed\\s+True\\s+WatchingSecret\\s+1\\s+-\\s+0\\s+window \\d{4}-`),
     );
     assert.match(status.stdout, new RegExp(`${ns}\\s+rolling\\s+True\\s+WatchingSecret\\s+1\\s+-\\s+1\\s+-`));
-    assert.match(status.stdout, new RegExp(`kubectl secretsrotation resume -n ${ns} staged`));
+    assert.match(
+      status.stdout,
+      new RegExp(`kubectl secretsrotation resume -n ${ns} staged --version ${version}`),
+    );
     const json = await plugin('status', '-n', ns, '-o', 'json');
     assert.equal(json.code, 1);
     assert.deepEqual((item(json, 'staged')?.halted as { stage: number }).stage, 1);
@@ -144,8 +183,9 @@ e2eTest(
     );
     // Nothing to resume on a mapping that is not halted (exit 1), for the resumer too.
     assert.equal((await plugin('--context', 'resumer', 'resume', 'windowed')).code, 1);
-    // The resumer (another context of the same KUBECONFIG): the rotation goes on to b and c.
-    const resumed = await plugin('--context', 'resumer', 'resume', 'staged');
+    await resumesOfAnotherHalt(ns, { secret, version }, plugin);
+    // The resumer (another context of the same KUBECONFIG), naming this halt: the rotation goes on to b and c.
+    const resumed = await plugin('--context', 'resumer', 'resume', 'staged', '--version', version);
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.match(resumed.stdout, new RegExp(`staged resumed: halted at stage 1 of 3 for version ${version}`));
     await waitFor(

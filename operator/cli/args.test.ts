@@ -28,6 +28,8 @@ test('kubectl flag forms: -n NS, -nNS, --namespace=NS, -ojson, --output yaml, --
     ['impact', ['arn:aws:secretsmanager:us-east-1:1:secret:db'], 'deny'],
   );
   assert.deepEqual(parseArgs(['resume', 'db', '-n', 'x']).operands, ['db']);
+  assert.equal(parseArgs(['resume', 'db', '--version', 'v2']).version, 'v2');
+  assert.equal(parseArgs(['resume', 'db', '--version=v2']).version, 'v2');
 });
 
 test('help and version need no cluster; no command is help', () => {
@@ -48,6 +50,8 @@ test('usage errors say what is wrong', () => {
     [['resume', 'a', 'b'], /resume takes MAPPING, got a b/],
     [['status', '-A', '-n', 'x'], /-n and -A cannot be used together/],
     [['resume', 'm', '-A'], /resume names one mapping/],
+    [['status', '--version', 'v2'], /--version is resume’s flag/],
+    [['resume', 'm', '--version'], /flag --version needs a value/],
     [['impact', 's', '--default-policy', 'maybe'], /--default-policy "maybe" must be one of allow, deny/],
   ];
   for (const [argv, message] of refused)

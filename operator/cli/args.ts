@@ -20,6 +20,8 @@ export interface Args {
   kubeconfig?: string;
   /** --default-policy: the operator's DEFAULT_SECRET_POLICY (impact cannot read it from the API server). */
   defaultPolicy: 'allow' | 'deny';
+  /** resume's --version: the version whose halt is resumed (as status showed it); another is refused. */
+  version?: string;
 }
 
 /** A command line that cannot be run: the message says why (exit code 2, as kubectl's usage errors). */
@@ -28,7 +30,10 @@ export class UsageError extends Error {
 }
 
 /** Flags that take a value, by every spelling, to the field they set. */
-const VALUED: Record<string, 'namespace' | 'output' | 'context' | 'kubeconfig' | 'defaultPolicy'> = {
+const VALUED: Record<
+  string,
+  'namespace' | 'output' | 'context' | 'kubeconfig' | 'defaultPolicy' | 'version'
+> = {
   '-n': 'namespace',
   '--namespace': 'namespace',
   '-o': 'output',
@@ -36,6 +41,7 @@ const VALUED: Record<string, 'namespace' | 'output' | 'context' | 'kubeconfig' |
   '--context': 'context',
   '--kubeconfig': 'kubeconfig',
   '--default-policy': 'defaultPolicy',
+  '--version': 'version',
 };
 
 /** Splits `--flag=value` and `-nvalue` / `-ojson` into a flag and its value; other words are left alone. */
@@ -94,6 +100,7 @@ function commandOf(word: string, operands: string[], raw: Raw): Command {
   }
   if (raw.all && raw.namespace !== undefined) throw new UsageError('-n and -A cannot be used together');
   if (command === 'resume' && raw.all) throw new UsageError('resume names one mapping: use -n, not -A');
+  if (command !== 'resume' && raw.version !== undefined) throw new UsageError('--version is resume’s flag');
   return command;
 }
 
@@ -109,6 +116,7 @@ export function parseArgs(argv: string[]): Args {
     context: raw.context,
     kubeconfig: raw.kubeconfig,
     defaultPolicy: oneOf('--default-policy', raw.defaultPolicy ?? 'allow', ['allow', 'deny'] as const),
+    version: raw.version,
   };
   if (raw.help || word === undefined || word === 'help') return { ...base, command: 'help' };
   if (word === 'version') return { ...base, command: 'version' };
@@ -123,7 +131,8 @@ Commands:
                     exit code 1 when any mapping is not Ready
   impact SECRET     what restarts if SECRET (a name, full ARN or partial ARN) rotates now: the mappings
                     watching it, their targets and consumers, stage order, windows, policy refusals
-  resume MAPPING    continue a halted staged rotation (sets the secretsrotation.io/resume annotation)
+  resume MAPPING    continue a halted staged rotation (sets the secretsrotation.io/resume annotation to
+                    a value naming the halt: the operator resumes that halt only, never a newer one)
 
 Flags:
   -n, --namespace NS     one namespace (status and impact default to every namespace you can read;
@@ -132,10 +141,13 @@ Flags:
   -o, --output FORMAT    table (default), json or yaml
       --context NAME     a kubeconfig context other than the current one
       --kubeconfig FILE  a kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)
+      --version V        resume: the version whose halt you looked at (status shows it); if the mapping
+                         is halted for another version now, nothing is written (exit 1)
       --default-policy allow|deny
                          the operator's DEFAULT_SECRET_POLICY, for impact's policy verdicts (default allow)
   -h, --help             this text
 
-Exit codes: 0 done; 1 a mapping is not Ready (status) or is not halted (resume); 2 usage error;
+Exit codes: 0 done; 1 a mapping is not Ready (status) or is not halted, or not for --version (resume);
+2 usage error;
 3 the API server refused or could not be reached.
 `;

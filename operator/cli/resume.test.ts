@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { StagedRolloutStatus } from '../../resources/types.js';
 import { mapping } from './fixtures.js';
+import { otherHalt, pinOf, pinnedResume } from '../kube/resume-value.js';
 import { nothingToResume, resumeValue } from './resume.js';
 
 const halted: StagedRolloutStatus = {
@@ -27,12 +28,38 @@ test('only a halted staged rotation has something to resume', () => {
   assert.match(nothingToResume(mapping('a', 'm', staged)) ?? '', /not halted \(rollout not started\)/);
 });
 
-test('the resume value is new: never the value the halt recorded, nor the one on the mapping now', () => {
+test('the resume value names the halt read, and is new: never the value the halt recorded, nor the one on the mapping now', () => {
   const now = Date.parse('2026-01-05T10:00:00.000Z');
-  assert.equal(resumeValue(mapping('a', 'm', staged, { rollout: halted }), now), '2026-01-05T10:00:00.000Z');
+  const pin = (at: string): string => `version=v2,stage=1,at=${at}`;
+  assert.equal(
+    resumeValue(mapping('a', 'm', staged, { rollout: halted }), now),
+    pin('2026-01-05T10:00:00.000Z'),
+  );
   const taken = mapping('a', 'm', staged, {
-    rollout: { ...halted, haltedWith: '2026-01-05T10:00:00.000Z' },
-    annotations: { 'secretsrotation.io/resume': '2026-01-05T10:00:00.001Z' },
+    rollout: { ...halted, haltedWith: pin('2026-01-05T10:00:00.000Z') },
+    annotations: { 'secretsrotation.io/resume': pin('2026-01-05T10:00:00.001Z') },
   });
-  assert.equal(resumeValue(taken, now), '2026-01-05T10:00:00.002Z');
+  assert.equal(resumeValue(taken, now), pin('2026-01-05T10:00:00.002Z'));
+  assert.deepEqual(pinOf(resumeValue(taken, now)), { versionId: 'v2', stage: 1 });
+});
+
+test('resume --version: the halt the user looked at, or nothing written', () => {
+  const m = mapping('a', 'm', staged, { rollout: halted });
+  assert.equal(nothingToResume(m, 'v2'), undefined);
+  assert.match(
+    nothingToResume(m, 'v1') ?? '',
+    /a\/m is halted for version v2 now, not v1: nothing written; .* resume with --version v2/,
+  );
+});
+
+test('a resume value names a halt, or none (set by hand): only one naming another halt is refused', () => {
+  const halt = { versionId: 'v3', stage: 2 };
+  assert.equal(otherHalt(pinnedResume(halt, 't'), halt), undefined);
+  assert.equal(otherHalt('2026-01-05T10:00:00Z', halt), undefined);
+  assert.equal(otherHalt(undefined, halt), undefined);
+  assert.match(
+    otherHalt(pinnedResume({ versionId: 'v2', stage: 2 }, 't'), halt) ?? '',
+    /names the halt of version v2 at stage 2, not this one: not resumed/,
+  );
+  assert.match(otherHalt(pinnedResume({ versionId: 'v3', stage: 1 }, 't'), halt) ?? '', /not resumed/);
 });

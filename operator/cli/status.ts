@@ -24,7 +24,7 @@ export interface Standing {
   /** Workloads whose rollout for the current version is still in progress. */
   inFlight: string[];
   /** Set when a staged rotation halted: run `resume` to continue. */
-  halted?: { stage: number; message: string };
+  halted?: { stage: number; versionId: string; message: string };
   /** Restarts due, held until a restart window opens. */
   waitingForWindow?: { workloads: string[]; opensAt?: string };
   /** Restarts waiting for External Secrets Operator to sync the new value (timed out or not). */
@@ -73,7 +73,7 @@ function staged(r: StagedRolloutStatus | undefined): Pick<Standing, 'rollout' | 
   const { versionId, stage, stages, state, progress } = r;
   return {
     rollout: { versionId, stage, stages, state, progress },
-    halted: state === 'Halted' ? { stage, message: r.message ?? 'halted' } : undefined,
+    halted: state === 'Halted' ? { stage, versionId, message: r.message ?? 'halted' } : undefined,
   };
 }
 
@@ -143,7 +143,7 @@ export function statusText(standings: Standing[], now: number): string {
       out.push(`${key} is not Ready: ${s.ready.message ?? s.ready.reason ?? 'no reason given'}`);
     if (s.halted)
       out.push(
-        `${key} ${s.halted.message.replace(/; set the annotation.*$/, '')}: kubectl secretsrotation resume -n ${s.namespace} ${s.name}`,
+        `${key} ${s.halted.message.replace(/; set the annotation.*$/, '')}: kubectl secretsrotation resume -n ${s.namespace} ${s.name} --version ${s.halted.versionId}`,
       );
     if (s.waitingForSync?.timedOut.length)
       out.push(`${key} waits past the sync timeout for ${s.waitingForSync.timedOut.join(', ')}`);

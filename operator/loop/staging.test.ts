@@ -139,6 +139,36 @@ test('the resume annotation continues a halted rotation when its value changes, 
   assert.equal(actions(next.plan).a, 'restart', 'the accepted stage stays accepted');
 });
 
+test('a resume value naming another halt (a newer version halted since the user looked) is refused and said', () => {
+  const plan = [
+    planned('a', 'restart'),
+    planned('b', 'restart'),
+    planned('c', 'current', { versionId: 'v2', rollout: 'Failed' }),
+  ];
+  const halted = stageRestarts(input(plan, { resume: 'old' }));
+  // Written for v1's halt (what the user saw); v2 halted at the same stage meanwhile.
+  const forV1 = 'version=v1,stage=1,at=2026-12-02T10:00:00.000Z';
+  const refused = stageRestarts(input(plan, { previous: halted.status, resume: forV1 }));
+  assert.equal(refused.status?.state, 'Halted');
+  assert.equal(actions(refused.plan).a, 'held');
+  assert.match(
+    refused.status?.message ?? '',
+    /names the halt of version v1 at stage 1, not this one: not resumed/,
+  );
+  assert.equal(refused.halted, undefined, 'the same halt: not announced again');
+  // Another stage of the right version is another halt too.
+  const otherStage = 'version=v2,stage=2,at=2026-12-02T10:00:00.000Z';
+  assert.equal(
+    stageRestarts(input(plan, { previous: halted.status, resume: otherStage })).status?.state,
+    'Halted',
+  );
+  // The value naming this halt resumes it.
+  const forV2 = 'version=v2,stage=1,at=2026-12-02T10:00:01.000Z';
+  const resumed = stageRestarts(input(plan, { previous: halted.status, resume: forV2 }));
+  assert.equal(actions(resumed.plan).a, 'restart');
+  assert.equal(resumed.status?.resumedStage, 1);
+});
+
 test('a resume accepts the failures its halt named: one of the same stage failing after it halts again', () => {
   // Found by staging.property.test.ts (seeds 3101 and 3102, PROPERTY_RUNS=30): the stage's resumedStage
   // also accepted a rollout that was still in progress when the user resumed, and failed after.

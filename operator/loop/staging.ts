@@ -1,4 +1,5 @@
 import type { MappingSpec, RolloutState, StagedRolloutStatus } from '../../resources/types.js';
+import { otherHalt } from '../kube/resume-value.js';
 import { parseDuration } from '../runtime/duration.js';
 import type { Action, Planned } from './restart-plan.js';
 
@@ -130,10 +131,18 @@ function runStage(w: Walk, stage: number, members: Planned[]): Staged {
   return { plan: hold(w, stage, waiting), status: statusOf(w, stage, 'Progressing') };
 }
 
-/** Whether a resume accepts the failed rollouts of `stage`: a new annotation value since the halt. */
+/**
+ * Whether a resume accepts the failed rollouts of `stage`: a new annotation value since the halt, that
+ * names this halt or none (resume-value.ts: a value naming another halt was meant for that one).
+ */
 function accepted(w: Walk, stage: number): boolean {
   if (w.resumedStage !== undefined && stage <= w.resumedStage) return true;
-  return w.prev?.state === 'Halted' && w.prev.stage === stage && w.input.resume !== w.prev.haltedWith;
+  return (
+    w.prev?.state === 'Halted' &&
+    w.prev.stage === stage &&
+    w.input.resume !== w.prev.haltedWith &&
+    !otherHalt(w.input.resume, w.prev)
+  );
 }
 
 /**
@@ -147,11 +156,14 @@ const recordedFailed = (p: Planned, input: StagingInput): boolean =>
 function halt(w: Walk, stage: number, failed: string[], fresh?: string): Staged {
   const again = !fresh && w.prev?.state === 'Halted' && w.prev.stage === stage;
   const version = w.input.currentVersionId;
+  const haltedWith = again ? w.prev?.haltedWith : w.input.resume;
+  // A new resume value that names another halt is said, not taken.
+  const other = w.input.resume !== haltedWith && otherHalt(w.input.resume, { versionId: version, stage });
   return {
     plan: hold(w, stage, `halted at stage ${stage}: ${failed.join(', ')} did not roll out`),
     status: statusOf(w, stage, 'Halted', {
-      haltedWith: again ? w.prev?.haltedWith : w.input.resume,
-      message: `halted at stage ${stage}: the rollout of ${failed.join(', ')} failed for version ${version}; set the annotation secretsrotation.io/resume to a new value to continue`,
+      haltedWith,
+      message: `halted at stage ${stage}: the rollout of ${failed.join(', ')} failed for version ${version}; ${other ? `${other}; ` : ''}set the annotation secretsrotation.io/resume to a new value to continue`,
     }),
     halted: again ? undefined : (fresh ?? failed[0]),
   };
