@@ -58,6 +58,8 @@ const n = (v: number | undefined): number => v ?? 0;
  * read as failed at once. A deadline of ours is at least 1 s after the stamp, so its condition's time,
  * in whole seconds, is later than the stamp; one without a time, or without a stamp, counts. (The kept
  * condition keeps its old time even if our rollout times out too: then ROLLOUT_DEADLINE ends it.)
+ * Two clocks meet here (the controller-manager's condition time, the operator's stamp): the rule
+ * assumes they agree to within a second or so; docs/concepts.md says what a larger skew does.
  */
 function deadlineExceeded(s: Status, since: string | undefined): boolean {
   const after = Date.parse(since ?? '');
