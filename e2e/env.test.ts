@@ -17,7 +17,7 @@ import { loadFixture } from '../operator/aws/fixtures/index.js';
 import { awsClientConfig } from './env/aws-setup.js';
 import { STACK_NAME } from './env/aws-stack.js';
 import type { EnvState } from './env/env.js';
-import { repoRoot } from './env/paths.js';
+import { envFile as envFilePath, repoRoot } from './env/paths.js';
 import { isAlive } from './env/processes.js';
 import { awsClients, e2eTest, environment, kc, putEvent, testQueue, waitFor } from './harness.js';
 
@@ -52,7 +52,7 @@ test('the environment is ready: API server, two kwok Nodes (and the real node), 
       return true;
     },
   );
-  const envFile = fs.readFileSync(path.join(repoRoot, '.e2e', 'env'), 'utf8');
+  const envFile = fs.readFileSync(envFilePath, 'utf8');
   for (const v of [
     'KUBECONFIG',
     'PATH',
