@@ -155,17 +155,24 @@ e2eTest(
 e2eTest(
   'DescribeSecret held until the SDK gives up on one secret: another mapping’s rotation is applied meanwhile, and the held one after',
   async (scope) => {
-    const w = await wiredOperator(scope, ['a'], { seed: 41, env: { SECRET_CACHE_TTL: '0s' } });
+    // The SDK's request timeout is SQS_WAIT_TIME_SECONDS + 10 s (main.ts): 15 s here, so the other
+    // mapping has two of them (30 s) to be applied while the held secret still waits.
+    const w = await wiredOperator(scope, ['a'], {
+      seed: 41,
+      env: { SECRET_CACHE_TTL: '0s', SQS_WAIT_TIME_SECONDS: '5' },
+    });
     const other = uniqueName('wire-other');
     const otherSecret = await createSecret(other);
     await createWorkload({ kind: 'Deployment', namespace: w.ns, name: 'z' }, { app: 'z' }, { replicas: 1 });
     await applyMapping(w.ns, 'n', { secretId: other, workloads: [{ kind: 'Deployment', name: 'z' }] });
     await waitReason(w.ns, 'n', 'WatchingSecret');
+    // The relay holds each call far longer than the SDK waits, and longer than applied() below waits:
+    // only the SDK giving up lets the held rotation through.
     w.aws.inject({
       kinds: ['describe-secret'],
       faults: ['timeout-before', 'lose-answer-hang'],
       times: 2,
-      delayMs: [30_000, 30_000],
+      delayMs: [150_000, 150_000],
       match: (r) => (r.body ?? '').includes(w.name),
     });
     const v2 = await w.rotate();

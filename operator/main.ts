@@ -30,10 +30,16 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
   const kc = loadKubeConfig(config.kubeRequestTimeoutMs, config.watchTimeoutMs);
   const metrics = new Metrics();
   // Request timeouts, so an AWS endpoint that hangs (rather than refuses) is retried, not waited on forever.
+  // The SDK only warns (on the console) when a request outlives requestTimeout unless told to throw: a
+  // hung DescribeSecret was waited on until the connection died.
   const aws = {
     region: config.awsRegion,
     ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}),
-    requestHandler: { connectionTimeout: 5000, requestTimeout: (config.sqsWaitTimeSeconds + 10) * 1000 },
+    requestHandler: {
+      connectionTimeout: 5000,
+      requestTimeout: (config.sqsWaitTimeSeconds + 10) * 1000,
+      throwOnRequestTimeout: true,
+    },
   };
   const secretsManager = new SecretsManagerClient(aws);
   const versions = new SecretVersions(secretsManager, config.secretCacheTtlMs, {
