@@ -101,7 +101,12 @@ e2eTest(
       async () => (await templateState('Deployment', ns, 'web')).stamp === `${secret}@${v2}`,
       opens.getTime() - Date.now() + 20_000,
     );
-    const restartedAt = Date.parse(entry(await getMapping(ns, 'web'))?.restartedAt ?? '');
+    // The operator writes the status after the patch: under load the template changes first.
+    const restartedAt = await waitFor(
+      'the restart recorded in the status',
+      async () => Date.parse(entry(await getMapping(ns, 'web'))?.restartedAt ?? '') || undefined,
+      30_000,
+    );
     assert.ok(
       restartedAt >= opens.getTime(),
       `restarted at ${new Date(restartedAt).toISOString()}, the window opens ${opens.toISOString()}`,
