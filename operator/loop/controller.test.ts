@@ -130,3 +130,102 @@ test('stop() is bounded: a pass that never returns does not hold the end of the 
   await c.stop();
   assert.ok(Date.now() - started < 1000, `stop returned after ${Date.now() - started} ms`);
 });
+
+/** A gate a test opens: the pass waiting on it goes on. */
+function gate(): { wait: Promise<void>; open: () => void } {
+  let open: () => void = () => {};
+  const wait = new Promise<void>((r) => (open = r));
+  return { wait, open };
+}
+
+test('a pass that only writes gives its worker to the next mapping; its own key waits for its write', async () => {
+  const queue = new WorkQueue();
+  const log: string[] = [];
+  const write = gate();
+  let aPasses = 0;
+  const c = new Controller(
+    queue,
+    async (key, _aborted, startWriting) => {
+      if (key === 'ns/a' && aPasses++ === 0) {
+        log.push('a restarted');
+        await startWriting();
+        await write.wait;
+        log.push('a wrote');
+      } else log.push(`${key} ran`);
+      return {};
+    },
+    silent,
+  );
+  c.start(1);
+  c.enqueue('ns/a');
+  await until(() => log.includes('a restarted'));
+  c.enqueue('ns/b');
+  c.enqueue('ns/a');
+  await until(() => log.includes('ns/b ran'));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(log, ['a restarted', 'ns/b ran'], 'b ran on the one worker; a second pass of a waits');
+  write.open();
+  await until(() => log.includes('ns/a ran'));
+  assert.deepEqual(log, ['a restarted', 'ns/b ran', 'a wrote', 'ns/a ran']);
+  await c.stop();
+});
+
+test('passes write at most `concurrency` at once: one more keeps its worker until a writer ends', async () => {
+  const queue = new WorkQueue();
+  const log: string[] = [];
+  const write = gate();
+  const c = new Controller(
+    queue,
+    async (key, _aborted, startWriting) => {
+      log.push(`${key} restarted`);
+      await startWriting();
+      log.push(`${key} writing`);
+      if (key === 'ns/a') await write.wait;
+      return {};
+    },
+    silent,
+  );
+  c.start(1);
+  c.enqueue('ns/a');
+  await until(() => log.includes('ns/a writing'));
+  c.enqueue('ns/b');
+  c.enqueue('ns/c');
+  await until(() => log.includes('ns/b restarted'));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(
+    log,
+    ['ns/a restarted', 'ns/a writing', 'ns/b restarted'],
+    'b waits for the writing slot, holding the worker: c does not start',
+  );
+  write.open();
+  await until(() => log.includes('ns/c writing'));
+  assert.deepEqual(log.slice(3), ['ns/b writing', 'ns/c restarted', 'ns/c writing']);
+  await c.stop();
+});
+
+test('stop() waits for a pass that only writes, and rejects the signals it had not settled', async () => {
+  const queue = new WorkQueue();
+  const write = gate();
+  let writing = false;
+  const c = new Controller(
+    queue,
+    async (_key, aborted, startWriting) => {
+      await startWriting();
+      writing = true;
+      await write.wait;
+      aborted.throwIfAborted();
+      return { observedAt: Date.now() };
+    },
+    silent,
+  );
+  c.start(1);
+  const settled = c.signal('ns/a', { observedAt: Date.now() });
+  await until(() => writing);
+  let stopped = false;
+  const stopping = c.stop().then(() => (stopped = true));
+  await assert.rejects(settled, { name: 'TermEndedError' });
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(stopped, false, 'the pass still writing holds stop()');
+  write.open();
+  await stopping;
+});

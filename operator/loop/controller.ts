@@ -27,6 +27,12 @@ const DEFAULT_STOP_GRACE_MS = 10_000;
  */
 export class Controller {
   private workers: Promise<void>[] = [];
+  /** Every pass running, whether it holds a worker or only writes (stop() waits for them). */
+  private readonly passes = new Set<Promise<void>>();
+  /** Writing slots: passes past their restarts that write their Events and status (see startWriting). */
+  private writers = 0;
+  private maxWriters = 1;
+  private readonly waitingWriters: (() => void)[] = [];
   /** Signals waiting for a pass of their mapping; settled here, in the one place outcomes are judged. */
   private readonly pending = new PendingSignals();
   /** Aborted when the loop stops: passes give up before their next write (see reconcile.ts). */
@@ -34,7 +40,11 @@ export class Controller {
 
   constructor(
     private readonly queue: WorkQueue,
-    private readonly reconcile: (key: string, aborted: AbortSignal) => Promise<ReconcileResult>,
+    private readonly reconcile: (
+      key: string,
+      aborted: AbortSignal,
+      startWriting: () => Promise<void>,
+    ) => Promise<ReconcileResult>,
     private readonly logger: Logger,
     private readonly hooks: ControllerOptions = {},
   ) {}
@@ -54,7 +64,12 @@ export class Controller {
     return settled;
   }
 
+  /**
+   * `concurrency` workers decide and restart; as many writing slots let passes that made their
+   * restarts write their Events and status without holding a worker (see startWriting).
+   */
   start(concurrency: number): void {
+    this.maxWriters = concurrency;
     this.workers = Array.from({ length: concurrency }, () => this.work());
   }
 
@@ -73,7 +88,7 @@ export class Controller {
     const grace = new Promise<'timeout'>((r) => {
       timer = setTimeout(() => r('timeout'), this.hooks.stopGraceMs ?? DEFAULT_STOP_GRACE_MS);
     });
-    const outcome = await Promise.race([Promise.all(this.workers), grace]);
+    const outcome = await Promise.race([Promise.all([...this.workers, ...this.passes]), grace]);
     clearTimeout(timer);
     if (outcome === 'timeout')
       this.logger.warn('passes still running at the end of the term; abandoned (they write nothing more)', {
@@ -81,26 +96,60 @@ export class Controller {
       });
   }
 
+  /**
+   * Takes keys one after the other. A pass holds its worker until it ends or until it calls
+   * startWriting: from then on it only writes what it did (Events, then the status), and the worker
+   * takes the next key — at 50 rotations/s those writes held the four workers longer than the
+   * restarts did, and the next mapping's restart waited behind them. The key stays in process until
+   * the pass ends, so no second pass of a mapping starts before its status is written.
+   */
   private async work(): Promise<void> {
     for (;;) {
       const key = await this.queue.get();
       if (key === undefined) return;
-      try {
-        await this.process(key);
-      } finally {
+      let writing = false;
+      let freeWorker: () => void = () => {};
+      const workerFreed = new Promise<void>((r) => (freeWorker = r));
+      const startWriting = async (): Promise<void> => {
+        if (writing) return;
+        writing = true;
+        await this.writingSlot();
+        freeWorker();
+      };
+      const pass = this.process(key, startWriting).finally(() => {
+        if (writing) this.releaseWritingSlot();
         this.queue.done(key);
-      }
+        this.passes.delete(pass);
+      });
+      this.passes.add(pass);
+      await Promise.race([pass, workerFreed]);
       // A pass served from the caches never waits on I/O, so a worker could run thousands of them
       // in one stretch of microtasks while SQS messages and watch events wait: yield between passes.
       await new Promise((r) => setImmediate(r));
     }
   }
 
-  private async process(key: string): Promise<void> {
+  /** Resolves once a writing slot is this pass's: at most `concurrency` passes write at once. */
+  private writingSlot(): Promise<void> {
+    if (this.writers < this.maxWriters) {
+      this.writers++;
+      return Promise.resolve();
+    }
+    // The slot passes from the pass that ends to the one waiting longest (the count stays).
+    return new Promise((r) => this.waitingWriters.push(r));
+  }
+
+  private releaseWritingSlot(): void {
+    const next = this.waitingWriters.shift();
+    if (next) next();
+    else this.writers--;
+  }
+
+  private async process(key: string, startWriting: () => Promise<void>): Promise<void> {
     const started = process.hrtime.bigint();
     const seconds = (): number => Number(process.hrtime.bigint() - started) / 1e9;
     try {
-      this.conclude(key, await this.reconcile(key, this.term.signal), seconds());
+      this.conclude(key, await this.reconcile(key, this.term.signal, startWriting), seconds());
     } catch (err) {
       if (err instanceof TermEndedError) {
         this.logger.debug('pass abandoned: the leadership term ended', { mapping: key });

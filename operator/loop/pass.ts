@@ -84,6 +84,11 @@ export interface TermState {
   aborted: AbortSignal;
   /** When the term started (epoch ms): what this replica described before it led may be older than the status. */
   termStartedAt: number;
+  /**
+   * The pass made its restarts and only writes now (Events, then the status): it gives its worker
+   * to the next mapping once a writing slot is free (see Controller.work).
+   */
+  startWriting?: () => Promise<void>;
   /** Cap on rollouts in progress across mappings, for this term. */
   rolloutSlots?: RolloutSlots;
   /** Restarts of this term whose PATCH got no answer: the next pass learns whether they landed. */
@@ -165,6 +170,8 @@ export class PassContext {
 
   /** Sends the Events collected so far: after the restarts (never delaying a patch), before the status. */
   async flushEvents(): Promise<void> {
+    if (!this.events.length) return;
+    await this.deps.startWriting?.();
     const events = this.events.splice(0);
     if (this.deps.aborted?.aborted) return;
     // An Event about something once is notified once known new; the others' notifications never wait.
@@ -219,6 +226,7 @@ export class PassContext {
     await this.flushEvents();
     const owned = ownedStatus(status);
     if (sameStatus(ownedStatus(this.latest.status ?? {}), owned)) return;
+    await this.deps.startWriting?.();
     this.checkTerm();
     this.latest = await this.deps.mappingWriter.applyStatus(this.latest, owned);
     this.deps.mappings.observe(this.latest);

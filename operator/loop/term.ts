@@ -48,9 +48,10 @@ export class TermLoop {
     const hooks = opts.hooks ?? {};
     this.controller = new Controller(
       this.queue,
-      (key, aborted) =>
+      (key, aborted, startWriting) =>
         opts.reconcile(key, {
           aborted,
+          startWriting,
           termStartedAt: this.startedAt,
           rolloutSlots: this.slots,
           unansweredRestarts: this.unanswered,
