@@ -128,6 +128,8 @@ export class PassContext {
   readonly key: string;
   /** The mapping as our last status write left it (its resourceVersion for the next write). */
   private latest: Mapping;
+  /** The pass asked for its writing slot (see startWriting). */
+  private writing = false;
   /** Set when something waits (a safety valve, a sync, a conflict): requeue after this many ms. */
   wakeInMs: number | undefined;
   /** Events are sent after the restarts, so they never delay a patch. */
@@ -171,7 +173,7 @@ export class PassContext {
   /** Sends the Events collected so far: after the restarts (never delaying a patch), before the status. */
   async flushEvents(): Promise<void> {
     if (!this.events.length) return;
-    await this.deps.startWriting?.();
+    await this.startWriting();
     const events = this.events.splice(0);
     if (this.deps.aborted?.aborted) return;
     // An Event about something once is notified once known new; the others' notifications never wait.
@@ -226,10 +228,17 @@ export class PassContext {
     await this.flushEvents();
     const owned = ownedStatus(status);
     if (sameStatus(ownedStatus(this.latest.status ?? {}), owned)) return;
-    await this.deps.startWriting?.();
+    await this.startWriting();
     this.checkTerm();
     this.latest = await this.deps.mappingWriter.applyStatus(this.latest, owned);
     this.deps.mappings.observe(this.latest);
+  }
+
+  /** Once per pass, before its first write: what is left does not hold a worker (TermState.startWriting). */
+  private async startWriting(): Promise<void> {
+    if (this.writing) return;
+    this.writing = true;
+    await this.deps.startWriting?.();
   }
 
   /**
