@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { eventName } from '../kube/events.js';
-import { detectedOnce, haltOnce, restartedOnce, rolloutEndOnce } from './event-once.js';
+import { detectedOnce, haltOnce, restartOf, restartedOnce, rolloutEndOnce } from './event-once.js';
+import type { Planned } from './restart-plan.js';
 
 const halt = {
   versionId: 'v2',
@@ -13,16 +14,38 @@ const halt = {
 };
 
 test('a halt retried from the same read has one key; another halt, rotation or resume has another', () => {
-  const key = haltOnce(halt, 'Deployment/a');
-  assert.equal(haltOnce({ ...halt, message: 'said again' }, 'Deployment/a'), key);
+  const t = '2026-01-01T00:00:00.000Z';
+  const key = haltOnce(halt, 'Deployment/a', t);
+  assert.equal(haltOnce({ ...halt, message: 'said again' }, 'Deployment/a', t), key);
   const others = [
-    haltOnce({ ...halt, versionId: 'v3' }, 'Deployment/a'),
-    haltOnce({ ...halt, fromVersionId: 'v3' }, 'Deployment/a'),
-    haltOnce({ ...halt, stage: 2 }, 'Deployment/a'),
-    haltOnce(halt, 'Deployment/b'),
-    haltOnce({ ...halt, haltedWith: 'r1' }, 'Deployment/a'),
+    haltOnce({ ...halt, versionId: 'v3' }, 'Deployment/a', t),
+    haltOnce({ ...halt, fromVersionId: 'v3' }, 'Deployment/a', t),
+    haltOnce({ ...halt, stage: 2 }, 'Deployment/a', t),
+    haltOnce(halt, 'Deployment/b', t),
+    haltOnce({ ...halt, haltedWith: 'r1' }, 'Deployment/a', t),
   ];
   assert.equal(new Set([key, ...others]).size, 6);
+});
+
+test('v1 → v2 halts on W, v1 comes back, v2 again fails on W: another halt, another key', () => {
+  const plan = (stampedAt: string, restartedAt?: string): Planned[] => [
+    { target: { kind: 'Deployment', name: 'b', exists: true, stampedAt: 'other' }, action: 'held' },
+    {
+      target: { kind: 'Deployment', name: 'w', exists: true, stampedAt },
+      action: 'already',
+      previous: { kind: 'Deployment', name: 'w', versionId: 'v2', restartedAt },
+    },
+  ];
+  const first = plan('2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z');
+  const again = plan('2026-01-01T00:09:00.000Z', '2026-01-01T00:09:00.000Z');
+  // A retry whose status write was lost reads the old entry, but the same stamp on the workload.
+  const retried = plan('2026-01-01T00:09:00.000Z', '2026-01-01T00:00:00.000Z');
+  const key = (p: Planned[]): string => haltOnce(halt, 'Deployment/w', restartOf(p, 'Deployment/w'));
+  assert.notEqual(key(first), key(again));
+  assert.equal(key(retried), key(again));
+  // No stamp (not expected for a failed rollout of ours): the status entry's time.
+  const unstamped: Planned[] = [{ ...first[1], target: { kind: 'Deployment', name: 'w', exists: true } }];
+  assert.equal(restartOf(unstamped, 'Deployment/w'), '2026-01-01T00:00:00.000Z');
 });
 
 test('the other once keys tell occurrences apart by what changes between them', () => {

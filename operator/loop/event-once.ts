@@ -1,4 +1,5 @@
 import type { StagedRolloutStatus } from '../../resources/types.js';
+import type { Planned } from './restart-plan.js';
 
 // Keys of the Events that say something happening once (EventDetails.once): the Event is named for
 // its key (EventRecorder), so a second record of it — a pass retried from a stale read after its
@@ -7,12 +8,23 @@ import type { StagedRolloutStatus } from '../../resources/types.js';
 // of the same one) is a new Event. All pure.
 
 /**
- * A halt: the rotation (from → to), its stage, the workload whose failure halted it, and the resume
- * value it halted with — a halt after a resume is a new one, as is the same version halting again in
- * a later rotation from another version.
+ * A halt: the rotation (from → to), its stage, the workload whose failure halted it, when that
+ * workload was restarted (`restartedAt`), and the resume value it halted with — a halt after a resume
+ * is a new one, as is the same version halting again in a later rotation from another version, or in
+ * a later rotation between the same versions (v1 → v2 halts, v1 comes back, v2 again fails on the same
+ * workload: its restart is another).
  */
-export const haltOnce = (r: StagedRolloutStatus, workload: string): string =>
-  `halted/${r.fromVersionId ?? ''}/${r.versionId}/${r.stage}/${workload}/${r.haltedWith ?? ''}`;
+export const haltOnce = (r: StagedRolloutStatus, workload: string, restartedAt: string | undefined): string =>
+  `halted/${r.fromVersionId ?? ''}/${r.versionId}/${r.stage}/${workload}/${restartedAt ?? ''}/${r.haltedWith ?? ''}`;
+
+/**
+ * When the workload `name` (Kind/name) of the plan was restarted for its failed rollout: the stamp on
+ * the workload (the same on every retry, whatever status write was lost), else its status entry.
+ */
+export function restartOf(plan: Planned[], name: string): string | undefined {
+  const p = plan.find((q) => `${q.target.kind}/${q.target.name}` === name);
+  return p?.target.stampedAt ?? p?.previous?.restartedAt;
+}
 
 /**
  * A rotation detected, as the pass read the mapping (its resourceVersion): the same pass retried from

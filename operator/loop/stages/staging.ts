@@ -4,7 +4,7 @@ import { EventReason, type PassContext } from '../pass.js';
 import type { Planned } from '../restart-plan.js';
 import { rolloutNow } from '../rollout.js';
 import { stageRestarts, type Staged } from '../staging.js';
-import { haltOnce } from '../event-once.js';
+import { haltOnce, restartOf } from '../event-once.js';
 import { deadline } from './rollouts.js';
 
 /**
@@ -48,7 +48,7 @@ export async function announceHalt(ctx: PassContext, staged: Staged, secret: Sec
     {
       version: secret.currentVersionId,
       workload: staged.halted,
-      once: haltOnce(staged.status, staged.halted),
+      once: haltOnce(staged.status, staged.halted, restartOf(staged.plan, staged.halted)),
     },
   );
   return staged;
