@@ -1,4 +1,3 @@
-import type { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import operatorModule, { ResourceEventType, ResourceMetaImpl, type ResourceEvent } from '@dot-i/k8s-operator';
 import {
   DEFAULT_SELECTOR_KINDS,
@@ -10,61 +9,24 @@ import {
 } from '../resources/types.js';
 import type { RotationSignal } from './aws/rotation-signal.js';
 import { SecretRouter } from './aws/secret-router.js';
-import type { SecretVersions } from './aws/secret-versions.js';
 import { ConsumerCache } from './kube/consumer-cache.js';
-import type { PodTemplateUses } from './kube/consumption.js';
 import { MappingCache } from './kube/mapping-cache.js';
 import { NamespaceClaims } from './kube/namespace-claims.js';
 import { MappingClient } from './kube/mappings.js';
 import { PolicyClient } from './kube/policies.js';
 import { TenancyCache } from './kube/tenancy-cache.js';
-import type { ServedApis } from './kube/optional-apis.js';
-import { concerns, followsConsumers } from './kube/wakeups.js';
 import { kindsOf } from './kube/target-selection.js';
-import { WorkloadCache, type WorkloadInfo } from './kube/workload-cache.js';
-import type { ControllerHooks } from './loop/controller.js';
+import { WorkloadCache } from './kube/workload-cache.js';
 import { PolicyStatusWriter } from './loop/policy-status.js';
 import { reconcile, type ReconcileDeps } from './loop/reconcile.js';
 import { baselineFloor } from './loop/stages/secret.js';
-import { TermLoop, type TermLoopOptions } from './loop/term.js';
-import type { Logger } from './runtime/logger.js';
-import type { DefaultPolicy } from './tenancy/policy-decision.js';
+import { TermLoop } from './loop/term.js';
 import type { CacheSizes } from './runtime/metrics.js';
+import type { MappingOperatorOptions } from './mapping-operator-options.js';
+import { MappingWakeups } from './mapping-wakeups.js';
 
 const Operator = operatorModule.default;
 type KubeObject = ResourceEvent['object'];
-
-/** What a pass needs besides the caches, which the operator owns. */
-export type PassSettings = Omit<
-  ReconcileDeps,
-  | 'mappings'
-  | 'mappingWriter'
-  | 'workloadCache'
-  | 'consumers'
-  | 'onCarriedNames'
-  | 'tenancy'
-  | 'onCurrentMoved'
->;
-
-export interface MappingOperatorOptions {
-  kubeConfig: KubeConfig;
-  /** Plain-JSON access to any resource: mappings and workloads. */
-  api: CustomObjectsApi;
-  /** Namespaces (their labels, for SecretsRotationPolicies). */
-  core: CoreV1Api;
-  /** What a namespace no SecretsRotationPolicy governs may map. */
-  defaultSecretPolicy: DefaultPolicy;
-  namespace: string | undefined;
-  fieldManager: string;
-  logger: Logger;
-  versions: SecretVersions;
-  /** Which optional APIs the cluster serves (see optional-apis.ts). */
-  served: ServedApis;
-  pass: PassSettings;
-  /** The term loop's workers and rollout caps. */
-  term: Pick<TermLoopOptions, 'concurrency' | 'maxConcurrentRollouts' | 'maxRolloutsPerNamespace'>;
-  hooks?: ControllerHooks & { queueDepth?: (n: number) => void };
-}
 
 /**
  * The composition root, as an @dot-i/k8s-operator `Operator`: it registers the reconciler for the
@@ -83,8 +45,8 @@ export class MappingOperator extends Operator {
   private readonly consumers: ConsumerCache | undefined;
   private readonly tenancy: TenancyCache;
   private policyStatus: PolicyStatusWriter | undefined;
-  /** Per mapping key: the names that carry its secret (see concerns), from its last pass. */
-  private readonly carried = new Map<string, PodTemplateUses>();
+  /** Which mappings a workload or consumer change wakes (the index from workloads to mappings). */
+  private readonly wakeups: MappingWakeups;
   /** The kinds each namespace's caches watch, from its allowed mappings (see claimCaches). */
   private readonly claims = new NamespaceClaims<WorkloadKind>();
   /** Readiness latched once (see hasSynced). */
@@ -99,6 +61,11 @@ export class MappingOperator extends Operator {
       info: (m) => opts.logger.info(m),
       warn: (m) => opts.logger.warn(m),
       error: (m) => opts.logger.error(m),
+    });
+    this.wakeups = new MappingWakeups({
+      mappingsIn: (ns) => this.cache?.mappingsIn([ns]) ?? [],
+      leading: () => this.loop !== undefined && this.cache !== undefined,
+      enqueue: (key) => this.enqueue(key),
     });
     this.router = new SecretRouter({
       resolve: (id, o) => opts.versions.resolve(id, o),
@@ -125,13 +92,13 @@ export class MappingOperator extends Operator {
     this.workloads = new WorkloadCache({
       ...common,
       served,
-      onChange: (old, w) => this.onWorkloadChange(old, w),
+      onChange: (old, w) => this.wakeups.workloadChanged(old, w),
     });
     if (opts.served.externalSecrets || opts.served.providerClasses) {
       this.consumers = new ConsumerCache({
         ...common,
         served: opts.served,
-        onChange: (namespace) => this.onConsumerChange(namespace),
+        onChange: (namespace) => this.wakeups.consumerChanged(namespace),
       });
     }
     this.deps = {
@@ -140,7 +107,7 @@ export class MappingOperator extends Operator {
       mappingWriter: new MappingClient(opts.api, opts.fieldManager),
       workloadCache: this.workloads,
       consumers: this.consumers,
-      onCarriedNames: (key, names) => this.carried.set(key, names),
+      onCarriedNames: (key, names) => this.wakeups.carriedNames(key, names),
       tenancy: this.tenancy,
       // Our own move of AWSCURRENT: the mappings of that secret look again now, not when its event comes.
       onCurrentMoved: (arn) =>
@@ -283,10 +250,11 @@ export class MappingOperator extends Operator {
     const key = `${mapping.metadata.namespace}/${mapping.metadata.name}`;
     if (event.type === ResourceEventType.Deleted) {
       this.router.forget(key);
-      this.carried.delete(key);
+      this.wakeups.mappingGone(key);
       this.claimCaches(key, undefined);
     } else {
       this.route(key, mapping);
+      this.wakeups.mappingChanged(key, mapping);
       // Followers too: a new leader's first passes then find the namespace's caches warm.
       this.claimCaches(key, mapping);
     }
@@ -329,30 +297,5 @@ export class MappingOperator extends Operator {
       this.enqueue(key);
     }
     this.policyStatus?.schedule();
-  }
-
-  /**
-   * A workload changed in a way decisions see: enqueue the mappings it concerns, before or after the
-   * change (a workload that stopped consuming the secret leaves the mapping's status too).
-   */
-  private onWorkloadChange(old: WorkloadInfo | undefined, w: WorkloadInfo | undefined): void {
-    if (!this.loop || !this.cache) return;
-    const ref = (w ?? old) as WorkloadInfo;
-    for (const key of this.cache.keysInNamespace(ref.namespace)) {
-      const spec = this.cache.get(key)?.spec;
-      if (spec && [old, w].some((x) => x && concerns(spec, x, this.carried.get(key)))) this.enqueue(key);
-    }
-  }
-
-  /**
-   * A SecretProviderClass or ExternalSecret of `namespace` changed (an ExternalSecret's sync too):
-   * enqueue the mappings there that discover, or whose targets consume the secret through one.
-   */
-  private onConsumerChange(namespace: string): void {
-    if (!this.loop || !this.cache) return;
-    for (const key of this.cache.keysInNamespace(namespace)) {
-      const m = this.cache.get(key);
-      if (m && followsConsumers(m)) this.enqueue(key);
-    }
   }
 }

@@ -1,13 +1,12 @@
-import { ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
-import { AccessDeniedError, SecretNotFoundError, TermEndedError, describe } from '../runtime/errors.js';
+import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { describe } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
 import type { Metrics } from '../runtime/metrics.js';
-import { freshAfter, metricEventLabel, parseMessage, type ParsedMessage } from './event-parser.js';
+import { MessageHandler } from './message-handler.js';
 import type { RotationSignal } from './rotation-signal.js';
 import type { SecretRouter } from './secret-router.js';
 import type { SecretVersions } from './secret-versions.js';
 import { MessageActions } from './sqs-messages.js';
-import { DEFAULT_THROTTLE_RETRY, retryThrottled } from './throttle-retry.js';
 
 export interface PollerDeps {
   sqs: SQSClient;
@@ -29,15 +28,6 @@ export interface PollerDeps {
 }
 
 /**
- * What becomes of a message: deleted; left to reappear after its visibility timeout (the retry
- * backoff for a transient failure); or released — visible again at once (malformed: on its way to the
- * dead-letter queue; for the next leader; held too long).
- */
-type Outcome = 'ack' | 'leave' | 'release';
-
-const BODY_LOG_LIMIT = 256;
-
-/**
  * Long-polls the rotation queue and turns messages into rotation signals for the reconcile queue. It
  * never patches Kubernetes objects. A message is deleted only once every mapping it concerns recorded
  * it (or it is irrelevant); a transient failure leaves it for redelivery; a malformed one goes to the
@@ -53,14 +43,17 @@ export class SqsPoller {
   private wake: () => void = () => {};
   private hasRedrive = false;
   private readonly messages: MessageActions;
+  private readonly handler: MessageHandler;
 
   private readonly maxInFlight: number;
-  private readonly maxHoldMs: number;
 
   constructor(private readonly deps: PollerDeps) {
     this.messages = new MessageActions(deps);
     this.maxInFlight = deps.maxInFlight ?? 100;
-    this.maxHoldMs = deps.maxHoldMs ?? 15 * 60_000;
+    this.handler = new MessageHandler(deps, this.messages, {
+      running: () => this.running,
+      hasRedrive: () => this.hasRedrive,
+    });
   }
 
   get isRunning(): boolean {
@@ -165,7 +158,7 @@ export class SqsPoller {
       await Promise.all((out.Messages ?? []).map((m) => this.messages.releaseNow(m)));
       return;
     }
-    for (const m of out.Messages ?? []) this.track(this.handle(m, receivedAt));
+    for (const m of out.Messages ?? []) this.track(this.handler.handle(m, receivedAt));
   }
 
   private track(p: Promise<void>): void {
@@ -176,126 +169,5 @@ export class SqsPoller {
       this.deps.metrics.messagesInFlight.set(this.inflight.size);
       this.slotFreed();
     });
-  }
-
-  private async handle(m: Message, receivedAt: number): Promise<void> {
-    this.deps.metrics.messagesReceived.inc();
-    const log = this.deps.logger.child({ messageId: m.MessageId });
-    let outcome: Outcome;
-    try {
-      const parsed = parseMessage(m.Body ?? '');
-      outcome = await this.decide(parsed, m, receivedAt, log);
-    } catch (err) {
-      if (err instanceof TermEndedError) {
-        log.info('leadership ended before the message was recorded; released for the next leader');
-        outcome = 'release';
-      } else {
-        // Never crash, never drop: an unexpected failure leaves the message for redelivery.
-        log.error('handling message failed; it will be redelivered', { error: describe(err) });
-        outcome = 'leave';
-      }
-    }
-    // A term that ended hands every message it did not finish to the next leader at once.
-    if (outcome === 'leave' && !this.running) outcome = 'release';
-    if (outcome === 'ack') this.messages.ack(m);
-    else if (outcome === 'release') await this.messages.releaseNow(m);
-  }
-
-  private async decide(parsed: ParsedMessage, m: Message, receivedAt: number, log: Logger): Promise<Outcome> {
-    if (parsed.kind === 'malformed') {
-      this.deps.metrics.messagesMalformed.inc();
-      const body = (m.Body ?? '').slice(0, BODY_LOG_LIMIT);
-      if (this.hasRedrive) {
-        this.deps.metrics.messagesDeadLettered.inc();
-        log.warn('malformed message left for the dead-letter queue', { reason: parsed.reason, body });
-        return 'release';
-      }
-      log.warn('malformed message deleted (the queue has no redrive policy)', {
-        reason: parsed.reason,
-        body,
-      });
-      return 'ack';
-    }
-    this.deps.metrics.signals.inc({ event: metricEventLabel(parsed.eventKind), outcome: parsed.kind });
-    if (parsed.kind === 'ignored') {
-      log.debug('event cannot change a current value; acknowledged', {
-        event: parsed.eventKind,
-        reason: parsed.reason,
-      });
-      return 'ack';
-    }
-    return this.signalMappings(parsed, m, receivedAt, log);
-  }
-
-  private async signalMappings(
-    parsed: Extract<ParsedMessage, { kind: 'candidate' }>,
-    m: Message,
-    receivedAt: number,
-    log: Logger,
-  ): Promise<Outcome> {
-    // Routing by name first: an event for a secret no mapping can be watching costs no AWS call.
-    const candidates = this.deps.router.candidates([parsed.secretId, ...(parsed.aliases ?? [])]);
-    if (candidates.length === 0) {
-      log.debug('no mapping watches this secret; acknowledged', { secret: parsed.secretId });
-      return 'ack';
-    }
-    let secret;
-    try {
-      const notBefore = freshAfter(parsed, receivedAt);
-      const resolve = (): ReturnType<SecretVersions['resolve']> =>
-        this.deps.versions.resolve(parsed.secretId, { notBefore, expectedVersionId: parsed.versionId });
-      // Invisible meanwhile: a throttled lookup waits here, not in SQS's redelivery.
-      const retrying = retryThrottled(resolve, { ...DEFAULT_THROTTLE_RETRY, keepGoing: () => this.running });
-      await this.messages.keepInvisible(
-        m,
-        retrying.catch(() => undefined),
-        this.maxHoldMs,
-      );
-      secret = await retrying;
-    } catch (err) {
-      if (err instanceof SecretNotFoundError || err instanceof AccessDeniedError) {
-        // No mapping can be matched to a secret we cannot describe; mappings report it themselves.
-        log.info('event for a secret that cannot be described; acknowledged', {
-          secret: parsed.secretId,
-          error: describe(err),
-        });
-        return 'ack';
-      }
-      log.warn('could not resolve the secret; the message will be redelivered', {
-        secret: parsed.secretId,
-        error: describe(err),
-      });
-      return 'leave';
-    }
-    const keys = this.deps.router.watchers(secret.arn, candidates);
-    if (keys.length === 0) {
-      log.debug('no mapping watches this secret; acknowledged', { secret: secret.arn });
-      return 'ack';
-    }
-    log.info('rotation signal', {
-      secret: secret.arn,
-      version: secret.currentVersionId,
-      event: parsed.eventKind,
-      mappings: keys,
-    });
-    const withdrawn = new AbortController();
-    const signal: RotationSignal = { observedAt: secret.fetchedAt, withdrawn: withdrawn.signal };
-    const recorded = await this.messages.keepInvisible(
-      m,
-      Promise.all(keys.map((k) => this.deps.signal(k, signal))),
-      this.maxHoldMs,
-    );
-    if (!recorded) {
-      withdrawn.abort();
-      log.warn('message held too long without being recorded; released for redelivery', {
-        secret: secret.arn,
-        mappings: keys,
-        heldMs: this.maxHoldMs,
-        receiveCount: m.Attributes?.ApproximateReceiveCount,
-      });
-      return 'release';
-    }
-    this.deps.metrics.eventToRestart.observe((Date.now() - receivedAt) / 1000);
-    return 'ack';
   }
 }
