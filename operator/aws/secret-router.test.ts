@@ -133,3 +133,25 @@ test('a secret deleted and created again under its name: an event carrying only 
   assert.deepEqual(router.candidates([NEW]).sort(), ['ns/by-name', 'ns/by-old-arn', 'ns/by-partial']);
   assert.deepEqual(router.watchers(NEW, ['ns/by-name']), ['ns/by-name']);
 });
+
+test('a start following thousands of mappings resolves at most maxResolving secrets at once, and every one', async () => {
+  let running = 0;
+  let most = 0;
+  const calls: string[] = [];
+  const router = new SecretRouter({
+    resolve: async (id) => {
+      calls.push(id);
+      most = Math.max(most, ++running);
+      await new Promise((r) => setImmediate(r));
+      running--;
+      return answer(`arn:aws:secretsmanager:eu-west-1:123456789012:secret:${id}-AbCdEf`);
+    },
+    logger: silent,
+    maxResolving: 3,
+  });
+  for (let i = 0; i < 40; i++) router.follow(`ns/m-${i}`, `s-${i}`);
+  router.forget('ns/m-39');
+  while (router.watched().size < 39) await new Promise((r) => setImmediate(r));
+  assert.equal(most, 3);
+  assert.equal(calls.length, 39, 'a mapping forgotten while it waited for a slot costs no call');
+});

@@ -1,5 +1,6 @@
 import { AccessDeniedError, SecretNotFoundError, describe } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
+import { Slots } from '../runtime/slots.js';
 import type { ResolveOptions, SecretVersion } from './secret-versions.js';
 
 const SECRET_ARN = /^arn:[^:]+:secretsmanager:[^:]*:[^:]*:secret:(.+)$/;
@@ -39,6 +40,12 @@ export interface SecretRouterOptions {
   /** How soon a secret that could not be resolved (transient AWS error) is tried again. */
   retryMs?: number;
   /**
+   * Resolutions in flight at once (default 8). A start follows every mapping at once: 20,000
+   * mappings over 2,000 secrets opened 2,000 DescribeSecret connections together, which timed out
+   * against the endpoint and retried as a storm for minutes before the first pass could finish.
+   */
+  maxResolving?: number;
+  /**
    * Whether the mapping `key` may watch the secret its `secretId` resolved to (false: its
    * SecretsRotationPolicies refuse it). Asked on every resolution and when policies change.
    */
@@ -63,8 +70,11 @@ export class SecretRouter {
    */
   private readonly refusals = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly slots: Slots;
 
-  constructor(private readonly opts: SecretRouterOptions) {}
+  constructor(private readonly opts: SecretRouterOptions) {
+    this.slots = new Slots(opts.maxResolving ?? 8);
+  }
 
   /**
    * A mapping entered the cache or changed, or its policies did: route its secret (resolved in the
@@ -185,10 +195,13 @@ export class SecretRouter {
       const r = this.routes.get(key);
       return r?.secretId === secretId ? r : undefined;
     };
-    this.opts.resolve(secretId, { notBefore }).then(
+    // A mapping forgotten or changed while it waited for a slot costs no call.
+    const call = (): Promise<SecretVersion | undefined> =>
+      current() ? this.opts.resolve(secretId, { notBefore }) : Promise.resolve(undefined);
+    this.slots.run(call).then(
       (v) => {
         const r = current();
-        if (r) this.setArn(key, r, v.arn);
+        if (r && v) this.setArn(key, r, v.arn);
       },
       (err: unknown) => {
         if (!current()) return;

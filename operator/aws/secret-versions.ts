@@ -1,30 +1,9 @@
 import { DescribeSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AccessDeniedError, SecretNotFoundError } from '../runtime/errors.js';
+import { Slots } from '../runtime/slots.js';
 
 /** DescribeSecret calls in flight at once for level passes; event-driven lookups bypass the limit. */
 const BACKGROUND_CALLS = 4;
-
-/** A counting semaphore: run() waits for a free slot. */
-class Slots {
-  private free: number;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(n: number) {
-    this.free = n;
-  }
-
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.free > 0) this.free--;
-    else await new Promise<void>((r) => this.waiting.push(r));
-    try {
-      return await fn();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.free++;
-    }
-  }
-}
 
 /** What the operator knows of a secret: never its value, only which version holds AWSCURRENT. */
 export interface SecretVersion {
