@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { eventName } from '../kube/events.js';
-import { detectedOnce, haltOnce, restartOf, restartedOnce, rolloutEndOnce } from './event-once.js';
+import {
+  detectedOnce,
+  endedRestart,
+  haltOnce,
+  restartOf,
+  restartedOnce,
+  rolloutEndOnce,
+} from './event-once.js';
+import { entryFor } from './restart-plan.js';
 import type { Planned } from './restart-plan.js';
 
 const halt = {
@@ -46,6 +54,28 @@ test('v1 → v2 halts on W, v1 comes back, v2 again fails on W: another halt, an
   // No stamp (not expected for a failed rollout of ours): the status entry's time.
   const unstamped: Planned[] = [{ ...first[1], target: { kind: 'Deployment', name: 'w', exists: true } }];
   assert.equal(restartOf(unstamped, 'Deployment/w'), '2026-01-01T00:00:00.000Z');
+});
+
+test('a rollout end of a workload stamped without a valid time has one key on every retry', () => {
+  const found = (stampedAt: string): Planned => ({
+    target: { kind: 'Deployment', name: 'a', exists: true, templateVersion: 's@v2', stampedAt },
+    action: 'already',
+    previous: { kind: 'Deployment', name: 'a', versionId: 'v1' },
+  });
+  const key = (p: Planned, now: string): string => {
+    const entry = entryFor(p, 'v2', now);
+    return rolloutEndOnce('Complete', 'Deployment/a', entry.versionId, endedRestart(p, entry));
+  };
+  // Two passes (the first one's status write lost): the entry says "restarted now" each time.
+  assert.equal(
+    key(found('not a time'), '2026-01-01T00:00:00.000Z'),
+    key(found('not a time'), '2026-01-01T00:01:00.000Z'),
+  );
+  // Another restart (another stamp) is another end.
+  assert.notEqual(
+    key(found('not a time'), '2026-01-01T00:00:00.000Z'),
+    key(found('2026-01-01T00:00:30.000Z'), '2026-01-01T00:01:00.000Z'),
+  );
 });
 
 test('the other once keys tell occurrences apart by what changes between them', () => {

@@ -1,4 +1,4 @@
-import type { StagedRolloutStatus } from '../../resources/types.js';
+import type { StagedRolloutStatus, WorkloadStatus } from '../../resources/types.js';
 import type { Planned } from './restart-plan.js';
 
 // Keys of the Events that say something happening once (EventDetails.once): the Event is named for
@@ -38,10 +38,22 @@ export const detectedOnce = (was: string, version: string, readVersion: string |
 export const restartedOnce = (workload: string, stamp: string, at: string | undefined): string =>
   `restarted/${workload}/${stamp}/${at ?? ''}`;
 
-/** A rollout's end (Complete, Failed) of one restart: the workload, its version, its restartedAt. */
+/**
+ * A rollout's end (Complete, Failed) of one restart: the workload, its version, its restartedAt —
+ * pass endedRestart's, which a retry reads the same.
+ */
 export const rolloutEndOnce = (
   ended: string,
   workload: string,
   version: string | undefined,
   at: string | undefined,
 ): string => `rollout${ended}/${workload}/${version ?? ''}/${at ?? ''}`;
+
+/**
+ * Which restart a rollout end is of: the restartedAt stamped on the workload beside its version, as
+ * written (the same on every retry), else the status entry's. Not the entry's alone: a workload found
+ * stamped without a valid time is entered as restarted now (stampTime), a new time every pass, so an
+ * end said by a pass whose status write was lost would be said again by the next. Pure.
+ */
+export const endedRestart = (p: Planned, entry: WorkloadStatus): string | undefined =>
+  p.target.stampedAt ?? entry.restartedAt;

@@ -2,7 +2,7 @@ import type { WorkloadStatus } from '../../../resources/types.js';
 import { EventReason, type PassContext } from '../pass.js';
 import type { Planned } from '../restart-plan.js';
 import { nextRollout, untilDeadline } from '../rollout.js';
-import { rolloutEndOnce } from '../event-once.js';
+import { endedRestart, rolloutEndOnce } from '../event-once.js';
 
 /**
  * How soon to look again at a rollout in progress if no workload event came first: rollout progress
@@ -35,11 +35,11 @@ export async function trackRollouts(
     const { rollout, ended, why } = nextRollout(p, entries[i], deadline(ctx));
     if (rollout === 'InProgress') rolling.add(ctx.workloadKey(p.target));
     const name = `${p.target.kind}/${p.target.name}`;
-    const { versionId, restartedAt } = entries[i];
+    const { versionId } = entries[i];
     const about = {
       workload: name,
       version: versionId,
-      once: rolloutEndOnce(ended ?? '', name, versionId, restartedAt),
+      once: rolloutEndOnce(ended ?? '', name, versionId, endedRestart(p, entries[i])),
     };
     if (ended === 'Complete')
       await ctx.event('Normal', EventReason.RolloutComplete, `${name} rolled out`, about);
