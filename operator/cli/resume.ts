@@ -1,6 +1,6 @@
 import type { Mapping } from '../../resources/types.js';
 import { RESUME_ANNOTATION } from '../kube/restart-patches.js';
-import { pinnedResume } from '../kube/resume-value.js';
+import { pinnedResume, recordedResume } from '../kube/resume-value.js';
 import type { Args } from './args.js';
 import { Cluster, contextNamespace } from './cluster.js';
 import type { Io } from './io.js';
@@ -30,9 +30,9 @@ export function nothingToResume(m: Mapping, version?: string): string | undefine
 export function resumeValue(m: Mapping, now: number): string {
   const r = m.status?.rollout;
   const halt = { versionId: r?.versionId ?? '', stage: r?.stage ?? 0 };
-  const taken = new Set([r?.haltedWith, m.metadata.annotations?.[RESUME_ANNOTATION]]);
+  const taken = new Set([r?.haltedWith, recordedResume(m.metadata.annotations?.[RESUME_ANNOTATION])]);
   let t = now;
-  while (taken.has(pinnedResume(halt, new Date(t).toISOString()))) t += 1;
+  while (taken.has(recordedResume(pinnedResume(halt, new Date(t).toISOString())))) t += 1;
   return pinnedResume(halt, new Date(t).toISOString());
 }
 

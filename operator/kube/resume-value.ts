@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /** The halt a staged rotation stopped at: its version and stage (status.rollout). */
 export interface HaltRef {
   versionId: string;
@@ -25,5 +27,25 @@ export function pinOf(value: string | undefined): HaltRef | undefined {
 export function otherHalt(value: string | undefined, halt: HaltRef): string | undefined {
   const pin = pinOf(value);
   if (!pin || (pin.versionId === halt.versionId && pin.stage === halt.stage)) return undefined;
-  return `the resume annotation names the halt of version ${pin.versionId} at stage ${pin.stage}, not this one: not resumed`;
+  // The version as the annotation spells it, cut to a version id's length: anyone who may annotate
+  // the mapping chooses it, and the message it goes into has a bound (status.rollout.message).
+  const version =
+    pin.versionId.length > VERSION_MAX ? `${pin.versionId.slice(0, VERSION_MAX - 1)}…` : pin.versionId;
+  return `the resume annotation names the halt of version ${version} at stage ${pin.stage}, not this one: not resumed`;
+}
+
+/** The longest version id a status field holds (the CRD's maxLength on its version fields). */
+const VERSION_MAX = 64;
+
+/** The CRD's maxLength on status.rollout.haltedWith. */
+export const HALTED_WITH_MAX = 256;
+
+/**
+ * The resume value as a halt records it (status.rollout.haltedWith): as it is, or — longer than the
+ * CRD allows, which would make every status write fail — its SHA-256. Resume values are compared with
+ * a recorded one through this. Pure.
+ */
+export function recordedResume(value: string | undefined): string | undefined {
+  if (value === undefined || value.length <= HALTED_WITH_MAX) return value;
+  return `sha256:${createHash('sha256').update(value).digest('hex')}`;
 }

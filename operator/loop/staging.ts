@@ -1,5 +1,5 @@
 import type { MappingSpec, RolloutState, StagedRolloutStatus } from '../../resources/types.js';
-import { otherHalt } from '../kube/resume-value.js';
+import { otherHalt, recordedResume } from '../kube/resume-value.js';
 import { parseDuration } from '../runtime/duration.js';
 import type { Action, Planned } from './restart-plan.js';
 
@@ -140,7 +140,7 @@ function accepted(w: Walk, stage: number): boolean {
   return (
     w.prev?.state === 'Halted' &&
     w.prev.stage === stage &&
-    w.input.resume !== w.prev.haltedWith &&
+    recordedResume(w.input.resume) !== w.prev.haltedWith &&
     !otherHalt(w.input.resume, w.prev)
   );
 }
@@ -156,9 +156,10 @@ const recordedFailed = (p: Planned, input: StagingInput): boolean =>
 function halt(w: Walk, stage: number, failed: string[], fresh?: string): Staged {
   const again = !fresh && w.prev?.state === 'Halted' && w.prev.stage === stage;
   const version = w.input.currentVersionId;
-  const haltedWith = again ? w.prev?.haltedWith : w.input.resume;
+  const haltedWith = again ? w.prev?.haltedWith : recordedResume(w.input.resume);
   // A new resume value that names another halt is said, not taken.
-  const other = w.input.resume !== haltedWith && otherHalt(w.input.resume, { versionId: version, stage });
+  const other =
+    recordedResume(w.input.resume) !== haltedWith && otherHalt(w.input.resume, { versionId: version, stage });
   return {
     plan: hold(w, stage, `halted at stage ${stage}: ${failed.join(', ')} did not roll out`),
     status: statusOf(w, stage, 'Halted', {

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Mapping, MappingSpec, WorkloadStatus } from '../../resources/types.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { repoRoot } from '../../e2e/env/paths.js';
+import type { Mapping, MappingSpec, StagedRolloutStatus, WorkloadStatus } from '../../resources/types.js';
+import type { Planned } from './restart-plan.js';
+import { stageRestarts } from './staging.js';
 import {
   STATUS_BOUNDS,
   desiredStatus,
@@ -262,4 +268,103 @@ test('sameStatus: a status as the API server returns it (every object key sorted
     true,
     'a staged mapping wrote its unchanged status on every pass',
   );
+});
+
+// The bounds against the CRD itself: a status beyond them is refused (422) on every write.
+interface Bounded {
+  properties?: Record<string, Bounded>;
+  items?: Bounded;
+  maxLength?: number;
+  maxItems?: number;
+}
+const crdStatus = (
+  parse(fs.readFileSync(path.join(repoRoot, 'resources', 'secretsrotationmapping.crd.yaml'), 'utf8')) as {
+    spec: { versions: { schema: { openAPIV3Schema: Bounded } }[] };
+  }
+).spec.versions[0].schema.openAPIV3Schema.properties?.status as Bounded;
+
+/** The schema at a path of property names (`items` steps into an array's items). */
+const schemaAt = (...keys: string[]): Bounded | undefined =>
+  keys.reduce<Bounded | undefined>((s, k) => (k === 'items' ? s?.items : s?.properties?.[k]), crdStatus);
+
+const tooLong = (schema: Bounded, value: string, at: string): string[] =>
+  schema.maxLength !== undefined && value.length > schema.maxLength ? [`${at} (${value.length})`] : [];
+
+const tooMany = (schema: Bounded, value: unknown[], at: string): string[] =>
+  schema.maxItems !== undefined && value.length > schema.maxItems ? [`${at} (${value.length} items)`] : [];
+
+/** Where `value` goes beyond the schema's maxLength/maxItems (paths), recursively. */
+function beyond(schema: Bounded | undefined, value: unknown, at = 'status'): string[] {
+  if (!schema || value === undefined || value === null) return [];
+  if (typeof value === 'string') return tooLong(schema, value, at);
+  if (Array.isArray(value))
+    return [
+      ...tooMany(schema, value, at),
+      ...value.flatMap((v, i) => beyond(schema.items, v, `${at}[${i}]`)),
+    ];
+  if (typeof value === 'object')
+    return Object.entries(value).flatMap(([k, v]) => beyond(schema.properties?.[k], v, `${at}.${k}`));
+  return [];
+}
+
+test('STATUS_BOUNDS are the CRD’s', () => {
+  const length = (...keys: string[]): number | undefined => schemaAt(...keys)?.maxLength;
+  assert.deepEqual(STATUS_BOUNDS, {
+    workloadMessage: length('workloads', 'items', 'message'),
+    conditionMessage: length('conditions', 'items', 'message'),
+    via: schemaAt('workloads', 'items', 'via')?.maxItems,
+    rolloutMessage: length('rollout', 'message'),
+    haltedWith: length('rollout', 'haltedWith'),
+    revertWorkload: length('rollout', 'revert', 'workload'),
+    revertRefused: length('rollout', 'revert', 'refused'),
+  });
+});
+
+test('a hostile resume annotation still gives a status within the CRD’s bounds', () => {
+  const spec = {
+    workloads: ['c', 'a'].map((name) => ({ kind: 'Deployment' as const, name })),
+    rollout: { strategy: 'Staged' as const, stageSize: 1, onFailure: 'Halt' as const },
+  };
+  const plan: Planned[] = [
+    {
+      target: { kind: 'Deployment', name: 'a', exists: true },
+      action: 'restart',
+      previous: { kind: 'Deployment', name: 'a', versionId: 'v1' },
+    },
+    {
+      target: { kind: 'Deployment', name: 'c', exists: true },
+      action: 'current',
+      previous: { kind: 'Deployment', name: 'c', versionId: 'v2', rollout: 'Failed' },
+    },
+  ];
+  const staging = (resume: string, previous?: StagedRolloutStatus) =>
+    stageRestarts({
+      spec: { secretId: 's', ...spec },
+      plan,
+      currentVersionId: 'v2',
+      baselineVersionId: 'v1',
+      previous,
+      resume,
+      now: Date.parse(NOW),
+      rolloutNow: (p) => p.previous?.rollout,
+    });
+  // A hand-set value longer than haltedWith's bound at a fresh halt.
+  const long = 'x'.repeat(300);
+  const fresh = staging(long);
+  assert.equal(fresh.status?.state, 'Halted');
+  // A pin naming another halt whose version is 5,000 characters: quoted in the message.
+  const pin = `version=${'v'.repeat(5000)},stage=1,at=${NOW}`;
+  const other = staging(pin, fresh.status);
+  assert.equal(other.status?.state, 'Halted', 'the pin names another halt: not resumed');
+  for (const rollout of [fresh.status, other.status]) {
+    const status = ownedStatus({ currentVersionId: 'v1', rollout });
+    assert.deepEqual(beyond(crdStatus, status), []);
+  }
+  // The long value as recorded still tells the halt's own value from a new one.
+  assert.equal(
+    staging(long, fresh.status).status?.state,
+    'Halted',
+    'the value it halted with does not resume',
+  );
+  assert.equal(staging(`${long}y`, fresh.status).status?.state, 'Progressing', 'a new value resumes');
 });

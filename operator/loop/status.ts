@@ -58,8 +58,16 @@ export function ownedStatus(s: MappingStatus): MappingStatus {
   return withinBounds({ ...s, conditions: s.conditions?.filter((c) => ours.includes(c.type)) });
 }
 
-/** The CRD's bounds on status text (see secretsrotationmapping.crd.yaml). */
-export const STATUS_BOUNDS = { workloadMessage: 4096, conditionMessage: 32768, via: 64 } as const;
+/** The CRD's bounds on status text (see secretsrotationmapping.crd.yaml; status.test checks them). */
+export const STATUS_BOUNDS = {
+  workloadMessage: 4096,
+  conditionMessage: 32768,
+  via: 64,
+  rolloutMessage: 4096,
+  haltedWith: 256,
+  revertWorkload: 300,
+  revertRefused: 4096,
+} as const;
 
 const cut = (text: string | undefined, max: number): string | undefined =>
   text === undefined || text.length <= max ? text : `${text.slice(0, max - 1)}…`;
@@ -71,6 +79,7 @@ const cut = (text: string | undefined, max: number): string | undefined =>
 function withinBounds(s: MappingStatus): MappingStatus {
   return {
     ...s,
+    rollout: s.rollout && rolloutWithinBounds(s.rollout),
     workloads: s.workloads?.map((w) => ({
       ...w,
       message: cut(w.message, STATUS_BOUNDS.workloadMessage),
@@ -80,6 +89,25 @@ function withinBounds(s: MappingStatus): MappingStatus {
       ...c,
       message: cut(c.message, STATUS_BOUNDS.conditionMessage) ?? '',
     })),
+  };
+}
+
+/**
+ * A staged rotation's texts cut to the schema's bounds: its message quotes the resume annotation
+ * (anyone who may annotate the mapping chooses it), a revert's refusal quotes AWS. haltedWith is
+ * recorded short (recordedResume): cutting it here is the last guard, not the way it fits. Pure.
+ */
+function rolloutWithinBounds(r: StagedRolloutStatus): StagedRolloutStatus {
+  const revert = r.revert && {
+    ...r.revert,
+    workload: cut(r.revert.workload, STATUS_BOUNDS.revertWorkload) ?? '',
+    refused: cut(r.revert.refused, STATUS_BOUNDS.revertRefused),
+  };
+  return {
+    ...r,
+    message: cut(r.message, STATUS_BOUNDS.rolloutMessage),
+    haltedWith: cut(r.haltedWith, STATUS_BOUNDS.haltedWith),
+    ...(revert ? { revert } : {}),
   };
 }
 
