@@ -23,13 +23,14 @@ export function nothingToResume(m: Mapping, version?: string): string | undefine
 }
 
 /**
- * The resume annotation's new value: it names the halt read (version, stage), so the operator resumes
- * that halt only, and holds the time, so it differs from the value the halt recorded
- * (status.rollout.haltedWith) and from the annotation now — only a new value resumes (staging.ts). Pure.
+ * The resume annotation's new value: it names the halt read (version, stage, the tag of the value it
+ * recorded), so the operator resumes that halt only, and holds the time, so it differs from the value
+ * the halt recorded (status.rollout.haltedWith) and from the annotation now — only a new value
+ * resumes (staging.ts). Pure.
  */
 export function resumeValue(m: Mapping, now: number): string {
   const r = m.status?.rollout;
-  const halt = { versionId: r?.versionId ?? '', stage: r?.stage ?? 0 };
+  const halt = { versionId: r?.versionId ?? '', stage: r?.stage ?? 0, haltedWith: r?.haltedWith };
   const taken = new Set([r?.haltedWith, recordedResume(m.metadata.annotations?.[RESUME_ANNOTATION])]);
   let t = now;
   while (taken.has(recordedResume(pinnedResume(halt, new Date(t).toISOString())))) t += 1;

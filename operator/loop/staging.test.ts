@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { MappingSpec, RolloutState, StagedRolloutStatus } from '../../resources/types.js';
 import type { Action, Planned } from './restart-plan.js';
+import { pinnedResume } from '../kube/resume-value.js';
 import { stagedOrder, stageRestarts, stageSizeOf, type StagingInput } from './staging.js';
 
 const T0 = Date.parse('2026-12-02T10:00:00Z');
@@ -302,4 +303,32 @@ test('fromVersionId: the baseline a rotation began from, kept after status.curre
   // A new mapping (its baseline is the current version) records none.
   const adopted = stageRestarts(input(fresh(), { baselineVersionId: 'v2' }));
   assert.equal(adopted.status && 'fromVersionId' in adopted.status, false);
+});
+
+test('a pinned resume names one halt: a second halt of the same stage is not resumed by a value for the first', () => {
+  const spec = staged({ stageSize: 2 }); // stage 1: c and a; stage 2: b
+  const a = (rollout: RolloutState): Planned => planned('a', 'current', { versionId: 'v2', rollout });
+  const c = planned('c', 'current', { versionId: 'v2', rollout: 'Failed' });
+  const plan = (ra: RolloutState): Planned[] => [a(ra), planned('b', 'restart'), c];
+  const first = stageRestarts(input(plan('InProgress'), { spec }));
+  assert.equal(first.status?.state, 'Halted');
+  // Two users looked at the first halt; one resumes it.
+  const forFirst = (at: string): string => pinnedResume(first.status!, at);
+  const resume = forFirst('2026-12-02T10:00:01.000Z');
+  const resumed = stageRestarts(input(plan('InProgress'), { spec, previous: first.status, resume }));
+  assert.equal(resumed.status?.state, 'Progressing');
+  // a fails after the resume: a second halt at stage 1 of v2.
+  const failing = { spec, previous: resumed.status, resume, rolloutNow: () => 'Failed' as const };
+  const second = stageRestarts(input(plan('InProgress'), failing));
+  assert.equal(second.halted, 'Deployment/a');
+  // The other user's resume, written for the first halt, arrives now: not for this one.
+  const stale = forFirst('2026-12-02T10:00:02.000Z');
+  const refused = stageRestarts(input(plan('Failed'), { spec, previous: second.status, resume: stale }));
+  assert.equal(refused.status?.state, 'Halted');
+  assert.equal(actions(refused.plan).b, 'held');
+  assert.match(refused.status?.message ?? '', /names an earlier halt of version v2 at stage 1/);
+  // A value pinned to the second halt resumes it.
+  const forSecond = pinnedResume(second.status!, '2026-12-02T10:00:03.000Z');
+  const next = stageRestarts(input(plan('Failed'), { spec, previous: second.status, resume: forSecond }));
+  assert.equal(actions(next.plan).b, 'restart');
 });

@@ -159,7 +159,8 @@ function halt(w: Walk, stage: number, failed: string[], fresh?: string): Staged 
   const haltedWith = again ? w.prev?.haltedWith : recordedResume(w.input.resume);
   // A new resume value that names another halt is said, not taken.
   const other =
-    recordedResume(w.input.resume) !== haltedWith && otherHalt(w.input.resume, { versionId: version, stage });
+    recordedResume(w.input.resume) !== haltedWith &&
+    otherHalt(w.input.resume, { versionId: version, stage, haltedWith });
   return {
     plan: hold(w, stage, `halted at stage ${stage}: ${failed.join(', ')} did not roll out`),
     status: statusOf(w, stage, 'Halted', {
