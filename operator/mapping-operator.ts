@@ -11,11 +11,9 @@ import type { RotationSignal } from './aws/rotation-signal.js';
 import { SecretRouter } from './aws/secret-router.js';
 import { ConsumerCache } from './kube/consumer-cache.js';
 import { MappingCache } from './kube/mapping-cache.js';
-import { NamespaceClaims } from './kube/namespace-claims.js';
 import { MappingClient } from './kube/mappings.js';
 import { PolicyClient } from './kube/policies.js';
 import { TenancyCache } from './kube/tenancy-cache.js';
-import { kindsOf } from './kube/target-selection.js';
 import { WorkloadCache } from './kube/workload-cache.js';
 import { PolicyStatusWriter } from './loop/policy-status.js';
 import { reconcile, type ReconcileDeps } from './loop/reconcile.js';
@@ -24,6 +22,7 @@ import { TermLoop } from './loop/term.js';
 import type { CacheSizes } from './runtime/metrics.js';
 import type { MappingOperatorOptions } from './mapping-operator-options.js';
 import { MappingWakeups } from './mapping-wakeups.js';
+import { NamespaceCacheClaims } from './namespace-cache-claims.js';
 
 const Operator = operatorModule.default;
 type KubeObject = ResourceEvent['object'];
@@ -34,7 +33,7 @@ type KubeObject = ResourceEvent['object'];
  * caches, the tenancy cache (policies, namespace labels), the secret router (all process-long,
  * followers included) and, while this process leads, the loop of the leadership term (queue,
  * workers, signals, rollout slots) and the policies' status writer. The workload and consumer caches
- * hold only what the allowed mappings of each namespace need (claimCaches). A mapping its policies do not
+ * hold only what the allowed mappings of each namespace need (NamespaceCacheClaims). A mapping its policies do not
  * allow (by its id, or by the secret it resolved to) is never routed: no AWS call for its events.
  * Watch events and SQS signals only enqueue keys; reconcile (loop/reconcile.ts) adds and removes the
  * finalizer, restarts and writes status. No pass LISTs or GETs: reads come from the caches.
@@ -47,8 +46,8 @@ export class MappingOperator extends Operator {
   private policyStatus: PolicyStatusWriter | undefined;
   /** Which mappings a workload or consumer change wakes (the index from workloads to mappings). */
   private readonly wakeups: MappingWakeups;
-  /** The kinds each namespace's caches watch, from its allowed mappings (see claimCaches). */
-  private readonly claims = new NamespaceClaims<WorkloadKind>();
+  /** The kinds each namespace's caches watch, from its allowed mappings; routing with them. */
+  private readonly claims: NamespaceCacheClaims;
   /** Readiness latched once (see hasSynced). */
   private warm = false;
   private cache: MappingCache | undefined;
@@ -72,6 +71,8 @@ export class MappingOperator extends Operator {
       logger: opts.logger,
       // As a pass does after DescribeSecret: on the secret, not on the id's names.
       authorise: (key, id, secret) => this.tenancy.decide(key.split('/')[0], id, secret)?.allowed !== false,
+      // Followers too: a refusal a background resolution found releases what only it needed.
+      onRefusalChange: (key, id) => this.claims.refusalChanged(key.split('/')[0], id),
     });
     const served = new Set<WorkloadKind>([
       ...DEFAULT_SELECTOR_KINDS,
@@ -101,6 +102,14 @@ export class MappingOperator extends Operator {
         onChange: (namespace) => this.wakeups.consumerChanged(namespace),
       });
     }
+    this.claims = new NamespaceCacheClaims({
+      allowed: (ns, id) => this.tenancy.decide(ns, id)?.allowed,
+      router: this.router,
+      workloads: this.workloads,
+      consumers: this.consumers,
+      mappingsIn: (namespaces) => this.cache?.mappingsIn(namespaces) ?? [],
+      get: (key) => this.cache?.get(key),
+    });
     this.deps = {
       ...opts.pass,
       mappings: { get: (key) => this.cache?.get(key), observe: (written) => this.cache?.observe(written) },
@@ -172,9 +181,8 @@ export class MappingOperator extends Operator {
         ...hooks,
         onRoute: (key, r) => {
           this.router.confirm(key, r.secretId, r.arn);
-          // A refusal on the secret the id resolved to releases what only this mapping needed.
-          if (this.claims.holds(key) && this.router.refuses(key.split('/')[0], r.secretId))
-            this.claimCaches(key, this.cache?.get(key));
+          // What the pass learnt of the resolved secret claims or releases what this mapping needs.
+          this.claims.reclaim(key);
         },
       },
     });
@@ -251,51 +259,21 @@ export class MappingOperator extends Operator {
     if (event.type === ResourceEventType.Deleted) {
       this.router.forget(key);
       this.wakeups.mappingGone(key);
-      this.claimCaches(key, undefined);
+      this.claims.claim(key, undefined);
     } else {
-      this.route(key, mapping);
+      this.claims.route(key, mapping, baselineFloor(mapping));
       this.wakeups.mappingChanged(key, mapping);
       // Followers too: a new leader's first passes then find the namespace's caches warm.
-      this.claimCaches(key, mapping);
+      this.claims.claim(key, mapping);
     }
     this.enqueue(key);
     this.policyStatus?.schedule();
     return Promise.resolve();
   }
 
-  /**
-   * The caches of a namespace watch what its allowed mappings need, nothing more: a mapping its
-   * policies refuse (by its id, or by the secret it resolved to) or being deleted opens no list+watch,
-   * and a kind, or the whole namespace, whose last such mapping went or lost its permission stops.
-   */
-  private claimCaches(key: string, mapping: Mapping | undefined): void {
-    const ns = key.slice(0, key.indexOf('/'));
-    const id = mapping?.spec.secretId ?? '';
-    const allowed =
-      mapping !== undefined &&
-      !mapping.metadata.deletionTimestamp &&
-      this.tenancy.decide(ns, id)?.allowed === true &&
-      !this.router.refuses(ns, id);
-    const kinds = this.claims.set(key, ns, allowed ? kindsOf(mapping.spec) : undefined);
-    this.workloads.fit(ns, kinds ?? []);
-    this.consumers?.fit(ns, kinds !== undefined);
-  }
-
-  /** Routes the mapping's secret if its policies allow it; else it routes nothing (no AWS call). */
-  private route(key: string, mapping: Mapping): void {
-    if (this.tenancy.decide(mapping.metadata.namespace, mapping.spec.secretId)?.allowed)
-      this.router.follow(key, mapping.spec.secretId, baselineFloor(mapping));
-    else this.router.forget(key);
-  }
-
   /** Policies or a namespace's labels changed: route again and look at the mappings concerned. */
   private onTenancyChange(namespaces: string[] | 'all'): void {
-    for (const m of this.cache?.mappingsIn(namespaces) ?? []) {
-      const key = `${m.metadata.namespace}/${m.metadata.name}`;
-      this.route(key, m);
-      this.claimCaches(key, m);
-      this.enqueue(key);
-    }
+    for (const key of this.claims.tenancyChanged(namespaces, baselineFloor)) this.enqueue(key);
     this.policyStatus?.schedule();
   }
 }

@@ -50,6 +50,12 @@ export interface SecretRouterOptions {
    * SecretsRotationPolicies refuse it). Asked on every resolution and when policies change.
    */
   authorise?(key: string, secretId: string, secret: { arn: string; name: string }): boolean;
+  /**
+   * The mapping `key` naming `secretId` became refused on the secret it resolved to, or stopped being
+   * refused — however it was learnt (a background resolution, a pass's confirm, a policy change): on
+   * every replica, the caches it needs are claimed or released accordingly.
+   */
+  onRefusalChange?(key: string, secretId: string): void;
 }
 
 /**
@@ -185,9 +191,11 @@ export class SecretRouter {
     const refused = secret !== undefined && this.opts.authorise?.(key, route.secretId, secret) === false;
     if (route.arn !== undefined) unlink(this.byArn, route.arn, key);
     route.arn = arn;
+    const was = this.refusals.has(key);
     if (refused) this.refusals.add(key);
     else this.refusals.delete(key);
     if (arn !== undefined && !refused) link(this.byArn, arn, key);
+    if (was !== refused) this.opts.onRefusalChange?.(key, route.secretId);
   }
 
   private resolve(key: string, secretId: string, notBefore: number | undefined): void {

@@ -32,6 +32,12 @@ interface Unlisted {
 async function notListed(ctx: PassContext, u: Unlisted): Promise<undefined> {
   const ready = u.ready;
   if (ready) ctx.deps.lookAgainWhen?.(ctx.key, () => ready);
+  // Not started: the operator did not claim this mapping's kinds (it starts them for the mappings
+  // the policies allow), so nothing will wake it but the recheck — a claim that was missed.
+  else
+    ctx.log.warn('a cache this pass needs is not started; looking again later', {
+      recheckMs: CACHE_RECHECK_MS,
+    });
   ctx.wakeIn(CACHE_RECHECK_MS);
   if (!u.failure) {
     ctx.log.debug('waiting for a workload or consumer cache to list');
