@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { down, runningEnv, up } from './env/env.js';
 import { repoRoot, stateDir } from './env/paths.js';
+import { splitArgs } from './run-args.js';
 import { removeDeployedOperator, startExtraEnv, stopExtraEnv, type ExtraEnv } from './shard-envs.js';
 import { pick, queueOf, shardCount, type Job, type ShardState } from './shard-plan.js';
 import { countsOf, failed, recordedDurations, summary, type FileResult } from './shard-report.js';
@@ -30,19 +31,6 @@ function testFiles(dir: string): string[] {
     .filter((f) => f.endsWith('.test.js'))
     .sort()
     .map((f) => path.join(dir, f));
-}
-
-/** node --test options (`--test-name-pattern=X` or `--test-name-pattern X`) apart from the files. */
-function splitArgs(args: string[]): { options: string[]; files: string[] } {
-  const options: string[] = [];
-  const files: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (!a.startsWith('-')) files.push(a);
-    else if (a.includes('=') || !/pattern$/.test(a)) options.push(a);
-    else options.push(a, args[++i] ?? '');
-  }
-  return { options, files };
 }
 
 function readDurations(): Record<string, number> {
@@ -181,6 +169,7 @@ async function main(): Promise<void> {
   let boots: Promise<void>[] = [];
   let outcome: { results: FileResult[]; notRun: string[] } = { results: [], notRun: [] };
   const shards: Shard[] = [];
+  let stoppedCleanly = false;
   try {
     const env = await up();
     if (reuse) removeDeployedOperator(env);
@@ -201,17 +190,29 @@ async function main(): Promise<void> {
     wake();
     outcome = await done;
   } finally {
-    await Promise.allSettled(boots);
-    await Promise.all(extras.map((e) => stopExtraEnv(e)));
-    if (!reuse) await down();
+    stoppedCleanly = await stopAll(boots, extras, reuse);
     process.off('SIGINT', onSigint);
+    const { results, notRun } = outcome;
+    const envs = shards.map((s) => ({ shard: s.n, upSeconds: s.upSeconds }));
+    // Said even when the run or the stop threw: the tests that ran are not lost with it.
+    for (const line of summary(results, notRun, (Date.now() - t0) / 1000, envs)) console.log(line);
   }
   const { results, notRun } = outcome;
-  const envs = shards.map((s) => ({ shard: s.n, upSeconds: s.upSeconds }));
-  for (const line of summary(results, notRun, (Date.now() - t0) / 1000, envs)) console.log(line);
   if (all && options.length === 0 && notRun.length === 0) record(durations, results);
-  process.exitCode = Number(interrupted || notRun.length > 0 || results.some(failed));
+  process.exitCode = Number(interrupted || !stoppedCleanly || notRun.length > 0 || results.some(failed));
 }
+
+/** Stops the environments this run started (the others first, then the first); false (said) when one would not. */
+async function stopAll(boots: Promise<void>[], extras: ExtraEnv[], reuse: boolean): Promise<boolean> {
+  await Promise.allSettled(boots);
+  const stops = await Promise.allSettled(extras.map((e) => stopExtraEnv(e)));
+  if (!reuse) stops.push(...(await Promise.allSettled([down()])));
+  for (const s of stops)
+    if (s.status === 'rejected') console.error(`[e2e] an environment did not stop: ${describe(s.reason)}`);
+  return stops.every((s) => s.status === 'fulfilled');
+}
+
+const describe = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 main().catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : String(err));

@@ -69,3 +69,12 @@ test('recorded durations: this run’s whole seconds (at least 1) over the old t
     ['z.test.js', 7],
   ]);
 });
+
+test('recorded durations: a failed file keeps its old time (it may have stopped early or hung)', () => {
+  const failing = { tests: 1, pass: 0, fail: 1, skipped: 0, cancelled: 0 };
+  const next = recordedDurations({ 'b.test.js': 9 }, [
+    result('b.test.js', 600, { code: 1, counts: failing }),
+    result('c.test.js', 3, { code: 1, counts: failing }),
+  ]);
+  assert.deepEqual(next, { 'b.test.js': 9 });
+});

@@ -70,6 +70,7 @@ export function recordedDurations(
   results: FileResult[],
 ): Record<string, number> {
   const next: Record<string, number> = { ...before };
-  for (const r of results) next[r.file] = Math.max(1, Math.round(r.seconds));
+  // A failed file may have stopped early (or hung until a timeout): its time is not its duration.
+  for (const r of results) if (!failed(r)) next[r.file] = Math.max(1, Math.round(r.seconds));
   return Object.fromEntries(Object.entries(next).sort(([a], [b]) => a.localeCompare(b)));
 }

@@ -266,10 +266,11 @@ export class WorkloadCache {
   }
 
   /**
-   * Indexes a change and tells onChange, except during the informer's first list: every pass that
-   * needs the kind there waits for that list (ensure), so telling would only cost each listed
-   * workload a look at every mapping of its namespace — 5,000 × 5,000 on one tick, which held the
-   * event loop for seconds and timed out the AWS calls of that cold start.
+   * Indexes a change and tells onChange, except during the informer's first list: a pass that needs
+   * the kind there ends without it and is looked at again once that list answers (whenListed, through
+   * the pass's lookAgainWhen), so telling would only cost each listed workload a look at the mappings
+   * it may concern — 5,000 × 5,000 on one tick, which held the event loop for seconds and timed out
+   * the AWS calls of that cold start.
    */
   private index(
     informer: Informer<WorkloadInfo>,
