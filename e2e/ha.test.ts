@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import { parse } from 'yaml';
-import { repoRoot } from './env/paths.js';
 import { FreezableProxy } from './freezable-proxy.js';
+import { FaultRelay } from './kit/fault-relay.js';
 import {
   createSecret,
   e2eTest,
@@ -146,23 +143,8 @@ e2eTest(
   { timeout: 240_000 },
 );
 
-/** A Role of the shipped ClusterRole's rules without those of `apiGroup`: what a partial grant allows. */
-function roleWithout(apiGroup: string, namespace: string): string {
-  const role = parse(
-    fs.readFileSync(path.join(repoRoot, 'manifests', 'base', 'clusterrole.yaml'), 'utf8'),
-  ) as {
-    rules: { apiGroups: string[] }[];
-  };
-  return JSON.stringify({
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'Role',
-    metadata: { name: `without-${apiGroup}`, namespace },
-    rules: role.rules.filter((r) => !r.apiGroups.includes(apiGroup)),
-  });
-}
-
 e2eTest(
-  'a replica is Ready only once the workload caches its mappings need have listed: a successor is warm before a rolling update removes the leader',
+  'a replica is Ready only once the workload caches its mappings need have answered their first LIST: a successor is warm before a rolling update removes the leader',
   async (scope) => {
     const ns = scope.namespace;
     await installCrd();
@@ -171,33 +153,39 @@ e2eTest(
     await createWorkload({ kind: 'Deployment', namespace: ns, name: 'web' }, { app: 'web' }, { replicas: 0 });
     await applyMapping(ns, 'm', { secretId: name, selector: { matchLabels: { app: 'web' } } });
     const queue = await testQueue(scope);
-    const kubeconfig = await operatorKubeconfig(scope, 'namespace');
-    // Everything but the workloads: the Deployment cache cannot list, every other cache can.
-    await kc(['-n', ns, 'delete', 'rolebinding', `sro-${ns}`.slice(0, 63)]);
-    await kc(['apply', '-f', '-'], roleWithout('apps', ns));
-    const subject = `--serviceaccount=${ns}:secrets-rotation-operator`;
-    await kc(['-n', ns, 'create', 'rolebinding', 'partial', '--role=without-apps', subject]);
+    // The namespace's first LIST of Deployments answers 15 s late (within KUBE_REQUEST_TIMEOUT's 30 s,
+    // so it lists rather than fails); every other cache lists at once.
+    const relay = await FaultRelay.kube(await environment(), 41);
+    scope.cleanups.push(() => relay.close());
+    const HELD_MS = 15_000;
+    relay.inject({
+      kinds: ['kube-read'],
+      faults: ['delay'],
+      delayMs: [HELD_MS, HELD_MS],
+      times: 1,
+      match: (r) => r.url.startsWith(`/apis/apps/v1/namespaces/${ns}/deployments?`),
+    });
+    const kubeconfig = relay.kubeconfigThrough(await operatorKubeconfig(scope, 'namespace'));
     const op = await startOperator(scope, { kubeconfig, queueUrl: queue.queueUrl, waitReady: false });
     // The mapping cache listed and the loop ran (the finalizer is the pass's first write)...
     await waitFor('the finalizer added', async () =>
       ((await getMapping(ns, 'm')).metadata.finalizers ?? []).includes('secretsrotation.io/finalizer'),
     );
-    // ...but the Deployment cache has not listed: not Ready (it was, with the mapping cache alone).
-    assert.equal(await readyz(op.metricsPort), 503);
-    await kc([
-      '-n',
-      ns,
-      'create',
-      'rolebinding',
-      'workloads',
-      '--clusterrole=secrets-rotation-operator',
-      subject,
-    ]);
+    assert.equal(relay.injected.length, 1, 'the Deployments LIST is the held one');
+    const heldAt = relay.injected[0].at;
+    // ...but not Ready while the Deployment cache waits for its LIST: the first 200 comes after it.
+    let unready = 0;
     await waitFor(
       'Ready once the Deployments listed',
-      async () => (await readyz(op.metricsPort)) === 200,
+      async () => {
+        const code = await readyz(op.metricsPort);
+        if (code === 503) unready += 1;
+        return code === 200;
+      },
       60_000,
     );
+    assert.ok(Date.now() - heldAt >= HELD_MS, `Ready ${Date.now() - heldAt} ms after the held LIST`);
+    assert.ok(unready > 0, 'not Ready while the LIST was held');
     await waitReason(ns, 'm', 'WatchingSecret');
   },
 );
