@@ -69,7 +69,7 @@ e2eTest(
       120_000,
     );
     // A write after a lost one may carry a stale resourceVersion (409): the server refused that one.
-    const lost = w.kube.injected.map((f) => `${f.rule}:${f.status}`);
+    const lost = (await w.kube.answered()).map((f) => `${f.rule}:${f.status}`);
     assert.ok(lost.includes('0:200'), `the halt committed, its answer lost: ${lost.join()}`);
     assert.ok(lost.includes('1:200'), `a write before the halt committed, its answer lost: ${lost.join()}`);
     assert.equal(halted.status?.workloads?.find((x) => x.name === 'a')?.rollout, 'Failed');
@@ -230,7 +230,7 @@ e2eTest(
     });
     await deleteMapping(w, 'm');
     assert.deepEqual(
-      w.kube.injected.map((f) => `${f.fault.startsWith('lose-answer')} ${f.status}`),
+      (await w.kube.answered()).map((f) => `${f.fault.startsWith('lose-answer')} ${f.status}`),
       ['true 200'],
       'the finalizer removal committed, its answer lost',
     );

@@ -214,7 +214,7 @@ e2eTest(
     const v2 = await s.rotateToBadValue();
     const done = await restartedBack(s, 'a');
     assert.equal(revertOf(done), `${v2}>${s.v1} Deployment/a moved`);
-    const lost = kube.injected.map((f) => `${f.rule}:${f.status}`);
+    const lost = (await kube.answered()).map((f) => `${f.rule}:${f.status}`);
     assert.ok(
       lost.includes('0:200') && lost.includes('1:200'),
       `both writes committed, answers lost: ${lost.join()}`,

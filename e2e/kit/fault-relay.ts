@@ -4,6 +4,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { Rng } from '../chaos/rng.js';
+import { waitFor } from './clients.js';
 import type { EnvState } from '../env/env.js';
 import {
   awsKind,
@@ -64,6 +65,19 @@ export class FaultRelay {
   private readonly rng: Rng;
   /** Every fault put on a request, in order. */
   readonly injected: InjectedFault[] = [];
+
+  /**
+   * The faults injected so far, once the server's answer to each one it forwarded (lose-answer,
+   * duplicate) reached the relay: a read can show a committed write before its answer arrives here.
+   */
+  async answered(): Promise<InjectedFault[]> {
+    const forwarded = (f: InjectedFault): boolean =>
+      f.fault.startsWith('lose-answer') || (f.fault === 'duplicate' && f.kind !== 'watch');
+    await waitFor('the server answered every write the relay forwarded', () =>
+      Promise.resolve(this.injected.every((f) => !forwarded(f) || f.status !== undefined)),
+    );
+    return this.injected;
+  }
   /** Requests held unanswered: their timers end at close, so a closed relay keeps no process alive. */
   private readonly holds = new Set<NodeJS.Timeout>();
   /** Closes each watch stream open now. */
