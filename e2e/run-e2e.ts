@@ -9,7 +9,7 @@ import { pick, queueOf, shardCount, type Job, type ShardState } from './shard-pl
 import { countsOf, failed, recordedDurations, summary, type FileResult } from './shard-report.js';
 
 /*
- * Runs the real-environment suites on E2E_SHARDS environments (default 2; 1 = one environment, the
+ * Runs the real-environment suites on E2E_SHARDS environments (default 3; 1 = one environment, the
  * files one after another): each environment runs one file at a time, taken from one queue, longest
  * first (e2e/durations.json). The first environment is the usual one (reused when `npm run env:up`
  * started it, and then left running); the others live in .e2e/shards/N and never have the real node.
@@ -123,7 +123,7 @@ function plan(): { all: boolean; options: string[]; queue: Job[]; count: number 
     paths.map((f) => path.relative(distE2e, f)),
     readDurations(),
   );
-  const wanted = Math.max(1, Math.floor(Number(process.env.E2E_SHARDS ?? '2')) || 1);
+  const wanted = Math.max(1, Math.floor(Number(process.env.E2E_SHARDS ?? '3')) || 1);
   return { all, options, queue, count: shardCount(queue, wanted) };
 }
 
