@@ -151,7 +151,28 @@ test('a start following thousands of mappings resolves at most maxResolving secr
   });
   for (let i = 0; i < 40; i++) router.follow(`ns/m-${i}`, `s-${i}`);
   router.forget('ns/m-39');
+  router.confirm('ns/m-38', 's-38', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:s-38-AbCdEf');
   while (router.watched().size < 39) await new Promise((r) => setImmediate(r));
   assert.equal(most, 3);
-  assert.equal(calls.length, 39, 'a mapping forgotten while it waited for a slot costs no call');
+  assert.ok(!calls.includes('s-39'), 'a mapping forgotten while it waited for a slot costs no call');
+  assert.ok(!calls.includes('s-38'), 'nor one whose pass confirmed its ARN meanwhile');
+  assert.equal(calls.length, 38);
+});
+
+test('a refused mapping forgotten tells the claims: the refusal of its namespace and id may have gone', () => {
+  const changes: string[] = [];
+  const router = new SecretRouter({
+    resolve: () => new Promise<never>(() => undefined),
+    logger: silent,
+    authorise: () => false,
+    onRefusalChange: (key, id) => changes.push(`${key} ${id}`),
+  });
+  const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:app-AbCdEf';
+  router.follow('ns/a', arn);
+  router.confirm('ns/a', arn, arn);
+  assert.deepEqual(changes, [`ns/a ${arn}`], 'refused');
+  router.forget('ns/a');
+  assert.deepEqual(changes, [`ns/a ${arn}`, `ns/a ${arn}`], 'the refusal went with it');
+  router.forget('ns/a');
+  assert.equal(changes.length, 2, 'nothing to tell twice');
 });

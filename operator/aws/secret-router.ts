@@ -104,9 +104,10 @@ export class SecretRouter {
     const route = this.routes.get(key);
     if (!route) return;
     this.routes.delete(key);
-    this.refusals.delete(key);
     for (const n of route.names) unlink(this.byName, n, key);
     if (route.arn !== undefined) unlink(this.byArn, route.arn, key);
+    // `refuses` answers for every mapping of the namespace naming the id: theirs may change with it.
+    if (this.refusals.delete(key)) this.opts.onRefusalChange?.(key, route.secretId);
   }
 
   /**
@@ -203,9 +204,12 @@ export class SecretRouter {
       const r = this.routes.get(key);
       return r?.secretId === secretId ? r : undefined;
     };
-    // A mapping forgotten or changed while it waited for a slot costs no call.
+    // A mapping forgotten or changed while it waited for a slot costs no call, nor one whose pass
+    // confirmed the ARN meanwhile.
     const call = (): Promise<SecretVersion | undefined> =>
-      current() ? this.opts.resolve(secretId, { notBefore }) : Promise.resolve(undefined);
+      current() && current()?.arn === undefined
+        ? this.opts.resolve(secretId, { notBefore })
+        : Promise.resolve(undefined);
     this.slots.run(call).then(
       (v) => {
         const r = current();
