@@ -24,6 +24,7 @@ import {
   type Percentiles,
 } from './measure.js';
 import { recordRss, type RssSeries } from './rss-series.js';
+import { costMeter, type SideCost } from './rate-cost.js';
 
 /**
  * The operator's global restart rate limit in this phase. The default (10/s) paces restarts on
@@ -52,6 +53,8 @@ export interface RateResult {
   superseded: number;
   /** Latency (ms) at every percentile 0..100 of each side: the distribution the bench plots. */
   quantiles?: { operator: number[]; floor: number[] };
+  /** What each side cost the machine at this rate: CPU by process, API writes (see rate-cost.ts). */
+  cost?: { operator: SideCost; floor: SideCost };
 }
 
 export interface LatencyResult {
@@ -143,6 +146,8 @@ interface Driven {
    * next rotation saw that one as AWSCURRENT and restarted once, for it (level-based, by design).
    */
   superseded: number;
+  /** When the last SendMessage of the schedule was made. */
+  lastSentAt: number;
 }
 
 /**
@@ -157,6 +162,7 @@ async function drive(
   const { sm } = await awsClients();
   const start = now();
   const runs: Promise<{ i: number; secret: string; latency?: number }>[] = [];
+  let lastSentAt = start;
   for (let i = 0; i < count; i++) {
     const wait = start + (i * 1000) / rate - now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
@@ -165,6 +171,7 @@ async function drive(
         const s = secrets[i % secrets.length];
         const out = await sm.send(new PutSecretValueCommand({ SecretId: s.name, SecretString: `v${i}` }));
         const t0 = await send(s, out.VersionId ?? '');
+        lastSentAt = Math.max(lastSentAt, t0);
         const key = `${s.name}@${out.VersionId}`;
         const t1 = await waitFor('stamp', () => Promise.resolve(seen.get(key)), 15_000).catch(
           () => undefined,
@@ -179,7 +186,7 @@ async function drive(
   const superseded = unseen.filter((r) =>
     all.some((o) => o.secret === r.secret && o.i > r.i && o.latency !== undefined),
   ).length;
-  return { samples, missed: unseen.length - superseded, superseded };
+  return { samples, missed: unseen.length - superseded, superseded, lastSentAt };
 }
 
 /** Latency at each rate: the floor's run, then the operator's, on the same schedule. */
@@ -218,6 +225,7 @@ export async function latency(rates: number[], perRate: (rate: number) => number
   for (const rate of rates) {
     const count = perRate(rate);
     progress(`latency at ${rate}/s: ${count} rotations, floor then operator`);
+    const floorMeter = await costMeter();
     const floor = new FloorPipeline(asOperator, floorQ.queueUrl, sc.namespace, watch.seen);
     const f = await drive(
       { secrets: floorSecrets, rate, count },
@@ -231,7 +239,9 @@ export async function latency(rates: number[], perRate: (rate: number) => number
       watch.seen,
     );
     await floor.stop();
+    const floorCost = await floorMeter.done(count, f.lastSentAt);
     rssSeries.mark(`${rate}/s`);
+    const opMeter = await costMeter(op.process.pid);
     const o = await drive(
       { secrets: opSecrets, rate, count },
       async (s, v) => {
@@ -241,6 +251,7 @@ export async function latency(rates: number[], perRate: (rate: number) => number
       },
       watch.seen,
     );
+    const opCost = await opMeter.done(count, o.lastSentAt);
     results.push({
       rate,
       operator: percentiles(o.samples),
@@ -253,6 +264,7 @@ export async function latency(rates: number[], perRate: (rate: number) => number
       missed: { operator: o.missed, floor: f.missed + f.superseded },
       superseded: o.superseded,
       quantiles: { operator: quantileCurve(o.samples), floor: quantileCurve(f.samples) },
+      cost: { operator: opCost, floor: floorCost },
     });
   }
   watch.stop();

@@ -107,6 +107,18 @@ function memoryRows(m: MemoryResult): string[][] {
   ];
 }
 
+/** Writes per rotation and the CPU seconds of the busiest processes, ours then the floor's. */
+function costRow(c: NonNullable<LatencyResult['rates'][number]['cost']>): string {
+  const side = (x: typeof c.operator): string =>
+    `${x.writesPerRotation} writes/rotation, ` +
+    Object.entries(x.cpu)
+      .filter(([, v]) => v >= 0.05)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+      .join(', ');
+  return `operator: ${side(c.operator)}; floor: ${side(c.floor)}`;
+}
+
 function latencyRows(l: LatencyResult): string[][] {
   const c = l.patchCost;
   return [
@@ -131,6 +143,7 @@ function latencyRows(l: LatencyResult): string[][] {
         `latency ${r.rate}/s, ratio to floor p50`,
         `p50 ${(r.operator.p50 / r.floor.p50).toFixed(2)}×, p99 ${(r.operator.p99 / r.floor.p50).toFixed(2)}× (floor's own p99 ${(r.floor.p99 / r.floor.p50).toFixed(2)}×); p99 to floor p99 ${(r.operator.p99 / r.floor.p99).toFixed(2)}×`,
       ],
+      ...(r.cost ? [[`latency ${r.rate}/s, API writes per rotation; CPU-s`, costRow(r.cost)]] : []),
     ]),
     [
       `RSS once ${l.mappings} mappings watch (the memory phase measures idle)`,

@@ -121,8 +121,10 @@ export async function scale(
   const components = componentCpu();
   const t0 = now();
   const kubeconfig = await operatorKubeconfig(sc);
+  // 15 min held up to 5,000 mappings; beyond, the bound grows with the count (20,000: an hour).
+  const bound = 900_000 * Math.max(1, n / 5000);
   const a = await benchOperator(sc, q.queueUrl, env, { waitReady: false, kubeconfig });
-  await waitFor('every mapping Ready', () => Promise.resolve(watch.ready() === n || oomKilled(a)), 900_000);
+  await waitFor('every mapping Ready', () => Promise.resolve(watch.ready() === n || oomKilled(a)), bound);
   const coldReadyMs = now() - t0;
   const coldCpu = components.used(a.process.pid ?? 0);
   const coldRequests = requestDelta(before, await apiRequests(), RESOURCES);
@@ -158,7 +160,7 @@ export async function scale(
     waitFor(
       'the new leader reconciled every mapping',
       async () => (await reconciles(b)) - reconciledBefore >= n && now(),
-      900_000,
+      bound,
     ),
   ]);
   const leaderChangeMs = reconciledAt - t1;

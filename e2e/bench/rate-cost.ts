@@ -1,0 +1,62 @@
+import { readState } from '../env/env.js';
+import { apiRequests, cpuSeconds, now, requestDelta, sum } from './measure.js';
+
+/** What one side of a latency rate cost the machine, from its first SendMessage until it went quiet. */
+export interface SideCost {
+  /** CPU seconds by process: the environment's, the operator's (ours only) and the bench's own. */
+  cpu: Record<string, number>;
+  /** API writes by verb and resource (every writer: the deployment controller's too). */
+  writes: Record<string, number>;
+  /** Those writes per rotation sent. */
+  writesPerRotation: number;
+  /** How long after the last SendMessage the API writes stopped (ms). */
+  settledMs: number;
+}
+
+const WRITE = /^(POST|PUT|PATCH|APPLY|DELETE) /;
+/** The objects a rotation touches: its workload (and what its controller makes), its mapping, Events. */
+const TOUCHED = /^(deployments|replicasets|secretsrotationmappings|events)/;
+
+const writesOf = (delta: Record<string, number>): Record<string, number> =>
+  Object.fromEntries(Object.entries(delta).filter(([k]) => WRITE.test(k)));
+
+/**
+ * Starts counting: `done(rotations)` waits until the API server saw no write to the objects a
+ * rotation touches for `quietMs` (the operator's Events, status and rollout-end writes trail its
+ * patches), then returns the cost. The floor writes nothing after its patches; the wait is the same.
+ */
+export async function costMeter(
+  operatorPid?: number,
+): Promise<{ done(rotations: number, lastSentAt: number): Promise<SideCost> }> {
+  const procs = (readState()?.processes ?? []).map((p) => ({ name: p.name, pid: p.pid }));
+  if (operatorPid) procs.push({ name: 'operator', pid: operatorPid });
+  const cpu0 = new Map(procs.map((p) => [p.name, cpuSeconds(p.pid)]));
+  const bench0 = process.cpuUsage();
+  const before = await apiRequests();
+  return {
+    async done(rotations, lastSentAt) {
+      const quietMs = 2000;
+      let last = writesOf(requestDelta(before, await apiRequests(), TOUCHED));
+      let changedAt = now();
+      // Bounded: a writer that never goes quiet (a hot loop) is reported as it stands after 60 s.
+      while (now() - changedAt < quietMs && now() - lastSentAt < 60_000) {
+        await new Promise((r) => setTimeout(r, 250));
+        const next = writesOf(requestDelta(before, await apiRequests(), TOUCHED));
+        if (sum(next) !== sum(last)) changedAt = now();
+        last = next;
+      }
+      const cpu: Record<string, number> = {};
+      for (const p of procs) cpu[p.name] = round(cpuSeconds(p.pid) - (cpu0.get(p.name) ?? 0));
+      const b = process.cpuUsage(bench0);
+      cpu.bench = round((b.user + b.system) / 1e6);
+      return {
+        cpu,
+        writes: last,
+        writesPerRotation: round(sum(last) / Math.max(1, rotations)),
+        settledMs: Math.round(Math.max(0, changedAt - lastSentAt)),
+      };
+    },
+  };
+}
+
+const round = (v: number): number => Math.round(v * 100) / 100;
