@@ -15,6 +15,7 @@ import {
 } from './harness.js';
 import { applyMapping, getMapping, waitReason } from './mapping-helpers.js';
 import { createWorkload } from './workloads-fixtures.js';
+import { reasons, wiredOperator } from './kit/wired-operator.js';
 
 const passes = async (metrics: () => Promise<string>): Promise<number> =>
   metric(await metrics(), 'secrets_rotation_reconcile_duration_seconds_count');
@@ -70,5 +71,46 @@ e2eTest(
       requestDelta(before, await apiRequests(), /^secretsrotationmappings\/status$/),
     ).filter(([key]) => !key.startsWith('GET '));
     assert.deepEqual(writes, [], 'unchanged status written again');
+  },
+);
+
+e2eTest(
+  'a rollout that ended while its pass sent the Events costs one status write, not two: the restart pass records it Complete',
+  async (scope) => {
+    const w = await wiredOperator(scope, ['a'], { seed: 41 });
+    // No replicas: the rollout ends as soon as the deployment controller sees the new template.
+    const { apps } = await adminClients();
+    await apps.patchNamespacedDeployment(
+      { namespace: w.ns, name: 'a', body: { spec: { replicas: 0 } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await waitFor('a scaled to 0', async () => {
+      const d = await apps.readNamespacedDeployment({ namespace: w.ns, name: 'a' });
+      return (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1) && !d.status?.replicas;
+    });
+    // The rotation's Events each take 3 s on the wire: the rollout ends long before the status write.
+    w.kube.inject({ kinds: ['event-write'], faults: ['delay'], delayMs: [3000, 3000] });
+    const statusBefore = w.kube.seen.get('status-write') ?? 0;
+    const eventsBefore = w.kube.seen.get('event-write') ?? 0;
+    const v2 = await w.rotate();
+    const m = await waitFor(
+      'the rotation recorded with its rollout complete',
+      async () => {
+        const got = await getMapping(w.ns, 'm');
+        const entry = got.status?.workloads?.find((x) => x.name === 'a');
+        return got.status?.currentVersionId === v2 && entry?.rollout === 'Complete' ? got : undefined;
+      },
+      90_000,
+    );
+    const rolled = m.status?.conditions?.find((c) => c.type === 'RolloutComplete');
+    assert.equal(rolled?.status, 'True', 'RolloutComplete condition');
+    assert.equal((w.kube.seen.get('status-write') ?? 0) - statusBefore, 1, 'status writes for the rotation');
+    assert.equal(
+      (w.kube.seen.get('event-write') ?? 0) - eventsBefore,
+      3,
+      'RotationDetected, WorkloadRestarted and RolloutComplete',
+    );
+    for (const reason of ['RotationDetected', 'WorkloadRestarted', 'RolloutComplete'])
+      assert.equal((await reasons(w.ns, reason)).length, 1, `one ${reason}`);
   },
 );

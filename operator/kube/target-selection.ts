@@ -17,7 +17,8 @@ export function targets(spec: MappingSpec, w: Pick<WorkloadInfo, 'kind' | 'name'
   return (spec.kinds ?? DEFAULT_SELECTOR_KINDS).includes(w.kind) && matchesSelector(spec.selector, w.labels);
 }
 
-function toTarget(w: WorkloadInfo, consumption: Consumption | undefined): Target {
+/** A cached workload as a target, with how it consumes the secret when that is known. Pure. */
+export function toTarget(w: WorkloadInfo, consumption: Consumption | undefined): Target {
   return {
     kind: w.kind,
     name: w.name,

@@ -222,6 +222,11 @@ export class WorkloadCache {
     return this.byNamespace.get(namespace)?.candidates(spec) ?? [];
   }
 
+  /** The cached projection of one workload (our own patches' answers included). */
+  get(namespace: string, kind: WorkloadKind, name: string): WorkloadInfo | undefined {
+    return this.byNamespace.get(namespace)?.get(kind, name);
+  }
+
   /** The cached workloads of a namespace whose pod template uses any of these Secrets or classes. */
   using(namespace: string, names: PodTemplateUses): WorkloadInfo[] {
     return this.byNamespace.get(namespace)?.using(names) ?? [];

@@ -44,6 +44,10 @@ export class NamespaceIndex {
     }
   }
 
+  get(kind: string, name: string): WorkloadInfo | undefined {
+    return this.all.get(`${kind}/${name}`);
+  }
+
   candidates(spec: MappingSpec): WorkloadInfo[] {
     const explicit = (spec.workloads ?? []).flatMap((r) => this.all.get(`${r.kind}/${r.name}`) ?? []);
     if (!spec.selector || isEmptySelector(spec.selector)) return explicit;

@@ -71,7 +71,11 @@ async function runStages(ctx: PassContext): Promise<ReconcileResult> {
     wakeIn: (ms) => ctx.wakeIn(ms),
   });
   const restarted = await restartPlanned(ctx, plan, secret, sync);
-  const entries = (await trackRollouts(ctx, plan, restarted)).map((e, i) =>
+  // The Events of the restarts go first (never delaying a patch), and their rollouts are followed
+  // from the cache as it is after them: one that ended meanwhile costs no second status write.
+  if (plan.some((p, i) => p.action === 'restart' && restarted[i].state === 'Restarted'))
+    await ctx.flushEvents();
+  const entries = (await trackRollouts(ctx, plan, restarted, secret.name)).map((e, i) =>
     withConsumption(ctx, sync, e, plan[i]),
   );
   const status = desiredStatus({

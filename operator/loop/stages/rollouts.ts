@@ -1,6 +1,7 @@
 import type { WorkloadStatus } from '../../../resources/types.js';
 import { EventReason, type PassContext } from '../pass.js';
-import type { Planned } from '../restart-plan.js';
+import { toTarget } from '../../kube/target-selection.js';
+import { versionStamp, type Planned } from '../restart-plan.js';
 import { nextRollout, untilDeadline } from '../rollout.js';
 import { endedRestart, rolloutEndOnce } from '../event-once.js';
 
@@ -22,16 +23,19 @@ export const deadline = (ctx: PassContext): { ms: number; now: number } => ({
 /**
  * Stage: rollout tracking. Follows the rollouts this mapping started: a fresh restart is InProgress;
  * one in progress takes the state the workload's status shows now (Complete, Failed); an Event marks
- * each end. The mapping then holds rollout slots for exactly the rollouts it still follows.
+ * each end; a restart of this pass is followed from the cache as it is now (followedNow). The
+ * mapping then holds rollout slots for exactly the rollouts it still follows.
  */
 export async function trackRollouts(
   ctx: PassContext,
   plan: Planned[],
   entries: WorkloadStatus[],
+  secretName: string,
 ): Promise<WorkloadStatus[]> {
   const out: WorkloadStatus[] = [];
   const rolling = new Set<string>();
-  for (const [i, p] of plan.entries()) {
+  for (const [i, planned] of plan.entries()) {
+    const p = followedNow(ctx, planned, entries[i], secretName);
     const { rollout, ended, why } = nextRollout(p, entries[i], deadline(ctx));
     if (rollout === 'InProgress') rolling.add(ctx.workloadKey(p.target));
     const name = `${p.target.kind}/${p.target.name}`;
@@ -52,6 +56,23 @@ export async function trackRollouts(
   // Slots of workloads this mapping no longer follows (ended, deleted, relabelled away) are freed.
   ctx.deps.rolloutSlots?.holdOnly(ctx.key, rolling, { capped: true });
   return out;
+}
+
+/**
+ * A restart this pass made, as the next pass would follow it: the workload as the cache holds it now
+ * (the patch's answer, and what its controller wrote since), its rollout started by this restart.
+ * Followed here, a rollout that has already ended — a Deployment of no replicas, pods that came up
+ * while the pass sent its Events — is recorded ended in this pass's one status write, not as
+ * InProgress and then again by a second pass (a status write per rotation fewer). The cached object
+ * must carry exactly what the patch stamped (version and time), or the restart is followed later.
+ */
+function followedNow(ctx: PassContext, p: Planned, entry: WorkloadStatus, secretName: string): Planned {
+  if (p.action !== 'restart' || entry.state !== 'Restarted' || !entry.versionId) return p;
+  const w = ctx.deps.workloadCache.get(ctx.namespace, p.target.kind, p.target.name);
+  if (!w || w.stampedAt !== entry.restartedAt) return p;
+  if (w.stamp !== versionStamp(secretName, entry.versionId)) return p;
+  const target = { ...toTarget(w, undefined), via: p.target.via, externalSecrets: p.target.externalSecrets };
+  return { target, action: 'current', previous: { ...entry, rollout: 'InProgress' } };
 }
 
 /** When to look at rollouts in progress again: at their deadline, or the fallback recheck. */
