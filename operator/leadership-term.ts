@@ -48,6 +48,7 @@ export class LeadershipTerms {
       logger,
       metrics,
       waitTimeSeconds: config.sqsWaitTimeSeconds,
+      receivers: config.sqsReceivers,
       maxInFlight: config.maxMessagesInFlight,
       maxHoldMs: config.messageMaxHoldMs,
     });

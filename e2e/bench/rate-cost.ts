@@ -13,7 +13,9 @@ export interface SideCost {
   settledMs: number;
 }
 
-const WRITE = /^(POST|PUT|PATCH|APPLY|DELETE) /;
+// DELETE is not counted: nothing a rotation does deletes, and a namespace an earlier phase left being
+// deleted would count its objects' deletions here.
+const WRITE = /^(POST|PUT|PATCH|APPLY) /;
 /** The objects a rotation touches: its workload (and what its controller makes), its mapping, Events. */
 const TOUCHED = /^(deployments|replicasets|secretsrotationmappings|events)/;
 

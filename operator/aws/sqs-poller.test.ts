@@ -203,7 +203,7 @@ function endlessQueue() {
 function pollerOver(
   sqs: SQSClient,
   signal: () => Promise<void>,
-  limits: { maxInFlight?: number; maxHoldMs?: number },
+  limits: { maxInFlight?: number; maxHoldMs?: number; receivers?: number },
 ): SqsPoller {
   const router = routerWith({ 'ns/m': ARN });
   const versions = {
@@ -260,5 +260,59 @@ test(
     await poller.stop(1000);
     assert.deepEqual(q.released.slice(0, 2), ['0', '1'], 'released in turn, each after its hold');
     assert.deepEqual(q.deleted, []);
+  },
+);
+
+test(
+  'SQS_RECEIVERS long polls are open at once: a burst is not taken 10 messages per round trip',
+  { timeout: 5000 },
+  async () => {
+    let open = 0;
+    let most = 0;
+    const answer: (() => void)[] = [];
+    const sqs = {
+      send: (cmd: object) => {
+        if (cmd instanceof GetQueueAttributesCommand) return Promise.resolve({ Attributes: {} });
+        if (cmd instanceof ReceiveMessageCommand) {
+          most = Math.max(most, ++open);
+          return new Promise((r) => answer.push(() => (open--, r({ Messages: [] }))));
+        }
+        return Promise.resolve({});
+      },
+    } as unknown as SQSClient;
+    const poller = pollerOver(sqs, () => Promise.resolve(), { receivers: 3 });
+    poller.start();
+    await until(() => answer.length >= 3);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(most, 3, 'three ReceiveMessage calls in flight');
+    poller.stopReceiving();
+    for (const a of answer.splice(0)) a();
+    await poller.stop(1000);
+  },
+);
+
+test(
+  'backpressure holds with several receivers: never more than MAX_MESSAGES_IN_FLIGHT asked for or held',
+  { timeout: 5000 },
+  async () => {
+    const q = endlessQueue();
+    const waiting: ((err: Error) => void)[] = [];
+    const poller = pollerOver(q.sqs, () => new Promise((_, reject) => waiting.push(reject)), {
+      maxInFlight: 25,
+      receivers: 4,
+    });
+    poller.start();
+    await until(() => waiting.length === 25);
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(q.received(), 25, 'no message received past the cap');
+    assert.equal(
+      q.asked.reduce((a, b) => a + b, 0),
+      25,
+      `asked for ${q.asked.join(', ')}`,
+    );
+    poller.stopReceiving();
+    for (const reject of waiting) reject(new TermEndedError());
+    await poller.stop(1000);
+    assert.equal(q.released.length, 25);
   },
 );

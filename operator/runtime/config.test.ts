@@ -12,6 +12,7 @@ test('defaults', () => {
   assert.equal(c.logLevel, 'info');
   assert.equal(c.metricsPort, 8080);
   assert.equal(c.sqsWaitTimeSeconds, 20);
+  assert.equal(c.sqsReceivers, 3);
   assert.equal(c.defaultSecretPolicy, 'allow', 'a namespace no policy governs is unrestricted');
   assert.equal(loadConfig({ ...base, DEFAULT_SECRET_POLICY: 'deny' }).defaultSecretPolicy, 'deny');
   assert.deepEqual(

@@ -18,6 +18,8 @@ export interface Config {
   readonly metricsPort: number;
   readonly metricsBindAddress: string;
   readonly sqsWaitTimeSeconds: number;
+  /** Long polls kept open at once (see PollerDeps.receivers). */
+  readonly sqsReceivers: number;
   /** Global restart rate (token bucket): restarts per second and burst. */
   readonly restartRatePerSecond: number;
   readonly restartBurst: number;
@@ -197,6 +199,7 @@ export function loadConfig(env: Env = process.env): Config {
     metricsPort: integer(env, 'METRICS_PORT', 8080, [0, 65535]),
     metricsBindAddress: env.METRICS_BIND_ADDRESS || '0.0.0.0',
     sqsWaitTimeSeconds: integer(env, 'SQS_WAIT_TIME_SECONDS', 20, [0, 20]),
+    sqsReceivers: integer(env, 'SQS_RECEIVERS', 3, [1, 10]),
     leaderElection: leaderElection(env, ns),
     restartRatePerSecond: integer(env, 'RESTART_RATE_LIMIT', 10, [1, 10_000]),
     restartBurst: integer(
