@@ -77,7 +77,8 @@ e2eTest(
 e2eTest(
   'a rollout that ended while its pass sent the Events costs one status write, not two: the restart pass records it Complete',
   async (scope) => {
-    const w = await wiredOperator(scope, ['a'], { seed: 41 });
+    // Requests may take 15 s: the Events are held 6 s below, longer than the kit's usual 4 s timeout.
+    const w = await wiredOperator(scope, ['a'], { seed: 41, env: { KUBE_REQUEST_TIMEOUT: '15s' } });
     // No replicas: the rollout ends as soon as the deployment controller sees the new template.
     const { apps } = await adminClients();
     await apps.patchNamespacedDeployment(
@@ -88,8 +89,8 @@ e2eTest(
       const d = await apps.readNamespacedDeployment({ namespace: w.ns, name: 'a' });
       return (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1) && !d.status?.replicas;
     });
-    // The rotation's Events each take 3 s on the wire: the rollout ends long before the status write.
-    w.kube.inject({ kinds: ['event-write'], faults: ['delay'], delayMs: [3000, 3000] });
+    // The rotation's Events each take 6 s on the wire: the rollout ends long before the status write.
+    w.kube.inject({ kinds: ['event-write'], faults: ['delay'], delayMs: [6000, 6000] });
     const statusBefore = w.kube.seen.get('status-write') ?? 0;
     const eventsBefore = w.kube.seen.get('event-write') ?? 0;
     const v2 = await w.rotate();

@@ -138,6 +138,7 @@ export class SqsPoller {
       if (!logged)
         this.deps.logger.info('messages in flight at the cap; receiving pauses until one is done', {
           inFlight: this.inflight.size,
+          askedFor: this.reserved,
         });
       logged = true;
       await pause(this.atCap);
@@ -164,24 +165,28 @@ export class SqsPoller {
     // Another receiver took the last free places since this one's cap check: back to the check.
     if (count < 1) return;
     this.reserved += count;
-    const out = await this.deps.sqs
-      .send(
+    try {
+      const out = await this.deps.sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: this.deps.queueUrl,
           MaxNumberOfMessages: count,
           WaitTimeSeconds: this.deps.waitTimeSeconds,
           MessageSystemAttributeNames: ['ApproximateReceiveCount'],
         }),
-      )
-      .finally(() => (this.reserved -= count));
-    this.deps.metrics.awsCalls.inc({ operation: 'ReceiveMessage', result: 'success' });
-    const receivedAt = Date.now();
-    if (!this.running) {
-      // Received after stop(): this term will not handle them; the next leader should, at once.
-      await Promise.all((out.Messages ?? []).map((m) => this.messages.releaseNow(m)));
-      return;
+      );
+      this.deps.metrics.awsCalls.inc({ operation: 'ReceiveMessage', result: 'success' });
+      const receivedAt = Date.now();
+      if (!this.running) {
+        // Received after stop(): this term will not handle them; the next leader should, at once.
+        await Promise.all((out.Messages ?? []).map((m) => this.messages.releaseNow(m)));
+        return;
+      }
+      for (const m of out.Messages ?? []) this.track(this.handler.handle(m, receivedAt));
+    } finally {
+      // The places asked for and not taken are free again (the taken ones are in flight now).
+      this.reserved -= count;
+      wakeAll(this.atCap);
     }
-    for (const m of out.Messages ?? []) this.track(this.handler.handle(m, receivedAt));
   }
 
   private track(p: Promise<void>): void {

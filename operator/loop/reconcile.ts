@@ -42,7 +42,8 @@ export async function reconcile(key: string, deps: PassDeps): Promise<ReconcileR
 /**
  * The pipeline, in order: spec checks → tenancy policy → secret → policy on the resolved secret →
  * targets → plan (pure) → staging → revert decision → restart windows → gates and valves → restart →
- * rollout tracking → status + Events → the revert's AWS call (after the status that records it). A stage that ends the pass returns its result; a new feature is a new stage
+ * the restarts' Events → rollout tracking → status (after its Events) → the revert's AWS call (after
+ * the status that records it). A stage that ends the pass returns its result; a new feature is a new stage
  * here, not a branch inside another.
  */
 async function runStages(ctx: PassContext): Promise<ReconcileResult> {

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { rolloutState } from '../kube/workload-kinds.js';
-import { rolloutCondition } from './rollout.js';
+import type { Target } from '../kube/target.js';
+import type { WorkloadStatus } from '../../resources/types.js';
+import { completedSince, nextRollout, rolloutCondition } from './rollout.js';
+import type { Planned } from './restart-plan.js';
 
 test('Deployment rollouts: in progress until every replica is new and available; failed past the deadline', () => {
   const d = (status: object, generation = 2): object => ({
@@ -291,4 +294,60 @@ test('a stamp time a tenant wrote in the future (or not a time) counts from now:
       String(stampedAt),
     );
   }
+});
+
+test('a restart followed in its own pass: ended there only when the workload read again shows exactly that restart Complete', () => {
+  const at = '2026-12-06T16:00:00.000Z';
+  const stamp = 's@v2';
+  const before: Target = {
+    kind: 'Deployment',
+    name: 'a',
+    exists: true,
+    templateVersion: 's@v1',
+    rollout: 'Complete',
+  };
+  const p: Planned = {
+    target: before,
+    action: 'restart',
+    previous: { kind: 'Deployment', name: 'a', versionId: 'v1' },
+  };
+  const entry: WorkloadStatus = {
+    kind: 'Deployment',
+    name: 'a',
+    versionId: 'v2',
+    restartedAt: at,
+    state: 'Restarted',
+  };
+  const fresh = (over: Partial<Target>): Target => ({
+    ...before,
+    templateVersion: stamp,
+    stampedAt: at,
+    ...over,
+  });
+  const deadline = { ms: 600_000, now: Date.parse(at) + 1000 };
+  const followed = completedSince(p, entry, fresh({ rollout: 'Complete' }), stamp);
+  assert.deepEqual(nextRollout(followed, entry, deadline), { rollout: 'Complete', ended: 'Complete' });
+  assert.equal(followed.target.stampedAt, at, 'the Event key is the restart the next pass would name');
+  const unchanged: [string, Target | undefined][] = [
+    ['not read again', undefined],
+    ['still rolling', fresh({ rollout: 'InProgress' })],
+    ['failed: the next pass says so (staging must see it new)', fresh({ rollout: 'Failed' })],
+    ['another version stamped since', fresh({ rollout: 'Complete', templateVersion: 's@v3' })],
+    [
+      'another restart of this version since',
+      fresh({ rollout: 'Complete', stampedAt: '2026-12-06T16:00:05.000Z' }),
+    ],
+    ['paused since', fresh({ rollout: 'Complete', blocked: 'Paused' })],
+    ['deleted since', fresh({ rollout: 'Complete', exists: false })],
+  ];
+  for (const [why, f] of unchanged) {
+    assert.equal(completedSince(p, entry, f, stamp), p, why);
+    assert.deepEqual(
+      nextRollout(completedSince(p, entry, f, stamp), entry, deadline),
+      { rollout: 'InProgress' },
+      why,
+    );
+  }
+  const notRestarted = { ...p, action: 'current' as const };
+  assert.equal(completedSince(notRestarted, entry, fresh({ rollout: 'Complete' }), stamp), notRestarted);
 });

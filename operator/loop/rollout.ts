@@ -1,4 +1,5 @@
 import type { RolloutState, WorkloadStatus } from '../../resources/types.js';
+import type { Target } from '../kube/target.js';
 import { stampTime, type Planned } from './restart-plan.js';
 
 /** The mapping-level RolloutComplete condition from its workloads' rollouts; undefined when none was started. */
@@ -55,6 +56,26 @@ function started(p: Planned, now: number): WorkloadStatus | undefined {
   if (p.action !== 'already' || p.target.blocked) return undefined;
   const { kind, name, stampedAt } = p.target;
   return { kind, name, rollout: 'InProgress', restartedAt: stampTime(stampedAt, now) };
+}
+
+/**
+ * A restart of this pass (`p`, its entry `entry`) as the next pass would follow it, when `fresh` — the
+ * workload read again after the restart — carries exactly what the restart stamped (`stamp` and the
+ * entry's restartedAt) and shows its rollout Complete: action current, the rollout InProgress since
+ * the restart, so nextRollout ends it Complete (the same Event key the next pass would use). Otherwise
+ * `p` as it was, followed later. Only Complete: a failure is the next pass's to see new (staging halts
+ * on a failure after a resume), and an Argo Rollout's Degraded phase may predate the restart. Pure.
+ */
+export function completedSince(
+  p: Planned,
+  entry: WorkloadStatus,
+  fresh: Target | undefined,
+  stamp: string,
+): Planned {
+  if (p.action !== 'restart' || entry.state !== 'Restarted' || !fresh?.exists || fresh.blocked) return p;
+  if (fresh.templateVersion !== stamp || fresh.stampedAt !== entry.restartedAt) return p;
+  if (fresh.rollout !== 'Complete') return p;
+  return { target: fresh, action: 'current', previous: { ...entry, rollout: 'InProgress' } };
 }
 
 /** How a rollout of ours stands now: the last pass's record, followed to what the workload shows. */

@@ -2,7 +2,7 @@ import type { WorkloadStatus } from '../../../resources/types.js';
 import { EventReason, type PassContext } from '../pass.js';
 import { toTarget } from '../../kube/target-selection.js';
 import { versionStamp, type Planned } from '../restart-plan.js';
-import { nextRollout, untilDeadline } from '../rollout.js';
+import { completedSince, nextRollout, untilDeadline } from '../rollout.js';
 import { endedRestart, rolloutEndOnce } from '../event-once.js';
 
 /**
@@ -59,20 +59,22 @@ export async function trackRollouts(
 }
 
 /**
- * A restart this pass made, as the next pass would follow it: the workload as the cache holds it now
- * (the patch's answer, and what its controller wrote since), its rollout started by this restart.
- * Followed here, a rollout that has already ended — a Deployment of no replicas, pods that came up
- * while the pass sent its Events — is recorded ended in this pass's one status write, not as
- * InProgress and then again by a second pass (a status write per rotation fewer). The cached object
- * must carry exactly what the patch stamped (version and time), or the restart is followed later.
+ * A restart this pass made, followed once more from the cache after the pass sent its Events (the
+ * patch's answer, and what the workload's controller wrote since): a rollout that has already
+ * completed — a Deployment of no replicas, pods that came up meanwhile — is recorded in this pass's
+ * one status write, not as InProgress and then Complete by a second pass. Not for a staged rotation:
+ * its stages are decided before the restarts, and the next pass writes the stage's end anyway.
  */
 function followedNow(ctx: PassContext, p: Planned, entry: WorkloadStatus, secretName: string): Planned {
   if (p.action !== 'restart' || entry.state !== 'Restarted' || !entry.versionId) return p;
+  if (ctx.m.spec.rollout?.strategy === 'Staged') return p;
   const w = ctx.deps.workloadCache.get(ctx.namespace, p.target.kind, p.target.name);
-  if (!w || w.stampedAt !== entry.restartedAt) return p;
-  if (w.stamp !== versionStamp(secretName, entry.versionId)) return p;
-  const target = { ...toTarget(w, undefined), via: p.target.via, externalSecrets: p.target.externalSecrets };
-  return { target, action: 'current', previous: { ...entry, rollout: 'InProgress' } };
+  const fresh = w && {
+    ...toTarget(w, undefined),
+    via: p.target.via,
+    externalSecrets: p.target.externalSecrets,
+  };
+  return completedSince(p, entry, fresh, versionStamp(secretName, entry.versionId));
 }
 
 /** When to look at rollouts in progress again: at their deadline, or the fallback recheck. */
