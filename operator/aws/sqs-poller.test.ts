@@ -316,3 +316,42 @@ test(
     assert.equal(q.released.length, 25);
   },
 );
+
+test('a failed GetQueueAttributes is counted as that call, read again after the backoff, then the polls start', async () => {
+  let attributeCalls = 0;
+  let receives = 0;
+  const sqs = {
+    send: (cmd: object) => {
+      if (cmd instanceof GetQueueAttributesCommand)
+        return attributeCalls++ === 0
+          ? Promise.reject(new Error('endpoint down'))
+          : Promise.resolve({ Attributes: {} });
+      if (cmd instanceof ReceiveMessageCommand) {
+        receives++;
+        return new Promise((r) => setTimeout(() => r({ Messages: [] }), 5));
+      }
+      return Promise.resolve({});
+    },
+  } as unknown as SQSClient;
+  const metrics = new Metrics();
+  const poller = new SqsPoller({
+    sqs,
+    queueUrl: 'q',
+    versions: {} as SecretVersions,
+    router: routerWith({}),
+    signal: () => Promise.resolve(),
+    logger: silent,
+    metrics,
+    waitTimeSeconds: 0,
+    receivers: 2,
+    minBackoffMs: 1,
+  });
+  poller.start();
+  await until(() => receives >= 2);
+  poller.stopReceiving();
+  await poller.stop(1000);
+  const text = await metrics.registry.metrics();
+  assert.match(text, /aws_calls_total\{operation="GetQueueAttributes",result="error"\} [12]\b/);
+  assert.doesNotMatch(text, /operation="ReceiveMessage",result="error"/);
+  assert.equal(attributeCalls, 2, 'read once more after the failure, not once per receiver');
+});

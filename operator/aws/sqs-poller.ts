@@ -109,15 +109,17 @@ export class SqsPoller {
     const min = this.deps.minBackoffMs ?? 1000;
     let backoff = min;
     while (this.running) {
+      let operation = 'GetQueueAttributes';
       try {
         await this.readAttributes();
+        operation = 'ReceiveMessage';
         await this.belowCap();
         if (!this.running) break;
         await this.receiveOnce();
         backoff = min;
       } catch (err) {
         if (!this.running) break;
-        this.deps.metrics.awsCalls.inc({ operation: 'ReceiveMessage', result: 'error' });
+        this.deps.metrics.awsCalls.inc({ operation, result: 'error' });
         this.deps.logger.warn('receiving from SQS failed; backing off', {
           error: describe(err),
           retryInMs: backoff,
