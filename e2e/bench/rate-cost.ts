@@ -26,6 +26,8 @@ const writesOf = (delta: Record<string, number>): Record<string, number> =>
  * Starts counting: `done(rotations)` waits until the API server saw no write to the objects a
  * rotation touches for `quietMs` (the operator's Events, status and rollout-end writes trail its
  * patches), then returns the cost. The floor writes nothing after its patches; the wait is the same.
+ * The window runs from this call to that quiet moment, so it also holds whatever the caller waited
+ * before `done` (the latency phase waits up to 15 s for each stamp that never shows).
  */
 export async function costMeter(
   operatorPid?: number,

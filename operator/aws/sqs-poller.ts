@@ -109,17 +109,18 @@ export class SqsPoller {
     const min = this.deps.minBackoffMs ?? 1000;
     let backoff = min;
     while (this.running) {
-      let operation = 'GetQueueAttributes';
+      let receiving = false;
       try {
         await this.readAttributes();
-        operation = 'ReceiveMessage';
+        receiving = true;
         await this.belowCap();
         if (!this.running) break;
         await this.receiveOnce();
         backoff = min;
       } catch (err) {
         if (!this.running) break;
-        this.deps.metrics.awsCalls.inc({ operation, result: 'error' });
+        // A failed GetQueueAttributes is counted once, by the call (readAttributes), not per receiver.
+        if (receiving) this.deps.metrics.awsCalls.inc({ operation: 'ReceiveMessage', result: 'error' });
         this.deps.logger.warn('receiving from SQS failed; backing off', {
           error: describe(err),
           retryInMs: backoff,
@@ -149,11 +150,15 @@ export class SqsPoller {
 
   /** The queue's redrive policy, read once; a failed read is tried again by the next receive. */
   private async readAttributes(): Promise<void> {
+    const count = (result: 'success' | 'error'): void =>
+      this.deps.metrics.awsCalls.inc({ operation: 'GetQueueAttributes', result });
     this.attributes ??= this.messages.readQueueAttributes().then(
       (a) => {
+        count('success');
         this.hasRedrive = a.redrive;
       },
       (err: unknown) => {
+        count('error');
         this.attributes = undefined;
         throw err;
       },
