@@ -39,14 +39,27 @@ const appsProgress =
 
 /**
  * An Argo Rollout's restart: its controller recreates the pods one by one and, once every pod is
- * newer than spec.restartAt, copies that time to status.restartedAt. A Degraded rollout has failed
- * (progress deadline, aborted). Argo's observedGeneration is not a generation number: not compared.
+ * newer than spec.restartAt, copies that time to status.restartedAt — then it is complete, whatever
+ * the phase says of the rest of the Rollout (an aborted canary stays Degraded). Before that, a
+ * Degraded Rollout has failed (progress deadline, aborted), unless its Progressing=False condition is
+ * dated at or before our restart (`since`): a Rollout that was Degraded already would otherwise read
+ * as failed by our restart at once (ROLLOUT_DEADLINE ends it if it never completes). Argo's
+ * observedGeneration is not a generation number: not compared.
  */
-export function argoProgress(w: RolloutObject): RolloutState {
-  if (w.status?.phase === 'Degraded') return 'Failed';
+export function argoProgress(w: RolloutObject, since?: string): RolloutState {
   const asked = Date.parse(w.spec?.restartAt ?? '');
   const done = Date.parse(w.status?.restartedAt ?? '');
-  return Number.isNaN(asked) || done >= asked ? 'Complete' : 'InProgress';
+  if (Number.isNaN(asked) || done >= asked) return 'Complete';
+  if (w.status?.phase === 'Degraded' && !degradedBefore(w.status, since)) return 'Failed';
+  return 'InProgress';
+}
+
+/** A Progressing=False condition written at or before `since` (both known): the Rollout was Degraded already. */
+function degradedBefore(s: Status, since: string | undefined): boolean {
+  const before = Date.parse(since ?? '');
+  return (s.conditions ?? []).some(
+    (c) => c.type === 'Progressing' && c.status === 'False' && Date.parse(c.lastUpdateTime ?? '') <= before,
+  );
 }
 
 const n = (v: number | undefined): number => v ?? 0;

@@ -223,6 +223,28 @@ test('Argo Rollouts: a restart is in progress until status.restartedAt reaches s
     'Complete',
   );
   assert.equal(rolloutState('Rollout', r('2026-11-29T10:00:01Z', { phase: 'Degraded' })), 'Failed');
+  const stamp = '2026-11-29T10:00:01.500Z';
+  const degraded = (at: string, restartedAt?: string): object =>
+    r('2026-11-29T10:00:02Z', {
+      phase: 'Degraded',
+      restartedAt,
+      conditions: [{ type: 'Progressing', status: 'False', reason: 'RolloutAborted', lastUpdateTime: at }],
+    });
+  assert.equal(
+    rolloutState('Rollout', degraded('2026-11-29T10:00:05Z'), stamp),
+    'Failed',
+    'degraded after our restart',
+  );
+  assert.equal(
+    rolloutState('Rollout', degraded('2026-11-29T09:00:00Z'), stamp),
+    'InProgress',
+    'degraded before our restart: not ours (ROLLOUT_DEADLINE ends it if it never completes)',
+  );
+  assert.equal(
+    rolloutState('Rollout', degraded('2026-11-29T09:00:00Z', '2026-11-29T10:00:02Z'), stamp),
+    'Complete',
+    'Argo finished our restart: complete, whatever the phase says of the rest',
+  );
   // Argo's observedGeneration is a hash, not a number: it must not hold the rollout in progress.
   assert.equal(
     rolloutState('Rollout', {
