@@ -226,23 +226,40 @@ const until = async (cond: () => boolean): Promise<void> => {
   while (!cond()) await new Promise((r) => setTimeout(r, 1));
 };
 
+/**
+ * A poller over an endless queue whose passes never settle, run until 25 messages (its cap) are held
+ * and 30 ms more; `endTerm` ends the term (every signal rejected) and stops it.
+ */
+async function stalledAtCap(
+  receivers?: number,
+): Promise<{ q: ReturnType<typeof endlessQueue>; endTerm: () => Promise<void> }> {
+  const q = endlessQueue();
+  const waiting: ((err: Error) => void)[] = [];
+  const poller = pollerOver(q.sqs, () => new Promise((_, reject) => waiting.push(reject)), {
+    maxInFlight: 25,
+    receivers,
+  });
+  poller.start();
+  await until(() => waiting.length === 25);
+  await new Promise((r) => setTimeout(r, 30));
+  return {
+    q,
+    endTerm: async () => {
+      poller.stopReceiving();
+      for (const reject of waiting) reject(new TermEndedError());
+      await poller.stop(1000);
+    },
+  };
+}
+
 test(
   'backpressure: receiving pauses at MAX_MESSAGES_IN_FLIGHT; a term that ends releases what it held at once',
   { timeout: 5000 },
   async () => {
-    const q = endlessQueue();
-    const waiting: ((err: Error) => void)[] = [];
-    const poller = pollerOver(q.sqs, () => new Promise((_, reject) => waiting.push(reject)), {
-      maxInFlight: 25,
-    });
-    poller.start();
-    await until(() => waiting.length === 25);
-    await new Promise((r) => setTimeout(r, 30));
+    const { q, endTerm } = await stalledAtCap();
     assert.equal(q.received(), 25, 'no message received past the cap while passes stall');
     assert.deepEqual(q.asked, [10, 10, 5]);
-    poller.stopReceiving();
-    for (const reject of waiting) reject(new TermEndedError());
-    await poller.stop(1000);
+    await endTerm();
     assert.equal(q.released.length, 25, 'every held message visible again at once for the next leader');
     assert.deepEqual(q.deleted, []);
   },
@@ -295,24 +312,14 @@ test(
   'backpressure holds with several receivers: never more than MAX_MESSAGES_IN_FLIGHT asked for or held',
   { timeout: 5000 },
   async () => {
-    const q = endlessQueue();
-    const waiting: ((err: Error) => void)[] = [];
-    const poller = pollerOver(q.sqs, () => new Promise((_, reject) => waiting.push(reject)), {
-      maxInFlight: 25,
-      receivers: 4,
-    });
-    poller.start();
-    await until(() => waiting.length === 25);
-    await new Promise((r) => setTimeout(r, 30));
+    const { q, endTerm } = await stalledAtCap(4);
     assert.equal(q.received(), 25, 'no message received past the cap');
     assert.equal(
       q.asked.reduce((a, b) => a + b, 0),
       25,
       `asked for ${q.asked.join(', ')}`,
     );
-    poller.stopReceiving();
-    for (const reject of waiting) reject(new TermEndedError());
-    await poller.stop(1000);
+    await endTerm();
     assert.equal(q.released.length, 25);
   },
 );
