@@ -123,9 +123,18 @@ export async function forEachLimit<T>(
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
 }
 
-/** CPU used by the control plane's processes from now on (and an operator's, given its pid). */
-export function componentCpu(): { used(operatorPid?: number): Record<string, number> } {
-  const procs = (readState()?.processes ?? []).filter((p) => ['kube-apiserver', 'etcd'].includes(p.name));
+/**
+ * CPU used from now on by the control plane's processes (`all`: every process of the environment;
+ * `operatorPid`: an operator running already, as `operator`), and by an operator started since,
+ * given its pid to `used`.
+ */
+export function componentCpu(opts: { all?: boolean; operatorPid?: number } = {}): {
+  used(operatorPid?: number): Record<string, number>;
+} {
+  const procs = (readState()?.processes ?? [])
+    .filter((p) => opts.all || ['kube-apiserver', 'etcd'].includes(p.name))
+    .map(({ name, pid }) => ({ name, pid }));
+  if (opts.operatorPid) procs.push({ name: 'operator', pid: opts.operatorPid });
   const start = new Map(procs.map((p) => [p.name, cpuSeconds(p.pid)]));
   return {
     used: (operatorPid) => ({

@@ -1,5 +1,4 @@
-import { readState } from '../env/env.js';
-import { apiRequests, cpuSeconds, now, requestDelta, sum } from './measure.js';
+import { apiRequests, componentCpu, now, requestDelta, sum } from './measure.js';
 
 /** What one side of a latency rate cost the machine, from its first SendMessage until it went quiet. */
 export interface SideCost {
@@ -32,9 +31,7 @@ const writesOf = (delta: Record<string, number>): Record<string, number> =>
 export async function costMeter(
   operatorPid?: number,
 ): Promise<{ done(rotations: number, lastSentAt: number): Promise<SideCost> }> {
-  const procs = (readState()?.processes ?? []).map((p) => ({ name: p.name, pid: p.pid }));
-  if (operatorPid) procs.push({ name: 'operator', pid: operatorPid });
-  const cpu0 = new Map(procs.map((p) => [p.name, cpuSeconds(p.pid)]));
+  const processes = componentCpu({ all: true, operatorPid });
   const bench0 = process.cpuUsage();
   const before = await apiRequests();
   return {
@@ -49,8 +46,7 @@ export async function costMeter(
         if (sum(next) !== sum(last)) changedAt = now();
         last = next;
       }
-      const cpu: Record<string, number> = {};
-      for (const p of procs) cpu[p.name] = round(cpuSeconds(p.pid) - (cpu0.get(p.name) ?? 0));
+      const cpu = Object.fromEntries(Object.entries(processes.used()).map(([k, v]) => [k, round(v)]));
       const b = process.cpuUsage(bench0);
       cpu.bench = round((b.user + b.system) / 1e6);
       return {

@@ -24,6 +24,7 @@ export interface RolloutObject {
 }
 
 type Status = NonNullable<RolloutObject['status']>;
+type Condition = NonNullable<Status['conditions']>[number];
 
 /**
  * An apps/v1 kind's rollout, by the rules `kubectl rollout status` uses: the controller has seen the
@@ -56,9 +57,8 @@ export function argoProgress(w: RolloutObject, since?: string): RolloutState {
 
 /** A Progressing=False condition written at or before `since` (both known): the Rollout was Degraded already. */
 function degradedBefore(s: Status, since: string | undefined): boolean {
-  const before = Date.parse(since ?? '');
   return (s.conditions ?? []).some(
-    (c) => c.type === 'Progressing' && c.status === 'False' && Date.parse(c.lastUpdateTime ?? '') <= before,
+    (c) => c.type === 'Progressing' && c.status === 'False' && writtenBy(c, since),
   );
 }
 
@@ -75,14 +75,14 @@ const n = (v: number | undefined): number => v ?? 0;
  * assumes they agree to within a second or so; docs/concepts.md says what a larger skew does.
  */
 function deadlineExceeded(s: Status, since: string | undefined): boolean {
-  const after = Date.parse(since ?? '');
   return (s.conditions ?? []).some(
-    (c) =>
-      c.type === 'Progressing' &&
-      c.reason === 'ProgressDeadlineExceeded' &&
-      !(Date.parse(c.lastUpdateTime ?? '') <= after),
+    (c) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded' && !writtenBy(c, since),
   );
 }
+
+/** A condition dated at or before `since` (both known): not written after our restart. */
+const writtenBy = (c: Condition, since: string | undefined): boolean =>
+  Date.parse(c.lastUpdateTime ?? '') <= Date.parse(since ?? '');
 
 /**
  * Every replica updated and available, no old one left; past progressDeadlineSeconds (a condition
