@@ -187,9 +187,16 @@ export async function benchOperator(
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
       SQS_WAIT_TIME_SECONDS: '20',
       ...env,
+      ...studyEnv(),
     },
   });
   return { ...op, cgroup };
+}
+
+/** `BENCH_OPERATOR_ENV="A=1 B=2"`: settings for every operator the bench starts, to study one. */
+function studyEnv(): Record<string, string> {
+  const pairs = (process.env.BENCH_OPERATOR_ENV ?? '').split(' ').filter(Boolean);
+  return Object.fromEntries(pairs.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]));
 }
 
 /** Mappings released while an operator still runs, then everything the phase created removed. */

@@ -16,11 +16,13 @@ import { largeCluster, type ColdStart, type LargeCluster } from './large-cluster
 /**
  * `npm run bench`: the benchmark suite on the real environment. Every latency comes with its floor
  * measured in the same run; `BENCH_QUICK=1` runs a small version (under 2 minutes with the environment
- * up); `BENCH_PHASES=latency,burst,scale` picks phases. Prints a table, writes one JSON file per run
+ * up); `BENCH_PHASES=latency,burst,scale` picks phases; `BENCH_RATES` the latency rates. Prints a table, writes one JSON file per run
  * to e2e/bench/results/ so runs can be compared.
  */
 const QUICK = process.env.BENCH_QUICK === '1';
 const PHASES = (process.env.BENCH_PHASES ?? 'memory,latency,burst,scale,tenant,large-cluster').split(',');
+/** `BENCH_RATES=50` (a comma list) runs the latency phase at those rates only, to study one. */
+const RATES = process.env.BENCH_RATES?.split(',').map(Number);
 const SIZES = QUICK
   ? {
       // 10/s three times: its target holds over three runs, each printed.
@@ -136,7 +138,7 @@ function latencyRows(l: LatencyResult): string[][] {
         pcts(r.operator),
       ],
       [
-        `latency ${r.rate}/s, floor (missed ${r.missed.floor})`,
+        `latency ${r.rate}/s, floor (n=${r.floor.n}, missed ${r.missed.floor}, superseded ${r.floorSuperseded ?? 0})`,
         `${pcts(r.floor)} (wake ${ms(r.floorParts.wake)} + DescribeSecret ${ms(r.floorParts.describe)} + PATCH→watch ${ms(r.floorParts.patch)})`,
       ],
       [
@@ -284,7 +286,7 @@ async function main(): Promise<void> {
   };
   try {
     results.memory = await phase('memory', () => memory(SIZES.memory.mappings, SIZES.memory.idleSeconds));
-    results.latency = await phase('latency', () => latency(SIZES.rates, SIZES.perRate));
+    results.latency = await phase('latency', () => latency(RATES ?? SIZES.rates, SIZES.perRate));
     results.burst = await phase('burst', async () => [
       await burst('default', SIZES.burst),
       await burst('opened', SIZES.burst),

@@ -52,6 +52,9 @@ export interface Config {
 
 const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 
+/** Long polls open at once (SQS_RECEIVERS); the bench's floor opens as many (e2e/bench/floor-pipeline.ts). */
+export const DEFAULT_SQS_RECEIVERS = 3;
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -199,7 +202,7 @@ export function loadConfig(env: Env = process.env): Config {
     metricsPort: integer(env, 'METRICS_PORT', 8080, [0, 65535]),
     metricsBindAddress: env.METRICS_BIND_ADDRESS || '0.0.0.0',
     sqsWaitTimeSeconds: integer(env, 'SQS_WAIT_TIME_SECONDS', 20, [0, 20]),
-    sqsReceivers: integer(env, 'SQS_RECEIVERS', 3, [1, 10]),
+    sqsReceivers: integer(env, 'SQS_RECEIVERS', DEFAULT_SQS_RECEIVERS, [1, 10]),
     leaderElection: leaderElection(env, ns),
     restartRatePerSecond: integer(env, 'RESTART_RATE_LIMIT', 10, [1, 10_000]),
     restartBurst: integer(
