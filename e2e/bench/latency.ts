@@ -14,15 +14,7 @@ import {
 } from './fixtures.js';
 import { floorClients, patchCost, type PatchCost } from './floor-identity.js';
 import { FloorPipeline } from './floor-pipeline.js';
-import {
-  now,
-  percentiles,
-  progress,
-  quantileCurve,
-  rss,
-  stampWatch,
-  type Percentiles,
-} from './measure.js';
+import { now, percentiles, progress, quantileCurve, rss, stampWatch, type Percentiles } from './measure.js';
 import { recordRss, type RssSeries } from './rss-series.js';
 import { costMeter, type SideCost } from './rate-cost.js';
 
@@ -56,6 +48,8 @@ export interface RateResult {
   superseded: number;
   /** The floor's, likewise (one pass per secret at a time, as the operator's). */
   floorSuperseded?: number;
+  /** SendMessage → this version's stamp or a later one's seen, superseded rotations included (see Driven). */
+  covered?: { operator: Percentiles; floor: Percentiles };
   /** Latency (ms) at every percentile 0..100 of each side: the distribution the bench plots. */
   quantiles?: { operator: number[]; floor: number[] };
   /** What each side cost the machine at this rate: CPU by process, API writes (see rate-cost.ts). */
@@ -85,6 +79,12 @@ interface Driven {
   superseded: number;
   /** When the last SendMessage of the schedule was made. */
   lastSentAt: number;
+  /**
+   * Per rotation, SendMessage → its version's stamp or a later version's of the same secret seen,
+   * whichever first: when the pods had a value at least that new. Superseded rotations count here
+   * (samples leaves them out, so a pipeline that falls behind and supersedes more looks faster there).
+   */
+  covered: number[];
 }
 
 /**
@@ -98,7 +98,8 @@ async function drive(
 ): Promise<Driven> {
   const { sm } = await awsClients();
   const start = now();
-  const runs: Promise<{ i: number; secret: string; latency?: number }>[] = [];
+  const runs: Promise<{ i: number; secret: string; sentAt: number; seenAt?: number; latency?: number }>[] =
+    [];
   let lastSentAt = start;
   for (let i = 0; i < count; i++) {
     const wait = start + (i * 1000) / rate - now();
@@ -113,7 +114,7 @@ async function drive(
         const t1 = await waitFor('stamp', () => Promise.resolve(seen.get(key)), 15_000).catch(
           () => undefined,
         );
-        return { i, secret: s.name, latency: t1 === undefined ? undefined : t1 - t0 };
+        return { i, secret: s.name, sentAt: t0, seenAt: t1, latency: t1 === undefined ? undefined : t1 - t0 };
       })(),
     );
   }
@@ -123,7 +124,11 @@ async function drive(
   const superseded = unseen.filter((r) =>
     all.some((o) => o.secret === r.secret && o.i > r.i && o.latency !== undefined),
   ).length;
-  return { samples, missed: unseen.length - superseded, superseded, lastSentAt };
+  const covered = all.flatMap((r) => {
+    const seen = all.flatMap((o) => (o.secret === r.secret && o.i >= r.i && o.seenAt ? [o.seenAt] : []));
+    return seen.length ? [Math.max(0, Math.min(...seen) - r.sentAt)] : [];
+  });
+  return { samples, missed: unseen.length - superseded, superseded, lastSentAt, covered };
 }
 
 /** Latency at each rate: the floor's run, then the operator's, on the same schedule. */
@@ -201,6 +206,7 @@ export async function latency(rates: number[], perRate: (rate: number) => number
       missed: { operator: o.missed, floor: f.missed },
       superseded: o.superseded,
       floorSuperseded: f.superseded,
+      covered: { operator: percentiles(o.covered), floor: percentiles(f.covered) },
       quantiles: { operator: quantileCurve(o.samples), floor: quantileCurve(f.samples) },
       cost: { operator: opCost, floor: floorCost },
     });

@@ -145,6 +145,14 @@ function latencyRows(l: LatencyResult): string[][] {
         `latency ${r.rate}/s, ratio to floor p50`,
         `p50 ${(r.operator.p50 / r.floor.p50).toFixed(2)}×, p99 ${(r.operator.p99 / r.floor.p50).toFixed(2)}× (floor's own p99 ${(r.floor.p99 / r.floor.p50).toFixed(2)}×); p99 to floor p99 ${(r.operator.p99 / r.floor.p99).toFixed(2)}×`,
       ],
+      ...(r.covered && (r.superseded || r.floorSuperseded)
+        ? [
+            [
+              `latency ${r.rate}/s, until this version or a later one is stamped (all rotations)`,
+              `p50 ${ms(r.covered.operator.p50)} vs floor ${ms(r.covered.floor.p50)}: ${(r.covered.operator.p50 / r.covered.floor.p50).toFixed(2)}×; p99 ${ms(r.covered.operator.p99)} vs ${ms(r.covered.floor.p99)}`,
+            ],
+          ]
+        : []),
       ...(r.cost ? [[`latency ${r.rate}/s, API writes per rotation; CPU-s`, costRow(r.cost)]] : []),
     ]),
     [
