@@ -17,11 +17,12 @@ e2eTest(
     const apps = withSharedAgents(kc).makeApiClient(AppsV1Api);
     // 16 workers, each writing a status and Events at once, reach this width; with the agent's sockets
     // capped at 32, requests waiting for a busy keep-alive socket failed as "Premature close"
-    // (node-fetch #1767): 308 of 500 here, and 1,446 in a bench run at 50 events/s.
+    // (node-fetch #1767): 308 of 500 at 100 wide, and 1,446 in a bench run at 50 events/s. 300 wide,
+    // so a cap put back at 100 or 200 fails here too.
     const failures: string[] = [];
-    for (let round = 0; round < 5; round++) {
+    for (let round = 0; round < 3; round++) {
       const outcomes = await Promise.allSettled(
-        Array.from({ length: 100 }, (_, i) =>
+        Array.from({ length: 300 }, (_, i) =>
           apps.patchNamespacedDeployment(
             {
               namespace: ns,
@@ -35,6 +36,6 @@ e2eTest(
       );
       for (const o of outcomes) if (o.status === 'rejected') failures.push(String(o.reason));
     }
-    assert.deepEqual(failures.slice(0, 3), [], `${failures.length} of 500 PATCHes failed`);
+    assert.deepEqual(failures.slice(0, 3), [], `${failures.length} of 900 PATCHes failed`);
   },
 );

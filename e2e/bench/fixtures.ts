@@ -193,10 +193,20 @@ export async function benchOperator(
   return { ...op, cgroup };
 }
 
-/** `BENCH_OPERATOR_ENV="A=1 B=2"`: settings for every operator the bench starts, to study one. */
-function studyEnv(): Record<string, string> {
+/**
+ * `BENCH_OPERATOR_ENV="A=1 B=2"`: settings for every operator the bench starts, over the phase's own,
+ * to study one (the run's results record them and are named `-study`).
+ */
+export function studyEnv(): Record<string, string> {
   const pairs = (process.env.BENCH_OPERATOR_ENV ?? '').split(' ').filter(Boolean);
-  return Object.fromEntries(pairs.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    pairs.map((p) => {
+      const at = p.indexOf('=');
+      if (!/^[A-Z_][A-Z0-9_]*$/.test(p.slice(0, Math.max(at, 0))))
+        throw new Error(`BENCH_OPERATOR_ENV: "${p}" is not NAME=value`);
+      return [p.slice(0, at), p.slice(at + 1)];
+    }),
+  );
 }
 
 /** Mappings released while an operator still runs, then everything the phase created removed. */

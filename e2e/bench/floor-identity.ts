@@ -2,7 +2,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { AppsV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import fs from 'node:fs';
-import { withSharedAgents } from '../../operator/kube/kube.js';
+import { withRequestTimeout, withSharedAgents } from '../../operator/kube/kube.js';
 import { localAws } from '../env/aws-setup.js';
 import { assumeRole, operatorRoleEnv } from '../kit/aws-role.js';
 import { environment, type Owner } from '../harness.js';
@@ -21,7 +21,8 @@ export const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.Strate
 const appsClient = (kubeconfig: string): AppsV1Api => {
   const kcfg = new KubeConfig();
   kcfg.loadFromFile(kubeconfig);
-  return withSharedAgents(kcfg).makeApiClient(AppsV1Api);
+  // The operator's timeout too: a PATCH never answered must not hold its secret's turn for ever.
+  return withRequestTimeout(withSharedAgents(kcfg), 10_000).makeApiClient(AppsV1Api);
 };
 
 /**
@@ -35,7 +36,12 @@ export async function floorClients(sc: Owner, queueUrl: string, kubeconfig: stri
   const role = await operatorRoleEnv(sc.namespace, { queueUrl, awsEndpoint });
   const token = fs.readFileSync(role.AWS_WEB_IDENTITY_TOKEN_FILE, 'utf8');
   const credentials = await assumeRole(awsEndpoint, role.AWS_ROLE_ARN, token);
-  const cfg = { endpoint: awsEndpoint, region: localAws.region, credentials };
+  const cfg = {
+    endpoint: awsEndpoint,
+    region: localAws.region,
+    credentials,
+    requestHandler: { connectionTimeout: 5000, requestTimeout: 15_000, throwOnRequestTimeout: true },
+  };
   return { sm: new SecretsManagerClient(cfg), sqs: new SQSClient(cfg), apps: appsClient(kubeconfig) };
 }
 

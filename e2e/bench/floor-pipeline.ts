@@ -11,19 +11,22 @@ import { now, progress, STAMP } from './measure.js';
  * identities (floor-identity.ts) — done by the benchmark itself, with nothing else, on the same
  * schedule and the same machine as the operator's run. Two rules keep it a floor of a correct operator:
  * - As many long polls open as the operator's default (SQS_RECEIVERS). With one, the floor fell behind
- *   at 50 events/s on a loaded machine (its wake p50 2–10 s in three of seven runs on 2026-12-06, and a
- *   third of its messages lost to connections the server closed): it measured its own intake.
- * - One pass per secret at a time. Two PATCHes of one Deployment for two versions, racing, can leave the
- *   older version's stamp last. A message that arrives while its secret's pass runs is served by the
- *   next pass, which reads AWSCURRENT then: a version a later one replaced is superseded, as in the
- *   operator's queue (one pass per mapping).
+ *   at 50 events/s on this 2-core machine (`17-53-02-192Z`: its wake p50 2 s, 300 of 1,000 missed):
+ *   it measured its own intake.
+ * - One DescribeSecret and PATCH per secret at a time. Two PATCHes of one Deployment for two versions,
+ *   racing, can leave the older version's stamp last. The PATCH's answer ends the turn (the order is
+ *   kept then); waiting for the watch and deleting the messages do not hold it. A message that arrives
+ *   during a turn is served by the next, which reads AWSCURRENT then: a version a later one replaced
+ *   is superseded, as in the operator's queue.
  */
 export class FloorPipeline {
   private running = true;
   private readonly receivers: Promise<void>[];
+  /** Turns and their follow-ups (watch, delete) still running: stop() waits for them. */
+  private readonly inFlight = new Set<Promise<void>>();
   readonly parts = { wake: [] as number[], describe: [] as number[], patch: [] as number[] };
   private readonly sentAt = new Map<string, number>();
-  /** Per secret whose pass runs: the messages its next pass serves. */
+  /** Per secret whose turn runs: the messages its next turn serves. */
   private readonly next = new Map<string, Message[]>();
 
   constructor(
@@ -42,19 +45,29 @@ export class FloorPipeline {
   async stop(): Promise<void> {
     this.running = false;
     await Promise.all(this.receivers);
+    while (this.inFlight.size) await Promise.all([...this.inFlight]);
   }
 
   private async receive(): Promise<void> {
     while (this.running) {
-      const out = await this.clients.sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: this.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
-      );
+      const out = await this.clients.sqs
+        .send(
+          new ReceiveMessageCommand({ QueueUrl: this.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+        )
+        .catch((err: unknown) => {
+          progress(`floor: a receive failed (${String(err)}); receiving again`);
+          return { Messages: [] };
+        });
       const woke = now();
       for (const m of out.Messages ?? []) {
         const body = m.Body ?? '';
         this.parts.wake.push(woke - (this.sentAt.get(body) ?? woke));
-        const { detail } = JSON.parse(body) as { detail: { requestParameters: { secretId: string } } };
-        this.take(detail.requestParameters.secretId, m);
+        try {
+          const { detail } = JSON.parse(body) as { detail: { requestParameters: { secretId: string } } };
+          this.take(detail.requestParameters.secretId, m);
+        } catch (err) {
+          progress(`floor: a message it cannot read (${String(err)}); left to SQS`);
+        }
       }
     }
   }
@@ -66,24 +79,35 @@ export class FloorPipeline {
       return;
     }
     this.next.set(secretId, []);
-    void this.serve(secretId, [m]);
+    this.track(this.serve(secretId, [m]));
   }
 
-  /** Passes over `secretId` until no message waits for one. */
+  private track(p: Promise<void>): void {
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
+  }
+
+  /** Turns over `secretId` until no message waits for one. */
   private async serve(secretId: string, first: Message[]): Promise<void> {
-    for (let batch = first; batch.length; batch = this.next.get(secretId)?.splice(0) ?? [])
-      await this.pass(secretId, batch).catch((err: unknown) =>
-        progress(`floor: a pass failed (${String(err)}); its messages count as missed`),
-      );
+    for (let batch = first; batch.length; batch = this.next.get(secretId)?.splice(0) ?? []) {
+      const patched = await this.turn(secretId).catch((err: unknown) => {
+        progress(
+          `floor: a turn failed (${String(err)}); its messages reappear after their visibility timeout`,
+        );
+        return undefined;
+      });
+      if (patched) this.track(this.settle(patched, batch));
+    }
     this.next.delete(secretId);
   }
 
-  private async pass(secretId: string, messages: Message[]): Promise<void> {
-    const { sm, sqs, apps } = this.clients;
+  /** DescribeSecret, then the PATCH; returns the stamp patched and when its answer came. */
+  private async turn(secretId: string): Promise<{ stamp: string; describedAt: number }> {
+    const { sm, apps } = this.clients;
     const t0 = now();
     const d = await sm.send(new DescribeSecretCommand({ SecretId: secretId }));
-    const t1 = now();
-    this.parts.describe.push(t1 - t0);
+    const describedAt = now();
+    this.parts.describe.push(describedAt - t0);
     const version = Object.entries(d.VersionIdsToStages ?? {}).find(([, s]) => s.includes('AWSCURRENT'))?.[0];
     const stamp = `${d.Name}@${version}`;
     const body = { spec: { template: { metadata: { annotations: { [STAMP]: stamp } } } } };
@@ -92,9 +116,19 @@ export class FloorPipeline {
     // A keep-alive connection the server closed as it was reused fails at once: one retry, as the
     // operator's queue would retry its pass.
     await patch().catch(patch);
-    await waitFor('floor patch seen', () => Promise.resolve(this.seen.get(stamp)), 10_000);
-    this.parts.patch.push((this.seen.get(stamp) ?? t1) - t1);
+    return { stamp, describedAt };
+  }
+
+  /** After a turn: its stamp seen on the watch (timed, unless an earlier turn's was), its messages deleted. */
+  private async settle({ stamp, describedAt }: { stamp: string; describedAt: number }, messages: Message[]) {
+    const before = this.seen.get(stamp);
+    const at = await waitFor('floor patch seen', () => Promise.resolve(this.seen.get(stamp)), 10_000).catch(
+      () => undefined,
+    );
+    if (at !== undefined && before === undefined) this.parts.patch.push(at - describedAt);
     for (const m of messages)
-      await sqs.send(new DeleteMessageCommand({ QueueUrl: this.queueUrl, ReceiptHandle: m.ReceiptHandle }));
+      await this.clients.sqs
+        .send(new DeleteMessageCommand({ QueueUrl: this.queueUrl, ReceiptHandle: m.ReceiptHandle }))
+        .catch((err: unknown) => progress(`floor: a delete failed (${String(err)})`));
   }
 }

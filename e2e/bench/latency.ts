@@ -80,9 +80,10 @@ interface Driven {
   /** When the last SendMessage of the schedule was made. */
   lastSentAt: number;
   /**
-   * Per rotation, SendMessage → its version's stamp or a later version's of the same secret seen,
-   * whichever first: when the pods had a value at least that new. Superseded rotations count here
-   * (samples leaves them out, so a pipeline that falls behind and supersedes more looks faster there).
+   * Per rotation stamped or superseded, SendMessage → its version's stamp or a later version's of the
+   * same secret seen, whichever first: when the pods had a value at least that new. Superseded
+   * rotations count here (samples leaves them out, so a pipeline that falls behind and supersedes more
+   * looks faster there); missed ones (nothing as new ever stamped) do not.
    */
   covered: number[];
 }
@@ -126,7 +127,7 @@ async function drive(
   ).length;
   const covered = all.flatMap((r) => {
     const seen = all.flatMap((o) => (o.secret === r.secret && o.i >= r.i && o.seenAt ? [o.seenAt] : []));
-    return seen.length ? [Math.max(0, Math.min(...seen) - r.sentAt)] : [];
+    return seen.length ? [Math.min(...seen) - r.sentAt] : [];
   });
   return { samples, missed: unseen.length - superseded, superseded, lastSentAt, covered };
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { down, runningEnv } from '../env/env.js';
 import { repoRoot } from '../env/paths.js';
 import { environment, installCrd } from '../harness.js';
+import { studyEnv } from './fixtures.js';
 import { burst, type BurstResult } from './burst.js';
 import { latency, type LatencyResult } from './latency.js';
 import type { Percentiles } from './measure.js';
@@ -22,7 +23,14 @@ import { largeCluster, type ColdStart, type LargeCluster } from './large-cluster
 const QUICK = process.env.BENCH_QUICK === '1';
 const PHASES = (process.env.BENCH_PHASES ?? 'memory,latency,burst,scale,tenant,large-cluster').split(',');
 /** `BENCH_RATES=50` (a comma list) runs the latency phase at those rates only, to study one. */
-const RATES = process.env.BENCH_RATES?.split(',').map(Number);
+const RATES = process.env.BENCH_RATES?.split(',').map((r) => {
+  const rate = Number(r);
+  if (!Number.isFinite(rate) || rate < 1)
+    throw new Error(`BENCH_RATES: "${r}" is not a rate (events/s, ≥ 1)`);
+  return rate;
+});
+/** What a study changed from the full run; its results are named `-study`, not compared as history. */
+const STUDY = RATES || process.env.BENCH_OPERATOR_ENV ? { rates: RATES, operatorEnv: studyEnv() } : undefined;
 const SIZES = QUICK
   ? {
       // 10/s three times: its target holds over three runs, each printed.
@@ -65,6 +73,7 @@ const SIZES = QUICK
 interface Results {
   date: string;
   quick: boolean;
+  study?: { rates?: number[]; operatorEnv: Record<string, string> };
   machine: { cpus: number; model: string; memoryGiB: number; node: string };
   memory?: MemoryResult;
   latency?: LatencyResult;
@@ -148,7 +157,7 @@ function latencyRows(l: LatencyResult): string[][] {
       ...(r.covered && (r.superseded || r.floorSuperseded)
         ? [
             [
-              `latency ${r.rate}/s, until this version or a later one is stamped (all rotations)`,
+              `latency ${r.rate}/s, until this version or a later one is stamped (n=${r.covered.operator.n}, floor's ${r.covered.floor.n})`,
               `p50 ${ms(r.covered.operator.p50)} vs floor ${ms(r.covered.floor.p50)}: ${(r.covered.operator.p50 / r.covered.floor.p50).toFixed(2)}×; p99 ${ms(r.covered.operator.p99)} vs ${ms(r.covered.floor.p99)}`,
             ],
           ]
@@ -272,6 +281,7 @@ async function main(): Promise<void> {
   const results: Results = {
     date: new Date().toISOString(),
     quick: QUICK,
+    study: STUDY,
     machine: {
       cpus: os.cpus().length,
       model: os.cpus()[0]?.model ?? '',
@@ -318,7 +328,10 @@ async function main(): Promise<void> {
   console.log(table(rows));
   const dir = path.join(repoRoot, 'e2e', 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `${results.date.replace(/[:.]/g, '-')}${QUICK ? '-quick' : ''}.json`);
+  const file = path.join(
+    dir,
+    `${results.date.replace(/[:.]/g, '-')}${QUICK ? '-quick' : ''}${STUDY ? '-study' : ''}.json`,
+  );
   fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\nwritten: ${path.relative(repoRoot, file)}`);
   for (const svg of Object.values(writeFigures(benchFigures(results), file)))

@@ -26,7 +26,10 @@ function committed(dir: string): string[] {
       .map((f) => `${dir}/${f}`);
   }
   const quick = (f: string): number => (/-quick/.test(path.basename(f)) ? 1 : 0);
-  return files.sort((a, b) => quick(a) - quick(b) || b.localeCompare(a));
+  // A study (BENCH_RATES, BENCH_OPERATOR_ENV) changed what the figures show: never drawn from.
+  return files
+    .filter((f) => !/-study/.test(path.basename(f)))
+    .sort((a, b) => quick(a) - quick(b) || b.localeCompare(a));
 }
 
 /** For each figure name, the first (preferred) results file that has it, and the figure. */
