@@ -45,8 +45,8 @@ export function withRequestTimeout(kc: KubeConfig, ms: number): KubeConfig {
  * client-node's fetch (node-fetch 2) fails a request that waited for a busy keep-alive socket as
  * "Premature close" (node-fetch #1767) — with a cap of 32, 1,446 such failures in one bench run at 50
  * events/s with 16 workers (its operator log). What is in flight is bounded by the loop instead: each
- * worker's and writing pass's requests (a pass sends its Events together) and one per watch. Idle
- * sockets beyond 32 are closed, so a burst does not leave its connections open.
+ * worker's and writing pass's requests (a pass sends its Events together) and one per watch; the idle
+ * sockets kept are at most what was once in flight (closing them sooner only paid new TLS handshakes).
  */
 export function withSharedAgents(kc: KubeConfig): KubeConfig {
   const target = kc as unknown as { createAgent: CreateAgent };
@@ -59,7 +59,7 @@ export function withSharedAgents(kc: KubeConfig): KubeConfig {
       .digest('hex');
     let agent = agents.get(identity);
     if (!agent) {
-      agent = new https.Agent({ ...options, keepAlive: true, maxFreeSockets: 32 });
+      agent = new https.Agent({ ...options, keepAlive: true });
       agents.set(identity, agent);
     }
     return agent;
