@@ -11,7 +11,7 @@ import { now, progress, STAMP } from './measure.js';
  * identities (floor-identity.ts) — done by the benchmark itself, with nothing else, on the same
  * schedule and the same machine as the operator's run. Two rules keep it a floor of a correct operator:
  * - As many long polls open as the operator's default (SQS_RECEIVERS). With one, the floor fell behind
- *   at 50 events/s on this 2-core machine (`17-53-02-192Z`: its wake p50 2 s, 300 of 1,000 missed):
+ *   at 50 events/s on this 2-core machine (a study run, not kept: its wake p50 2 s, 300 of 1,000 missed):
  *   it measured its own intake.
  * - One DescribeSecret and PATCH per secret at a time. Two PATCHes of one Deployment for two versions,
  *   racing, can leave the older version's stamp last. The PATCH's answer ends the turn (the order is
@@ -19,6 +19,12 @@ import { now, progress, STAMP } from './measure.js';
  *   during a turn is served by the next, which reads AWSCURRENT then: a version a later one replaced
  *   is superseded, as in the operator's queue.
  */
+interface Turn {
+  stamp: string;
+  describedAt: number;
+  seenBefore: boolean;
+}
+
 export class FloorPipeline {
   private running = true;
   private readonly receivers: Promise<void>[];
@@ -54,8 +60,9 @@ export class FloorPipeline {
         .send(
           new ReceiveMessageCommand({ QueueUrl: this.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
         )
-        .catch((err: unknown) => {
-          progress(`floor: a receive failed (${String(err)}); receiving again`);
+        .catch(async (err: unknown) => {
+          progress(`floor: a receive failed (${String(err)}); receiving again in 1 s`);
+          await new Promise((r) => setTimeout(r, 1000));
           return { Messages: [] };
         });
       const woke = now();
@@ -90,19 +97,24 @@ export class FloorPipeline {
   /** Turns over `secretId` until no message waits for one. */
   private async serve(secretId: string, first: Message[]): Promise<void> {
     for (let batch = first; batch.length; batch = this.next.get(secretId)?.splice(0) ?? []) {
-      const patched = await this.turn(secretId).catch((err: unknown) => {
+      const turn = await this.turn(secretId).catch((err: unknown) => {
         progress(
-          `floor: a turn failed (${String(err)}); its messages reappear after their visibility timeout`,
+          `floor: a turn failed (${String(err)}); its versions count as missed unless a later one is stamped`,
         );
         return undefined;
       });
-      if (patched) this.track(this.settle(patched, batch));
+      // Deleted either way: the queue serves every rate, and a message back after its visibility
+      // timeout would be taken for one of the next rate's.
+      this.track(this.settle(turn, batch));
     }
     this.next.delete(secretId);
   }
 
-  /** DescribeSecret, then the PATCH; returns the stamp patched and when its answer came. */
-  private async turn(secretId: string): Promise<{ stamp: string; describedAt: number }> {
+  /**
+   * DescribeSecret, then the PATCH: the stamp patched, when the answer came, and whether the stamp
+   * was seen before the PATCH (its watch time is then an earlier turn's).
+   */
+  private async turn(secretId: string): Promise<Turn> {
     const { sm, apps } = this.clients;
     const t0 = now();
     const d = await sm.send(new DescribeSecretCommand({ SecretId: secretId }));
@@ -110,22 +122,26 @@ export class FloorPipeline {
     this.parts.describe.push(describedAt - t0);
     const version = Object.entries(d.VersionIdsToStages ?? {}).find(([, s]) => s.includes('AWSCURRENT'))?.[0];
     const stamp = `${d.Name}@${version}`;
+    const seenBefore = this.seen.has(stamp);
     const body = { spec: { template: { metadata: { annotations: { [STAMP]: stamp } } } } };
     const patch = (): Promise<unknown> =>
       apps.patchNamespacedDeployment({ namespace: this.namespace, name: `d-${d.Name}`, body }, MERGE_PATCH);
     // A keep-alive connection the server closed as it was reused fails at once: one retry, as the
     // operator's queue would retry its pass.
     await patch().catch(patch);
-    return { stamp, describedAt };
+    return { stamp, describedAt, seenBefore };
   }
 
-  /** After a turn: its stamp seen on the watch (timed, unless an earlier turn's was), its messages deleted. */
-  private async settle({ stamp, describedAt }: { stamp: string; describedAt: number }, messages: Message[]) {
-    const before = this.seen.get(stamp);
-    const at = await waitFor('floor patch seen', () => Promise.resolve(this.seen.get(stamp)), 10_000).catch(
-      () => undefined,
-    );
-    if (at !== undefined && before === undefined) this.parts.patch.push(at - describedAt);
+  /** After a turn: its stamp seen on the watch (and timed), then its messages deleted. */
+  private async settle(turn: Turn | undefined, messages: Message[]): Promise<void> {
+    if (turn) {
+      const at = await waitFor(
+        'floor patch seen',
+        () => Promise.resolve(this.seen.get(turn.stamp)),
+        10_000,
+      ).catch(() => undefined);
+      if (at !== undefined && !turn.seenBefore) this.parts.patch.push(at - turn.describedAt);
+    }
     for (const m of messages)
       await this.clients.sqs
         .send(new DeleteMessageCommand({ QueueUrl: this.queueUrl, ReceiptHandle: m.ReceiptHandle }))

@@ -23,14 +23,17 @@ import { largeCluster, type ColdStart, type LargeCluster } from './large-cluster
 const QUICK = process.env.BENCH_QUICK === '1';
 const PHASES = (process.env.BENCH_PHASES ?? 'memory,latency,burst,scale,tenant,large-cluster').split(',');
 /** `BENCH_RATES=50` (a comma list) runs the latency phase at those rates only, to study one. */
-const RATES = process.env.BENCH_RATES?.split(',').map((r) => {
-  const rate = Number(r);
-  if (!Number.isFinite(rate) || rate < 1)
-    throw new Error(`BENCH_RATES: "${r}" is not a rate (events/s, ≥ 1)`);
-  return rate;
-});
+const RATES = process.env.BENCH_RATES?.trim()
+  ? process.env.BENCH_RATES.split(',').map((r) => {
+      const rate = Number(r);
+      if (!Number.isFinite(rate) || rate < 1)
+        throw new Error(`BENCH_RATES: "${r}" is not a rate (events/s, ≥ 1)`);
+      return rate;
+    })
+  : undefined;
 /** What a study changed from the full run; its results are named `-study`, not compared as history. */
-const STUDY = RATES || process.env.BENCH_OPERATOR_ENV ? { rates: RATES, operatorEnv: studyEnv() } : undefined;
+const STUDY =
+  RATES || process.env.BENCH_OPERATOR_ENV?.trim() ? { rates: RATES, operatorEnv: studyEnv() } : undefined;
 const SIZES = QUICK
   ? {
       // 10/s three times: its target holds over three runs, each printed.

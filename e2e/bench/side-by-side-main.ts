@@ -54,6 +54,9 @@ function rows(r: SideBySideResult): string[][] {
 }
 
 async function main(): Promise<void> {
+  // A study's settings (fixtures.ts) are for `npm run bench`: this comparison runs the defaults.
+  if (process.env.BENCH_OPERATOR_ENV?.trim())
+    throw new Error('bench:reloader runs the operator as shipped: unset BENCH_OPERATOR_ENV');
   const reuse = runningEnv() !== undefined;
   await environment();
   await installCrd();
