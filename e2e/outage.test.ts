@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { freezeComponent, restartComponent } from './env/env.js';
-import { e2eTest, kc, nodesHealthy, podsRunAgain, rotate, waitFor } from './harness.js';
+import { adminClients, e2eTest, kc, nodesHealthy, podsRunAgain, rotate, waitFor } from './harness.js';
 import { scenario } from './scenario.js';
+import { createWorkload } from './workloads-fixtures.js';
 
 /** CPU seconds (user + system) the process has used so far. */
 function cpuSeconds(pid: number): number {
@@ -16,23 +17,13 @@ function cpuSeconds(pid: number): number {
  * run) saw its first restart rolled ~26 s after the PATCH, long enough to change what it asserted.
  */
 async function deploymentControllerLive(namespace: string): Promise<void> {
-  const canary = `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"canary","namespace":"${namespace}"},"spec":{"replicas":0,"selector":{"matchLabels":{"app":"canary"}},"template":{"metadata":{"labels":{"app":"canary"},"annotations":{"at":"${Date.now()}"}},"spec":{"containers":[{"name":"c","image":"nginx:1.27"}]}}}}`;
-  await kc(['apply', '-f', '-'], canary);
-  const generations = async (): Promise<string> =>
-    kc([
-      'get',
-      'deployment',
-      'canary',
-      '-n',
-      namespace,
-      '-o',
-      'jsonpath={.metadata.generation}/{.status.observedGeneration}',
-    ]);
+  await createWorkload({ kind: 'Deployment', namespace, name: 'canary' }, { app: 'canary' }, { replicas: 0 });
+  const { apps } = await adminClients();
   await waitFor(
-    'the deployment controller observing a Deployment change again',
+    'the deployment controller observing a new Deployment',
     async () => {
-      const [generation, observed] = (await generations()).split('/');
-      return generation !== '' && generation === observed;
+      const d = await apps.readNamespacedDeployment({ namespace, name: 'canary' });
+      return d.status?.observedGeneration === d.metadata?.generation;
     },
     120_000,
   );
