@@ -47,7 +47,10 @@ export async function waitReason(
   );
 }
 
-/** The Events recorded on the mapping, oldest first. */
+/**
+ * The Events recorded on the mapping, oldest first, each as many times as it counts: repeats the
+ * operator folded into a series (operator/kube/event-series.ts) carry the newest one's message.
+ */
 export async function mappingEvents(
   namespace: string,
   name: string,
@@ -60,7 +63,12 @@ export async function mappingEvents(
   const at = (t: Date | string | undefined): number => (t ? new Date(t).getTime() : 0);
   return list.items
     .sort((a, b) => at(a.firstTimestamp) - at(b.firstTimestamp))
-    .map((e) => ({ reason: e.reason ?? '', message: e.message ?? '' }));
+    .flatMap((e) =>
+      Array.from({ length: Math.max(1, e.count ?? 1) }, () => ({
+        reason: e.reason ?? '',
+        message: e.message ?? '',
+      })),
+    );
 }
 
 /** Reasons of the Events recorded on the mapping, oldest first. */

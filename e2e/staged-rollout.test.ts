@@ -19,6 +19,7 @@ import {
 } from './harness.js';
 import { applyMapping, getMapping, mappingEvents, waitReason } from './mapping-helpers.js';
 import { createDeployments, createWorkload, templateState } from './workloads-fixtures.js';
+import { freezeComponent } from './env/env.js';
 
 const staged = (
   secretId: string,
@@ -140,6 +141,29 @@ e2eTest(
     );
     assert.match(await kc(['-n', ns, 'get', 'srm', 'm']), /\s3\/3 Complete\s/);
   },
+);
+
+e2eTest(
+  'Staged, the first stage slow to roll out (the deployment controller stopped 25 s): each workload restarts once and the rotation is announced once',
+  async (scope) => {
+    const ns = scope.namespace;
+    const { name, arn } = await setUp(scope, ['c', 'a', 'b']);
+    const v2 = await rotate(name, arn);
+    const stamp = `${name}@${v2}`;
+    await waitFor('c restarted for v2', () => stamped(ns, 'c', stamp));
+    // A CI run saw the deployment controller act on the first stage ~26 s late (its informers
+    // re-watching after an API server restart) and the rotation announced a second time.
+    await freezeComponent('kube-controller-manager', 25_000);
+    const m = await rolloutIn(ns, 'Complete', { versionId: v2, timeoutMs: 120_000 });
+    for (const n of ['c', 'a', 'b']) {
+      assert.ok(await stamped(ns, n, stamp), `${n} restarted for ${v2}`);
+      assert.equal((await templateState('Deployment', ns, n)).generation, 2, `${n} restarted once`);
+    }
+    const all = await events(ns, 'm');
+    assert.equal(all.filter((e) => e.startsWith('RotationDetected')).length, 1, all.join(' | '));
+    assert.equal(m.status?.workloads?.length, 3);
+  },
+  { timeout: 240_000 },
 );
 
 e2eTest(

@@ -180,8 +180,8 @@ export class PassContext {
     for (const e of events) if (!e[3].once) this.notify(e);
     await Promise.all(
       events.map(async (e) => {
-        const [type, reason, message, { once }] = e;
-        const recorded = await this.deps.recorder.record(this.m, { type, reason, message, once });
+        const [type, reason, message, { once, workload }] = e;
+        const recorded = await this.deps.recorder.record(this.m, { type, reason, message, once, workload });
         if (once && recorded) this.notify(e);
       }),
     );

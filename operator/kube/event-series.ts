@@ -1,0 +1,70 @@
+/**
+ * Event writes that back up are merged into series. Events of one series are isomorphic
+ * (events.k8s.io's rule: the same object, reason and type, and the same related object — here the
+ * workload): they differ only by message. client-go's recorders drop (core/v1 spam filter) or count
+ * (events/v1 series) repeats of them; this one counts them, and only those that wait: at most
+ * MAX_EVENT_WRITES Events are written at once, an occurrence beyond that waits, and a second
+ * occurrence of a series that already has one waiting joins it — one Event with `count` and the
+ * newest message. While writes are few nothing waits, and every occurrence is an Event of its own.
+ * At 50 rotations/s every rotation cost three Event writes against the floor's one PATCH, queued in
+ * the API server behind each other and ahead of the status writes (issue 33). Pure state, owned by
+ * one EventRecorder.
+ */
+
+/** Event writes in flight at most; an occurrence beyond them waits (and may join its series). */
+export const MAX_EVENT_WRITES = 4;
+
+/** `once` keys kept per series: enough for the retries of the last few occurrences. */
+const ONCES_KEPT = 16;
+
+/** A series with nothing waiting is forgotten this long after its last occurrence (ms). */
+export const SERIES_IDLE_MS = 60_000;
+
+/**
+ * Occurrences of one series waiting for a write: how many, when the first was, and the newest one's
+ * message, time and `once`.
+ */
+export interface Waiting {
+  count: number;
+  first: Date;
+  message: string;
+  at: Date;
+  once?: string;
+}
+
+/** What the recorder remembers of a series. */
+export interface Series {
+  /** `once` keys recorded by this process, newest last (see EventRecorder.record). */
+  onces: string[];
+  /** Occurrences waiting for a write slot. */
+  waiting?: Waiting;
+  /** When its last occurrence was recorded (epoch ms). */
+  seenAt: number;
+}
+
+/** The series key of an occurrence: mapping uid, type, reason, related workload. */
+export const seriesKey = (uid: string, type: string, reason: string, workload: string | undefined): string =>
+  `${uid}/${type}/${reason}/${workload ?? ''}`;
+
+/** Whether `once` was recorded by this process in `s`. Pure. */
+export const seen = (s: Series | undefined, once: string | undefined): boolean =>
+  once !== undefined && (s?.onces.includes(once) ?? false);
+
+/** Remembers `once` in `s` (the newest ONCES_KEPT). */
+export function remember(s: Series, once: string | undefined): void {
+  if (once === undefined) return;
+  s.onces.push(once);
+  if (s.onces.length > ONCES_KEPT) s.onces.shift();
+}
+
+/** Whether an occurrence is written now: a write slot is free and none of its series waits. Pure. */
+export const writesNow = (s: Series | undefined, inFlight: number): boolean =>
+  inFlight < MAX_EVENT_WRITES && !s?.waiting;
+
+/** Adds an occurrence to what `s` has waiting: the newest names and tells it. */
+export function join(s: Series, message: string, at: Date, once: string | undefined): void {
+  s.waiting = { count: (s.waiting?.count ?? 0) + 1, first: s.waiting?.first ?? at, message, at, once };
+}
+
+/** A series with nothing waiting whose last occurrence is SERIES_IDLE_MS old: safe to forget. Pure. */
+export const idle = (s: Series, now: number): boolean => !s.waiting && now - s.seenAt >= SERIES_IDLE_MS;
