@@ -48,8 +48,9 @@ export async function waitReason(
 }
 
 /**
- * The Events recorded on the mapping, oldest first, each as many times as it counts: repeats the
- * operator folded into a series (operator/kube/event-series.ts) carry the newest one's message.
+ * The Events recorded on the mapping, oldest first, each as many times as it counts: occurrences the
+ * operator merged into one Event (operator/kube/event-series.ts) all carry the newest one's message,
+ * so a test that tells occurrences by message must not run where Event writes back up.
  */
 export async function mappingEvents(
   namespace: string,

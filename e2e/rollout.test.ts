@@ -194,3 +194,68 @@ e2eTest(
     assert.equal((await entry(ns, 'gone')).state, 'Missing');
   },
 );
+
+e2eTest(
+  'StatefulSet rollouts as kubectl reads them: a partitioned one is Complete once the ordinals above the partition run the new revision; with minReadySeconds, once every pod is available',
+  async (scope) => {
+    const ns = scope.namespace;
+    await installCrd();
+    const name = uniqueName('sts');
+    const secret = await createSecret(name);
+    const { apps } = await adminClients();
+    const statefulSet = (app: string, spec: { partition?: number; minReadySeconds?: number }) =>
+      apps.createNamespacedStatefulSet({
+        namespace: ns,
+        body: {
+          metadata: { name: app, labels: { app } },
+          spec: {
+            replicas: 3,
+            serviceName: app,
+            minReadySeconds: spec.minReadySeconds,
+            updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: spec.partition } },
+            selector: { matchLabels: { app } },
+            template: {
+              metadata: { labels: { app } },
+              spec: { containers: [{ name: 'c', image: 'nginx' }] },
+            },
+          },
+        },
+      });
+    // Before: the controller never moves currentRevision past a partition, and the rollout stayed
+    // InProgress until ROLLOUT_DEADLINE (10 min) failed it; minReadySeconds was not waited for.
+    await statefulSet('parted', { partition: 2 });
+    await statefulSet('slow', { minReadySeconds: 4 });
+    const sts = async (n: string) =>
+      (await apps.readNamespacedStatefulSet({ namespace: ns, name: n })).status;
+    await waitFor('both StatefulSets ready', async () => {
+      const all = await Promise.all(['parted', 'slow'].map(sts));
+      return all.every((s) => s?.availableReplicas === 3);
+    });
+    for (const app of ['parted', 'slow'])
+      await applyMapping(ns, app, { secretId: name, workloads: [{ kind: 'StatefulSet', name: app }] });
+    const queue = await testQueue(scope, { withRules: true });
+    await startOperator(scope, { kubeconfig: await operatorKubeconfig(scope), queueUrl: queue.queueUrl });
+    for (const app of ['parted', 'slow']) await waitReason(ns, app, 'WatchingSecret');
+    const v2 = await rotate(name, secret.arn);
+    // Polled every 100 ms: the first status that says Complete is compared with the StatefulSet then.
+    const completed = (app: string) =>
+      waitFor(
+        `${app} recorded Complete`,
+        async () => {
+          const w = (await getMapping(ns, app)).status?.workloads?.[0];
+          return w?.versionId === v2 && w.rollout === 'Complete' ? sts(app) : undefined;
+        },
+        60_000,
+      );
+    const slow = await completed('slow');
+    assert.equal(slow?.availableReplicas, 3, 'Complete only once every pod is available');
+    const parted = await completed('parted');
+    assert.equal(parted?.updatedReplicas, 1, 'only the ordinal at the partition runs the new revision');
+    assert.notEqual(parted?.currentRevision, parted?.updateRevision);
+    await waitFor(
+      'one RolloutComplete Event',
+      async () => (await eventReasons(ns, 'parted')).filter((r) => r === 'RolloutComplete').length === 1,
+    );
+  },
+  { timeout: 180_000 },
+);

@@ -93,5 +93,9 @@ e2eTest('dry run restarts nothing and reports all 50', async (scope) => {
     list.items.every((d) => d.metadata?.generation === 1 && !d.spec?.template.metadata?.annotations),
     'nothing restarted',
   );
-  assert.equal((await eventReasons(scope.namespace, 'm')).filter((r) => r === 'WouldRestart').length, N);
+  // One pass, 50 Events: four are written at once, the rest wait and follow its status.
+  const wouldRestart = async (): Promise<number> =>
+    (await eventReasons(scope.namespace, 'm')).filter((r) => r === 'WouldRestart').length;
+  await waitFor('a WouldRestart Event for each', async () => (await wouldRestart()) >= N);
+  assert.equal(await wouldRestart(), N);
 });

@@ -6,13 +6,13 @@ import {
   MAX_EVENT_WRITES,
   SERIES_IDLE_MS,
   idle,
-  join,
+  known,
+  merged,
   remember,
-  seen,
   seriesKey,
   writesNow,
+  type Occurrence,
   type Series,
-  type Waiting,
 } from './event-series.js';
 import type { Logger } from '../runtime/logger.js';
 
@@ -58,10 +58,20 @@ type Base = Pick<CoreV1Event, 'involvedObject' | 'type' | 'reason'> & { namespac
 type Kept = Series & { base: Base };
 
 /**
+ * What record() did: `recorded` settles once the occurrence was written (true; a failed write is
+ * logged and also true) or found recorded already (false); `waits` says it waits for a write slot —
+ * a pass does not wait for it (see MAX_EVENT_WRITES), and acts on `recorded` when it settles.
+ */
+export interface Recording {
+  waits: boolean;
+  recorded: Promise<boolean>;
+}
+
+/**
  * Writes core/v1 Events about a mapping. A failed Event is logged, never fails a reconcile. At most
- * MAX_EVENT_WRITES at once: occurrences beyond them wait, and those of one series are merged into
- * one Event (see event-series.ts) — its `count` says how many, its message is the newest one's, as
- * `kubectl describe` shows a series.
+ * MAX_EVENT_WRITES at once: occurrences beyond them wait, and those of one series that wait together
+ * are one Event (see event-series.ts) — its `count` says how many, its message is the newest one's,
+ * as `kubectl describe` shows a series.
  */
 export class EventRecorder {
   private readonly series = new Map<string, Kept>();
@@ -79,18 +89,16 @@ export class EventRecorder {
   /**
    * `once`: the Event is about something that happens once (a revert); it is named for it, so a
    * second record — a pass retried after a lost status write, a new leader — finds it there (409), or
-   * in this process's memory of the series, and answers false: recorded already, by this process or
-   * another. Otherwise true. An occurrence written now is answered once written; one that waits is
-   * answered at once, so a pass never waits behind other passes' Events.
+   * in this process's memory of the series, and settles false: recorded already, by this process or
+   * another. Occurrences written together are named for the newest: a 409 on it settles that one
+   * false and writes the others again, named for the next.
    */
-  async record(mapping: Mapping, event: RecordedEvent): Promise<boolean> {
+  record(mapping: Mapping, event: RecordedEvent): Recording {
     const { type, reason, message, once, workload } = event;
     const { name, namespace, uid, resourceVersion } = mapping.metadata;
     const now = Date.now();
     this.prune(now);
     const key = seriesKey(uid ?? `${namespace}/${name}`, type, reason, workload);
-    const known = this.series.get(key);
-    if (seen(known, once)) return false;
     const base: Base = {
       namespace,
       mapping: name,
@@ -98,43 +106,44 @@ export class EventRecorder {
       type,
       reason,
     };
-    const s: Kept = known ?? { onces: [], seenAt: now, base };
-    this.series.set(key, Object.assign(s, { base, seenAt: now }));
-    if (!writesNow(s, this.inFlight)) {
-      join(s, message, new Date(now), once);
-      remember(s, once);
-      this.queue.add(key);
-      return true;
-    }
-    const outcome = await this.write(s.base, {
-      count: 1,
-      first: new Date(now),
-      message,
-      at: new Date(now),
-      once,
+    const s: Kept = this.series.get(key) ?? { onces: [], waiting: [], seenAt: now, base };
+    if (known(s, once)) return { waits: false, recorded: Promise.resolve(false) };
+    s.base = base;
+    s.seenAt = now;
+    this.series.set(key, s);
+    const waits = !writesNow(s, this.inFlight);
+    const recorded = new Promise<boolean>((settle) => {
+      const o = { message: message.slice(0, MAX_MESSAGE), at: new Date(now), once, settle };
+      if (waits) {
+        s.waiting.push(o);
+        this.queue.add(key);
+      } else void this.write(s, [o]);
     });
-    if (outcome === 'conflict' && once) {
-      remember(s, once);
-      return false;
-    }
-    if (outcome === 'written') remember(s, once);
-    return true;
+    return { waits, recorded };
   }
 
-  /** Creates the Event of `w` occurrences, counted in flight; what waits goes out as writes end. */
-  private async write(base: Base, w: Waiting): Promise<'written' | 'conflict' | 'failed'> {
+  /**
+   * Writes `occurrences` of `s` as one Event, counted in flight; what waits goes out as writes end.
+   * A 409 on the newest (found written by another pass or process) settles it false, and the rest is
+   * written again under the next one's name.
+   */
+  private async write(s: Kept, occurrences: Occurrence[]): Promise<void> {
     this.inFlight++;
     try {
-      await this.create(base, w);
-      return 'written';
-    } catch (err) {
-      if (isConflict(err) && w.once) return 'conflict';
-      this.logger.warn('could not record event', {
-        mapping: `${base.namespace}/${base.mapping}`,
-        reason: base.reason,
-        error: String(err),
-      });
-      return 'failed';
+      for (let rest = occurrences; rest.length;) {
+        const outcome = await this.create(s.base, merged(rest));
+        const newest = rest[rest.length - 1];
+        if (outcome !== 'conflict') {
+          for (const o of rest) {
+            if (outcome === 'written') remember(s, o.once);
+            o.settle(true);
+          }
+          return;
+        }
+        remember(s, newest.once);
+        newest.settle(false);
+        rest = rest.slice(0, -1);
+      }
     } finally {
       this.inFlight--;
       this.drain();
@@ -147,36 +156,45 @@ export class EventRecorder {
       if (this.inFlight >= MAX_EVENT_WRITES) return;
       this.queue.delete(key);
       const s = this.series.get(key);
-      const waiting = s?.waiting;
-      if (!s || !waiting) continue;
-      s.waiting = undefined;
-      void this.write(s.base, waiting);
+      if (!s?.waiting.length) continue;
+      void this.write(s, s.waiting.splice(0));
     }
   }
 
   /**
-   * Creates the Event of `w`: named for its (newest) `once`, so another leader's retry of it is a
-   * 409, else a random name.
+   * Creates the Event `e`: named for its `once`, so a second create of it is a 409 (a conflict only
+   * then: a random name is never taken), else a random name. A failure is logged.
    */
-  private async create(base: Base, w: Waiting): Promise<void> {
+  private async create(base: Base, e: ReturnType<typeof merged>): Promise<'written' | 'conflict' | 'failed'> {
     const { namespace, involvedObject, type, reason, mapping } = base;
-    const suffix = w.once ? onceName(involvedObject.uid, w.once) : randomBytes(8).toString('hex');
-    await this.core.createNamespacedEvent({
-      namespace,
-      body: {
-        metadata: { name: eventName(mapping, suffix), namespace },
-        involvedObject,
-        type,
+    const suffix = e.once ? onceName(involvedObject.uid, e.once) : randomBytes(8).toString('hex');
+    try {
+      await this.core.createNamespacedEvent({
+        namespace,
+        body: {
+          metadata: { name: eventName(mapping, suffix), namespace },
+          involvedObject,
+          type,
+          reason,
+          message: e.message,
+          source: { component: this.component },
+          reportingComponent: this.component,
+          reportingInstance: this.component,
+          firstTimestamp: e.first,
+          lastTimestamp: e.at,
+          count: e.count,
+        },
+      });
+      return 'written';
+    } catch (err) {
+      if (e.once && isConflict(err)) return 'conflict';
+      this.logger.warn('could not record event', {
+        mapping: `${namespace}/${mapping}`,
         reason,
-        message: w.message.slice(0, 1024),
-        source: { component: this.component },
-        reportingComponent: this.component,
-        reportingInstance: this.component,
-        firstTimestamp: w.first,
-        lastTimestamp: w.at,
-        count: w.count,
-      },
-    });
+        error: String(err),
+      });
+      return 'failed';
+    }
   }
 
   /** Forgets idle series, at most once per SERIES_IDLE_MS. */
@@ -186,6 +204,8 @@ export class EventRecorder {
     for (const [key, s] of this.series) if (idle(s, now)) this.series.delete(key);
   }
 }
+
+const MAX_MESSAGE = 1024;
 
 /** An Event's name (a DNS subdomain, at most 253 characters): the mapping's name, cut to fit, and the suffix. */
 export const eventName = (mapping: string, suffix: string): string =>

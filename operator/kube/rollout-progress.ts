@@ -3,7 +3,14 @@ import type { RolloutState } from '../../resources/types.js';
 /** The status fields of Deployments, StatefulSets, DaemonSets and Rollouts that tell how a rollout is going. */
 export interface RolloutObject {
   metadata?: { generation?: number };
-  spec?: { replicas?: number; restartAt?: string };
+  spec?: {
+    replicas?: number;
+    restartAt?: string;
+    /** StatefulSet: spec.updateStrategy.rollingUpdate.partition (ordinals below it keep the old revision). */
+    partition?: number;
+    /** StatefulSet: a pod counts once ready this long (availableReplicas). */
+    minReadySeconds?: number;
+  };
   status?: {
     /** Argo Rollouts: Healthy, Progressing, Paused, Degraded. */
     phase?: string;
@@ -31,11 +38,11 @@ type Condition = NonNullable<Status['conditions']>[number];
  * latest template (observedGeneration), then `counts` decides from the replica counts.
  */
 const appsProgress =
-  (counts: (s: Status, want: number, since?: string) => RolloutState) =>
+  (counts: (s: Status, want: number, since?: string, spec?: RolloutObject['spec']) => RolloutState) =>
   (w: RolloutObject, since?: string): RolloutState => {
     const s = w.status ?? {};
     if ((s.observedGeneration ?? 0) < (w.metadata?.generation ?? 0)) return 'InProgress';
-    return counts(s, w.spec?.replicas ?? 1, since);
+    return counts(s, w.spec?.replicas ?? 1, since, w.spec);
   };
 
 /**
@@ -96,12 +103,24 @@ export const deploymentProgress = appsProgress((s, want, since) => {
     : 'InProgress';
 });
 
-export const statefulSetProgress = appsProgress((s, want) => {
-  const updated = s.updatedReplicas ?? want;
-  return s.updateRevision === s.currentRevision && n(s.readyReplicas) >= want && updated >= want
+/**
+ * Every replica ready — available, with minReadySeconds — and updated, on one revision. With a
+ * partition (kubectl's rule) the ordinals at or above it updated: the controller leaves the others
+ * on the old revision, so currentRevision never reaches updateRevision and the rollout would
+ * otherwise never read complete (a partition at or above the replicas rolls nothing: complete at once).
+ */
+export const statefulSetProgress = appsProgress((s, want, _since, spec) => {
+  if (statefulSetReady(s, spec) < want) return 'InProgress';
+  const partition = spec?.partition ?? 0;
+  if (partition > 0) return n(s.updatedReplicas) >= want - partition ? 'Complete' : 'InProgress';
+  return s.updateRevision === s.currentRevision && (s.updatedReplicas ?? want) >= want
     ? 'Complete'
     : 'InProgress';
 });
+
+/** The StatefulSet's pods that count: available with minReadySeconds (ready where not reported), else ready. */
+const statefulSetReady = (s: Status, spec: RolloutObject['spec']): number =>
+  n(spec?.minReadySeconds ? (s.availableReplicas ?? s.readyReplicas) : s.readyReplicas);
 
 export const daemonSetProgress = appsProgress((s) => {
   const desired = n(s.desiredNumberScheduled);

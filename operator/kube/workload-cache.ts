@@ -39,7 +39,8 @@ interface RawWorkload extends RawObject, RolloutObject {
     replicas?: number;
     paused?: boolean;
     restartAt?: string;
-    updateStrategy?: { type?: string };
+    minReadySeconds?: number;
+    updateStrategy?: { type?: string; rollingUpdate?: { partition?: number } };
     template?: RawPodTemplate & { metadata?: { annotations?: Record<string, string> } };
   };
 }
@@ -94,7 +95,12 @@ function projectRollout(raw: RawWorkload): RolloutObject {
   const s = raw.status ?? {};
   return {
     metadata: { generation: raw.metadata?.generation },
-    spec: { replicas: raw.spec?.replicas, restartAt: raw.spec?.restartAt },
+    spec: {
+      replicas: raw.spec?.replicas,
+      restartAt: raw.spec?.restartAt,
+      partition: raw.spec?.updateStrategy?.rollingUpdate?.partition,
+      minReadySeconds: raw.spec?.minReadySeconds,
+    },
     status: {
       phase: s.phase,
       restartedAt: s.restartedAt,

@@ -3,8 +3,8 @@ import type { Planned } from './restart-plan.js';
 
 // Keys of the Events that say something happening once (EventDetails.once): the Event is named for
 // its key (EventRecorder), so a second record of it — a pass retried from a stale read after its
-// status write committed but its answer was lost, or a new leader — is a 409, neither recorded nor
-// notified. Each key holds what tells one occurrence from the next, so a new rotation (or a new halt
+// status write committed but its answer was lost, or a new leader — is a 409 (or known to the
+// recorder: it waits, or this process wrote it), neither recorded nor notified. Each key holds what tells one occurrence from the next, so a new rotation (or a new halt
 // of the same one) is a new Event. All pure.
 
 /**

@@ -115,6 +115,7 @@ export class ExternalSecretSync {
         'Normal',
         EventReason.SyncRequested,
         `${workload} restarts for version ${version} once ${unsynced} synced (force-sync requested)`,
+        { workload },
       );
     }
     if (gate.timedOut && p.previous?.state !== 'SyncTimedOut') {
@@ -146,6 +147,7 @@ export class ExternalSecretSync {
           'Warning',
           EventReason.RestartFailed,
           `${p.target.kind}/${p.target.name}: ${message}`,
+          { workload: `${p.target.kind}/${p.target.name}` },
         );
         return { ...keptEntry(p), state: 'Failed', message };
       }

@@ -7,7 +7,7 @@ import { EventReason, PassContext, type PassDeps } from './pass.js';
 const STATUS: MappingStatus = { currentVersionId: 'v1', matchedWorkloads: 1 };
 
 /** A pass over a mapping whose status is `status`, recording in `log` the writes it makes, in order. */
-function pass(status: MappingStatus, log: string[]): PassContext {
+function pass(status: MappingStatus, log: string[], more: Partial<PassDeps> = {}): PassContext {
   const m = {
     apiVersion: 'secretsrotation.io/v1alpha1',
     kind: 'SecretsRotationMapping',
@@ -23,7 +23,7 @@ function pass(status: MappingStatus, log: string[]): PassContext {
     recorder: {
       record: (_m: Mapping, e: { reason: string }) => {
         log.push(`event ${e.reason}`);
-        return Promise.resolve(true);
+        return { waits: false, recorded: Promise.resolve(true) };
       },
     },
     mappingWriter: {
@@ -33,6 +33,7 @@ function pass(status: MappingStatus, log: string[]): PassContext {
       },
     },
     mappings: { observe: () => undefined },
+    ...more,
   } as unknown as PassDeps;
   return new PassContext(m, deps, createLogger('error'));
 }
@@ -58,4 +59,32 @@ test('a status write alone asks for a writing slot first', async () => {
   const log: string[] = [];
   await pass({}, log).write(STATUS);
   assert.deepEqual(log, ['startWriting', 'status']);
+});
+
+test('an Event that waits for a write slot does not hold the status; an Event about something once is notified only once written', async () => {
+  const log: string[] = [];
+  const notified: string[] = [];
+  const settles: ((isNew: boolean) => void)[] = [];
+  const ctx = pass({}, log, {
+    recorder: {
+      record: (_m: Mapping, e: { reason: string }) => {
+        log.push(`event ${e.reason}`);
+        return { waits: true, recorded: new Promise<boolean>((r) => settles.push(r)) };
+      },
+    } as unknown as PassDeps['recorder'],
+    notify: (n) => notified.push(n.reason),
+  });
+  await ctx.event('Normal', EventReason.RolloutComplete, 'Deployment/web rolled out', { once: 'a' });
+  await ctx.event('Normal', EventReason.RolloutComplete, 'Deployment/api rolled out', { once: 'b' });
+  await ctx.write(STATUS);
+  assert.deepEqual(log, ['startWriting', 'event RolloutComplete', 'event RolloutComplete', 'status']);
+  assert.deepEqual(notified, [], 'not written yet: not notified');
+  settles[0](true);
+  settles[1](false);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(
+    notified,
+    ['RolloutComplete'],
+    'the one found written already (409) is not notified again',
+  );
 });

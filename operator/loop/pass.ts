@@ -111,7 +111,8 @@ export interface EventDetails {
   /**
    * A key naming what the Event is about, when that happens once (a revert): a second Event with it
    * — a pass retried after its status write was lost, a new leader — is neither recorded nor
-   * notified (see EventRecorder.record). Not part of the notification.
+   * notified (see EventRecorder.record); it is notified only once written. Not part of the
+   * notification.
    */
   once?: string;
 }
@@ -170,19 +171,32 @@ export class PassContext {
     return Promise.resolve();
   }
 
-  /** Sends the Events collected so far: after the restarts (never delaying a patch), before the status. */
+  /**
+   * Sends the Events collected so far: after the restarts (never delaying a patch), before the status
+   * — except those that wait for a write slot (EventRecorder): the pass does not wait for them.
+   */
   async flushEvents(): Promise<void> {
     if (!this.events.length) return;
     await this.startWriting();
     const events = this.events.splice(0);
     if (this.deps.aborted?.aborted) return;
-    // An Event about something once is notified once known new; the others' notifications never wait.
+    // An Event about something once is notified once known new (written, not found written before);
+    // the others' notifications never wait.
     for (const e of events) if (!e[3].once) this.notify(e);
     await Promise.all(
-      events.map(async (e) => {
+      events.map((e) => {
         const [type, reason, message, { once, workload }] = e;
-        const recorded = await this.deps.recorder.record(this.m, { type, reason, message, once, workload });
-        if (once && recorded) this.notify(e);
+        const { waits, recorded } = this.deps.recorder.record(this.m, {
+          type,
+          reason,
+          message,
+          once,
+          workload,
+        });
+        const notified = recorded.then((isNew) => {
+          if (once && isNew) this.notify(e);
+        });
+        return waits ? Promise.resolve() : notified;
       }),
     );
   }

@@ -90,6 +90,49 @@ test('StatefulSet and DaemonSet rollouts', () => {
     rolloutState('StatefulSet', { ...sts, status: { ...sts.status, currentRevision: 'b' } }),
     'Complete',
   );
+  // A partition: the ordinals at or above it updated is the whole rollout (kubectl's rule); the
+  // controller never moves currentRevision then.
+  const parted = {
+    metadata: { generation: 2 },
+    spec: { replicas: 3, partition: 2 },
+    status: {
+      observedGeneration: 2,
+      currentRevision: 'a',
+      updateRevision: 'b',
+      readyReplicas: 3,
+      updatedReplicas: 0,
+    },
+  };
+  assert.equal(rolloutState('StatefulSet', parted), 'InProgress');
+  assert.equal(
+    rolloutState('StatefulSet', { ...parted, status: { ...parted.status, updatedReplicas: 1 } }),
+    'Complete',
+  );
+  assert.equal(
+    rolloutState('StatefulSet', {
+      ...parted,
+      status: { ...parted.status, updatedReplicas: 1, readyReplicas: 2 },
+    }),
+    'InProgress',
+    'every replica ready, the old ordinals too',
+  );
+  // minReadySeconds: a pod counts once available, not once ready.
+  const slow = {
+    metadata: { generation: 2 },
+    spec: { replicas: 2, minReadySeconds: 30 },
+    status: {
+      observedGeneration: 2,
+      currentRevision: 'b',
+      updateRevision: 'b',
+      readyReplicas: 2,
+      availableReplicas: 1,
+    },
+  };
+  assert.equal(rolloutState('StatefulSet', slow), 'InProgress');
+  assert.equal(
+    rolloutState('StatefulSet', { ...slow, status: { ...slow.status, availableReplicas: 2 } }),
+    'Complete',
+  );
   const ds = {
     metadata: { generation: 3 },
     status: {

@@ -98,6 +98,7 @@ async function announce(ctx: PassContext, p: Planned): Promise<void> {
       'Warning',
       EventReason.WorkloadMissing,
       `${workload} not found in namespace ${ctx.namespace}`,
+      { workload },
     );
   }
   if (p.action === 'pending' && p.previous?.state !== 'Pending') {
@@ -107,6 +108,7 @@ async function announce(ctx: PassContext, p: Planned): Promise<void> {
       'Normal',
       EventReason.RestartDeferred,
       `${workload}: restart ${p.why ?? `waits ${seconds}s for minRestartInterval`}`,
+      { workload },
     );
   }
 }
@@ -130,7 +132,9 @@ async function restartOne(
   await restarted(ctx, p, { stamp, at }, '');
   const entry = entryFor(p, secret.currentVersionId, at);
   if (p.target.blocked)
-    await ctx.event('Warning', EventReason.WorkloadBlocked, `${kind}/${name}: ${entry.message ?? ''}`);
+    await ctx.event('Warning', EventReason.WorkloadBlocked, `${kind}/${name}: ${entry.message ?? ''}`, {
+      workload: `${kind}/${name}`,
+    });
   return entry;
 }
 
@@ -155,7 +159,7 @@ async function notRestarted(
   ctx.deps.rolloutSlots?.release(ctx.workloadKey(p.target));
   const why = unknown ? `no answer, the patch may have been applied: ${describe(err)}` : describe(err);
   ctx.log.error('restart failed', { workload, version: secret.currentVersionId, error: why });
-  await ctx.event('Warning', EventReason.RestartFailed, `${workload}: ${why}`);
+  await ctx.event('Warning', EventReason.RestartFailed, `${workload}: ${why}`, { workload });
   return { ...keptEntry(p), state: 'Failed', message: why };
 }
 
@@ -216,6 +220,7 @@ async function wouldRestart(ctx: PassContext, p: Planned, secret: SecretVersion)
       'Normal',
       EventReason.WouldRestart,
       `dry run: ${workload} would restart for version ${secret.currentVersionId}`,
+      { workload },
     );
   }
   return {
