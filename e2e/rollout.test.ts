@@ -224,13 +224,17 @@ e2eTest(
     // Before: the controller never moves currentRevision past a partition, and the rollout stayed
     // InProgress until ROLLOUT_DEADLINE (10 min) failed it; minReadySeconds was not waited for.
     await statefulSet('parted', { partition: 2 });
-    await statefulSet('slow', { minReadySeconds: 4 });
+    await statefulSet('slow', { minReadySeconds: 10 });
     const sts = async (n: string) =>
       (await apps.readNamespacedStatefulSet({ namespace: ns, name: n })).status;
-    await waitFor('both StatefulSets ready', async () => {
-      const all = await Promise.all(['parted', 'slow'].map(sts));
-      return all.every((s) => s?.availableReplicas === 3);
-    });
+    await waitFor(
+      'both StatefulSets ready',
+      async () => {
+        const all = await Promise.all(['parted', 'slow'].map(sts));
+        return all.every((s) => s?.availableReplicas === 3);
+      },
+      90_000,
+    );
     for (const app of ['parted', 'slow'])
       await applyMapping(ns, app, { secretId: name, workloads: [{ kind: 'StatefulSet', name: app }] });
     const queue = await testQueue(scope, { withRules: true });
@@ -245,17 +249,17 @@ e2eTest(
           const w = (await getMapping(ns, app)).status?.workloads?.[0];
           return w?.versionId === v2 && w.rollout === 'Complete' ? sts(app) : undefined;
         },
-        60_000,
+        90_000,
       );
     const slow = await completed('slow');
     assert.equal(slow?.availableReplicas, 3, 'Complete only once every pod is available');
     const parted = await completed('parted');
     assert.equal(parted?.updatedReplicas, 1, 'only the ordinal at the partition runs the new revision');
     assert.notEqual(parted?.currentRevision, parted?.updateRevision);
-    await waitFor(
-      'one RolloutComplete Event',
-      async () => (await eventReasons(ns, 'parted')).filter((r) => r === 'RolloutComplete').length === 1,
-    );
+    const completes = async (): Promise<number> =>
+      (await eventReasons(ns, 'parted')).filter((r) => r === 'RolloutComplete').length;
+    await waitFor('a RolloutComplete Event', async () => (await completes()) > 0);
+    assert.equal(await completes(), 1);
   },
-  { timeout: 180_000 },
+  { timeout: 240_000 },
 );

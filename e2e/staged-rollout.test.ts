@@ -148,12 +148,18 @@ e2eTest(
   async (scope) => {
     const ns = scope.namespace;
     const { name, arn } = await setUp(scope, ['c', 'a', 'b']);
+    // A CI run saw the deployment controller act on the first stage ~26 s late (its informers
+    // re-watching after an API server restart) and the rotation announced a second time. Stopped
+    // before the rotation, so the first stage's rollout cannot end before it resumes.
+    const frozen = freezeComponent('kube-controller-manager', 25_000);
     const v2 = await rotate(name, arn);
     const stamp = `${name}@${v2}`;
     await waitFor('c restarted for v2', () => stamped(ns, 'c', stamp));
-    // A CI run saw the deployment controller act on the first stage ~26 s late (its informers
-    // re-watching after an API server restart) and the rotation announced a second time.
-    await freezeComponent('kube-controller-manager', 25_000);
+    await waitFor('c recorded InProgress while the deployment controller is stopped', async () => {
+      const c = (await getMapping(ns, 'm')).status?.workloads?.find((w) => w.name === 'c');
+      return c?.versionId === v2 && c.rollout === 'InProgress';
+    });
+    await frozen;
     const m = await rolloutIn(ns, 'Complete', { versionId: v2, timeoutMs: 120_000 });
     for (const n of ['c', 'a', 'b']) {
       assert.ok(await stamped(ns, n, stamp), `${n} restarted for ${v2}`);

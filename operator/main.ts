@@ -22,6 +22,9 @@ import { headerReader, WebhookNotifier } from './notify/webhook.js';
 
 const COMPONENT = 'secrets-rotation-operator';
 
+/** How long a shutdown waits for Events still waiting for a write slot (see EventRecorder.flush). */
+const EVENT_FLUSH_MS = 5_000;
+
 /**
  * Wires config and clients: the Operator subclass (caches, router, the loop of each term), the
  * leadership terms (loop, SQS poller, resync), leader election, health and metrics. Returns a stop function.
@@ -64,6 +67,7 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
   const bucket = new TokenBucket(config.restartRatePerSecond, config.restartBurst);
   const api = kc.makeApiClient(CustomObjectsApi);
   const served = await servedApis(api, logger, config.watchNamespace);
+  const recorder = new EventRecorder(kc.makeApiClient(CoreV1Api), COMPONENT, logger);
   const operator: MappingOperator = new MappingOperator({
     kubeConfig: kc,
     api,
@@ -86,7 +90,7 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
       ),
       workloads: new Workloads(api, COMPONENT),
       externalSecrets: served.externalSecrets ? new ExternalSecrets(api, COMPONENT) : undefined,
-      recorder: new EventRecorder(kc.makeApiClient(CoreV1Api), COMPONENT, logger),
+      recorder,
       logger,
       secretRetryMs: 60_000,
       onRestart: (kind, result) => metrics.restarts.inc({ kind, result }),
@@ -147,6 +151,8 @@ export async function run(config: Config, logger: Logger): Promise<() => Promise
     // and hands back what it received.
     await elector?.release();
     await terms.closed();
+    // Events that waited for a write slot follow their passes' status: no later pass says them again.
+    await recorder.flush(EVENT_FLUSH_MS);
     notifier?.stop();
     server?.close();
   };

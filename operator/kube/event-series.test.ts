@@ -3,7 +3,15 @@ import { test } from 'node:test';
 import type { CoreV1Api } from '@kubernetes/client-node';
 import type { Mapping } from '../../resources/types.js';
 import { createLogger } from '../runtime/logger.js';
-import { MAX_EVENT_WRITES, known, merged, writesNow, type Occurrence, type Series } from './event-series.js';
+import {
+  MAX_EVENT_WRITES,
+  MAX_MERGED,
+  known,
+  merged,
+  writesNow,
+  type Occurrence,
+  type Series,
+} from './event-series.js';
 import { EventRecorder, EventReason } from './events.js';
 
 const occurrence = (message: string, at: number, once?: string): Occurrence => ({
@@ -14,7 +22,7 @@ const occurrence = (message: string, at: number, once?: string): Occurrence => (
 });
 
 test('writesNow, known, merged: a free slot and nothing of its series waiting; the newest names the Event', () => {
-  const s: Series = { onces: ['d1'], waiting: [], seenAt: 0 };
+  const s: Series = { onces: ['d1'], waiting: [], writing: [], seenAt: 0 };
   assert.equal(writesNow(undefined, MAX_EVENT_WRITES - 1), true, 'a first occurrence, a slot free');
   assert.equal(writesNow(s, MAX_EVENT_WRITES), false, 'every slot taken: it waits');
   s.waiting.push(occurrence('r2', 2, 'd2'), occurrence('r3', 3, 'd3'));
@@ -42,7 +50,7 @@ function slowCore(): {
   log: string[];
   taken: Set<string>;
   failing: Set<string>;
-  release: () => Promise<void>;
+  release: (rounds?: number) => Promise<void>;
 } {
   const log: string[] = [];
   const taken = new Set<string>();
@@ -61,12 +69,13 @@ function slowCore(): {
       return a.body;
     },
   } as unknown as CoreV1Api;
-  const release = async (): Promise<void> => {
-    for (let i = 0; i < 10; i++) {
+  /** Answers the creates sent so far (`rounds` times over, the ones they lead to as well). */
+  const release = async (rounds = 10): Promise<void> => {
+    for (let i = 0; i < rounds; i++) {
       const now = held;
       held = [];
       now.forEach((r) => r());
-      await new Promise((r) => setImmediate(r));
+      for (let t = 0; t < 5; t++) await new Promise((r) => setImmediate(r));
     }
   };
   return { core, log, taken, failing, release };
@@ -166,4 +175,32 @@ test('EventRecorder: a failed write is logged and settles true, and a retry of i
     'create RotationDetected count=1 r2',
   ]);
   assert.ok(taken.has(name), 'written on the retry');
+});
+
+test('EventRecorder: a retry while its merged Event is being written is known; one Event holds at most MAX_MERGED; flush waits for them', async () => {
+  const { core, log, release } = slowCore();
+  const recorder = new EventRecorder(core, 'test', createLogger('error'));
+  const first = detected(recorder, 0);
+  await release();
+  await first.recorded;
+  const others = fillSlots(recorder);
+  const waiting = Array.from({ length: MAX_MERGED + 4 }, (_, i) => detected(recorder, i + 1));
+  assert.ok(waiting.every((w) => w.waits));
+  let flushed = false;
+  const flush = recorder.flush(60_000).then(() => (flushed = true));
+  // The slots free: the waiting occurrences go out, their Events' answers not yet in.
+  await release(1);
+  await Promise.all(others);
+  assert.equal(await detected(recorder, 1).recorded, false, 'being written: a retry is known');
+  assert.equal(flushed, false, 'flush waits for what is in flight');
+  await release();
+  assert.deepEqual(
+    await Promise.all(waiting.map((w) => w.recorded)),
+    waiting.map(() => true),
+  );
+  await flush;
+  assert.deepEqual(log.slice(-2), [
+    `create RotationDetected count=${MAX_MERGED} r${MAX_MERGED}`,
+    `create RotationDetected count=4 r${MAX_MERGED + 4}`,
+  ]);
 });

@@ -16,6 +16,9 @@ export const MAX_EVENT_WRITES = 4;
 /** `once` keys kept per series: enough for the retries of the last few occurrences. */
 const ONCES_KEPT = 16;
 
+/** Occurrences written as one Event at most: all their keys stay in the series' memory. */
+export const MAX_MERGED = ONCES_KEPT;
+
 /** A series with nothing waiting is forgotten this long after its last occurrence (ms). */
 export const SERIES_IDLE_MS = 60_000;
 
@@ -34,6 +37,8 @@ export interface Series {
   onces: string[];
   /** Occurrences waiting for a write slot, oldest first. */
   waiting: Occurrence[];
+  /** Occurrences being written (their write has not answered). */
+  writing: Occurrence[];
   /** When its last occurrence was recorded (epoch ms). */
   seenAt: number;
 }
@@ -42,9 +47,11 @@ export interface Series {
 export const seriesKey = (uid: string, type: string, reason: string, workload: string | undefined): string =>
   `${uid}/${type}/${reason}/${workload ?? ''}`;
 
-/** Whether `once` was recorded by this process in `s`, or waits there. Pure. */
+/** Whether `once` was recorded by this process in `s`, or waits or is being written there. Pure. */
 export const known = (s: Series | undefined, once: string | undefined): boolean =>
-  once !== undefined && !!s && (s.onces.includes(once) || s.waiting.some((o) => o.once === once));
+  once !== undefined &&
+  !!s &&
+  (s.onces.includes(once) || [...s.waiting, ...s.writing].some((o) => o.once === once));
 
 /** Remembers `once` in `s` (the newest ONCES_KEPT). */
 export function remember(s: Series, once: string | undefined): void {

@@ -4,6 +4,7 @@ import { API_VERSION, KIND, type Mapping } from '../../resources/types.js';
 import { isConflict } from '../runtime/errors.js';
 import {
   MAX_EVENT_WRITES,
+  MAX_MERGED,
   SERIES_IDLE_MS,
   idle,
   known,
@@ -78,6 +79,8 @@ export class EventRecorder {
   /** Keys of series with occurrences waiting, oldest first. */
   private readonly queue = new Set<string>();
   private inFlight = 0;
+  /** Waiting for every write to end (flush). */
+  private readonly drained: (() => void)[] = [];
   private prunedAt = Date.now();
 
   constructor(
@@ -106,7 +109,7 @@ export class EventRecorder {
       type,
       reason,
     };
-    const s: Kept = this.series.get(key) ?? { onces: [], waiting: [], seenAt: now, base };
+    const s: Kept = this.series.get(key) ?? { onces: [], waiting: [], writing: [], seenAt: now, base };
     if (known(s, once)) return { waits: false, recorded: Promise.resolve(false) };
     s.base = base;
     s.seenAt = now;
@@ -129,6 +132,11 @@ export class EventRecorder {
    */
   private async write(s: Kept, occurrences: Occurrence[]): Promise<void> {
     this.inFlight++;
+    s.writing.push(...occurrences);
+    const done = (o: Occurrence, recorded: boolean): void => {
+      s.writing.splice(s.writing.indexOf(o), 1);
+      o.settle(recorded);
+    };
     try {
       for (let rest = occurrences; rest.length;) {
         const outcome = await this.create(s.base, merged(rest));
@@ -136,18 +144,33 @@ export class EventRecorder {
         if (outcome !== 'conflict') {
           for (const o of rest) {
             if (outcome === 'written') remember(s, o.once);
-            o.settle(true);
+            done(o, true);
           }
           return;
         }
         remember(s, newest.once);
-        newest.settle(false);
+        done(newest, false);
         rest = rest.slice(0, -1);
       }
     } finally {
       this.inFlight--;
       this.drain();
+      if (!this.inFlight) for (const resolve of this.drained.splice(0)) resolve();
     }
+  }
+
+  /**
+   * Resolves once nothing waits or is being written, or after `ms` (shutdown: the status of the
+   * passes those Events are about is written already, and no later pass says them again).
+   */
+  async flush(ms: number): Promise<void> {
+    if (!this.inFlight && !this.queue.size) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise<void>((r) => this.drained.push(r)),
+      new Promise<void>((r) => (timer = setTimeout(r, ms))),
+    ]);
+    clearTimeout(timer);
   }
 
   /** Writes waiting series, oldest first, while a write slot is free. */
@@ -157,7 +180,9 @@ export class EventRecorder {
       this.queue.delete(key);
       const s = this.series.get(key);
       if (!s?.waiting.length) continue;
-      void this.write(s, s.waiting.splice(0));
+      void this.write(s, s.waiting.splice(0, MAX_MERGED));
+      // More than one Event's worth waits: the rest goes out as another write, after the others.
+      if (s.waiting.length) this.queue.add(key);
     }
   }
 

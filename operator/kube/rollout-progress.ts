@@ -104,15 +104,18 @@ export const deploymentProgress = appsProgress((s, want, since) => {
 });
 
 /**
- * Every replica ready — available, with minReadySeconds — and updated, on one revision. With a
- * partition (kubectl's rule) the ordinals at or above it updated: the controller leaves the others
- * on the old revision, so currentRevision never reaches updateRevision and the rollout would
- * otherwise never read complete (a partition at or above the replicas rolls nothing: complete at once).
+ * Every replica ready and updated, on one revision. With a partition (kubectl's rule) the ordinals at
+ * or above it updated: the controller leaves the others on the old revision, so currentRevision never
+ * reaches updateRevision and the rollout would otherwise never read complete. A partition at or
+ * above the replicas rolls no pod: never complete (ROLLOUT_DEADLINE fails it), where kubectl says
+ * complete at once — no pod runs the new version. With minReadySeconds a pod counts once available,
+ * stricter than kubectl (ready).
  */
 export const statefulSetProgress = appsProgress((s, want, _since, spec) => {
   if (statefulSetReady(s, spec) < want) return 'InProgress';
   const partition = spec?.partition ?? 0;
-  if (partition > 0) return n(s.updatedReplicas) >= want - partition ? 'Complete' : 'InProgress';
+  if (partition > 0)
+    return partition < want && n(s.updatedReplicas) >= want - partition ? 'Complete' : 'InProgress';
   return s.updateRevision === s.currentRevision && (s.updatedReplicas ?? want) >= want
     ? 'Complete'
     : 'InProgress';

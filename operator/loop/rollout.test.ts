@@ -116,6 +116,11 @@ test('StatefulSet and DaemonSet rollouts', () => {
     'InProgress',
     'every replica ready, the old ordinals too',
   );
+  assert.equal(
+    rolloutState('StatefulSet', { ...parted, spec: { replicas: 3, partition: 3 } }),
+    'InProgress',
+    'a partition at the replica count rolls no pod: never complete',
+  );
   // minReadySeconds: a pod counts once available, not once ready.
   const slow = {
     metadata: { generation: 2 },
