@@ -30,6 +30,18 @@ export interface RolloutObject {
   };
 }
 
+/** A workload as the API serves it, in the fields projectRollout reads. */
+export interface RawRollout {
+  metadata?: { generation?: number };
+  spec?: {
+    replicas?: number;
+    restartAt?: string;
+    minReadySeconds?: number;
+    updateStrategy?: { type?: string; rollingUpdate?: { partition?: number } };
+  };
+  status?: RolloutObject['status'];
+}
+
 type Status = NonNullable<RolloutObject['status']>;
 type Condition = NonNullable<Status['conditions']>[number];
 
@@ -131,3 +143,37 @@ export const daemonSetProgress = appsProgress((s) => {
     ? 'Complete'
     : 'InProgress';
 });
+
+/** The fields rolloutState() reads, and no others, of a workload as the API serves it. Pure. */
+export function projectRollout(raw: RawRollout): RolloutObject {
+  const s = raw.status ?? {};
+  return {
+    metadata: { generation: raw.metadata?.generation },
+    spec: {
+      replicas: raw.spec?.replicas,
+      restartAt: raw.spec?.restartAt,
+      partition: raw.spec?.updateStrategy?.rollingUpdate?.partition,
+      minReadySeconds: raw.spec?.minReadySeconds,
+    },
+    status: {
+      phase: s.phase,
+      restartedAt: s.restartedAt,
+      observedGeneration: s.observedGeneration,
+      replicas: s.replicas,
+      updatedReplicas: s.updatedReplicas,
+      availableReplicas: s.availableReplicas,
+      readyReplicas: s.readyReplicas,
+      currentRevision: s.currentRevision,
+      updateRevision: s.updateRevision,
+      desiredNumberScheduled: s.desiredNumberScheduled,
+      updatedNumberScheduled: s.updatedNumberScheduled,
+      numberAvailable: s.numberAvailable,
+      conditions: s.conditions?.map(({ type, status, reason, lastUpdateTime }) => ({
+        type,
+        status,
+        reason,
+        lastUpdateTime,
+      })),
+    },
+  };
+}

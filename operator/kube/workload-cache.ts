@@ -1,7 +1,7 @@
 import type { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import type { MappingSpec, WorkloadKind } from '../../resources/types.js';
 import { RESTARTED_AT_ANNOTATION, SECRET_VERSION_ANNOTATION, STAGE_ANNOTATION } from './restart-patches.js';
-import type { RolloutObject } from './rollout-progress.js';
+import { projectRollout, type RawRollout, type RolloutObject } from './rollout-progress.js';
 import { KINDS } from './workload-kinds.js';
 import type { Logger } from '../runtime/logger.js';
 import { podTemplateUses, type PodTemplateUses, type RawPodTemplate } from './consumption.js';
@@ -29,18 +29,14 @@ export interface WorkloadInfo extends Cached {
   uses: PodTemplateUses;
 }
 
-interface RawWorkload extends RawObject, RolloutObject {
+interface RawWorkload extends RawObject, RawRollout {
   metadata?: RawObject['metadata'] & {
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
     generation?: number;
   };
-  spec?: {
-    replicas?: number;
+  spec?: RawRollout['spec'] & {
     paused?: boolean;
-    restartAt?: string;
-    minReadySeconds?: number;
-    updateStrategy?: { type?: string; rollingUpdate?: { partition?: number } };
     template?: RawPodTemplate & { metadata?: { annotations?: Record<string, string> } };
   };
 }
@@ -88,40 +84,6 @@ function stageOf(value: string | undefined): number | undefined {
 function blockedBy(spec: RawWorkload['spec']): WorkloadInfo['blocked'] {
   if (spec?.paused) return 'Paused';
   return spec?.updateStrategy?.type === 'OnDelete' ? 'OnDelete' : undefined;
-}
-
-/** The fields rolloutState() reads, and no others. */
-function projectRollout(raw: RawWorkload): RolloutObject {
-  const s = raw.status ?? {};
-  return {
-    metadata: { generation: raw.metadata?.generation },
-    spec: {
-      replicas: raw.spec?.replicas,
-      restartAt: raw.spec?.restartAt,
-      partition: raw.spec?.updateStrategy?.rollingUpdate?.partition,
-      minReadySeconds: raw.spec?.minReadySeconds,
-    },
-    status: {
-      phase: s.phase,
-      restartedAt: s.restartedAt,
-      observedGeneration: s.observedGeneration,
-      replicas: s.replicas,
-      updatedReplicas: s.updatedReplicas,
-      availableReplicas: s.availableReplicas,
-      readyReplicas: s.readyReplicas,
-      currentRevision: s.currentRevision,
-      updateRevision: s.updateRevision,
-      desiredNumberScheduled: s.desiredNumberScheduled,
-      updatedNumberScheduled: s.updatedNumberScheduled,
-      numberAvailable: s.numberAvailable,
-      conditions: s.conditions?.map(({ type, status, reason, lastUpdateTime }) => ({
-        type,
-        status,
-        reason,
-        lastUpdateTime,
-      })),
-    },
-  };
 }
 
 export interface WorkloadCacheOptions {
