@@ -24,7 +24,23 @@ export type { ReconcileDeps, ReconcileResult, MappingReader, PassDeps } from './
  * workloads, and never trusts the event that woke it). A replay of the same state restarts nothing.
  */
 export async function reconcile(key: string, deps: PassDeps): Promise<ReconcileResult> {
-  const cached = deps.mappings.get(key);
+  // A status decided and not yet written is the one this pass goes on from (see StatusWrites).
+  const [cached, release] = deps.statusWrites?.read(key, deps.mappings.get(key)) ?? [
+    deps.mappings.get(key),
+    () => {},
+  ];
+  try {
+    return await reconcileRead(key, cached, deps);
+  } finally {
+    release();
+  }
+}
+
+async function reconcileRead(
+  key: string,
+  cached: Mapping | undefined,
+  deps: PassDeps,
+): Promise<ReconcileResult> {
   if (!cached || cached.metadata.deletionTimestamp) return forget(key, cached, deps);
   const mapping = await withFinalizer(cached, deps, true);
   const ctx = new PassContext(
@@ -33,7 +49,8 @@ export async function reconcile(key: string, deps: PassDeps): Promise<ReconcileR
     deps.logger.child({ mapping: key, secret: mapping.spec.secretId }),
   );
   try {
-    return await runStages(ctx);
+    const result = await runStages(ctx);
+    return ctx.handedOver ? { ...result, committed: ctx.committed() } : result;
   } finally {
     await ctx.flushEvents();
   }
