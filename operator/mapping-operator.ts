@@ -176,10 +176,6 @@ export class MappingOperator extends Operator {
       reconcile: (key, term) => reconcile(key, { ...this.deps, ...term }),
       mappings: () => this.cache?.mappings() ?? [],
       warm: (secretIds) => this.router.warm(secretIds),
-      status: {
-        applyStatus: (m, status) => this.deps.mappingWriter.applyStatus(m, status),
-        observe: (written) => this.deps.mappings.observe(written),
-      },
       logger: this.opts.logger,
       hooks: {
         ...hooks,

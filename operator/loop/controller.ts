@@ -101,8 +101,7 @@ export class Controller {
    * startWriting: from then on it only writes what it did (Events, then the status), and the worker
    * takes the next key — at 50 rotations/s those writes held the four workers longer than the
    * restarts did, and the next mapping's restart waited behind them. The key stays in process until
-   * the pass ends, so no two passes of a mapping run at once; a pass ends once it handed its status to
-   * StatusWrites, and the next one reads that status as decided (see StatusWrites).
+   * the pass ends, so no second pass of a mapping starts before its status is written.
    */
   private async work(): Promise<void> {
     for (;;) {
@@ -167,14 +166,8 @@ export class Controller {
       return;
     }
     if (result.route) this.hooks.onRoute?.(key, result.route);
-    // Settled whatever the pass then did, once what the signal asked for is recorded in status.
-    const { observedAt, committed } = result;
-    if (committed)
-      committed.then(
-        () => observedAt !== undefined && this.pending.settle(key, observedAt),
-        (err: unknown) => this.notWritten(key, err),
-      );
-    else if (observedAt !== undefined) this.pending.settle(key, observedAt);
+    // Settled whatever the pass then did: what the signal asked for is recorded in status.
+    if (result.observedAt !== undefined) this.pending.settle(key, result.observedAt);
     if (result.failed !== undefined) {
       this.backOff(key, result.failed, seconds);
       return;
@@ -182,20 +175,6 @@ export class Controller {
     this.queue.forget(key);
     if (result.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);
     this.hooks.onResult?.(result.requeueAfterMs !== undefined ? 'requeue' : 'success', seconds);
-  }
-
-  /**
-   * A status the pass decided was not written (see StatusWrites): the mapping is looked at again with
-   * backoff, as after a failed pass; its signals wait for that pass. Nothing once the term ended.
-   */
-  private notWritten(key: string, err: unknown): void {
-    if (err instanceof TermEndedError || this.term.signal.aborted) return;
-    const delay = this.queue.addRateLimited(key);
-    this.logger.warn('status write failed; will retry', {
-      mapping: key,
-      error: describe(err),
-      retryInMs: delay,
-    });
   }
 
   private forgetMapping(key: string, seconds: number): void {

@@ -14,7 +14,6 @@ import type { ResolvedSecret, Verdict } from '../tenancy/policy-decision.js';
 import type { UnansweredRestarts } from './unanswered-restarts.js';
 import type { RolloutSlots } from './rollout-slots.js';
 import { Reason, failedStatus, ownedStatus, readyCondition, sameStatus } from './status.js';
-import { afterApply, type StatusWrites } from './status-writes.js';
 
 /** What one pass concluded; the controller turns it into queue actions (see controller.ts). */
 export interface ReconcileResult {
@@ -31,11 +30,6 @@ export interface ReconcileResult {
   failed?: string;
   /** The ARN the pass resolved `secretId` to; null when the mapping routes nothing (bad spec, secret missing or denied). */
   route?: { secretId: string; arn: string | null };
-  /**
-   * Settles once the statuses the pass decided are written (StatusWrites); its signals are settled
-   * then, and a write that fails is retried like a failed pass.
-   */
-  committed?: Promise<void>;
 }
 
 /** Where a pass reads mappings: the watch cache, which also takes the answers of our own writes. */
@@ -95,8 +89,6 @@ export interface TermState {
    * to the next mapping once a writing slot is free (see Controller.work).
    */
   startWriting?: () => Promise<void>;
-  /** Writes the statuses passes decide, and shows passes the ones not yet written (see StatusWrites). */
-  statusWrites?: StatusWrites;
   /** Cap on rollouts in progress across mappings, for this term. */
   rolloutSlots?: RolloutSlots;
   /** Restarts of this term whose PATCH got no answer: the next pass learns whether they landed. */
@@ -141,10 +133,6 @@ export class PassContext {
   private writing = false;
   /** Set when something waits (a safety valve, a sync, a conflict): requeue after this many ms. */
   wakeInMs: number | undefined;
-  /** The status writes this pass handed to StatusWrites. */
-  private readonly commits: Promise<void>[] = [];
-  /** With StatusWrites, the Events sent and not yet written: its status is written after them. */
-  private readonly eventsSent: Promise<unknown>[] = [];
   /** Events are sent after the restarts, so they never delay a patch. */
   private readonly events: [type: EventType, reason: EventReason, message: string, details: EventDetails][] =
     [];
@@ -185,8 +173,7 @@ export class PassContext {
 
   /**
    * Sends the Events collected so far: after the restarts (never delaying a patch), before the status
-   * — except those that wait for a write slot (EventRecorder): the pass does not wait for them. With
-   * StatusWrites the pass waits for none: its status is written once they are.
+   * — except those that wait for a write slot (EventRecorder): the pass does not wait for them.
    */
   async flushEvents(): Promise<void> {
     if (!this.events.length) return;
@@ -196,7 +183,7 @@ export class PassContext {
     // An Event about something once is notified once known new (written, not found written before);
     // the others' notifications never wait.
     for (const e of events) if (!e[3].once) this.notify(e);
-    const written = Promise.all(
+    await Promise.all(
       events.map((e) => {
         const [type, reason, message, { once, workload }] = e;
         const { waits, recorded } = this.deps.recorder.record(this.m, {
@@ -212,9 +199,6 @@ export class PassContext {
         return waits ? Promise.resolve() : notified;
       }),
     );
-    // The pass does not wait for its Events (its mapping's next pass may start): its status does.
-    if (this.deps.statusWrites) this.eventsSent.push(written);
-    else await written;
   }
 
   private notify([type, reason, message, details]: [EventType, EventReason, string, EventDetails]): void {
@@ -251,9 +235,8 @@ export class PassContext {
   }
 
   /**
-   * Applies the status this operator owns; conditions of other types stay their writers' own. With
-   * StatusWrites the write is handed over and the pass goes on (committed() waits for it); a second
-   * write in one pass (a revert's outcome) goes on from the first one.
+   * Applies the status this operator owns; conditions of other types stay their writers' own. A
+   * second write in one pass (a revert's outcome) goes on from the first one's answer.
    */
   async write(status: MappingStatus): Promise<void> {
     await this.flushEvents();
@@ -261,27 +244,8 @@ export class PassContext {
     if (sameStatus(ownedStatus(this.latest.status ?? {}), owned)) return;
     await this.startWriting();
     this.checkTerm();
-    const writes = this.deps.statusWrites;
-    if (!writes) {
-      this.latest = await this.deps.mappingWriter.applyStatus(this.latest, owned);
-      this.deps.mappings.observe(this.latest);
-      return;
-    }
-    const written = writes.write(this.key, this.latest, owned, Promise.all(this.eventsSent));
-    // Awaited by committed(), or by the controller: never an unhandled rejection meanwhile.
-    written.catch(() => undefined);
-    this.commits.push(written);
-    this.latest = { ...this.latest, status: afterApply(this.latest.status, owned) };
-  }
-
-  /** Resolves once every status this pass decided is written; rejects if one was not. */
-  async committed(): Promise<void> {
-    await Promise.all(this.commits);
-  }
-
-  /** Whether the pass handed a status write over (see committed). */
-  get handedOver(): boolean {
-    return this.commits.length > 0;
+    this.latest = await this.deps.mappingWriter.applyStatus(this.latest, owned);
+    this.deps.mappings.observe(this.latest);
   }
 
   /** Once per pass, before its first write: what is left does not hold a worker (TermState.startWriting). */

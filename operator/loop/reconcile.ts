@@ -24,23 +24,7 @@ export type { ReconcileDeps, ReconcileResult, MappingReader, PassDeps } from './
  * workloads, and never trusts the event that woke it). A replay of the same state restarts nothing.
  */
 export async function reconcile(key: string, deps: PassDeps): Promise<ReconcileResult> {
-  // A status decided and not yet written is the one this pass goes on from (see StatusWrites).
-  const [cached, release] = deps.statusWrites?.read(key, deps.mappings.get(key)) ?? [
-    deps.mappings.get(key),
-    () => {},
-  ];
-  try {
-    return await reconcileRead(key, cached, deps);
-  } finally {
-    release();
-  }
-}
-
-async function reconcileRead(
-  key: string,
-  cached: Mapping | undefined,
-  deps: PassDeps,
-): Promise<ReconcileResult> {
+  const cached = deps.mappings.get(key);
   if (!cached || cached.metadata.deletionTimestamp) return forget(key, cached, deps);
   const mapping = await withFinalizer(cached, deps, true);
   const ctx = new PassContext(
@@ -49,8 +33,7 @@ async function reconcileRead(
     deps.logger.child({ mapping: key, secret: mapping.spec.secretId }),
   );
   try {
-    const result = await runStages(ctx);
-    return ctx.handedOver ? { ...result, committed: ctx.committed() } : result;
+    return await runStages(ctx);
   } finally {
     await ctx.flushEvents();
   }

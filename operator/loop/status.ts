@@ -10,8 +10,6 @@ import { rolloutCondition } from './rollout.js';
 
 export const READY = 'Ready';
 export const ROLLOUT_COMPLETE = 'RolloutComplete';
-/** The condition types this operator writes; the others are their writers' own. */
-export const CONDITIONS_OWNED: readonly string[] = [READY, ROLLOUT_COMPLETE];
 
 /** Reasons on the Ready condition (and Event reasons), as named constants. */
 export const Reason = {
@@ -56,7 +54,8 @@ export function readyCondition(conditions: Condition[] | undefined): Condition |
  * co-own them (with force) and take them over on the next change.
  */
 export function ownedStatus(s: MappingStatus): MappingStatus {
-  return withinBounds({ ...s, conditions: s.conditions?.filter((c) => CONDITIONS_OWNED.includes(c.type)) });
+  const ours = [READY, ROLLOUT_COMPLETE];
+  return withinBounds({ ...s, conditions: s.conditions?.filter((c) => ours.includes(c.type)) });
 }
 
 /** The CRD's bounds on status text (see secretsrotationmapping.crd.yaml; status.test checks them). */

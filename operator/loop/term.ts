@@ -5,8 +5,6 @@ import { Controller, type ControllerHooks } from './controller.js';
 import type { ReconcileResult, TermState } from './pass.js';
 import { WorkQueue } from './queue.js';
 import { RolloutSlots } from './rollout-slots.js';
-import { StatusWrites, type StatusApplier } from './status-writes.js';
-import { TermEndedError } from '../runtime/errors.js';
 import { UnansweredRestarts } from './unanswered-restarts.js';
 
 export interface TermLoopOptions {
@@ -23,14 +21,11 @@ export interface TermLoopOptions {
   hooks?: ControllerHooks & { queueDepth?: (n: number) => void };
   /** See ControllerOptions.stopGraceMs. */
   stopGraceMs?: number;
-  /** Where the statuses passes decide are written (StatusWrites); without it, each pass writes its own. */
-  status?: StatusApplier;
 }
 
 /**
  * The reconcile loop of ONE leadership term, owner of everything that lives as long as the term:
- * the keyed queue, its workers, the signals waiting for passes, the statuses decided and not yet
- * written, and the rollout slots. Created when
+ * the keyed queue, its workers, the signals waiting for passes and the rollout slots. Created when
  * the term starts — slots rebuilt from what the mappings' status says is rolling — and dropped when
  * it ends: queued keys are discarded, pending signals rejected (their messages go back to SQS), and
  * stop() returns within its grace period whatever a pass is waiting on.
@@ -43,8 +38,6 @@ export class TermLoop {
   private readonly waitingForCaches = new Set<string>();
   private readonly controller: Controller;
   private readonly startedAt = Date.now();
-  private readonly ended = new AbortController();
-  private readonly statusWrites?: StatusWrites;
 
   constructor(private readonly opts: TermLoopOptions) {
     this.slots = new RolloutSlots(
@@ -52,7 +45,6 @@ export class TermLoop {
       (keys) => keys.forEach((k) => this.enqueue(k)),
       opts.maxRolloutsPerNamespace,
     );
-    if (opts.status) this.statusWrites = new StatusWrites(opts.status, opts.concurrency, this.ended.signal);
     const hooks = opts.hooks ?? {};
     this.controller = new Controller(
       this.queue,
@@ -63,7 +55,6 @@ export class TermLoop {
           termStartedAt: this.startedAt,
           rolloutSlots: this.slots,
           unansweredRestarts: this.unanswered,
-          statusWrites: this.statusWrites,
           lookAgainWhen: (k, ready) => this.lookAgainWhen(k, ready),
         }),
       opts.logger,
@@ -128,8 +119,6 @@ export class TermLoop {
   }
 
   stop(): Promise<void> {
-    this.ended.abort(new TermEndedError());
-    this.statusWrites?.stop();
     return this.controller.stop();
   }
 }

@@ -86,8 +86,6 @@ export async function moveCurrentBack(
   const rollout = status.rollout;
   const r = rollout?.revert;
   if (rollout?.state !== 'Reverting' || !r) return undefined;
-  // The revert is on the status before AWSCURRENT moves: a pass after a lost write finds it there.
-  await ctx.committed();
   const outcome = await move(ctx, r, secret);
   const route = { secretId: ctx.m.spec.secretId, arn: secret.arn };
   if (outcome.kind === 'moved') {
